@@ -1,0 +1,70 @@
+/// Gated recurrent unit with PyTorch's equations and gate order (r, z, n), the reset
+/// gate applied to (W_hn h + b_hn):
+///
+///     r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
+///     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+///     h' = (1 - z) ⊙ n + z ⊙ h
+///
+/// Cho et al. (2014); PyTorch `nn.GRU`.
+public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
+    public static var kind: CellKind { .gru }
+    public static var gateCount: Int { 3 }
+    public static var separateHiddenGradient: Bool { true }
+
+    public var parameters: CellParameters<Scalar>
+    public var activation: Activation { .tanh }
+
+    public init(parameters: CellParameters<Scalar>) { self.parameters = parameters }
+
+    public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?) {
+        self.init(parameters: parameters)
+    }
+
+    // MARK: - Forward
+
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
+        recurrentProjection(t, trace)                          // preHidden[t] = [hr, hz, hn]
+        let b = trace.batch, hs = hiddenSize
+        for row in 0..<b {
+            let x = trace.preInput.row(t * b + row), hh = trace.preHidden.row(t * b + row)
+            let gate = trace.gates.row(t * b + row)             // [3H]: r, z, n
+            let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
+            for j in 0..<hs {
+                let r = sigmoidValue(x[j] + hh[j])
+                let z = sigmoidValue(x[hs + j] + hh[hs + j])
+                let n = Scalar.tanh(x[2 * hs + j] + r * hh[2 * hs + j])
+                gate[j] = r; gate[hs + j] = z; gate[2 * hs + j] = n
+                h[j] = (1 - z) * n + z * hPrev[j]
+            }
+        }
+    }
+
+    // MARK: - Backward (mirror order)
+
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
+        let b = trace.batch, hs = hiddenSize
+        // The direct path h' = ... + z ⊙ h is added after the product below overwrites dHidden,
+        // so keep z ⊙ dh' aside in the memory buffer (unused by the GRU).
+        for row in 0..<b {
+            let hh = trace.preHidden.row(t * b + row), gate = trace.gates.row(t * b + row)
+            let hPrev = trace.hidden.row(t * b + row)
+            let dh = grad.dHidden.row(row), direct = grad.dMemory.row(row)
+            let dIn = grad.dPreInput.row(t * b + row), dHh = grad.dPreHidden.row(t * b + row)
+            for j in 0..<hs {
+                let r = gate[j], z = gate[hs + j], n = gate[2 * hs + j]
+                let dn = dh[j] * (1 - z)
+                let dz = dh[j] * (hPrev[j] - n)
+                direct[j] = dh[j] * z
+                let dnPre = dn * (1 - n * n)
+                let drPre = dnPre * hh[2 * hs + j] * r * (1 - r)
+                let dzPre = dz * z * (1 - z)
+                dIn[j] = drPre; dIn[hs + j] = dzPre; dIn[2 * hs + j] = dnPre
+                dHh[j] = drPre; dHh[hs + j] = dzPre; dHh[2 * hs + j] = dnPre * r
+            }
+        }
+        recurrentProjectionBackward(t, trace, grad, accumulate: false)
+        let n = b * hs
+        let dh = grad.dHidden.base, direct = grad.dMemory.base
+        for i in 0..<n { dh[i] += direct[i] }
+    }
+}

@@ -1,0 +1,70 @@
+/// Long short-term memory with PyTorch's equations and gate order (i, f, g, o):
+///
+///     i = σ(W_ii x + b_ii + W_hi h + b_hi)     f = σ(W_if x + b_if + W_hf h + b_hf)
+///     g = tanh(W_ig x + b_ig + W_hg h + b_hg)  o = σ(W_io x + b_io + W_ho h + b_ho)
+///     c' = f ⊙ c + i ⊙ g                       h' = o ⊙ tanh(c')
+///
+/// Hochreiter & Schmidhuber (1997); PyTorch `nn.LSTM`.
+public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
+    public static var kind: CellKind { .lstm }
+    public static var gateCount: Int { 4 }
+    public static var hasMemory: Bool { true }
+
+    public var parameters: CellParameters<Scalar>
+    public var activation: Activation { .tanh }
+
+    public init(parameters: CellParameters<Scalar>) { self.parameters = parameters }
+
+    public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?) {
+        self.init(parameters: parameters)
+    }
+
+    // MARK: - Forward
+
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
+        recurrentProjection(t, trace)
+        let b = trace.batch, hs = hiddenSize, w = 4 * hs
+        for r in 0..<b {
+            let x = trace.preInput.row(t * b + r), hh = trace.preHidden.row(t * b + r)
+            let gate = trace.gates.row(t * b + r)                // [4H]: i, f, g, o
+            let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
+            let h = trace.hidden.row((t + 1) * b + r)
+            for j in 0..<w { gate[j] = x[j] + hh[j] }
+            for j in 0..<hs {
+                let i = sigmoidValue(gate[j])
+                let f = sigmoidValue(gate[hs + j])
+                let g = Scalar.tanh(gate[2 * hs + j])
+                let o = sigmoidValue(gate[3 * hs + j])
+                gate[j] = i; gate[hs + j] = f; gate[2 * hs + j] = g; gate[3 * hs + j] = o
+                let cNew = f * cPrev[j] + i * g
+                c[j] = cNew
+                h[j] = o * Scalar.tanh(cNew)
+            }
+        }
+    }
+
+    // MARK: - Backward (mirror order)
+
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
+        let b = trace.batch, hs = hiddenSize
+        for r in 0..<b {
+            let gate = trace.gates.row(t * b + r)
+            let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
+            let dh = grad.dHidden.row(r), dc = grad.dMemory.row(r)
+            let dPre = grad.dPreInput.row(t * b + r)             // [4H] = dPreHidden[t]
+            for j in 0..<hs {
+                let i = gate[j], f = gate[hs + j], g = gate[2 * hs + j], o = gate[3 * hs + j]
+                let tc = Scalar.tanh(c[j])
+                let dcTotal = dc[j] + dh[j] * o * (1 - tc * tc)
+                let dO = dh[j] * tc
+                let dI = dcTotal * g, dF = dcTotal * cPrev[j], dG = dcTotal * i
+                dc[j] = dcTotal * f                               // dL/dc_{t-1}
+                dPre[j] = dI * i * (1 - i)
+                dPre[hs + j] = dF * f * (1 - f)
+                dPre[2 * hs + j] = dG * (1 - g * g)
+                dPre[3 * hs + j] = dO * o * (1 - o)
+            }
+        }
+        recurrentProjectionBackward(t, trace, grad, accumulate: false)
+    }
+}

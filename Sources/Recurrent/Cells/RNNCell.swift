@@ -1,0 +1,56 @@
+/// The simple (Elman) recurrent cell of the seed note, equations (10.9)-(10.10):
+///
+///     net_t = U x_t + W h_{t-1} + b,    h_t = f(net_t)
+///
+/// with U = `weight_ih` [H, I], W = `weight_hh` [H, H] and b = `bias_ih + bias_hh`
+/// (PyTorch's `nn.RNN` keeps two bias vectors; so do we). Any `Activation` may be f.
+///
+/// The IRNN of Le, Jaitly & Hinton (2015), "A Simple Way to Initialize Recurrent
+/// Networks of Rectified Linear Units", is a configuration of this cell, not a type:
+/// `RNNCell.irnn(inputSize:hiddenSize:using:)` = relu, W = I, U ~ N(0, 0.001^2), b = 0.
+public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
+    public static var kind: CellKind { .rnn }
+    public static var gateCount: Int { 1 }
+
+    public var parameters: CellParameters<Scalar>
+    public var activation: Activation
+
+    public init(parameters: CellParameters<Scalar>, activation: Activation) {
+        self.parameters = parameters
+        self.activation = activation
+    }
+
+    public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?) {
+        self.init(parameters: parameters, activation: activation)
+    }
+
+    // MARK: - Forward
+
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
+        recurrentProjection(t, trace)                          // preHidden[t] = W h_{t-1} + b_hh
+        let n = trace.batch * hiddenSize
+        let x = trace.preInput.row(t * trace.batch)            // [B, H]  U x_t + b_ih
+        let r = trace.preHidden.row(t * trace.batch)           // [B, H]
+        let net = trace.gates.row(t * trace.batch)             // [B, H]  net_t
+        let h = trace.hidden.row((t + 1) * trace.batch)        // [B, H]  h_t
+        let f = activation
+        for i in 0..<n {
+            let v = x[i] + r[i]
+            net[i] = v
+            h[i] = f.value(v)
+        }
+    }
+
+    // MARK: - Backward (mirror order)
+
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
+        let n = trace.batch * hiddenSize
+        let net = trace.gates.row(t * trace.batch)
+        let h = trace.hidden.row((t + 1) * trace.batch)
+        let dh = grad.dHidden.base
+        let dnet = grad.dPreInput.row(t * trace.batch)         // = dPreHidden[t]
+        let f = activation
+        for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
+        recurrentProjectionBackward(t, trace, grad, accumulate: false)   // dh_{t-1} = dnet W
+    }
+}

@@ -1,0 +1,100 @@
+/// The kinds of recurrent layer; the checkpoint metadata and the CLI name them.
+public enum CellKind: String, Sendable, Codable, CaseIterable {
+    case rnn, lstm, gru, indrnn
+}
+
+/// One recurrent layer's step, forward and backward. The unroller over time
+/// (`forward(_:initial:)`, `backward(...)` in BPTT.swift) is written once for all
+/// conforming cells: a new cell is a new conformance.
+///
+/// A cell sees one time step t of a `SequenceTrace` (see its shape legend): the
+/// input projection `preInput[t]` has already been computed for all steps in one
+/// product, and the input gradients are formed after the backward loop in one product.
+/// The cell owns only the recurrent part.
+public protocol RecurrentCell: Sendable {
+    associatedtype Scalar: NeuralScalar
+
+    static var kind: CellKind { get }
+    /// G: gate blocks in the fused weights (RNN 1, LSTM 4, GRU 3, IndRNN 1).
+    static var gateCount: Int { get }
+    /// True for LSTM: the state has a cell c besides h.
+    static var hasMemory: Bool { get }
+    /// True when dL/d preHidden differs from dL/d preInput (GRU's reset gate).
+    static var separateHiddenGradient: Bool { get }
+
+    /// Wraps parameters; `activation` and `recurrentBound` are used by the cells that have them
+    /// (RNN and IndRNN take any activation; LSTM and GRU are tanh by definition).
+    init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?)
+
+    var parameters: CellParameters<Scalar> { get set }
+    /// The nonlinearity f of h_t = f(net_t) for RNN and IndRNN; tanh for LSTM and GRU.
+    var activation: Activation { get }
+
+    /// Step t: reads `preInput[t]`, `hidden[t]` (h_{t-1}) and `memory[t]`;
+    /// writes `preHidden[t]`, `gates[t]`, `hidden[t+1]` (h_t) and `memory[t+1]`.
+    func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>)
+
+    /// Step t in reverse: reads `dHidden` = dL/dh_t (and `dMemory` = dL/dc_t), writes rows t
+    /// of `dPreInput` and `dPreHidden`, and leaves dL/dh_{t-1} (dL/dc_{t-1}) in `dHidden`
+    /// (`dMemory`).
+    func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>)
+
+    /// After the loop: the gradients of `weight_hh` and `bias_hh` from all rows of
+    /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
+    func recurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                  into gradients: inout CellParameters<Scalar>)
+
+    /// Projects the parameters back onto their allowed set after an update
+    /// (IndRNN's bound |u| <= u_max); nothing for the other cells.
+    mutating func applyConstraints()
+}
+
+extension RecurrentCell {
+    public var inputSize: Int { parameters.weightIH.cols }
+    public var hiddenSize: Int { parameters.weightIH.rows / Self.gateCount }
+    public static var separateHiddenGradient: Bool { false }
+    public static var hasMemory: Bool { false }
+    public mutating func applyConstraints() {}
+
+    /// The gradients of a full recurrent matrix: dW_hh = dPreHiddenᵀ [h_0 ... h_{T-1}],
+    /// db_hh = column sums of dPreHidden, each one product over all steps.
+    public func recurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                         into gradients: inout CellParameters<Scalar>) {
+        let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize, h = hiddenSize
+        gradients.weightHH.storage.withUnsafeMutableBufferPointer { dW in
+            Kernels.gemm(transA: true, transB: false, m: width, n: h, k: rows,
+                         a: grad.dPreHidden.base, lda: width, b: trace.hidden.base, ldb: h,
+                         c: dW.baseAddress!, ldc: h, accumulate: true)
+        }
+        gradients.biasHH.storage.withUnsafeMutableBufferPointer { db in
+            Kernels.columnSums(grad.dPreHidden.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
+        }
+    }
+
+    /// preHidden[t] = h_{t-1} W_hhᵀ + b_hh: the recurrent product of step t.
+    @inlinable
+    func recurrentProjection(_ t: Int, _ trace: SequenceTrace<Scalar>) {
+        let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
+        let out = trace.preHidden.row(t * b)
+        parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+            for r in 0..<b { (out + r * width).update(from: bias.baseAddress!, count: width) }
+        }
+        parameters.weightHH.storage.withUnsafeBufferPointer { w in
+            Kernels.gemm(transA: false, transB: true, m: b, n: width, k: h,
+                         a: trace.hidden.row(t * b), lda: h, b: w.baseAddress!, ldb: h,
+                         c: out, ldc: width, accumulate: true)
+        }
+    }
+
+    /// dHidden = dPreHidden[t] W_hh: the recurrent product of step t, reversed.
+    @inlinable
+    func recurrentProjectionBackward(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                     accumulate: Bool) {
+        let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
+        parameters.weightHH.storage.withUnsafeBufferPointer { w in
+            Kernels.gemm(transA: false, transB: false, m: b, n: h, k: width,
+                         a: grad.dPreHidden.row(t * b), lda: width, b: w.baseAddress!, ldb: h,
+                         c: grad.dHidden.base, ldc: h, accumulate: accumulate)
+        }
+    }
+}

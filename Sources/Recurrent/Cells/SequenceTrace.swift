@@ -1,0 +1,87 @@
+/// Everything the forward pass of one layer over a batch of sequences keeps for the
+/// backward pass, time-major: rows `t*B ..< (t+1)*B` hold step t for all B sequences.
+///
+/// Shapes (B batch, T steps, I input, H hidden, G gate blocks):
+/// ```
+/// inputs     [T*B, I]      x_1 ... x_T
+/// preInput   [T*B, G*H]    x_t W_ihᵀ + b_ih         (all steps in one product)
+/// preHidden  [T*B, G*H]    h_{t-1} W_hhᵀ + b_hh     (IndRNN: u ⊙ h_{t-1} + b_hh)
+/// gates      [T*B, G*H]    RNN/IndRNN: net_t; LSTM: i, f, g, o; GRU: r, z, n (activated)
+/// hidden     [(T+1)*B, H]  h_0 ... h_T
+/// memory     [(T+1)*B, H]  c_0 ... c_T for LSTM; [0, H] for the other cells
+/// ```
+public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
+    public let steps: Int
+    public let batch: Int
+    public let inputs: RowBuffer<Scalar>
+    public let preInput: RowBuffer<Scalar>
+    public let preHidden: RowBuffer<Scalar>
+    public let gates: RowBuffer<Scalar>
+    public let hidden: RowBuffer<Scalar>
+    public let memory: RowBuffer<Scalar>
+
+    public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
+        self.steps = steps
+        self.batch = batch
+        let gateWidth = gateCount * hiddenSize
+        inputs = RowBuffer(rows: steps * batch, cols: inputSize)
+        preInput = RowBuffer(rows: steps * batch, cols: gateWidth)
+        preHidden = RowBuffer(rows: steps * batch, cols: gateWidth)
+        gates = RowBuffer(rows: steps * batch, cols: gateWidth)
+        hidden = RowBuffer(rows: (steps + 1) * batch, cols: hiddenSize)
+        memory = RowBuffer(rows: hasMemory ? (steps + 1) * batch : 0, cols: hiddenSize)
+    }
+
+    /// The hidden states h_1 ... h_T as a time-major matrix [T*B, H].
+    public var outputs: Matrix<Scalar> { hidden.matrix(rows: batch..<((steps + 1) * batch)) }
+
+    /// The final state (h_T, and c_T for LSTM).
+    public var finalState: LayerState<Scalar> {
+        LayerState(hidden: hidden.matrix(rows: (steps * batch)..<((steps + 1) * batch)),
+                   memory: memory.rows == 0 ? Matrix(rows: 0, cols: hidden.cols)
+                                            : memory.matrix(rows: (steps * batch)..<((steps + 1) * batch)))
+    }
+}
+
+/// The state of one layer between steps: h [B, H], and the LSTM's cell c [B, H]
+/// (a [0, H] matrix for cells without one). Zero state is explicit: `LayerState.zeros`.
+public struct LayerState<Scalar: NeuralScalar>: Sendable, Equatable {
+    /// h: [B, H]
+    public var hidden: Matrix<Scalar>
+    /// c: [B, H] for LSTM, [0, H] otherwise
+    public var memory: Matrix<Scalar>
+
+    public init(hidden: Matrix<Scalar>, memory: Matrix<Scalar>) {
+        self.hidden = hidden
+        self.memory = memory
+    }
+
+    /// h = 0 (and c = 0 when the cell has a memory).
+    public static func zeros(batch: Int, hiddenSize: Int, hasMemory: Bool) -> LayerState {
+        LayerState(hidden: Matrix(rows: batch, cols: hiddenSize),
+                   memory: Matrix(rows: hasMemory ? batch : 0, cols: hiddenSize))
+    }
+}
+
+/// The per-step buffers of the backward pass.
+///
+/// ```
+/// dHidden     [B, H]      in: dL/dh_t; out: dL/dh_{t-1}
+/// dMemory     [B, H]      in: dL/dc_t; out: dL/dc_{t-1} (LSTM only)
+/// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx)
+/// dPreHidden  [T*B, G*H]  dL/d preHidden, all steps (feeds dW_hh, db_hh); the same
+///                         buffer as dPreInput unless the cell sets `separateHiddenGradient`
+/// ```
+public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
+    public let dHidden: RowBuffer<Scalar>
+    public let dMemory: RowBuffer<Scalar>
+    public let dPreInput: RowBuffer<Scalar>
+    public let dPreHidden: RowBuffer<Scalar>
+
+    public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool) {
+        dHidden = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
+        dMemory = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
+        dPreInput = RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize)
+        dPreHidden = separateHiddenGradient ? RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize) : dPreInput
+    }
+}

@@ -1,0 +1,103 @@
+/// A batch of sequences, batch-first like PyTorch's `batch_first=True`: [B, T, I].
+public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
+    public var batch: Int
+    public var steps: Int
+    public var features: Int
+    /// [B, T, I] row-major: element (b, t, i) is `values[(b * T + t) * I + i]`.
+    public var values: [Scalar]
+
+    public init(batch: Int, steps: Int, features: Int, values: [Scalar]) {
+        precondition(values.count == batch * steps * features,
+                     "SequenceBatch [\(batch), \(steps), \(features)] needs \(batch * steps * features) values, got \(values.count)")
+        self.batch = batch
+        self.steps = steps
+        self.features = features
+        self.values = values
+    }
+
+    public subscript(b: Int, t: Int, i: Int) -> Scalar {
+        get { values[(b * steps + t) * features + i] }
+        set { values[(b * steps + t) * features + i] = newValue }
+    }
+
+    /// The same values time-major, [T*B, I]: row t*B + b holds x_t of sequence b.
+    public var timeMajor: Matrix<Scalar> {
+        var out = Matrix<Scalar>(rows: steps * batch, cols: features)
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let src = (b * steps + t) * features, dst = (t * batch + b) * features
+                for i in 0..<features { out.storage[dst + i] = values[src + i] }
+            }
+        }
+        return out
+    }
+
+    /// Builds a batch-first batch from time-major rows [T*B, I].
+    public init(timeMajor m: Matrix<Scalar>, batch: Int, steps: Int) {
+        precondition(m.rows == batch * steps, "time-major matrix has \(m.rows) rows, expected T*B = \(batch * steps)")
+        var values = [Scalar](repeating: 0, count: m.count)
+        let f = m.cols
+        for t in 0..<steps {
+            for b in 0..<batch {
+                let src = (t * batch + b) * f, dst = (b * steps + t) * f
+                for i in 0..<f { values[dst + i] = m.storage[src + i] }
+            }
+        }
+        self.init(batch: batch, steps: steps, features: f, values: values)
+    }
+
+    /// Sequences `range` of the batch.
+    public func sequences(_ range: Range<Int>) -> SequenceBatch {
+        let stride = steps * features
+        return SequenceBatch(batch: range.count, steps: steps, features: features,
+                             values: Array(values[(range.lowerBound * stride)..<(range.upperBound * stride)]))
+    }
+
+    public func converted<Other: NeuralScalar>(to: Other.Type = Other.self) -> SequenceBatch<Other> {
+        SequenceBatch<Other>(batch: batch, steps: steps, features: features, values: values.map { Other($0) })
+    }
+}
+
+/// The targets of a batch, batch-first like its inputs.
+public enum Targets<Scalar: NeuralScalar>: Sendable, Equatable {
+    /// [B]: one class id per sequence (many-to-one classification).
+    case classes([Int])
+    /// [B, T] row-major: a class id per step; -1 means no loss at that step.
+    case classesPerStep([Int])
+    /// [B, O]: one target vector per sequence (many-to-one regression).
+    case values([Scalar], columns: Int)
+    /// [B, T, O]: a target vector per step.
+    case valuesPerStep([Scalar], columns: Int)
+
+    /// True for the per-step (many-to-many) forms.
+    public var isPerStep: Bool {
+        switch self {
+        case .classesPerStep, .valuesPerStep: return true
+        case .classes, .values: return false
+        }
+    }
+
+    /// The loss target in the row order of the model's outputs: per sequence for
+    /// many-to-one, time-major (row t*B + b) for many-to-many.
+    public func lossTarget(batch: Int, steps: Int) throws(ConfigurationError) -> LossTarget<Scalar> {
+        switch self {
+        case .classes(let ids):
+            guard ids.count == batch else { throw ConfigurationError("targets: \(ids.count) class ids for a batch of \(batch)") }
+            return .classes(ids)
+        case .values(let v, let columns):
+            guard v.count == batch * columns else { throw ConfigurationError("targets: \(v.count) values, expected [\(batch), \(columns)]") }
+            return .values(Matrix(rows: batch, cols: columns, v))
+        case .classesPerStep(let ids):
+            guard ids.count == batch * steps else { throw ConfigurationError("targets: \(ids.count) class ids, expected [B, T] = [\(batch), \(steps)]") }
+            var out = [Int](repeating: -1, count: ids.count)
+            for b in 0..<batch { for t in 0..<steps { out[t * batch + b] = ids[b * steps + t] } }
+            return .classes(out)
+        case .valuesPerStep(let v, let columns):
+            guard v.count == batch * steps * columns else {
+                throw ConfigurationError("targets: \(v.count) values, expected [B, T, O] = [\(batch), \(steps), \(columns)]")
+            }
+            let m = SequenceBatch(batch: batch, steps: steps, features: columns, values: v).timeMajor
+            return .values(m)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+/// Backpropagation through time, written once for every `RecurrentCell`.
+///
+/// Forward: one product for the input projection of all T steps, then the cell's
+/// step for t = 1 ... T. Backward: the cell's step in reverse, t = T ... 1, then one
+/// product each for dW_ih, db_ih and dx over all steps, and the cell's recurrent
+/// weight gradients (for a full W_hh also one product). Werbos (1990); the gradient
+/// of the recurrence is the seed's (10.12): d net_t / d net_{t-1} = W diag f'(net_{t-1}).
+extension RecurrentCell {
+    // MARK: - Forward
+
+    /// Runs the layer over `inputs` ([T*B, I], time-major) from `initial`, returning the
+    /// trace that `backward` needs; `trace.outputs` are h_1 ... h_T.
+    public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int,
+                        initial: LayerState<Scalar>) -> SequenceTrace<Scalar> {
+        precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
+                     "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
+        precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
+                     "\(Self.kind) layer expects an initial state [B, H] = [\(batch), \(hiddenSize)], got \(initial.hidden.shape)")
+        let trace = SequenceTrace<Scalar>(steps: steps, batch: batch, inputSize: inputSize, hiddenSize: hiddenSize,
+                                          gateCount: Self.gateCount, hasMemory: Self.hasMemory)
+        trace.inputs.copy(from: inputs)
+        trace.hidden.copy(from: initial.hidden)
+        if Self.hasMemory { trace.memory.copy(from: initial.memory) }
+        forward(trace)
+        return trace
+    }
+
+    /// Forward over a trace whose `inputs`, `hidden[0]` (and `memory[0]`) are filled in.
+    public func forward(_ trace: SequenceTrace<Scalar>) {
+        let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
+        // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H]
+        parameters.biasIH.storage.withUnsafeBufferPointer { bias in
+            for r in 0..<rows { trace.preInput.row(r).update(from: bias.baseAddress!, count: width) }
+        }
+        parameters.weightIH.storage.withUnsafeBufferPointer { w in
+            Kernels.gemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
+                         a: trace.inputs.base, lda: inputSize, b: w.baseAddress ?? UnsafePointer(trace.inputs.base), ldb: inputSize,
+                         c: trace.preInput.base, ldc: width, accumulate: true)
+        }
+        for t in 0..<trace.steps { forwardStep(t, trace) }
+    }
+
+    // MARK: - Backward
+
+    /// Backpropagates through the trace.
+    ///
+    /// - Parameters:
+    ///   - outputGradient: dL/dh_t from above for t = 1 ... T, [T*B, H] time-major
+    ///     (zeros where no loss reaches a step), or nil when only the final state matters.
+    ///   - finalStateGradient: dL/dh_T (and dL/dc_T) from beyond the sequence, or nil.
+    /// - Returns: the parameter gradients (accumulated into `gradients`), dL/dx [T*B, I]
+    ///   and dL/d(initial state).
+    public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
+                         finalStateGradient: LayerState<Scalar>?,
+                         into gradients: inout CellParameters<Scalar>) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
+        let b = trace.batch, hs = hiddenSize, rows = trace.steps * b, width = Self.gateCount * hs
+        let grad = BackwardBuffers<Scalar>(steps: trace.steps, batch: b, hiddenSize: hs,
+                                           gateCount: Self.gateCount, separateHiddenGradient: Self.separateHiddenGradient)
+        if let final = finalStateGradient {
+            grad.dHidden.copy(from: final.hidden)
+            if Self.hasMemory && final.memory.rows > 0 { grad.dMemory.copy(from: final.memory) }
+        }
+        outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
+        for t in stride(from: trace.steps - 1, through: 0, by: -1) {
+            if let dOut = outputGradient {
+                dOut.storage.withUnsafeBufferPointer { d in
+                    let src = d.baseAddress! + t * b * hs, dst = grad.dHidden.base
+                    for i in 0..<(b * hs) { dst[i] += src[i] }
+                }
+            }
+            backwardStep(t, trace, grad)
+        }
+        // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
+        let inputSize = self.inputSize
+        gradients.weightIH.storage.withUnsafeMutableBufferPointer { dW in
+            if let p = dW.baseAddress {
+                Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
+                             a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
+                             c: p, ldc: inputSize, accumulate: true)
+            }
+        }
+        gradients.biasIH.storage.withUnsafeMutableBufferPointer { db in
+            Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
+        }
+        recurrentWeightGradients(trace, grad, into: &gradients)
+        // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
+        var dInputs = Matrix<Scalar>(rows: rows, cols: inputSize)
+        if inputSize > 0 {
+            dInputs.storage.withUnsafeMutableBufferPointer { dx in
+                parameters.weightIH.storage.withUnsafeBufferPointer { w in
+                    Kernels.gemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
+                                 a: grad.dPreInput.base, lda: width, b: w.baseAddress!, ldb: inputSize,
+                                 c: dx.baseAddress!, ldc: inputSize, accumulate: false)
+                }
+            }
+        }
+        let initial = LayerState(hidden: grad.dHidden.matrix(),
+                                 memory: Self.hasMemory ? grad.dMemory.matrix() : Matrix(rows: 0, cols: hs))
+        return (dInputs, initial)
+    }
+}

@@ -1,0 +1,87 @@
+/// Gradients of every parameter of a `RecurrentModel`, in the same layout and order.
+public struct ModelGradients<Scalar: NeuralScalar>: Sendable, Equatable {
+    public var layers: [CellParameters<Scalar>]
+    public var head: Linear<Scalar>
+
+    public init<Cell: RecurrentCell>(zerosLike model: RecurrentModel<Cell>) where Cell.Scalar == Scalar {
+        layers = model.layers.map { $0.parameters.zerosLike }
+        head = model.head.zerosLike
+    }
+
+    public init(layers: [CellParameters<Scalar>], head: Linear<Scalar>) {
+        self.layers = layers
+        self.head = head
+    }
+}
+
+// MARK: - Parameter naming and traversal (shared by optimizers, clipping, checkpoints)
+
+/// PyTorch's `state_dict` names for L layers: `rnn.weight_ih_l0`, `rnn.weight_hh_l0`,
+/// `rnn.bias_ih_l0`, `rnn.bias_hh_l0`, ..., `head.weight`, `head.bias`.
+public func stateDictNames(layers: Int) -> [String] {
+    (0..<layers).flatMap { l in CellParameters<Float>.names.map { "rnn.\($0)_l\(l)" } } + ["head.weight", "head.bias"]
+}
+
+extension ModelGradients {
+    /// Visits every tensor in `state_dict` order with its index and name.
+    public func forEachTensor(_ body: (Int, String, Matrix<Scalar>) throws -> Void) rethrows {
+        let names = stateDictNames(layers: layers.count)
+        var i = 0
+        for l in layers.indices {
+            for kp in CellParameters<Scalar>.keyPaths { try body(i, names[i], layers[l][keyPath: kp]); i += 1 }
+        }
+        try body(i, names[i], head.weight)
+        try body(i + 1, names[i + 1], head.bias)
+    }
+
+    /// Visits every tensor mutably, in `state_dict` order.
+    public mutating func updateEachTensor(_ body: (Int, String, inout Matrix<Scalar>) throws -> Void) rethrows {
+        let names = stateDictNames(layers: layers.count)
+        var i = 0
+        for l in layers.indices {
+            for kp in CellParameters<Scalar>.keyPaths { try body(i, names[i], &layers[l][keyPath: kp]); i += 1 }
+        }
+        try body(i, names[i], &head.weight)
+        try body(i + 1, names[i + 1], &head.bias)
+    }
+
+    /// sqrt(Σ g^2) over every tensor, in Double.
+    public var globalNorm: Double {
+        var sum = 0.0
+        forEachTensor { _, _, m in for v in m.storage { let d = Double(v); sum += d * d } }
+        return sum.squareRoot()
+    }
+}
+
+extension RecurrentModel {
+    /// Visits every parameter in `state_dict` order with its index and name.
+    public func forEachParameter(_ body: (Int, String, Matrix<Scalar>) throws -> Void) rethrows {
+        let names = stateDictNames(layers: layers.count)
+        var i = 0
+        for l in layers.indices {
+            for kp in CellParameters<Scalar>.keyPaths { try body(i, names[i], layers[l].parameters[keyPath: kp]); i += 1 }
+        }
+        try body(i, names[i], head.weight)
+        try body(i + 1, names[i + 1], head.bias)
+    }
+
+    /// Visits every parameter mutably, in `state_dict` order, then applies the cells'
+    /// constraints (IndRNN's bound).
+    public mutating func updateEachParameter(_ body: (Int, String, inout Matrix<Scalar>) throws -> Void) rethrows {
+        let names = stateDictNames(layers: layers.count)
+        var i = 0
+        for l in layers.indices {
+            for kp in CellParameters<Scalar>.keyPaths { try body(i, names[i], &layers[l].parameters[keyPath: kp]); i += 1 }
+            layers[l].applyConstraints()
+        }
+        try body(i, names[i], &head.weight)
+        try body(i + 1, names[i + 1], &head.bias)
+    }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int {
+        var n = 0
+        forEachParameter { _, _, m in n += m.count }
+        return n
+    }
+}

@@ -1,0 +1,54 @@
+/// A gradient with a NaN or infinity: training must stop before it reaches the weights.
+public struct NonFiniteGradientError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The `state_dict` name of the parameter, e.g. `rnn.weight_hh_l0`.
+    public var parameter: String
+    /// The flat index of the first non-finite entry.
+    public var index: Int
+    public var value: Double
+    public var description: String {
+        "the gradient of \(parameter) is not finite (\(value) at flat index \(index)); the weights were not updated. "
+            + "Lower the learning rate, clip the gradient norm (--clip-norm 1), or start W nearer the identity."
+    }
+}
+
+/// Gradient clipping (Pascanu, Mikolov & Bengio 2013, "On the difficulty of training
+/// recurrent neural networks"). Both forms refuse a non-finite gradient, naming the
+/// parameter, so that NaN never reaches the weights.
+extension ModelGradients {
+    /// Throws if any gradient entry is NaN or infinite.
+    public func checkFinite() throws(NonFiniteGradientError) {
+        var failure: NonFiniteGradientError?
+        forEachTensor { _, name, m in
+            guard failure == nil else { return }
+            if let i = m.storage.firstIndex(where: { !$0.isFinite }) {
+                failure = NonFiniteGradientError(parameter: name, index: i, value: Double(m.storage[i]))
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Scales every gradient by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the global L2 norm
+    /// over all parameters (PyTorch `clip_grad_norm_`). Returns ‖g‖ before clipping.
+    @discardableResult
+    public mutating func clipGlobalNorm(_ maxNorm: Double) throws(NonFiniteGradientError) -> Double {
+        try checkFinite()
+        let norm = globalNorm
+        let factor = maxNorm / (norm + 1e-6)
+        if factor < 1 {
+            let f = Scalar(factor)
+            updateEachTensor { _, _, m in for i in m.storage.indices { m.storage[i] *= f } }
+        }
+        return norm
+    }
+
+    /// Clamps every entry to [-maxValue, maxValue] (PyTorch `clip_grad_value_`).
+    /// Returns the global norm before clipping.
+    @discardableResult
+    public mutating func clipValues(_ maxValue: Double) throws(NonFiniteGradientError) -> Double {
+        try checkFinite()
+        let norm = globalNorm
+        let m = Scalar(maxValue)
+        updateEachTensor { _, _, t in for i in t.storage.indices { t.storage[i] = Swift.min(Swift.max(t.storage[i], -m), m) } }
+        return norm
+    }
+}

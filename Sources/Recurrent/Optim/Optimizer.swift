@@ -1,0 +1,43 @@
+/// An update rule. Optimizers are values: the state they keep (momentum buffers,
+/// moment estimates) lives in the struct, per parameter index in `state_dict` order,
+/// and is saved with checkpoints so that a resumed run continues bit for bit.
+public protocol Optimizer<Scalar>: Sendable {
+    associatedtype Scalar: NeuralScalar
+    /// The current learning rate (a schedule sets it before each step).
+    var learningRate: Double { get set }
+    /// The per-parameter buffers and the step counter.
+    var state: OptimizerState<Scalar> { get set }
+    /// Updates one parameter in place from its gradient.
+    mutating func update(_ parameter: inout Matrix<Scalar>, gradient: Matrix<Scalar>, index: Int)
+}
+
+/// The buffers an optimizer keeps: `slots[name][index]` is the buffer `name` of
+/// parameter `index` (e.g. "exp_avg" of `rnn.weight_hh_l0`), created on first use.
+public struct OptimizerState<Scalar: NeuralScalar>: Sendable, Equatable {
+    /// Completed steps (Adam's t after the update).
+    public var step: Int = 0
+    public var slots: [String: [Int: Matrix<Scalar>]] = [:]
+    public init() {}
+
+    /// The buffer `name` of parameter `index`, zeros of `shape` when first asked for.
+    @inlinable
+    public mutating func buffer(_ name: String, _ index: Int, like parameter: Matrix<Scalar>) -> Matrix<Scalar> {
+        if let b = slots[name]?[index] { return b }
+        return parameter.zerosLike
+    }
+
+    public mutating func set(_ name: String, _ index: Int, _ value: Matrix<Scalar>) {
+        slots[name, default: [:]][index] = value
+    }
+}
+
+extension RecurrentModel {
+    /// One optimizer step: every parameter updated from its gradient in `state_dict`
+    /// order, then the cells' constraints applied.
+    public mutating func apply(_ gradients: ModelGradients<Scalar>, using optimizer: inout some Optimizer<Scalar>) {
+        optimizer.state.step += 1
+        var flat: [Matrix<Scalar>] = []
+        gradients.forEachTensor { _, _, g in flat.append(g) }
+        updateEachParameter { i, _, p in optimizer.update(&p, gradient: flat[i], index: i) }
+    }
+}
