@@ -34,8 +34,8 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
 
     public mutating func update(_ parameter: inout Matrix<Scalar>, gradient: Matrix<Scalar>, index: Int) {
         let t = Double(max(1, state.step))
-        let stepSize = Scalar(learningRate / (1 - pow(beta1, t)))
-        let correction2 = Scalar((1 - pow(beta2, t)).squareRoot())
+        let stepSize = Scalar(learningRate / (1 - Double.power(beta1, t)))
+        let correction2 = Scalar((1 - Double.power(beta2, t)).squareRoot())
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon), wd = Scalar(weightDecay)
         let decay = Scalar(1 - learningRate * weightDecay)
         var m = state.buffer("exp_avg", index, like: parameter)
@@ -52,6 +52,3 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
         state.set("exp_avg_sq", index, v)
     }
 }
-
-@inlinable
-func pow(_ base: Double, _ exponent: Double) -> Double { Double.exp(exponent * Double.log(base)) }

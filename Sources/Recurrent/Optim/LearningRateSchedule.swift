@@ -13,7 +13,7 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
         case .constant:
             return base
         case .step(let every, let factor):
-            return base * Double.exp(Double(t / max(1, every)) * Double.log(factor))
+            return base * Double.power(factor, Double(t / max(1, every)))
         case .cosine(let total, let minimum):
             let progress = min(1, Double(t) / Double(max(1, total)))
             return minimum + (base - minimum) * (1 + Double.cos(Double.pi * progress)) / 2

@@ -22,6 +22,8 @@ where Self.RawSignificand: FixedWidthInteger {
     static func tanh(_ x: Self) -> Self
     /// Cosine.
     static func cos(_ x: Self) -> Self
+    /// x^y (the C library's correctly rounded-in-practice `pow`, as Python's `**`).
+    static func power(_ x: Self, _ y: Self) -> Self
 }
 
 extension Float: NeuralScalar {
@@ -30,6 +32,7 @@ extension Float: NeuralScalar {
     @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
     @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inlinable public static func cos(_ x: Float) -> Float { cosf(x) }
+    @inlinable public static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 }
 
 extension Double: NeuralScalar {
@@ -38,6 +41,7 @@ extension Double: NeuralScalar {
     @inlinable public static func log1p(_ x: Double) -> Double { cLog1p(x) }
     @inlinable public static func tanh(_ x: Double) -> Double { cTanh(x) }
     @inlinable public static func cos(_ x: Double) -> Double { cCos(x) }
+    @inlinable public static func power(_ x: Double, _ y: Double) -> Double { cPow(x, y) }
 }
 
 // The C functions are shadowed inside `extension Double` by the static requirements
@@ -47,3 +51,4 @@ extension Double: NeuralScalar {
 @usableFromInline func cLog1p(_ x: Double) -> Double { log1p(x) }
 @usableFromInline func cTanh(_ x: Double) -> Double { tanh(x) }
 @usableFromInline func cCos(_ x: Double) -> Double { cos(x) }
+@usableFromInline func cPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

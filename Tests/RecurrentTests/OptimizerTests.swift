@@ -1,0 +1,123 @@
+import Testing
+@testable import Recurrent
+
+/// Optimizer steps against hand-computed updates (PyTorch's formulas written out for
+/// one scalar), schedules against their closed forms, and clipping.
+@Suite("Optimizers, schedules, clipping")
+struct OptimizerTests {
+    func step<O: Optimizer>(_ o: inout O, _ p: Double, _ g: Double) -> Double where O.Scalar == Double {
+        var m = Matrix<Double>(rows: 1, cols: 1, [p])
+        o.state.step += 1
+        o.update(&m, gradient: Matrix(rows: 1, cols: 1, [g]), index: 0)
+        return m[0, 0]
+    }
+
+    @Test func plainSGD() {
+        var o = SGD<Double>(learningRate: 0.1)
+        #expect(isClose(step(&o, 1.0, 0.5), 0.95))
+    }
+
+    @Test func sgdMomentumNesterovWeightDecay() {
+        var o = SGD<Double>(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01)
+        // step 1: g = 0.5 + 0.01*1 = 0.51; b = 0.51; g' = 0.51 + 0.9*0.51 = 0.969; p = 1 - 0.0969
+        let p1 = step(&o, 1.0, 0.5)
+        #expect(isClose(p1, 1 - 0.1 * 0.969, rtol: 1e-12))
+        // step 2: g = 0.5 + 0.01*p1; b = 0.9*0.51 + g; g' = g + 0.9 b
+        let g2 = 0.5 + 0.01 * p1, b2 = 0.9 * 0.51 + g2
+        #expect(isClose(step(&o, p1, 0.5), p1 - 0.1 * (g2 + 0.9 * b2), rtol: 1e-12))
+    }
+
+    @Test func sgdDampenedMomentum() {
+        var o = SGD<Double>(learningRate: 1, momentum: 0.5, dampening: 0.5)
+        let p1 = step(&o, 0, 1)           // b = 1 (first step takes g as is)
+        #expect(p1 == -1)
+        #expect(step(&o, p1, 1) == -1 - (0.5 * 1 + 0.5 * 1))
+    }
+
+    @Test func adamFirstTwoSteps() {
+        var o = Adam<Double>(learningRate: 0.01)
+        // t=1: m = 0.1 g, v = 0.001 g²; m̂ = g, v̂ = g²; p -= lr * g/(|g| + eps)
+        let g = 0.3
+        let p1 = step(&o, 2.0, g)
+        #expect(isClose(p1, 2.0 - 0.01 * g / (g + 1e-8 * (1 - 0.001).squareRoot() / (1 - 0.001).squareRoot()), rtol: 1e-9))
+        // t=2 by the formula
+        let m2 = 0.9 * 0.1 * g + 0.1 * g, v2 = 0.999 * 0.001 * g * g + 0.001 * g * g
+        let expected = p1 - (0.01 / (1 - 0.81)) * m2 / (v2.squareRoot() / (1 - 0.999 * 0.999).squareRoot() + 1e-8)
+        #expect(isClose(step(&o, p1, g), expected, rtol: 1e-12))
+    }
+
+    @Test func adamWDecaysBeforeTheUpdate() {
+        var o = Adam<Double>.adamW(learningRate: 0.1, weightDecay: 0.5)
+        let g = -2.0
+        // p = 1 * (1 - 0.05) then p -= 0.1 * g / (|g| + eps')
+        #expect(isClose(step(&o, 1.0, g), 0.95 + 0.1, rtol: 1e-7))
+    }
+
+    @Test func rmspropCenteredWithMomentum() {
+        var o = RMSProp<Double>(learningRate: 0.01, alpha: 0.9, momentum: 0.5, centered: true)
+        let g = 0.4
+        let v = 0.1 * g * g, ga = 0.1 * g
+        let avg = (v - ga * ga).squareRoot() + 1e-8
+        let b = g / avg
+        #expect(isClose(step(&o, 1.0, g), 1 - 0.01 * b, rtol: 1e-12))
+    }
+
+    @Test func schedules() {
+        #expect(LearningRateSchedule.constant.rate(base: 0.1, step: 999) == 0.1)
+        #expect(isClose(LearningRateSchedule.step(every: 10, factor: 0.5).rate(base: 1, step: 25), 0.25))
+        #expect(isClose(LearningRateSchedule.step(every: 10, factor: 0.5).rate(base: 1, step: 9), 1))
+        let cosine = LearningRateSchedule.cosine(totalSteps: 100, minimum: 0.1)
+        #expect(isClose(cosine.rate(base: 1, step: 0), 1))
+        #expect(isClose(cosine.rate(base: 1, step: 50), 0.55))
+        #expect(isClose(cosine.rate(base: 1, step: 100), 0.1))
+        #expect(isClose(cosine.rate(base: 1, step: 500), 0.1))
+    }
+
+    @Test(arguments: ["constant", "step:100:0.5", "cosine", "cosine:0.001"])
+    func parsesSchedules(_ text: String) throws {
+        _ = try LearningRateSchedule(parsing: text, totalSteps: 1000)
+    }
+
+    @Test(arguments: ["linear", "step:0:0.5", "step:10", "cosine:-1"])
+    func rejectsBadSchedules(_ text: String) {
+        #expect(throws: ConfigurationError.self) { try LearningRateSchedule(parsing: text, totalSteps: 10) }
+    }
+
+    func gradients(_ values: [Double]) -> ModelGradients<Double> {
+        let p = CellParameters<Double>(weightIH: Matrix(rows: 1, cols: 1, [values[0]]), weightHH: Matrix(rows: 1, cols: 1, [values[1]]),
+                                       biasIH: Matrix(row: [values[2]]), biasHH: Matrix(row: [values[3]]))
+        return ModelGradients(layers: [p], head: Linear(weight: Matrix(rows: 1, cols: 1, [values[4]]), bias: Matrix(row: [values[5]])))
+    }
+
+    @Test func clipGlobalNormScalesAndReportsTheNormBefore() throws {
+        var g = gradients([3, 4, 0, 0, 0, 0])
+        let norm = try g.clipGlobalNorm(1)
+        #expect(norm == 5)
+        #expect(isClose(g.globalNorm, 1, rtol: 1e-6))
+        #expect(isClose(g.layers[0].weightIH[0, 0], 0.6, rtol: 1e-6))
+        var small = gradients([0.3, 0.4, 0, 0, 0, 0])
+        #expect(try small.clipGlobalNorm(1) == 0.5)
+        #expect(small == gradients([0.3, 0.4, 0, 0, 0, 0]))
+    }
+
+    @Test func clipValues() throws {
+        var g = gradients([3, -4, 0.5, 0, 0, 0])
+        try g.clipValues(1)
+        #expect(g == gradients([1, -1, 0.5, 0, 0, 0]))
+    }
+
+    @Test func nonFiniteGradientIsRefusedWithTheParameterName() {
+        var g = gradients([1, .nan, 0, 0, 0, 0])
+        #expect(throws: NonFiniteGradientError.self) {
+            try g.clipGlobalNorm(1)
+        }
+        do {
+            try g.clipGlobalNorm(1)
+        } catch {
+            #expect(error.parameter == "rnn.weight_hh_l0")
+            #expect(error.description.contains("rnn.weight_hh_l0"))
+        }
+        var inf = gradients([1, 0, 0, 0, 0, .infinity])
+        #expect(throws: NonFiniteGradientError.self) { try inf.clipValues(1) }
+    }
+}
