@@ -74,7 +74,7 @@ public enum Initializer: Sendable, Hashable, Codable {
             // block the top-left min(rows, cols) part of A is used.
             let size = cols
             let r = (0..<(size * size)).map { _ in Draw.gaussian(&rng) }
-            var a = LinearAlgebra.matmul(transposeOf: r, rows: size, cols: size, times: r, cols: size)
+            var a = LinearAlgebra.matmul(LinearAlgebra.transpose(r, rows: size, cols: size), r, m: size, k: size, n: size)
             for i in 0..<(size * size) { a[i] /= Double(size) }
             for i in 0..<size { a[i * size + i] += 1 }
             let lambdaMax = LinearAlgebra.symmetricEigenvalues(a, n: size).first ?? 1

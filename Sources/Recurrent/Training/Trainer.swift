@@ -1,0 +1,193 @@
+import Foundation
+
+/// Trains one model on one task: the loop behind `recurrent train` and `compare`.
+///
+/// Everything that decides the next step is in this value (weights, optimizer state,
+/// the generator, the task's position, a carried state), and `TrainingCheckpoint` saves
+/// all of it, so an interrupted and resumed run ends with the same bits as one that
+/// was never stopped.
+public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float {
+    public var model: RecurrentModel<Cell>
+    public var optimizer: OptimizerChoice<Float>
+    public var task: any TrainingTask
+    public var options: TrainingOptions
+    /// How the model was built; stored in checkpoints.
+    public var configuration: ModelConfiguration
+    /// The learning rate before the schedule.
+    public var baseLearningRate: Double
+    /// The run's generator: batches of synthetic tasks and epoch shuffles draw from it.
+    public var rng: SeededGenerator
+    /// Completed optimizer steps.
+    public var step: Int = 0
+    /// The state carried between batches of a truncated-BPTT task.
+    public var carried: RecurrentState<Float>?
+    /// Warnings already given (each is given once).
+    public var warned: Set<String> = []
+
+    public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
+                options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {
+        try options.validate()
+        guard task.inputSize == model.inputSize else {
+            throw ConfigurationError("the task '\(task.name)' has \(task.inputSize) input features per step but the model reads \(model.inputSize)")
+        }
+        guard task.outputSize == model.outputSize else {
+            throw ConfigurationError("the task '\(task.name)' needs \(task.outputSize) outputs but the model has \(model.outputSize)")
+        }
+        guard task.readout == model.readout else {
+            throw ConfigurationError("the task '\(task.name)' needs the \(task.readout.rawValue)-step readout but the model has \(model.readout.rawValue)")
+        }
+        self.model = model
+        self.optimizer = optimizer
+        self.task = task
+        self.options = options
+        self.configuration = configuration
+        self.baseLearningRate = optimizer.learningRate
+        self.rng = SeededGenerator(seed: seed)
+    }
+
+    // MARK: - One step
+
+    /// Draws a batch, computes the loss and gradients, clips, and updates the weights.
+    /// `detailed` adds max |h| and the dead-unit fraction (a scan of every state).
+    /// Throws `TrainingDivergence` before touching the weights when the loss or a
+    /// gradient is not finite.
+    public mutating func trainStep(detailed: Bool = true, startTime: Double = 0) throws -> StepRecord {
+        let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
+        optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
+        let initial = task.carriesState ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial)
+        func divergence(_ parameter: String?) -> TrainingDivergence {
+            let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
+            return TrainingDivergence(step: step + 1, parameter: parameter, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs,
+                                      spectralRadius: recurrentSpectralRadius())
+        }
+        guard result.loss.isFinite else { throw divergence(nil) }
+        let norm: Double
+        do {
+            if let c = options.clipNorm {
+                norm = try result.gradients.clipGlobalNorm(c)
+            } else if let c = options.clipValue {
+                norm = try result.gradients.clipValues(c)
+            } else {
+                try result.gradients.checkFinite()
+                norm = result.gradients.globalNorm
+            }
+        } catch {
+            throw divergence(error.parameter)
+        }
+        model.apply(result.gradients, using: &optimizer)
+        if task.carriesState { carried = result.pass.finalState }
+        step += 1
+        let clipped = options.clipNorm.map { norm > $0 } ?? options.clipValue.map { _ in true } ?? false
+        var record = StepRecord(step: step, loss: result.loss, metric: task.metric(loss: result.loss, accuracy: result.accuracy),
+                                gradientNorm: norm, clipped: clipped, learningRate: optimizer.learningRate,
+                                maxAbsHidden: 0, deadFraction: 0, seconds: 0)
+        if detailed {
+            record.maxAbsHidden = Self.hiddenGrowth(result.pass).maxAbs
+            record.deadFraction = Self.deadFraction(result.pass)
+        }
+        _ = startTime
+        return record
+    }
+
+    // MARK: - Evaluation
+
+    /// Loss and metric over a fixed split (state carried across batches for
+    /// truncated-BPTT tasks, starting from zero).
+    public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
+        var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
+        var state: RecurrentState<Float>?
+        for batch in try task.evaluationBatches(split, batchSize: options.evaluationBatchSize) {
+            let initial = task.carriesState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+            let pass = model.forward(batch.inputs, initial: initial)
+            let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps)
+            let (value, _) = try task.loss.evaluate(pass.outputs, target)
+            let n: Double
+            if case .classes(let ids) = target { n = Double(ids.filter { $0 >= 0 }.count) } else { n = Double(pass.outputs.rows) }
+            totalLoss += value * n
+            totalCorrect += (task.loss.accuracy(pass.outputs, target) ?? 0) * n
+            counted += n
+            if task.carriesState { state = pass.finalState }
+        }
+        let loss = counted > 0 ? totalLoss / counted : .nan
+        let accuracy = counted > 0 ? totalCorrect / counted : nil
+        return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
+                                metricName: task.metricName, seconds: 0)
+    }
+
+    // MARK: - What the states did
+
+    /// max |h_t| over the batch, and the first time step (1-based) where it exceeded
+    /// 1e6 or was not finite.
+    static func hiddenGrowth(_ pass: RecurrentModel<Cell>.ForwardPass) -> (maxAbs: Double, explodedAt: Int?) {
+        var maxAbs = 0.0
+        var explodedAt: Int?
+        for trace in pass.traces {
+            let width = trace.batch * trace.hidden.cols
+            for t in 1...max(1, trace.steps) where trace.steps > 0 {
+                let row = trace.hidden.row(t * trace.batch)
+                var stepMax = 0.0
+                for i in 0..<width {
+                    let v = Swift.abs(Double(row[i]))
+                    if !v.isFinite { stepMax = .infinity; break }
+                    if v > stepMax { stepMax = v }
+                }
+                maxAbs = Swift.max(maxAbs, stepMax)
+                if explodedAt == nil && (stepMax > 1e6 || !stepMax.isFinite) { explodedAt = t }
+                if explodedAt != nil && explodedAt! < t { explodedAt = Swift.min(explodedAt!, t) }
+            }
+        }
+        return (maxAbs, explodedAt)
+    }
+
+    /// Fraction of hidden units (over all layers) that are exactly 0 at every step of
+    /// every sequence in the batch: dead ReLUs.
+    static func deadFraction(_ pass: RecurrentModel<Cell>.ForwardPass) -> Double {
+        var dead = 0, total = 0
+        for trace in pass.traces {
+            let h = trace.hidden.cols
+            var alive = [Bool](repeating: false, count: h)
+            for r in trace.batch..<((trace.steps + 1) * trace.batch) {
+                let row = trace.hidden.row(r)
+                for j in 0..<h where row[j] != 0 { alive[j] = true }
+            }
+            dead += alive.filter { !$0 }.count
+            total += h
+        }
+        return total == 0 ? 0 : Double(dead) / Double(total)
+    }
+
+    /// The spectral radius of the first layer's recurrent matrix (nil for IndRNN's
+    /// vector, where it is max |u|, and for gated cells).
+    public func recurrentSpectralRadius() -> Double? {
+        let w = model.layers[0].parameters.weightHH
+        if Cell.kind == .indrnn { return w.maxAbs }
+        guard Cell.kind == .rnn else { return nil }
+        return try? LinearAlgebra.spectralRadius(w.storage.map(Double.init), n: w.rows)
+    }
+
+    // MARK: - Early warnings
+
+    /// Warnings that predict trouble before it happens (each given once): a recurrent
+    /// matrix whose spectral radius makes h_t grow or shrink geometrically, and a state
+    /// growing fast in the last logged batch.
+    public mutating func warnings(after record: StepRecord?) -> [String] {
+        var out: [String] = []
+        func once(_ key: String, _ text: String) { if warned.insert(key).inserted { out.append(text) } }
+        if record == nil, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
+            let f = model.layers[0].activation
+            if radius > 1.05 && f != .tanh && f != .sigmoid {
+                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12); consider --recurrent-init identity or --clip-norm 1")
+            } else if radius < 0.5 {
+                once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn; consider --recurrent-init identity")
+            }
+        }
+        if let r = record, r.maxAbsHidden > 1e4 && r.maxAbsHidden.isFinite {
+            once("state-large", "max |h| reached \(formatScientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge (try --clip-norm 1 or a lower --lr)")
+        }
+        if let r = record, r.deadFraction > 0.5 {
+            once("dead", "\(Int((r.deadFraction * 100).rounded()))% of hidden units were zero for the whole batch at step \(r.step) (dead ReLUs)")
+        }
+        return out
+    }
+}

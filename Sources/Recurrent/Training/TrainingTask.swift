@@ -1,0 +1,68 @@
+/// One batch of a task: inputs [B, T, I] and their targets.
+public struct TaskBatch: Sendable {
+    public var inputs: SequenceBatch<Float>
+    public var targets: Targets<Float>
+    public init(inputs: SequenceBatch<Float>, targets: Targets<Float>) {
+        self.inputs = inputs
+        self.targets = targets
+    }
+}
+
+/// The evaluation split a metric is computed on.
+public enum EvaluationSplit: String, Sendable, Codable, CaseIterable {
+    case validation = "val"
+    case test
+}
+
+/// A source of training batches and fixed evaluation sets: the adding problem, copy
+/// memory, pixel MNIST, character text, a user's tensors.
+///
+/// Determinism: a task draws only from the generator it is handed, and what it keeps
+/// between batches (an epoch's order, a position in a text) is its `position`, saved
+/// with checkpoints so that a resumed run sees exactly the batches it would have seen.
+public protocol TrainingTask: Sendable {
+    /// A short name (`adding`, `copy`, `smnist`, ...).
+    var name: String { get }
+    var inputSize: Int { get }
+    var outputSize: Int { get }
+    var readout: Readout { get }
+    var loss: Loss { get }
+    /// What `metric` reports: "mse", "accuracy" or "bpc".
+    var metricName: String { get }
+    /// The trivial baseline's metric and how it is obtained, when there is one.
+    var baseline: (value: Double, description: String)? { get }
+    /// True when the state is carried from one batch to the next (truncated BPTT).
+    var carriesState: Bool { get }
+    /// The splits this task can evaluate on.
+    var evaluationSplits: [EvaluationSplit] { get }
+
+    /// The next training batch.
+    mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch
+    /// A fixed evaluation set, in batches of at most `batchSize` sequences.
+    func evaluationBatches(_ split: EvaluationSplit, batchSize: Int) throws -> [TaskBatch]
+    /// What must be saved to resume exactly (JSON-encodable numbers).
+    var position: [String: Int] { get }
+    mutating func restore(position: [String: Int]) throws
+}
+
+extension TrainingTask {
+    public var carriesState: Bool { false }
+    public var position: [String: Int] { [:] }
+    public mutating func restore(position: [String: Int]) throws {}
+    public var evaluationSplits: [EvaluationSplit] { [.test] }
+
+    /// The task's metric from a loss value and an accuracy: MSE is the loss itself,
+    /// bits per character is the cross-entropy / ln 2.
+    public func metric(loss value: Double, accuracy: Double?) -> Double {
+        switch metricName {
+        case "accuracy": return accuracy ?? 0
+        case "bpc": return value / Double.log(2)
+        default: return value
+        }
+    }
+
+    /// True when `metric` meets `target`: accuracy at or above, any loss at or below.
+    public func reaches(_ metric: Double, target: Double) -> Bool {
+        metricName == "accuracy" ? metric >= target : metric <= target
+    }
+}
