@@ -34,6 +34,15 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
             inputsPath: inputsPath, targetsPath: targetsPath)
     }
 
+    /// A data set holding exactly this batch and its targets.
+    public init(batch: SequenceBatch<Scalar>, targets: Targets<Scalar>) {
+        count = batch.batch
+        steps = batch.steps
+        features = batch.features
+        inputs = batch.values
+        self.targets = targets
+    }
+
     /// Builds the data set from arrays; the paths only label errors.
     public init(
         inputs: NumPyArray, targets: NumPyArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>"
