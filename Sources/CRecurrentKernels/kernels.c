@@ -2,9 +2,9 @@
 // Float kernels of Recurrent (see include/CRecurrentKernels.h).
 //
 // GEMM: one register-blocked micro-kernel (6 rows x 16 columns, 12 ymm accumulators,
-// FMA) that reads op(A) through arbitrary element strides and op(B) through unit
-// column stride, so NN and TN run with no packing; TT runs as the transposed problem
-// C^T = op(B)^T op(A)^T; NT packs op(B) (or, for n <= 2, uses a dot-product kernel).
+// FMA). Small products (the per-step ones) read op(A) through arbitrary strides and
+// op(B) rows directly; long-k, NT and TT products pack kc-blocks of A (6-row panels)
+// and B (16-column panels) first; n <= 2 uses a dot-product kernel.
 // Every element of C is one fixed chain: start at 0 (or C), then fma over p = 0..k-1
 // in order (stored and reloaded exactly between k blocks). Tile and thread
 // boundaries therefore never change a result: splitting C among threads is
@@ -17,6 +17,9 @@
 #include <stdatomic.h>
 #include <sched.h>
 #include <stdint.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RK_X86 1
@@ -24,11 +27,11 @@
 #define RK_INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
 #endif
 
-enum { KC = 256 };
+enum { KC = 128 };
 
 // MARK: - Problem description
 
-typedef enum { V_TILE, V_PACK, V_DOT } variant_t;
+typedef enum { V_TILE, V_PACK, V_DOT } variant_t;   // direct tiles, packed panels, dot products
 
 typedef struct {
     long m, n, k;
@@ -46,14 +49,9 @@ static problem_t plan(int ta, int tb, long m, long n, long k, const float *a, lo
     problem_t p = { m, n, k, a, ta ? 1 : lda, ta ? lda : 1, b, tb ? 1 : ldb, tb ? ldb : 1,
                     c, ldc, 1, accumulate, V_TILE, 0 };
     int swap = 0;
-    if (!tb) {
-        if (ta && n < 8 && m >= 2 * n) swap = 1;           // thin TN: vectorise along m
-        else if (!ta && n <= 2 && p.rb == 1) p.variant = V_DOT;
-    } else {
-        if (ta) swap = 1;                                  // TT = (B A)^T with unit strides
-        else if (n <= 2) p.variant = V_DOT;                // NT, thin: dot products along k
-        else p.variant = V_PACK;                           // NT: pack op(B) to [k, n]
-    }
+    if (!tb && ta && n < 8 && m >= 2 * n) swap = 1;              // thin TN: vectorise along m
+    else if (!ta && n <= 2 && p.rb == 1) p.variant = V_DOT;       // thin, unit stride along k
+    else if (tb || (k >= 512 && m >= 16 && n >= 16)) p.variant = V_PACK;   // NT, TT, long k
     if (swap) {   // C^T = op(B)^T op(A)^T: rows <-> columns
         problem_t s = { n, m, k, p.b, p.cb, p.rb, p.a, p.ca, p.ra, c, 1, ldc, accumulate, V_TILE, 0 };
         p = s;
@@ -156,17 +154,55 @@ static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, 
 
 static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, long j1,
                               const float *b0, long rb) {
+    int rowsOuter = i1 - i0 > j1 - j0;   // keep the smaller operand's panel hot
     for (long q0 = 0; q0 < p->k; q0 += KC) {
         long kc = p->k - q0 < KC ? p->k - q0 : KC;
         int loadC = q0 > 0 || p->accumulate;
-        for (long j = j0; j < j1; j += 16) {
-            int nr = (int)(j1 - j < 16 ? j1 - j : 16);
-            for (long i = i0; i < i1; i += 6) {
-                int mr = (int)(i1 - i < 6 ? i1 - i : 6);
+        long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+        for (long outer = 0; outer < (rowsOuter ? ni : nj); outer++)
+            for (long inner = 0; inner < (rowsOuter ? nj : ni); inner++) {
+                long i = i0 + 6 * (rowsOuter ? outer : inner), j = j0 + 16 * (rowsOuter ? inner : outer);
+                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
                 micro_any(mr, nr, kc, p->a + i * p->ra + q0 * p->ca, p->ra, p->ca,
                           b0 + q0 * rb + (j - j0), rb, p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
             }
+    }
+}
+
+/// Packed panels per kc block: A as [6-row panel][kc][6], B as [16-column panel][kc][16]
+/// (zero-padded); then B panels outer (in L1), A panels inner (from L2).
+static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, long j1, float *ap, float *bp) {
+    long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        for (long t = 0; t < nj; t++) {
+            float *dst = bp + t * kc * 16;
+            long jb = j0 + 16 * t, w = j1 - jb < 16 ? j1 - jb : 16;
+            for (long q = 0; q < kc; q++) {
+                const float *src = p->b + (q0 + q) * p->rb + jb * p->cb;
+                if (p->cb == 1) memcpy(dst + q * 16, src, sizeof(float) * (size_t)w);
+                else for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = src[jj * p->cb];
+                for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;
+            }
         }
+        for (long t = 0; t < ni; t++) {
+            float *dst = ap + t * kc * 6;
+            long ib = i0 + 6 * t, h = i1 - ib < 6 ? i1 - ib : 6;
+            for (long q = 0; q < kc; q++) {
+                const float *src = p->a + ib * p->ra + (q0 + q) * p->ca;
+                if (p->ra == 1) memcpy(dst + q * 6, src, sizeof(float) * (size_t)h);
+                else for (long ii = 0; ii < h; ii++) dst[q * 6 + ii] = src[ii * p->ra];
+                for (long ii = h; ii < 6; ii++) dst[q * 6 + ii] = 0.0f;
+            }
+        }
+        for (long tj = 0; tj < nj; tj++)
+            for (long ti = 0; ti < ni; ti++) {
+                long i = i0 + 6 * ti, j = j0 + 16 * tj;
+                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                          p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+            }
     }
 }
 
@@ -244,14 +280,23 @@ static void run_part(const problem_t *p, int part, int parts) {
     }
     const float *b0 = p->b + j0 * p->cb;
     long rb = p->rb;
-    if (p->variant == V_PACK) {   // op(B)(p, j0..<j1) -> scratch [k, j1 - j0]
+    if (p->variant == V_PACK) {
+#ifdef RK_X86
+        if (fast) {
+            long kc = p->k < KC ? p->k : KC;
+            long na = (i1 - i0 + 5) / 6 * 6 * kc, nb = (j1 - j0 + 15) / 16 * 16 * kc;
+            float *s = scratch_floats(na + nb);
+            if (!s) abort();
+            packed_avx2(p, i0, i1, j0, j1, s, s + na);
+            return;
+        }
+#endif
+        // portable: op(B)(p, j0..<j1) -> scratch [k, j1 - j0], then the plain loops
         long w = j1 - j0;
         float *s = scratch_floats(p->k * w);
-        if (!s) { abort(); }
-        for (long j = 0; j < w; j++) {
-            const float *src = b0 + j * p->cb;
-            for (long q = 0; q < p->k; q++) s[q * w + j] = src[q * p->rb];
-        }
+        if (!s) abort();
+        for (long j = 0; j < w; j++)
+            for (long q = 0; q < p->k; q++) s[q * w + j] = b0[j * p->cb + q * p->rb];
         b0 = s; rb = w;
     }
 #ifdef RK_X86
@@ -530,5 +575,13 @@ int rk_pin_first_cpus(int n) {
 #else
     (void)n;
     return -1;
+#endif
+}
+
+int rk_retain_freed_memory(void) {
+#if defined(__GLIBC__)
+    return mallopt(M_TRIM_THRESHOLD, 1 << 30) && mallopt(M_MMAP_THRESHOLD, 1 << 30) ? 1 : 0;
+#else
+    return 0;
 #endif
 }

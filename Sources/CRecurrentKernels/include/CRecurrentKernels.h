@@ -33,6 +33,13 @@ void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev,
 void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev,
                       const float *c_new, const float *dh, float *dc, float *dpre);
 
+/// Asks the C allocator to keep freed memory for reuse instead of returning it to the
+/// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
+/// frees and re-allocates its large per-step buffers does not page-fault them in again
+/// every step. Process-wide; for programs (the CLI), not for the library to call.
+/// Returns 1 when applied, 0 where unsupported.
+int rk_retain_freed_memory(void);
+
 /// 1 when the AVX2+FMA bodies are in use (x86-64 with both features), else 0.
 int rk_uses_avx2(void);
 

@@ -27,6 +27,12 @@ public enum Compute {
     /// True when the fast Float kernels use their AVX2+FMA bodies on this CPU.
     public static var usesAVX2: Bool { rk_uses_avx2() != 0 }
 
+    /// Keeps freed memory in the process for reuse (glibc `mallopt`: no trimming, no mmap
+    /// for large blocks), so a training loop's large per-step buffers are not page-faulted
+    /// in again every step. Process-wide: for programs such as the CLI, not for libraries.
+    @discardableResult
+    public static func retainFreedMemory() -> Bool { rk_retain_freed_memory() != 0 }
+
     /// Restricts the process to the first `n` CPUs it may use (Linux; what the peer
     /// benchmark does). Returns the CPU count afterwards, or nil where unsupported.
     public static func pinToFirstCPUs(_ n: Int) -> Int? {
