@@ -208,8 +208,10 @@ public enum TrainingBenchmark {
                 ("flops_per_step", num(f.step)), ("fwd_flops_per_step", num(f.forward)),
                 ("gflops", num(f.step / median / 1e9)), ("gflops_best", num(f.step / min / 1e9)),
                 ("compile_s", "0.0"), ("cpu_util", num(cpuUtil)), ("loadavg_1m_before", num(loadAverage)),
-                ("final_loss", num(finalLoss)), ("label", o.label.map(q) ?? "null"),
+                ("final_loss", num(finalLoss)),
             ]
+            // absent rather than null, so that run_all.sh can fill in the config name
+            if let label = o.label { fields.append(("label", q(label))) }
             if let c = o.ceilingGFLOPs {
                 fields.append(("ceiling_gflops", num(c)))
                 fields.append(("pct_ceiling", num(100 * gflops / c)))
