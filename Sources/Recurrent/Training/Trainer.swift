@@ -51,7 +51,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// `detailed` adds max |h| and the dead-unit fraction (a scan of every state).
     /// Throws `TrainingDivergence` before touching the weights when the loss or a
     /// gradient is not finite.
-    public mutating func trainStep(detailed: Bool = true, startTime: Double = 0) throws -> StepRecord {
+    public mutating func trainStep(detailed: Bool = true) throws -> StepRecord {
         let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
         let initial = task.carriesState && !batch.resetState
@@ -87,7 +87,6 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
             record.maxAbsHidden = Self.hiddenGrowth(result.pass).maxAbs
             record.deadFraction = Self.deadFraction(result.pass)
         }
-        _ = startTime
         return record
     }
 
@@ -125,7 +124,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         var explodedAt: Int?
         for trace in pass.traces {
             let width = trace.batch * trace.hidden.cols
-            for t in 1...max(1, trace.steps) where trace.steps > 0 {
+            for t in stride(from: 1, through: trace.steps, by: 1) {
                 let row = trace.hidden.row(t * trace.batch)
                 var stepMax = 0.0
                 for i in 0..<width {
@@ -134,8 +133,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
                     if v > stepMax { stepMax = v }
                 }
                 maxAbs = Swift.max(maxAbs, stepMax)
-                if explodedAt == nil && (stepMax > 1e6 || !stepMax.isFinite) { explodedAt = t }
-                if explodedAt != nil && explodedAt! < t { explodedAt = Swift.min(explodedAt!, t) }
+                if stepMax > 1e6 || !stepMax.isFinite { explodedAt = Swift.min(explodedAt ?? t, t) }
             }
         }
         return (maxAbs, explodedAt)
