@@ -28,8 +28,9 @@ struct Diagnose: ParsableCommand {
             mean and sd of log10, and the growth per layer 10^(mean log10 / n).
 
         The verdict calls the gradient reaching t = 1 "vanishing" below 1e-3 of its value at t = T, "exploding"
-        above 1e3. Default pairs: relu and tanh x identity and gaussian:0.2 (s sqrt(H) = 2 at H = 100, so
-        rho(W) is near 2: the ReLU state overflows Float32 within 200 steps).
+        above 1e3, "cut" when it is exactly 0 (every path back crosses a unit with f' = 0). Default pairs: relu
+        and tanh x identity and gaussian:0.3 (s sqrt(H) = 3 at H = 100: rho(W) is near 3 and a ReLU state with
+        half its units active grows about s sqrt(H/2) = 2.1 per step, so it overflows Float32 within T = 200).
 
         Initialisers: \(Initializer.accepted)
         Cost grows as pairs x T x H^3 (the Jacobian) plus seeds x T x H^3 (the contrast).

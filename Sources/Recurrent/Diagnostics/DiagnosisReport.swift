@@ -43,18 +43,20 @@ extension Diagnosis {
             }
             head("[1] Forward (10.11): mean over the batch of ||h_t||, x_t ~ N(0, 1) every step", tCols + ["x/step", "overflow", "zero@t"])
             for r in runs {
-                row(r, steps.map { fmt(r.forward.stateNormMean[$0 - 1]) }
+                row(r, steps.map { t in r.forward.overflowStep.map { t >= $0 } == true ? "overflow" : fmt(r.forward.stateNormMean[t - 1]) }
                     + [r.forward.growthPerStep.map { "x" + fmt($0) } ?? "-", r.forward.overflowStep.map(String.init) ?? "-",
                        r.forward.underflowStep.map(String.init) ?? "-"])
             }
             head("[1] Forward, zero input after t = 1 (h_t = f(W h_{t-1} + b)): mean ||h_t||", tCols + ["x/step", "overflow", "zero@t"])
             for r in runs {
-                row(r, steps.map { fmt(r.zeroInput.stateNormMean[$0 - 1]) }
+                row(r, steps.map { t in r.zeroInput.overflowStep.map { t >= $0 } == true ? "overflow" : fmt(r.zeroInput.stateNormMean[t - 1]) }
                     + [r.zeroInput.growthPerStep.map { "x" + fmt($0) } ?? "-", r.zeroInput.overflowStep.map(String.init) ?? "-",
                        r.zeroInput.underflowStep.map(String.init) ?? "-"])
             }
             head("[1] Fraction of units with net_t > 0 (active ReLU units), random inputs", tCols)
-            for r in runs { row(r, steps.map { fmt(r.forward.activeFraction[$0 - 1]) }) }
+            for r in runs {
+                row(r, steps.map { t in r.forward.overflowStep.map { t >= $0 } == true ? "overflow" : fmt(r.forward.activeFraction[t - 1]) })
+            }
             head("[2] Backward (10.12): ||J_t||_2, J_t = d net_t / d net_1 = W D_{t-1} ... W D_1, D_k = diag f'(net_k)", tCols + ["x/step"])
             for r in runs {
                 row(r, steps.map { fmtLog10(r.jacobian.spectralNormLog10[$0 - 1]) } + [r.jacobian.growthPerStep.map { "x" + fmt($0) } ?? "-"])
@@ -63,6 +65,11 @@ extension Diagnosis {
             for r in runs { row(r, steps.map { fmtLog10(r.jacobian.gradientNormLog10[$0 - 1]) }) }
         }
         for ff in feedforward where !ff.layers.isEmpty {
+            if (ff.sharedLog10 + ff.independentLog10).allSatisfy({ $0.allSatisfy { $0 == 0 } }) {
+                lines.append("")
+                lines.append("[4] CNN contrast, W ~ \(ff.initializer.name): W^n = W_n...W_1 = I, ||P_n||_2 = 1 for every n and seed")
+                continue
+            }
             let ns = tableStepsFor(ff.layers.count)
             lines.append("")
             lines.append("[4] CNN contrast, W ~ \(ff.initializer.name), H = \(ff.hiddenSize), \(ff.seeds.count) seeds: log10 ||P_n||_2, mean ± sd over seeds")
@@ -107,7 +114,7 @@ extension Diagnosis {
             let group = runs.filter { $0.activation == activation }
             guard group.count > 1 else { continue }
             let parts = group.map { r in
-                "\(r.recurrentInit): ||J_T||_2 = \(fmtLog10(r.jacobian.spectralNormLog10.last ?? .nan)), gradient to t = 1 \(fmtLog10(r.jacobian.gradientRatioLog10 ?? .nan)) of its value at t = \(r.length)"
+                "\(r.recurrentInit): ||J_T||_2 = \(fmtLog10(r.jacobian.spectralNormLog10.last ?? .nan)), gradient to t = 1 \(fmtLog10(r.jacobian.gradientRatioLog10 ?? .nan)) of its value at t = \(r.length) (\(r.gradientRegime))"
                     + (r.forward.overflowStep.map { ", Float32 overflow at t = \($0)" } ?? "")
             }
             out.append("\(activation.name) across initialisers: " + parts.joined(separator: "; ") + ".")
@@ -118,14 +125,17 @@ extension Diagnosis {
             let rs = ff.sharedRate[n - 1], ri = ff.independentRate[n - 1]
             var text = "CNN contrast (W ~ \(ff.initializer.name), n = \(n)): one W reused gives ||W^n||_2 = \(fmtLog10(s)) (x\(fmt(rs)) per layer, log10 sd \(String(format: "%.2f", ss)) over \(ff.seeds.count) seeds); "
                 + "independent draws give \(fmtLog10(i)) (x\(fmt(ri)) per layer, sd \(String(format: "%.2f", isd))). "
-            let rateGap = abs(Double.log(rs) - Double.log(ri))
-            if rateGap < 0.05 * Swift.max(abs(Double.log(rs)), abs(Double.log(ri)), 0.02) {
-                text += "Measured: about the same growth per layer; independence does not cancel the scale, it makes the product's rate the same for every draw"
-                    + (isd < ss ? " (smaller spread)" : "") + ". What keeps a CNN in range is an initialiser with s·sqrt(H) near 1, not independence."
-            } else if ri < rs {
-                text += "Measured: the independent stack grows more slowly per layer than W^n."
+            let gap = s - i
+            let bothOut = abs(s) > 3 && abs(i) > 3 && (s > 0) == (i > 0)
+            if bothOut {
+                text += "Measured: both products \(s > 0 ? "explode" : "vanish") at nearly the same rate; independence does not cancel the growth "
+                    + "(the independent stack ends 10^\(String(format: "%.1f", abs(gap))) \(gap > 0 ? "below" : "above") W^n, against 10^\(String(format: "%.0f", abs(s))) overall)"
+                    + (isd < ss ? "; it only makes the rate the same for every draw (sd \(String(format: "%.2f", isd)) against \(String(format: "%.2f", ss)))" : "")
+                    + ". What keeps a CNN in range is an initialiser with s·sqrt(H) near 1 (He, Xavier), not independence."
+            } else if abs(gap) > 1 {
+                text += "Measured: the independent stack ends 10^\(String(format: "%.1f", abs(gap))) \(gap > 0 ? "below" : "above") W^n."
             } else {
-                text += "Measured: the independent stack grows faster per layer than W^n."
+                text += "Measured: the two products stay within a factor 10 of each other."
             }
             out.append(text)
         }
@@ -148,9 +158,11 @@ extension DiagnosisRun {
     public static let vanishingLog10 = -3.0
     public static let explodingLog10 = 3.0
 
-    /// "vanishing", "exploding" or "preserved", from ||dL/dh_1|| / ||dL/dh_T||.
+    /// "vanishing", "exploding", "preserved" or "cut" (exactly 0: every path back to t = 1
+    /// passes a unit with f' = 0), from ||dL/dh_1|| / ||dL/dh_T||.
     public var gradientRegime: String {
         guard let g = jacobian.gradientRatioLog10, !g.isNaN else { return "undefined (NaN)" }
+        if g == -.infinity { return "cut" }
         if g < Self.vanishingLog10 { return "vanishing" }
         if g > Self.explodingLog10 { return "exploding" }
         return "preserved"
@@ -184,8 +196,19 @@ extension DiagnosisRun {
             s += "; with zero input after t = 1 it changes x\(fmt(g)) per step"
         }
         s += ". ||d net_T / d net_1||_2 = \(fmtLog10(jacobian.spectralNormLog10.last ?? .nan))"
-        if let g = jacobian.growthPerStep { s += " (x\(fmt(g)) per step)" }
-        s += "; the gradient at t = 1 is \(fmtLog10(jacobian.gradientRatioLog10 ?? .nan)) of its value at t = \(length): \(gradientRegime)."
+        if jacobian.lastNonzeroLag < length {
+            s += " (exactly 0 from lag \(jacobian.lastNonzeroLag + 1): every path from net_1 crossed an inactive unit)"
+        } else if let g = jacobian.growthPerStep {
+            s += " (x\(fmt(g)) per step)"
+        }
+        let regime = gradientRegime
+        if regime == "cut" {
+            let k = jacobian.firstNonzeroGradientStep
+            let kept = jacobian.gradientNormLog10[(k - 1)...].min() ?? .nan
+            s += "; the gradient of L = r . h_T is exactly 0 at steps k < \(k) (f' = 0 on every path) and at least \(fmtLog10(kept)) of its value at t = \(length) for k >= \(k): cut, not geometrically vanishing."
+        } else {
+            s += "; the gradient at t = 1 is \(fmtLog10(jacobian.gradientRatioLog10 ?? .nan)) of its value at t = \(length): \(regime)."
+        }
         return s
     }
 }

@@ -39,17 +39,31 @@ public struct FeedForwardContrast: Sendable, Equatable {
         layers = count > 0 ? Array(1...count) : []
         self.seeds = seeds
         var shared: [[Double]] = [], independent: [[Double]] = []
+        // A deterministic initialiser draws the same W every time: W_n ... W_1 = W^n for every
+        // seed, so one product serves all.
+        let deterministic: Bool = switch initializer {
+        case .identity, .zeros, .constant: true
+        default: false
+        }
         for seed in seeds {
+            if deterministic, let first = shared.first {
+                shared.append(first); independent.append(first); continue
+            }
             var rng = SeededGenerator(seed: seed)
             let w: Matrix<Double> = initializer.matrix(rows: n, cols: n, using: &rng)
-            var power = ScaledProduct(identity: n), stack = ScaledProduct(identity: n)
+            var power = ScaledProduct(identity: n)
+            var stack = ScaledProduct(identity: n)
             var sharedRow: [Double] = [], independentRow: [Double] = []
             for layer in 0..<count {
                 power.multiply(left: w.storage)
-                let draw: Matrix<Double> = layer == 0 ? w : initializer.matrix(rows: n, cols: n, using: &rng)
-                stack.multiply(left: draw.storage)
-                sharedRow.append(power.log10SpectralNorm)
-                independentRow.append(stack.log10SpectralNorm)
+                sharedRow.append(power.log10SpectralNorm())
+                if deterministic {
+                    independentRow.append(sharedRow[layer])
+                } else {
+                    let draw: Matrix<Double> = layer == 0 ? w : initializer.matrix(rows: n, cols: n, using: &rng)
+                    stack.multiply(left: draw.storage)
+                    independentRow.append(stack.log10SpectralNorm())
+                }
             }
             shared.append(sharedRow)
             independent.append(independentRow)

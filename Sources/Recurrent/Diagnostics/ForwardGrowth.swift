@@ -28,8 +28,8 @@ public struct ForwardGrowth: Sendable, Equatable {
     public var activeFraction: [Double]
     /// The first t at which any entry of net_t or h_t is infinite or NaN (nil: none).
     public var overflowStep: Int?
-    /// The first t at which every entry of h_t is exactly 0 (nil: none): a decaying state
-    /// that underflowed, or (ReLU) every unit inactive. `netNormMax[t-1] == 0` tells the two apart.
+    /// The first t before any overflow at which every entry of h_t is exactly 0 (nil: none):
+    /// a decaying state that underflowed, or (ReLU) every unit inactive. `netNormMax[t-1] == 0` tells the two apart.
     public var underflowStep: Int?
 
     /// Measures a trace of any cell whose `gates` buffer holds net_t (RNN, IndRNN).
@@ -65,7 +65,7 @@ public struct ForwardGrowth: Sendable, Equatable {
             netNormMax.append(netMax)
             activeFraction.append(Double(active) / Double(max(b * h, 1)))
             if !finite && overflowStep == nil { overflowStep = step + 1 }
-            if allZero && underflowStep == nil { underflowStep = step + 1 }
+            if allZero && finite && underflowStep == nil && overflowStep == nil { underflowStep = step + 1 }
         }
     }
 

@@ -58,7 +58,7 @@ public struct JacobianGrowth: Sendable, Equatable {
                 product.scaleRows(derivatives[t - 2])          // D_{t-1} J_{t-1}
                 product.multiply(left: weight)                 // W D_{t-1} J_{t-1}
             }
-            spectral.append(product.log10SpectralNorm)
+            spectral.append(product.log10SpectralNorm())
             frobenius.append(product.log10FrobeniusNorm)
         }
         // g_k, k = T ... 1
@@ -121,6 +121,17 @@ public struct JacobianGrowth: Sendable, Equatable {
     public var growthPerStep: Double? {
         guard spectralNormLog10.count >= 2, let last = spectralNormLog10.last, !last.isNaN else { return nil }
         return power10(last / Double(spectralNormLog10.count - 1))
+    }
+
+    /// The largest lag t at which J_t is not exactly 0 (once 0, the product stays 0: every
+    /// path from net_1 passed through a unit with f' = 0, an inactive ReLU).
+    public var lastNonzeroLag: Int {
+        (spectralNormLog10.lastIndex { $0 > -.infinity } ?? -1) + 1
+    }
+
+    /// The smallest step k at which dL/dh_k is not exactly 0 (1 when the gradient reaches t = 1).
+    public var firstNonzeroGradientStep: Int {
+        (gradientNormLog10.firstIndex { $0 > -.infinity } ?? gradientNormLog10.count) + 1
     }
 
     /// log10 of ||dL/dh_1|| / ||dL/dh_T||: how much of the last step's gradient reaches t = 1.
