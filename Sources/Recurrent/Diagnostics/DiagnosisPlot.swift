@@ -1,16 +1,28 @@
 // MARK: - The diagnosis as one SVG figure (`recurrent diagnose --plot FILE.svg`)
 
 extension Diagnosis {
-    /// Six panels, one colour per (activation, initialiser) run throughout:
-    /// [1] mean ||h_t|| on random inputs and with zero input after t = 1, [2] ||J_t||_2 and
-    /// ||dL/dh_k||, all on log scales; [3] the eigenvalues of W in the complex plane with the
-    /// unit circle (one colour per initialiser); [4] ||W^n||_2 (solid) against ||W_n ... W_1||_2
-    /// (dashed), geometric mean over the seeds, log scale. Values that leave Float32's range
-    /// (state) or Double's (Jacobian, printed exactly in the table) break the curve with a mark.
+    /// Six panels, one colour per (activation, initialiser) run throughout and one line style
+    /// per activation (solid, dashed): [1] mean ||h_t|| on random inputs and with zero input
+    /// after t = 1, cut at the Float32 overflow (past it the arithmetic is on inf/NaN);
+    /// [2] ||J_t||_2 and ||dL/dh_k||, whose legends say where they are exactly 0 (drawn as a
+    /// break); all on log scales; [3] the eigenvalues of W in the complex plane with the unit
+    /// circle (one colour per initialiser); [4] ||W^n||_2 (solid) against ||W_n ... W_1||_2
+    /// (dashed), geometric mean over the seeds, log scale.
     public var figure: PlotFigure {
         let colors = runs.indices.map { PlotColor.palette($0) }
-        func curves(_ series: (DiagnosisRun) -> [Double]) -> [PlotSeries] {
-            runs.enumerated().map { k, r in PlotSeries(label: r.label, y: series(r), color: colors[k]) }
+        // One line style per activation (solid, dashed, ...), so overlapping curves stay visible.
+        let activations = uniqueActivations
+        func style(_ r: DiagnosisRun) -> PlotSeries.Style { (activations.firstIndex(of: r.activation) ?? 0) % 2 == 0 ? .line : .dashed }
+        func curves(_ label: (DiagnosisRun) -> String = { $0.label }, _ series: (DiagnosisRun) -> [Double]) -> [PlotSeries] {
+            runs.enumerated().map { k, r in PlotSeries(label: label(r), y: series(r), style: style(r), color: colors[k]) }
+        }
+        /// The series up to the step before `overflow`; past it Float32 computes on inf/NaN and means nothing.
+        func untilOverflow(_ values: [Double], _ overflow: Int?) -> [Double] {
+            guard let o = overflow else { return values }
+            return values.enumerated().map { $0.offset + 1 >= o ? .infinity : $0.element }
+        }
+        func cutLabel(_ r: DiagnosisRun) -> String {
+            r.jacobian.lastNonzeroLag < r.length ? "\(r.label) (exactly 0 from t = \(r.jacobian.lastNonzeroLag + 1))" : r.label
         }
         func initColor(_ name: String) -> PlotColor {
             runs.firstIndex { $0.recurrentInit == name }.map { colors[$0] } ?? .grey
@@ -18,14 +30,16 @@ extension Diagnosis {
         var panels: [PlotPanel] = []
         if !runs.isEmpty {
             panels.append(PlotPanel(title: "[1] ||h_t||, x_t ~ N(0,1) (Float32)", xLabel: "time step t", yLabel: "mean ||h_t||",
-                                    yScale: .log10, series: curves { $0.forward.stateNormMean }))
+                                    yScale: .log10, series: curves { untilOverflow($0.forward.stateNormMean, $0.forward.overflowStep) }))
             panels.append(PlotPanel(title: "[1] ||h_t||, zero input after t = 1", xLabel: "time step t", yLabel: "mean ||h_t||",
-                                    yScale: .log10, series: curves { $0.zeroInput.stateNormMean }))
+                                    yScale: .log10, series: curves { untilOverflow($0.zeroInput.stateNormMean, $0.zeroInput.overflowStep) }))
             panels.append(PlotPanel(title: "[2] ||d net_t / d net_1||_2 (10.12)", xLabel: "lag t", yLabel: "spectral norm",
-                                    yScale: .log10, series: curves { $0.jacobian.spectralNorm },
+                                    yScale: .log10, series: curves(cutLabel) { $0.jacobian.spectralNorm },
                                     horizontalLines: [PlotReferenceLine(1, label: "1")]))
             panels.append(PlotPanel(title: "[2] ||dL/dh_k||, L = r · h_T", xLabel: "step k", yLabel: "gradient norm",
-                                    yScale: .log10, series: curves { $0.jacobian.gradientNorm },
+                                    yScale: .log10, series: curves({ r in
+                                        r.jacobian.firstNonzeroGradientStep > 1 ? "\(r.label) (exactly 0 for k < \(r.jacobian.firstNonzeroGradientStep))" : r.label
+                                    }) { $0.jacobian.gradientNorm },
                                     horizontalLines: [PlotReferenceLine(1, label: "1")]))
             var seen: [String] = []
             var eigen: [PlotSeries] = []
