@@ -44,13 +44,13 @@ extension Diagnosis {
             head("[1] Forward (10.11): mean over the batch of ||h_t||, x_t ~ N(0, 1) every step", tCols + ["x/step", "overflow", "zero@t"])
             for r in runs {
                 row(r, steps.map { t in r.forward.overflowStep.map { t >= $0 } == true ? "overflow" : fmt(r.forward.stateNormMean[t - 1]) }
-                    + [r.forward.growthPerStep.map { "x" + fmt($0) } ?? "-", r.forward.overflowStep.map(String.init) ?? "-",
+                    + [r.forward.growthPerStep.map { "x" + fmtFactor($0) } ?? "-", r.forward.overflowStep.map(String.init) ?? "-",
                        r.forward.underflowStep.map(String.init) ?? "-"])
             }
             head("[1] Forward, zero input after t = 1 (h_t = f(W h_{t-1} + b)): mean ||h_t||", tCols + ["x/step", "overflow", "zero@t"])
             for r in runs {
                 row(r, steps.map { t in r.zeroInput.overflowStep.map { t >= $0 } == true ? "overflow" : fmt(r.zeroInput.stateNormMean[t - 1]) }
-                    + [r.zeroInput.growthPerStep.map { "x" + fmt($0) } ?? "-", r.zeroInput.overflowStep.map(String.init) ?? "-",
+                    + [r.zeroInput.growthPerStep.map { "x" + fmtFactor($0) } ?? "-", r.zeroInput.overflowStep.map(String.init) ?? "-",
                        r.zeroInput.underflowStep.map(String.init) ?? "-"])
             }
             head("[1] Fraction of units with net_t > 0 (active ReLU units), random inputs", tCols)
@@ -59,7 +59,7 @@ extension Diagnosis {
             }
             head("[2] Backward (10.12): ||J_t||_2, J_t = d net_t / d net_1 = W D_{t-1} ... W D_1, D_k = diag f'(net_k)", tCols + ["x/step"])
             for r in runs {
-                row(r, steps.map { fmtLog10(r.jacobian.spectralNormLog10[$0 - 1]) } + [r.jacobian.growthPerStep.map { "x" + fmt($0) } ?? "-"])
+                row(r, steps.map { fmtLog10(r.jacobian.spectralNormLog10[$0 - 1]) } + [r.jacobian.growthPerStep.map { "x" + fmtFactor($0) } ?? (r.jacobian.lastNonzeroLag < r.length ? "cut" : "-")])
             }
             head("[2] Gradient ||dL/dh_k|| at step k for the loss L = r . h_T (||r|| = 1, so 1 at k = T)", steps.map { "k=\($0)" })
             for r in runs { row(r, steps.map { fmtLog10(r.jacobian.gradientNormLog10[$0 - 1]) }) }
@@ -75,12 +75,14 @@ extension Diagnosis {
             lines.append("[4] CNN contrast, W ~ \(ff.initializer.name), H = \(ff.hiddenSize), \(ff.seeds.count) seeds: log10 ||P_n||_2, mean ± sd over seeds")
             lines.append(pad("product", name + initWidth) + ns.map { pad("n=\($0)", 14, left: true) }.joined() + pad("x/layer", 10, left: true))
             let sm = ff.sharedMeanLog10, ss = ff.sharedSpreadLog10, im = ff.independentMeanLog10, isd = ff.independentSpreadLog10
+            // "%.2f" of -0.001 is "-0.00": show values that round to zero as 0.
+            func two(_ x: Double) -> String { String(format: "%.2f", abs(x) < 0.005 ? 0 : x) }
             lines.append(pad("shared W^n (RNN)", name + initWidth)
-                         + ns.map { pad(String(format: "%.2f±%.2f", sm[$0 - 1], ss[$0 - 1]), 14, left: true) }.joined()
-                         + pad("x" + fmt(ff.sharedRate.last ?? .nan), 10, left: true))
+                         + ns.map { pad(two(sm[$0 - 1]) + "±" + two(ss[$0 - 1]), 14, left: true) }.joined()
+                         + pad("x" + fmtFactor(ff.sharedRate.last ?? .nan), 10, left: true))
             lines.append(pad("independent W_n...W_1 (CNN)", name + initWidth)
-                         + ns.map { pad(String(format: "%.2f±%.2f", im[$0 - 1], isd[$0 - 1]), 14, left: true) }.joined()
-                         + pad("x" + fmt(ff.independentRate.last ?? .nan), 10, left: true))
+                         + ns.map { pad(two(im[$0 - 1]) + "±" + two(isd[$0 - 1]), 14, left: true) }.joined()
+                         + pad("x" + fmtFactor(ff.independentRate.last ?? .nan), 10, left: true))
         }
         if !gateSpectra.isEmpty {
             lines.append("")
@@ -123,8 +125,8 @@ extension Diagnosis {
             let s = ff.sharedMeanLog10[n - 1], i = ff.independentMeanLog10[n - 1]
             let ss = ff.sharedSpreadLog10[n - 1], isd = ff.independentSpreadLog10[n - 1]
             let rs = ff.sharedRate[n - 1], ri = ff.independentRate[n - 1]
-            var text = "CNN contrast (W ~ \(ff.initializer.name), n = \(n)): one W reused gives ||W^n||_2 = \(fmtLog10(s)) (x\(fmt(rs)) per layer, log10 sd \(String(format: "%.2f", ss)) over \(ff.seeds.count) seeds); "
-                + "independent draws give \(fmtLog10(i)) (x\(fmt(ri)) per layer, sd \(String(format: "%.2f", isd))). "
+            var text = "CNN contrast (W ~ \(ff.initializer.name), n = \(n)): one W reused gives ||W^n||_2 = \(fmtLog10(s)) (x\(fmtFactor(rs)) per layer, log10 sd \(String(format: "%.2f", ss)) over \(ff.seeds.count) seeds); "
+                + "independent draws give \(fmtLog10(i)) (x\(fmtFactor(ri)) per layer, sd \(String(format: "%.2f", isd))). "
             let gap = s - i
             let bothOut = abs(s) > 3 && abs(i) > 3 && (s > 0) == (i > 0)
             if bothOut {
@@ -173,7 +175,7 @@ extension DiagnosisRun {
         var s = "\(label): "
         let f = forward
         if let g = f.growthPerStep {
-            s += "||h_t|| changes x\(fmt(g)) per step"
+            s += "||h_t|| changes x\(fmtFactor(g)) per step"
         } else {
             s += "||h_t|| has no usable trend"
         }
@@ -193,13 +195,13 @@ extension DiagnosisRun {
             let dead = z.netNormMax[u - 1] > 0
             s += "; with zero input after t = 1 it is exactly 0 from t = \(u) (" + (dead ? "every unit inactive" : "Float32 underflow") + ")"
         } else if let g = z.growthPerStep {
-            s += "; with zero input after t = 1 it changes x\(fmt(g)) per step"
+            s += "; with zero input after t = 1 it changes x\(fmtFactor(g)) per step"
         }
         s += ". ||d net_T / d net_1||_2 = \(fmtLog10(jacobian.spectralNormLog10.last ?? .nan))"
         if jacobian.lastNonzeroLag < length {
             s += " (exactly 0 from lag \(jacobian.lastNonzeroLag + 1): every path from net_1 crossed an inactive unit)"
         } else if let g = jacobian.growthPerStep {
-            s += " (x\(fmt(g)) per step)"
+            s += " (x\(fmtFactor(g)) per step)"
         }
         let regime = gradientRegime
         if regime == "cut" {
@@ -223,6 +225,11 @@ func fmt(_ x: Double) -> String {
     let a = abs(x)
     if a >= 1e-3 && a < 1e4 { return String(format: "%.3g", x) }
     return String(format: "%.2e", x)
+}
+
+/// A growth factor: 3 decimals between 0.1 and 10 (so x1.002 is not shown as x1), else `fmt`.
+func fmtFactor(_ x: Double) -> String {
+    x.isFinite && abs(x) >= 0.1 && abs(x) < 10 ? String(format: "%.3f", x) : fmt(x)
 }
 
 /// 10^x written as "3.2e-31", valid far beyond Double's range (x itself is the log10).

@@ -118,8 +118,9 @@ public struct JacobianGrowth: Sendable, Equatable {
     // MARK: - Summaries
 
     /// The growth factor of ||J_t||_2 per step, from the last lag: 10^(log10 ||J_T|| / (T - 1)).
+    /// Nil when J_T is exactly 0 (see `lastNonzeroLag`) or not finite.
     public var growthPerStep: Double? {
-        guard spectralNormLog10.count >= 2, let last = spectralNormLog10.last, !last.isNaN else { return nil }
+        guard spectralNormLog10.count >= 2, let last = spectralNormLog10.last, last.isFinite else { return nil }
         return power10(last / Double(spectralNormLog10.count - 1))
     }
 
