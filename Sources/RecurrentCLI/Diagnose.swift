@@ -8,32 +8,45 @@ struct Diagnose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure why a ReLU RNN needs W near the identity: forward growth, Jacobian, spectrum, CNN contrast.",
         discussion: """
-        For each (activation f, recurrent initialiser) pair, draws W [H, H], U [H, I] and b from --seed, runs
-        net_t = U x_t + W h_{t-1} + b, h_t = f(net_t) in Float32 (as training does) on x_t ~ N(0, 1), and reports:
+        For each (activation f, recurrent initialiser) pair: draws W [H, H],
+        U [H, I], b from --seed; runs net_t = U x_t + W h_{t-1} + b,
+        h_t = f(net_t) in Float32 (as training does) on x_t ~ N(0, 1); reports:
 
-        [1] Forward (10.11). ||h_t|| and ||net_t||: Euclidean norm over the H units, mean and max over the B
-            sequences, t = 1..T; the fraction of units with net_t > 0; the first t at which any value is inf/NaN
-            (Float32 overflow) and the first t at which h_t is exactly 0 everywhere; x/step = exp of the
-            least-squares slope of ln ||h_t|| over the second half of the finite steps. Also with zero input
-            after t = 1 (h_t = f(W h_{t-1} + b): the pure product of W's).
-        [2] Backward (10.12). J_t = d net_t / d net_1 = W D_{t-1} W D_{t-2} ... W D_1, D_k = diag f'(net_k),
-            along the first --jacobian-sequences trajectories recomputed in Double: ||J_t||_2 (largest singular
-            value) and ||J_t||_F for every lag t; ||dL/dh_k|| for the loss L = r . h_T with a fixed random unit
-            r, through dL/dh_{k-1} = W^T D_k dL/dh_k. Kept as 2^e M, so values far beyond Double's range are
-            still exact (printed as mantissa e exponent). ReLU with every unit active gives J_t = W^(t-1).
-        [3] Spectrum of W. All eigenvalues (non-symmetric: Hessenberg + Francis QR), rho(W) = max |lambda|
-            (the growth per step that W^n approaches, Gelfand), sigma_max and sigma_min (one-sided Jacobi).
-        [4] CNN contrast. ||W^n||_2 (one draw reused: the RNN) against ||W_n ... W_1||_2 (n independent
-            draws of the same distribution: a feed-forward stack), n = 1..T, over --feedforward-seeds seeds:
-            mean and sd of log10, and the growth per layer 10^(mean log10 / n).
+        [1] Forward (10.11). ||h_t||, ||net_t||: Euclidean over the H units,
+        mean and max over the B sequences, t = 1..T. The fraction of units
+        with net_t > 0. overflow: first t with inf/NaN (Float32); zero@t:
+        first t with h_t exactly 0 everywhere. x/step: exp of the least-squares
+        slope of ln ||h_t|| over the second half of the finite steps. Also
+        with zero input after t = 1: h_t = f(W h_{t-1} + b), a product of W's.
 
-        The verdict calls the gradient reaching t = 1 "vanishing" below 1e-3 of its value at t = T, "exploding"
-        above 1e3, "cut" when it is exactly 0 (every path back crosses a unit with f' = 0). Default pairs: relu
-        and tanh x identity and gaussian:0.3 (s sqrt(H) = 3 at H = 100: rho(W) is near 3 and a ReLU state with
-        half its units active grows about s sqrt(H/2) = 2.1 per step, so it overflows Float32 within T = 200).
+        [2] Backward (10.12). J_t = d net_t / d net_1 = W D_{t-1} ... W D_1,
+        D_k = diag f'(net_k), along --jacobian-sequences trajectories redone
+        in Double: ||J_t||_2 (largest singular value) and ||J_t||_F per lag t.
+        ||dL/dh_k|| for L = r . h_T (fixed random unit r), from
+        dL/dh_{k-1} = W^T D_k dL/dh_k. Kept as 2^e M: exact beyond Double's
+        range (printed as mantissa e exponent). ReLU with every unit active
+        gives J_t = W^(t-1).
 
-        Initialisers: \(Initializer.accepted)
-        Cost grows as pairs x T x H^3 (the Jacobian) plus seeds x T x H^3 (the contrast).
+        [3] Spectrum of W. All eigenvalues (Hessenberg + Francis QR, for
+        non-symmetric W); rho(W) = max |lambda|, the growth per step that
+        W^n approaches (Gelfand); sigma_max, sigma_min (one-sided Jacobi).
+
+        [4] CNN contrast. ||W^n||_2 (one draw reused: the RNN) against
+        ||W_n ... W_1||_2 (n independent draws: a feed-forward stack),
+        n = 1..T, over --feedforward-seeds seeds: mean and sd of log10, and
+        the growth per layer 10^(mean log10 / n).
+
+        Verdict: the gradient reaching t = 1 is "vanishing" below 1e-3 of its
+        value at t = T, "exploding" above 1e3, "cut" when exactly 0 (every
+        path back crosses a unit with f' = 0).
+
+        Default pairs: relu, tanh x identity, gaussian:0.3. At H = 100,
+        s sqrt(H) = 3 puts rho(W) near 3, and a ReLU state with half its
+        units active grows about s sqrt(H/2) = 2.1 per step: it overflows
+        Float32 within T = 200.
+
+        Initialisers (U, W, b): \(Initializer.accepted)
+        Cost: about (pairs + seeds) x T x H^3.
         """
     )
 
