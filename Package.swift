@@ -11,7 +11,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "Recurrent"),
+        // Float kernels in C: AVX2+FMA bodies behind per-function target attributes,
+        // chosen at run time, and portable bodies; no flags, no system library.
+        .target(name: "CRecurrentKernels"),
+        .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
         .executableTarget(
             name: "RecurrentCLI",
             dependencies: [

@@ -24,12 +24,14 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
         recurrentProjection(t, trace)
         let b = trace.batch, hs = hiddenSize, w = 4 * hs
+        let x0 = trace.preInput.row(t * b), hh0 = trace.preHidden.row(t * b), gate0 = trace.gates.row(t * b)
+        for j in 0..<(b * w) { gate0[j] = x0[j] + hh0[j] }
+        if Kernels.lstmForward(rows: b, hidden: hs, gates: gate0, cPrev: trace.memory.row(t * b),
+                               cNew: trace.memory.row((t + 1) * b), hNew: trace.hidden.row((t + 1) * b)) { return }
         for r in 0..<b {
-            let x = trace.preInput.row(t * b + r), hh = trace.preHidden.row(t * b + r)
-            let gate = trace.gates.row(t * b + r)                // [4H]: i, f, g, o
+            let gate = trace.gates.row(t * b + r)                // [4H]: i, f, g, o (pre-activations)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
             let h = trace.hidden.row((t + 1) * b + r)
-            for j in 0..<w { gate[j] = x[j] + hh[j] }
             for j in 0..<hs {
                 let i = sigmoidValue(gate[j])
                 let f = sigmoidValue(gate[hs + j])
@@ -47,6 +49,12 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
         let b = trace.batch, hs = hiddenSize
+        if Kernels.lstmBackward(rows: b, hidden: hs, gates: trace.gates.row(t * b), cPrev: trace.memory.row(t * b),
+                                cNew: trace.memory.row((t + 1) * b), dh: grad.dHidden.base, dc: grad.dMemory.base,
+                                dPre: grad.dPreInput.row(t * b)) {
+            recurrentProjectionBackward(t, trace, grad, accumulate: false)
+            return
+        }
         for r in 0..<b {
             let gate = trace.gates.row(t * b + r)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)

@@ -34,6 +34,14 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let net = trace.gates.row(t * trace.batch)             // [B, H]  net_t
         let h = trace.hidden.row((t + 1) * trace.batch)        // [B, H]  h_t
         let f = activation
+        if case .relu = f {                                    // the IRNN: no switch per element
+            for i in 0..<n {
+                let v = x[i] + r[i]
+                net[i] = v
+                h[i] = v > 0 ? v : 0
+            }
+            return
+        }
         for i in 0..<n {
             let v = x[i] + r[i]
             net[i] = v
@@ -50,7 +58,11 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let dh = grad.dHidden.base
         let dnet = grad.dPreInput.row(t * trace.batch)         // = dPreHidden[t]
         let f = activation
-        for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
+        if case .relu = f {
+            for i in 0..<n { dnet[i] = net[i] > 0 ? dh[i] : 0 }
+        } else {
+            for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
+        }
         recurrentProjectionBackward(t, trace, grad, accumulate: false)   // dh_{t-1} = dnet W
     }
 }

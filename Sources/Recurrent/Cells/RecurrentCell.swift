@@ -79,6 +79,12 @@ extension RecurrentCell {
         parameters.biasHH.storage.withUnsafeBufferPointer { bias in
             for r in 0..<b { (out + r * width).update(from: bias.baseAddress!, count: width) }
         }
+        if let wt = trace.transposedRecurrentWeight {           // [H, G*H], from forward(_:)
+            Kernels.gemm(transA: false, transB: false, m: b, n: width, k: h,
+                         a: trace.hidden.row(t * b), lda: h, b: wt.base, ldb: width,
+                         c: out, ldc: width, accumulate: true)
+            return
+        }
         parameters.weightHH.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: true, m: b, n: width, k: h,
                          a: trace.hidden.row(t * b), lda: h, b: w.baseAddress!, ldb: h,

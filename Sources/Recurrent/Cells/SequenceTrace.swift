@@ -19,6 +19,10 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     public let gates: RowBuffer<Scalar>
     public let hidden: RowBuffer<Scalar>
     public let memory: RowBuffer<Scalar>
+    /// W_hhᵀ [H, G*H], written by `forward(_:)` before the time loop so that the per-step
+    /// product h_{t-1} W_hhᵀ reads unit-stride rows; nil for IndRNN (no matrix) and
+    /// until a forward pass runs (then `recurrentProjection` reads W_hh itself).
+    @usableFromInline var transposedRecurrentWeight: RowBuffer<Scalar>?
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps

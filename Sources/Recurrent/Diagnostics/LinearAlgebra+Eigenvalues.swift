@@ -12,6 +12,8 @@ extension LinearAlgebra {
     ///
     /// Solves `det(A − λI) = 0` by the standard dense pipeline:
     ///
+    /// 0. **Scaling** by the power of two at or just below the largest
+    ///    magnitude (exact; avoids overflow/underflow in the sweeps).
     /// 1. **Balancing** (Parlett–Reinsch, EISPACK `balanc`; GVL §7.5.7):
     ///    `A ← D⁻¹AD` with `D` a diagonal of powers of 2, so row and column
     ///    norms are comparable. Exact in floating point; improves accuracy.
@@ -28,12 +30,15 @@ extension LinearAlgebra {
     ///    Exceptional (ad hoc) shifts after 10, 20, … stalled sweeps break
     ///    cycles such as cyclic permutation matrices.
     ///
-    /// Cost is `O(n³)` (≈ 10n³ flops for Hessenberg + ≈ 10n³ for QR sweeps,
-    /// eigenvalues only, no Schur vectors).
+    /// Cost is `O(n³)`: ≈ 10n³/3 flops for the Hessenberg reduction plus a
+    /// few n³ for the sweeps (eigenvalues only, no Schur vectors are formed).
     ///
     /// - Parameters:
     ///   - a: Row-major `n × n` matrix (`a[i * n + j]`). Not modified.
     ///   - n: Order of the matrix, `n ≥ 0`.
+    ///   - maxSweepsPerDeflation: Iteration cap per deflation; the default
+    ///     ``maxQRSweepsPerDeflation`` is ample for any finite input seen in
+    ///     testing (including cyclic permutations and Jordan blocks).
     /// - Returns: All `n` eigenvalues; complex ones as exact conjugate pairs.
     ///   Sorted by descending ``ComplexValue/magnitude``, then descending `re`,
     ///   then descending `im` (so `x + iy` precedes `x − iy`). Note that
@@ -43,12 +48,14 @@ extension LinearAlgebra {
     ///   `a.count != n * n`; ``LinearAlgebraError/nonFiniteInput`` if any entry
     ///   is NaN or ±∞ (checked before iterating, so NaN never loops);
     ///   ``LinearAlgebraError/noConvergence(iterations:)`` if a block fails to
-    ///   deflate within ``maxQRSweepsPerDeflation`` sweeps.
+    ///   deflate within `maxSweepsPerDeflation` sweeps.
     ///
     /// Accuracy: backward stable, so well-conditioned eigenvalues are accurate
     /// to a few ulps of `‖A‖`; an eigenvalue of a `k × k` Jordan block is only
     /// accurate to about `(ε‖A‖)^{1/k}` (GVL §7.2.2).
-    public static func eigenvalues(_ a: [Double], n: Int) throws -> [ComplexValue] {
+    public static func eigenvalues(
+        _ a: [Double], n: Int, maxSweepsPerDeflation: Int = maxQRSweepsPerDeflation
+    ) throws -> [ComplexValue] {
         guard n >= 0, a.count == n * n else {
             throw LinearAlgebraError.dimensionMismatch(expected: max(n, 0) * max(n, 0), actual: a.count)
         }
@@ -56,22 +63,29 @@ extension LinearAlgebra {
         if n == 0 { return [] }
         if n == 1 { return [ComplexValue(re: a[0], im: 0)] }
 
-        var h = a
+        // Exact power-of-two pre-scaling keeps the QR sweeps (which square
+        // entries) away from overflow and underflow; λ(cA) = c·λ(A).
+        let scale = powerOfTwoScale(a)
+        var h = scale == 1 ? a : a.map { $0 / scale }
         var values: [ComplexValue] = []
         try h.withUnsafeMutableBufferPointer { buffer in
             balance(buffer, n: n)
             reduceToHessenberg(buffer, n: n)
-            values = try hessenbergQR(buffer, n: n)
+            values = try hessenbergQR(buffer, n: n, maxSweeps: maxSweepsPerDeflation)
+        }
+        if scale != 1 {
+            values = values.map { ComplexValue(re: $0.re * scale, im: $0.im * scale) }
         }
         values.sort(by: eigenvalueOrder)
         return values
     }
 
     /// Spectral radius `ρ(A) = max_i |λ_i(A)|` of a square real matrix.
+    /// Computes all eigenvalues with ``eigenvalues(_:n:maxSweepsPerDeflation:)``.
     ///
     /// For a linear RNN `h_t = W h_{t−1}`, `‖h_t‖` grows like `ρ(W)^t`
     /// (Gelfand: `ρ(W) = lim ‖W^t‖^{1/t}`), which is why `ρ(W) ≈ 1` is needed.
-    /// Returns `0` for `n == 0`. Errors as in ``eigenvalues(_:n:)``.
+    /// Returns `0` for `n == 0`. Errors as in ``eigenvalues(_:n:maxSweepsPerDeflation:)``.
     public static func spectralRadius(_ a: [Double], n: Int) throws -> Double {
         try eigenvalues(a, n: n).reduce(0) { max($0, $1.magnitude) }
     }
@@ -79,7 +93,7 @@ extension LinearAlgebra {
     // MARK: - Ordering
 
     /// Descending modulus, then descending real part, then descending imaginary part.
-    static func eigenvalueOrder(_ x: ComplexValue, _ y: ComplexValue) -> Bool {
+    private static func eigenvalueOrder(_ x: ComplexValue, _ y: ComplexValue) -> Bool {
         let mx = x.magnitude, my = y.magnitude
         if mx != my { return mx > my }
         if x.re != y.re { return x.re > y.re }
@@ -183,7 +197,9 @@ extension LinearAlgebra {
     /// double-shift QR iteration (GVL Alg. 7.5.1 / 7.5.2), following the
     /// structure of EISPACK `hqr` (eigenvalues only: each sweep touches only
     /// the active block `l…nn`). Destroys `h`.
-    private static func hessenbergQR(_ h: UnsafeMutableBufferPointer<Double>, n: Int) throws -> [ComplexValue] {
+    private static func hessenbergQR(
+        _ h: UnsafeMutableBufferPointer<Double>, n: Int, maxSweeps: Int
+    ) throws -> [ComplexValue] {
         let eps = Double.ulpOfOne
         var values = [ComplexValue](repeating: ComplexValue(re: 0, im: 0), count: n)
 
@@ -241,7 +257,7 @@ extension LinearAlgebra {
             }
 
             // No convergence yet: one double-shift sweep on rows/cols l…nn.
-            if its >= maxQRSweepsPerDeflation {
+            if its >= maxSweeps {
                 throw LinearAlgebraError.noConvergence(iterations: its)
             }
             if its > 0 && its % 10 == 0 {

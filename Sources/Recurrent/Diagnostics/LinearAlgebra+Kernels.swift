@@ -28,4 +28,14 @@ extension LinearAlgebra {
     static func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { y[i] += alpha * x[i] }
     }
+
+    /// The power of two `2^e` closest below `max_i |x_i|` (1 for an all-zero
+    /// input). Dividing by it brings the entries to `[−2, 2]` **exactly**
+    /// (barring subnormals), so pre-scaling by it cannot change any result
+    /// except by preventing overflow or underflow.
+    static func powerOfTwoScale(_ x: [Double]) -> Double {
+        let largest = x.reduce(0) { max($0, abs($1)) }
+        guard largest > 0, largest.isFinite else { return 1 }
+        return Double(sign: .plus, exponent: largest.exponent, significand: 1)
+    }
 }

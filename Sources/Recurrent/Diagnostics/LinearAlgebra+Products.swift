@@ -4,8 +4,8 @@ extension LinearAlgebra {
     /// Naive dense product `C = A·B`, `C_ij = Σ_p A_ip · B_pj`.
     ///
     /// `a` is `m × k`, `b` is `k × n`, the result is `m × n`, all row-major.
-    /// Uses the cache-friendly `i-p-j` loop order (GVL §1.1.10, "saxpy" form of
-    /// Alg. 1.1.5) and no blocking: meant for tests and for chaining small
+    /// Uses the cache-friendly row-oriented `i-p-j` ("saxpy") loop order of
+    /// GVL §1.1 and no blocking: meant for tests and for chaining small
     /// Jacobian factors `D_t W`, not for large training workloads.
     /// Any of `m`, `k`, `n` may be zero (`k = 0` gives the zero matrix).
     ///

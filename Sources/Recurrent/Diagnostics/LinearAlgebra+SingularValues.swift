@@ -3,8 +3,8 @@
 extension LinearAlgebra {
     /// Singular values of the `rows × cols` matrix `a`, in descending order.
     ///
-    /// One-sided Jacobi (Hestenes 1958; GVL §8.6.3): orthogonalize the `p`
-    /// columns of `A` (of `Aᵀ` when `rows < cols`, so the short side is the
+    /// One-sided Jacobi (Hestenes 1958; GVL §8.6.3): orthogonalize the
+    /// `min(rows, cols)` columns of `A` (of `Aᵀ` when `rows < cols`, so the short side is the
     /// one rotated) by plane rotations applied from the right, `A ← AJ`.
     /// For columns `u_i, u_j` with `α = ‖u_i‖²`, `β = ‖u_j‖²`, `γ = u_iᵀu_j`,
     /// the rotation `ζ = (β − α)/(2γ)`, `t = sign(ζ)/(|ζ| + √(1 + ζ²))`,
@@ -19,10 +19,13 @@ extension LinearAlgebra {
     /// Tolerance: a pair is rotated while `|γ| > √L · ε · √(αβ)`
     /// (`L = max(rows, cols)`, as in LAPACK `dgesvj`); the iteration stops
     /// after a sweep with no rotation, or after ``maxJacobiSweeps`` sweeps.
-    /// The input is pre-scaled by its largest magnitude, so tiny or huge
-    /// entries neither underflow nor overflow. Relative accuracy is high:
-    /// small singular values are accurate relative to themselves for
-    /// well-scaled inputs (Demmel–Veselić).
+    /// The input is pre-scaled (exactly) by the power of two at or just below
+    /// its largest magnitude, so tiny or huge entries neither underflow nor
+    /// overflow. Accuracy: `|σ̂_i − σ_i| ≲ ε‖A‖₂` for every `i`, and Jacobi is
+    /// often better, relative to `σ_i` itself (Demmel–Veselić 1992).
+    ///
+    /// Cost `≈ 4 · rows · cols · min(rows, cols)` flops per sweep, typically
+    /// 6–12 sweeps.
     ///
     /// - Parameters:
     ///   - a: Row-major `rows × cols` matrix.
@@ -38,8 +41,8 @@ extension LinearAlgebra {
         let count = min(rows, cols)
         if count == 0 { return [] }
         guard a.allSatisfy(\.isFinite) else { return [Double](repeating: .nan, count: count) }
-        let scale = a.reduce(0) { max($0, abs($1)) }
-        if scale == 0 { return [Double](repeating: 0, count: count) }
+        if a.allSatisfy({ $0 == 0 }) { return [Double](repeating: 0, count: count) }
+        let scale = powerOfTwoScale(a)
 
         // Vectors to orthogonalize, each stored contiguously: `count` vectors of
         // length `length`. Columns of A when tall (transpose), rows of A when wide.

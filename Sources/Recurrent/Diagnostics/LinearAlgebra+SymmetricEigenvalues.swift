@@ -7,7 +7,7 @@ extension LinearAlgebra {
 
     /// Eigenvalues of the symmetric `n × n` matrix `a`, in descending order.
     ///
-    /// Cyclic-by-row Jacobi (GVL Alg. 8.5.3, with `symSchur2` of Alg. 8.5.2):
+    /// Cyclic-by-row Jacobi (GVL Alg. 8.5.3, with `symSchur2` of Alg. 8.5.1):
     /// for each pair `p < q`, the rotation `J(p, q, θ)` with
     /// `τ = (a_qq − a_pp) / (2a_pq)`, `t = sign(τ) / (|τ| + √(1 + τ²))`,
     /// `c = 1/√(1 + t²)`, `s = tc` zeroes `a_pq` in `A ← JᵀAJ`, which lowers
@@ -40,10 +40,12 @@ extension LinearAlgebra {
 
         // Working copy with a padded row stride: a power-of-two stride would
         // make the strided column writes below collide in the same cache sets.
+        // Entries are pre-scaled exactly by a power of two (see singularValues).
         let ld = n + 8
+        let scale = powerOfTwoScale(a)
         var s = [Double](repeating: 0, count: n * ld)
         for i in 0..<n {
-            for j in 0..<n { s[i * ld + j] = 0.5 * (a[i * n + j] + a[j * n + i]) }
+            for j in 0..<n { s[i * ld + j] = 0.5 * (a[i * n + j] / scale + a[j * n + i] / scale) }
         }
         let eps = Double.ulpOfOne
         s.withUnsafeMutableBufferPointer { buffer in
@@ -62,7 +64,7 @@ extension LinearAlgebra {
                         let app = rowP[p], aqq = rowQ[q]
                         if abs(apq) <= eps * abs(app).squareRoot() * abs(aqq).squareRoot() { continue }
                         rotated = true
-                        // symSchur2 (GVL Alg. 8.5.2).
+                        // symSchur2 (GVL Alg. 8.5.1).
                         let tau = (aqq - app) / (2 * apq)
                         let t: Double
                         if abs(tau) > 1e150 {
@@ -92,6 +94,6 @@ extension LinearAlgebra {
                 }
             }
         }
-        return (0..<n).map { s[$0 * ld + $0] }.sorted(by: >)
+        return (0..<n).map { s[$0 * ld + $0] * scale }.sorted(by: >)
     }
 }

@@ -16,13 +16,14 @@
 /// Algorithms follow G. H. Golub and C. F. Van Loan, *Matrix Computations*,
 /// 4th ed., Johns Hopkins University Press, 2013 (cited as "GVL"):
 ///
-/// | routine                  | algorithm                                         |
-/// |--------------------------|---------------------------------------------------|
-/// | ``eigenvalues(_:n:)``    | balancing, Householder Hessenberg (GVL 7.4.2), Francis double-shift QR (GVL 7.5.1/7.5.2, EISPACK `hqr`) |
-/// | ``symmetricEigenvalues(_:n:)`` | cyclic Jacobi (GVL 8.5.3)                   |
-/// | ``singularValues(_:rows:cols:)`` | one-sided Jacobi / Hestenes (GVL 8.6.3)   |
-/// | ``qr(_:rows:cols:)``     | Householder QR (GVL 5.2.1), thin form             |
-/// | ``spectralNormEstimate(_:rows:cols:iterations:tolerance:)`` | power method on `AᵀA` (GVL 8.2.1) |
+/// - ``eigenvalues(_:n:maxSweepsPerDeflation:)``: balancing, Householder Hessenberg reduction
+///   (Alg. 7.4.2), Francis implicit double-shift QR (Alg. 7.5.1/7.5.2, the
+///   EISPACK `hqr` routine).
+/// - ``symmetricEigenvalues(_:n:)``: cyclic Jacobi (Alg. 8.5.3).
+/// - ``singularValues(_:rows:cols:)``: one-sided (Hestenes) Jacobi (§8.6.3).
+/// - ``qr(_:rows:cols:)``: thin Householder QR (Alg. 5.2.1).
+/// - ``spectralNormEstimate(_:rows:cols:iterations:tolerance:)``: power
+///   method on `AᵀA` (§8.2.1).
 ///
 /// Shapes are programmer input: a `values.count` that disagrees with the shape
 /// is a precondition failure in the non-throwing routines and a thrown

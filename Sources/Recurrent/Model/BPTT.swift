@@ -37,6 +37,15 @@ extension RecurrentCell {
                          a: trace.inputs.base, lda: inputSize, b: w.baseAddress ?? UnsafePointer(trace.inputs.base), ldb: inputSize,
                          c: trace.preInput.base, ldc: width, accumulate: true)
         }
+        // W_hhᵀ [H, G*H] once per pass: the per-step product becomes a plain NN product.
+        let w = parameters.weightHH
+        if Self.kind != .indrnn && w.rows == width && w.cols == hiddenSize {
+            let wt = trace.transposedRecurrentWeight ?? RowBuffer<Scalar>(rows: hiddenSize, cols: width)
+            w.storage.withUnsafeBufferPointer { src in
+                for r in 0..<width { for c in 0..<hiddenSize { wt.base[c * width + r] = src[r * hiddenSize + c] } }
+            }
+            trace.transposedRecurrentWeight = wt
+        }
         for t in 0..<trace.steps { forwardStep(t, trace) }
     }
 

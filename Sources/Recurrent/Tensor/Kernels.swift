@@ -1,3 +1,48 @@
+import CRecurrentKernels
+
+// MARK: - Compute options
+
+/// How `Kernels` computes: which implementation, and on how many threads.
+///
+/// Both are task-local values set by the caller for a scope, never a global that
+/// changes behind anyone's back:
+/// ```swift
+/// Compute.$threads.withValue(2) { train() }        // the CLI's --threads
+/// Compute.$backend.withValue(.naive) { ... }       // the plain loops (tests)
+/// ```
+/// Results do not depend on `threads`: the fast GEMM splits C among threads so that
+/// every element is computed by the same chain of operations (see `Kernels.gemm`).
+public enum Compute {
+    public enum Backend: String, Sendable, CaseIterable {
+        /// C kernels for `Float` (AVX2+FMA where the CPU has them); `Double` runs the plain loops.
+        case fast
+        /// `NaiveKernels` for every type: the reference.
+        case naive
+    }
+
+    /// Threads for large products (1 = the calling thread only).
+    @TaskLocal public static var threads: Int = 1
+    @TaskLocal public static var backend: Backend = .fast
+
+    /// True when the fast Float kernels use their AVX2+FMA bodies on this CPU.
+    public static var usesAVX2: Bool { rk_uses_avx2() != 0 }
+
+    /// Keeps freed memory in the process for reuse (glibc `mallopt`: no trimming, no mmap
+    /// for large blocks), so a training loop's large per-step buffers are not page-faulted
+    /// in again every step. Process-wide: for programs such as the CLI, not for libraries.
+    @discardableResult
+    public static func retainFreedMemory() -> Bool { rk_retain_freed_memory() != 0 }
+
+    /// Restricts the process to the first `n` CPUs it may use (Linux; what the peer
+    /// benchmark does). Returns the CPU count afterwards, or nil where unsupported.
+    public static func pinToFirstCPUs(_ n: Int) -> Int? {
+        let r = rk_pin_first_cpus(Int32(clamping: n))
+        return r < 0 ? nil : Int(r)
+    }
+}
+
+// MARK: - Kernels
+
 /// The one interface between the layers and the arithmetic: matrix products with
 /// transpose flags and accumulation, bias broadcasting and reductions.
 ///
@@ -19,6 +64,15 @@ public enum Kernels {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        if T.self == Float.self && Compute.backend == .fast {
+            // C kernel: register-blocked 6x16 FMA tiles; threads split C by rows or columns.
+            rk_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k,
+                     UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+                     UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
+                     UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc,
+                     accumulate ? 1 : 0, Int32(clamping: max(1, Compute.threads)))
+            return
+        }
         NaiveKernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
                           a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
@@ -28,6 +82,11 @@ public enum Kernels {
     public static func columnSums<T: NeuralScalar>(
         _ a: UnsafePointer<T>, rows: Int, cols: Int, into out: UnsafeMutablePointer<T>, accumulate: Bool
     ) {
+        if T.self == Float.self && Compute.backend == .fast {
+            rk_column_sums(UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), rows, cols,
+                           UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), accumulate ? 1 : 0)
+            return
+        }
         NaiveKernels.columnSums(a, rows: rows, cols: cols, into: out, accumulate: accumulate)
     }
 
@@ -40,6 +99,45 @@ public enum Kernels {
             let row = c + r * cols
             for j in 0..<cols { row[j] += bias[j] }
         }
+    }
+}
+
+// MARK: - Fused LSTM gates
+
+extension Kernels {
+    /// The LSTM's step after the products, one pass: `gates` [rows, 4H] holds the
+    /// pre-activations (i, f, g, o) and receives σ(i), σ(f), tanh(g), σ(o);
+    /// c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t), each [rows, H].
+    /// Returns false (doing nothing) when no fast body applies: the caller runs its loops.
+    @inlinable
+    public static func lstmForward<T: NeuralScalar>(
+        rows: Int, hidden: Int, gates: UnsafeMutablePointer<T>, cPrev: UnsafePointer<T>,
+        cNew: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_lstm_forward(rows, hidden, UnsafeMutableRawPointer(gates).assumingMemoryBound(to: Float.self),
+                        UnsafeRawPointer(cPrev).assumingMemoryBound(to: Float.self),
+                        UnsafeMutableRawPointer(cNew).assumingMemoryBound(to: Float.self),
+                        UnsafeMutableRawPointer(hNew).assumingMemoryBound(to: Float.self))
+        return true
+    }
+
+    /// The mirror of `lstmForward`: from the activated `gates` [rows, 4H], c_{t-1}, c_t,
+    /// dh = dL/dh_t and dc = dL/dc_t (overwritten with dL/dc_{t-1}), all [rows, H],
+    /// writes dL/d(pre-activations) into `dPre` [rows, 4H]. False when no fast body applies.
+    @inlinable
+    public static func lstmBackward<T: NeuralScalar>(
+        rows: Int, hidden: Int, gates: UnsafePointer<T>, cPrev: UnsafePointer<T>, cNew: UnsafePointer<T>,
+        dh: UnsafePointer<T>, dc: UnsafeMutablePointer<T>, dPre: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_lstm_backward(rows, hidden, UnsafeRawPointer(gates).assumingMemoryBound(to: Float.self),
+                         UnsafeRawPointer(cPrev).assumingMemoryBound(to: Float.self),
+                         UnsafeRawPointer(cNew).assumingMemoryBound(to: Float.self),
+                         UnsafeRawPointer(dh).assumingMemoryBound(to: Float.self),
+                         UnsafeMutableRawPointer(dc).assumingMemoryBound(to: Float.self),
+                         UnsafeMutableRawPointer(dPre).assumingMemoryBound(to: Float.self))
+        return true
     }
 }
 

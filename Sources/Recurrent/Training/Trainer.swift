@@ -54,7 +54,8 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public mutating func trainStep(detailed: Bool = true, startTime: Double = 0) throws -> StepRecord {
         let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
-        let initial = task.carriesState ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+        let initial = task.carriesState && !batch.resetState
+            ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
         var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial)
         func divergence(_ parameter: String?) -> TrainingDivergence {
             let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
@@ -98,7 +99,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
         var state: RecurrentState<Float>?
         for batch in try task.evaluationBatches(split, batchSize: options.evaluationBatchSize) {
-            let initial = task.carriesState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+            let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
             let pass = model.forward(batch.inputs, initial: initial)
             let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps)
             let (value, _) = try task.loss.evaluate(pass.outputs, target)

@@ -2,9 +2,12 @@
 public struct TaskBatch: Sendable {
     public var inputs: SequenceBatch<Float>
     public var targets: Targets<Float>
-    public init(inputs: SequenceBatch<Float>, targets: Targets<Float>) {
+    /// For truncated-BPTT tasks: start this batch from the zero state (a new epoch).
+    public var resetState: Bool
+    public init(inputs: SequenceBatch<Float>, targets: Targets<Float>, resetState: Bool = false) {
         self.inputs = inputs
         self.targets = targets
+        self.resetState = resetState
     }
 }
 

@@ -1,0 +1,53 @@
+#ifndef CRECURRENT_KERNELS_H
+#define CRECURRENT_KERNELS_H
+// Float kernels of Recurrent: single-precision GEMM, the LSTM's fused gate
+// arithmetic, and a small spin/sleep thread pool. Every function has an
+// AVX2+FMA body (per-function target attributes, chosen at run time by cpuid)
+// and a portable body; the package builds with no flags on any x86-64 or arm64.
+//
+// All matrices are row-major with leading dimensions (row strides), BLAS shapes:
+// op(A) [m, k], op(B) [k, n], C [m, n].
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// C = op(A) op(B) (accumulate == 0) or C += op(A) op(B), using up to `threads`
+/// threads. Each element of C is computed by the same sequence of floating-point
+/// operations whatever `threads` is, so results are bit-identical across thread counts.
+void rk_sgemm(int transA, int transB, long m, long n, long k,
+              const float *a, long lda, const float *b, long ldb,
+              float *c, long ldc, int accumulate, int threads);
+
+/// out[j] (+)= sum_r a[r * cols + j]: rows summed in order, per column.
+void rk_column_sums(const float *a, long rows, long cols, float *out, int accumulate);
+
+/// LSTM step, forward, for `rows` rows of `h` units. pre [rows, 4h] holds the gate
+/// pre-activations (i, f, g, o) and is overwritten with the activated gates;
+/// c_prev, c_new, h_new are [rows, h] with row strides h.
+void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev,
+                     float *c_new, float *h_new);
+
+/// LSTM step, backward (mirror of rk_lstm_forward). gates [rows, 4h] activated;
+/// dh, dc [rows, h] in (dc is overwritten with dL/dc_{t-1}); dpre [rows, 4h] out.
+void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev,
+                      const float *c_new, const float *dh, float *dc, float *dpre);
+
+/// Asks the C allocator to keep freed memory for reuse instead of returning it to the
+/// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
+/// frees and re-allocates its large per-step buffers does not page-fault them in again
+/// every step. Process-wide; for programs (the CLI), not for the library to call.
+/// Returns 1 when applied, 0 where unsupported.
+int rk_retain_freed_memory(void);
+
+/// 1 when the AVX2+FMA bodies are in use (x86-64 with both features), else 0.
+int rk_uses_avx2(void);
+
+/// Restricts the calling process to the first n CPUs it may use (Linux; no-op elsewhere).
+/// Returns the number of CPUs in the resulting mask, or -1 when unsupported.
+int rk_pin_first_cpus(int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,587 @@
+#define _GNU_SOURCE 1
+// Float kernels of Recurrent (see include/CRecurrentKernels.h).
+//
+// GEMM: one register-blocked micro-kernel (6 rows x 16 columns, 12 ymm accumulators,
+// FMA). Small products (the per-step ones) read op(A) through arbitrary strides and
+// op(B) rows directly; long-k, NT and TT products pack kc-blocks of A (6-row panels)
+// and B (16-column panels) first; n <= 2 uses a dot-product kernel.
+// Every element of C is one fixed chain: start at 0 (or C), then fma over p = 0..k-1
+// in order (stored and reloaded exactly between k blocks). Tile and thread
+// boundaries therefore never change a result: splitting C among threads is
+// bit-identical to one thread.
+#include "CRecurrentKernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
+#include <stdint.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RK_X86 1
+#define RK_AVX2 __attribute__((target("avx2,fma")))
+#define RK_INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+#endif
+
+enum { KC = 128 };
+
+// MARK: - Problem description
+
+typedef enum { V_TILE, V_PACK, V_DOT } variant_t;   // direct tiles, packed panels, dot products
+
+typedef struct {
+    long m, n, k;
+    const float *a; long ra, ca;   // op(A)(i, p) = a[i*ra + p*ca]
+    const float *b; long rb, cb;   // op(B)(p, j) = b[p*rb + j*cb]
+    float *c; long rc, cc;         // C(i, j)     = c[i*rc + j*cc]
+    int accumulate;
+    variant_t variant;
+    int splitColumns;
+} problem_t;
+
+/// Chooses the kernel from the full shape only (never from a thread's share).
+static problem_t plan(int ta, int tb, long m, long n, long k, const float *a, long lda,
+                      const float *b, long ldb, float *c, long ldc, int accumulate) {
+    problem_t p = { m, n, k, a, ta ? 1 : lda, ta ? lda : 1, b, tb ? 1 : ldb, tb ? ldb : 1,
+                    c, ldc, 1, accumulate, V_TILE, 0 };
+    int swap = 0;
+    if (!tb && ta && n < 8 && m >= 2 * n) swap = 1;              // thin TN: vectorise along m
+    else if (!ta && n <= 2 && p.rb == 1) p.variant = V_DOT;       // thin, unit stride along k
+    else if (tb || (k >= 512 && m >= 16 && n >= 16)) p.variant = V_PACK;   // NT, TT, long k
+    if (swap) {   // C^T = op(B)^T op(A)^T: rows <-> columns
+        problem_t s = { n, m, k, p.b, p.cb, p.rb, p.a, p.ca, p.ra, c, 1, ldc, accumulate, V_TILE, 0 };
+        p = s;
+    }
+    p.splitColumns = p.n >= p.m;
+    return p;
+}
+
+// MARK: - Portable bodies
+
+static void tile_generic(const problem_t *p, long i0, long i1, long j0, long j1,
+                         const float *b0, long rb) {
+    // b0 points at op(B)(0, j0) with unit column stride.
+    for (long i = i0; i < i1; i++) {
+        float *crow = p->c + i * p->rc;
+        for (long j = j0; j < j1; j++) {
+            float s = p->accumulate ? crow[j * p->cc] : 0.0f;
+            const float *ar = p->a + i * p->ra;
+            for (long q = 0; q < p->k; q++) s = fmaf(ar[q * p->ca], b0[q * rb + (j - j0)], s);
+            crow[j * p->cc] = s;
+        }
+    }
+}
+
+static void dot_generic(const problem_t *p, long i0, long i1, long j0, long j1) {
+    for (long i = i0; i < i1; i++)
+        for (long j = j0; j < j1; j++) {
+            const float *ar = p->a + i * p->ra, *bc = p->b + j * p->cb;
+            float s = 0;
+            for (long q = 0; q < p->k; q++) s = fmaf(ar[q], bc[q], s);
+            float *cij = p->c + i * p->rc + j * p->cc;
+            *cij = p->accumulate ? *cij + s : s;
+        }
+}
+
+// MARK: - AVX2 + FMA bodies
+
+#ifdef RK_X86
+/// One MR x (8*NV) tile over kc steps; `masked` limits the columns to nr.
+RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, long kc,
+                          const float *a, long ra, long ca, const float *b, long rb,
+                          float *c, long rc, long cc, int loadC) {
+    __m256 x0[6], x1[6];
+    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+    if (masked) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    }
+    for (int r = 0; r < MR; r++) {
+        if (!loadC) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; continue; }
+        if (cc == 1) {
+            const float *cr = c + r * rc;
+            x0[r] = masked ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(cr + 8, m1) : _mm256_loadu_ps(cr + 8);
+        } else {
+            float t[16] = {0};
+            for (int j = 0; j < nr; j++) t[j] = c[r * rc + j * cc];
+            x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
+        }
+    }
+    for (long q = 0; q < kc; q++) {
+        const float *bq = b + q * rb, *aq = a + q * ca;
+        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
+        __m256 b1v = _mm256_setzero_ps();
+        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
+        for (int r = 0; r < MR; r++) {
+            __m256 av = _mm256_broadcast_ss(aq + r * ra);
+            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
+            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
+        }
+    }
+    for (int r = 0; r < MR; r++) {
+        float *cr = c + r * rc;
+        if (cc == 1) {
+            if (masked) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
+            if (NV == 2) { if (masked) _mm256_maskstore_ps(cr + 8, m1, x1[r]); else _mm256_storeu_ps(cr + 8, x1[r]); }
+        } else {
+            float t[16];
+            _mm256_storeu_ps(t, x0[r]); _mm256_storeu_ps(t + 8, x1[r]);
+            for (int j = 0; j < nr; j++) cr[j * cc] = t[j];
+        }
+    }
+}
+
+#define RK_MICRO_CASE(MR, NV, MASK) \
+    case (MR) * 4 + ((NV) - 1) * 2 + (MASK): \
+        micro(MR, NV, MASK, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
+#define RK_MICRO_ROW(MR) RK_MICRO_CASE(MR, 1, 0) RK_MICRO_CASE(MR, 1, 1) \
+                         RK_MICRO_CASE(MR, 2, 0) RK_MICRO_CASE(MR, 2, 1)
+
+static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, long ca,
+                              const float *b, long rb, float *c, long rc, long cc, int loadC) {
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
+    switch (mr * 4 + (nv - 1) * 2 + masked) {
+        RK_MICRO_ROW(1) RK_MICRO_ROW(2) RK_MICRO_ROW(3) RK_MICRO_ROW(4) RK_MICRO_ROW(5) RK_MICRO_ROW(6)
+        default: break;
+    }
+}
+
+static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, long j1,
+                              const float *b0, long rb) {
+    int rowsOuter = i1 - i0 > j1 - j0;   // keep the smaller operand's panel hot
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+        for (long outer = 0; outer < (rowsOuter ? ni : nj); outer++)
+            for (long inner = 0; inner < (rowsOuter ? nj : ni); inner++) {
+                long i = i0 + 6 * (rowsOuter ? outer : inner), j = j0 + 16 * (rowsOuter ? inner : outer);
+                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                micro_any(mr, nr, kc, p->a + i * p->ra + q0 * p->ca, p->ra, p->ca,
+                          b0 + q0 * rb + (j - j0), rb, p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+            }
+    }
+}
+
+/// Packed panels per kc block: A as [6-row panel][kc][6], B as [16-column panel][kc][16]
+/// (zero-padded); then B panels outer (in L1), A panels inner (from L2).
+static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, long j1, float *ap, float *bp) {
+    long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        for (long t = 0; t < nj; t++) {
+            float *dst = bp + t * kc * 16;
+            long jb = j0 + 16 * t, w = j1 - jb < 16 ? j1 - jb : 16;
+            for (long q = 0; q < kc; q++) {
+                const float *src = p->b + (q0 + q) * p->rb + jb * p->cb;
+                if (p->cb == 1) memcpy(dst + q * 16, src, sizeof(float) * (size_t)w);
+                else for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = src[jj * p->cb];
+                for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;
+            }
+        }
+        for (long t = 0; t < ni; t++) {
+            float *dst = ap + t * kc * 6;
+            long ib = i0 + 6 * t, h = i1 - ib < 6 ? i1 - ib : 6;
+            for (long q = 0; q < kc; q++) {
+                const float *src = p->a + ib * p->ra + (q0 + q) * p->ca;
+                if (p->ra == 1) memcpy(dst + q * 6, src, sizeof(float) * (size_t)h);
+                else for (long ii = 0; ii < h; ii++) dst[q * 6 + ii] = src[ii * p->ra];
+                for (long ii = h; ii < 6; ii++) dst[q * 6 + ii] = 0.0f;
+            }
+        }
+        for (long tj = 0; tj < nj; tj++)
+            for (long ti = 0; ti < ni; ti++) {
+                long i = i0 + 6 * ti, j = j0 + 16 * tj;
+                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                          p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+            }
+    }
+}
+
+static RK_AVX2 void dot_avx2(const problem_t *p, long i0, long i1, long j0, long j1) {
+    for (long i = i0; i < i1; i++)
+        for (long j = j0; j < j1; j++) {
+            const float *ar = p->a + i * p->ra, *bc = p->b + j * p->cb;
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            long q = 0;
+            for (; q + 32 <= p->k; q += 32) {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q), _mm256_loadu_ps(bc + q), s0);
+                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 8), _mm256_loadu_ps(bc + q + 8), s1);
+                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 16), _mm256_loadu_ps(bc + q + 16), s2);
+                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 24), _mm256_loadu_ps(bc + q + 24), s3);
+            }
+            for (; q + 8 <= p->k; q += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q), _mm256_loadu_ps(bc + q), s0);
+            float t[8];
+            _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+            float s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+            for (; q < p->k; q++) s = fmaf(ar[q], bc[q], s);
+            float *cij = p->c + i * p->rc + j * p->cc;
+            *cij = p->accumulate ? *cij + s : s;
+        }
+}
+#endif
+
+static int use_avx2 = -1;
+
+int rk_uses_avx2(void) {
+    if (use_avx2 < 0) {
+#ifdef RK_X86
+        __builtin_cpu_init();
+        use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+        if (getenv("RECURRENT_NO_AVX2")) use_avx2 = 0;
+#else
+        use_avx2 = 0;
+#endif
+    }
+    return use_avx2;
+}
+
+// MARK: - One thread's share
+
+static _Thread_local float *scratch = NULL;
+static _Thread_local long scratchCapacity = 0;
+
+static float *scratch_floats(long count) {
+    if (count > scratchCapacity) {
+        free(scratch);
+        scratch = (float *)malloc(sizeof(float) * (size_t)count);
+        scratchCapacity = scratch ? count : 0;
+    }
+    return scratch;
+}
+
+static void run_part(const problem_t *p, int part, int parts) {
+    long i0 = 0, i1 = p->m, j0 = 0, j1 = p->n;
+    if (parts > 1) {
+        if (p->splitColumns) {   // column boundaries on multiples of 8
+            j0 = (p->n * part / parts + 4) / 8 * 8; j1 = (p->n * (part + 1) / parts + 4) / 8 * 8;
+            if (part == parts - 1) j1 = p->n;
+            if (j1 > p->n) j1 = p->n;
+            if (j0 > j1) j0 = j1;
+        } else {
+            i0 = p->m * part / parts; i1 = p->m * (part + 1) / parts;
+        }
+    }
+    if (i0 >= i1 || j0 >= j1) return;
+    int fast = rk_uses_avx2();
+    if (p->variant == V_DOT) {
+#ifdef RK_X86
+        if (fast) { dot_avx2(p, i0, i1, j0, j1); return; }
+#endif
+        dot_generic(p, i0, i1, j0, j1); return;
+    }
+    const float *b0 = p->b + j0 * p->cb;
+    long rb = p->rb;
+    if (p->variant == V_PACK) {
+#ifdef RK_X86
+        if (fast) {
+            long kc = p->k < KC ? p->k : KC;
+            long na = (i1 - i0 + 5) / 6 * 6 * kc, nb = (j1 - j0 + 15) / 16 * 16 * kc;
+            float *s = scratch_floats(na + nb);
+            if (!s) abort();
+            packed_avx2(p, i0, i1, j0, j1, s, s + na);
+            return;
+        }
+#endif
+        // portable: op(B)(p, j0..<j1) -> scratch [k, j1 - j0], then the plain loops
+        long w = j1 - j0;
+        float *s = scratch_floats(p->k * w);
+        if (!s) abort();
+        for (long j = 0; j < w; j++)
+            for (long q = 0; q < p->k; q++) s[q * w + j] = b0[j * p->cb + q * p->rb];
+        b0 = s; rb = w;
+    }
+#ifdef RK_X86
+    if (fast) { tile_avx2(p, i0, i1, j0, j1, b0, rb); return; }
+#endif
+    tile_generic(p, i0, i1, j0, j1, b0, rb);
+}
+
+// MARK: - Thread pool (spin, then sleep)
+//
+// A job is `parts` fixed pieces of work. The caller and the workers claim pieces from
+// one atomic ticket (generation << 20 | next piece), so a worker that the OS has not
+// scheduled never holds anyone up: the caller simply runs the unclaimed pieces itself.
+// Which thread runs a piece never changes its result.
+
+typedef void (*task_fn)(void *ctx, int part, int parts);
+
+static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;    // sleeping workers
+static pthread_cond_t poolWake = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t poolOwner = PTHREAD_MUTEX_INITIALIZER;   // one caller at a time
+static atomic_long ticket = 0;
+static atomic_int completed = 0, sleeping = 0;
+static _Atomic(task_fn) jobFn; static _Atomic(void *) jobCtx; static atomic_int jobParts;
+static int workerCount = 0;
+enum { TICKET_SHIFT = 20 };
+
+static inline void cpu_relax(void) {
+#ifdef RK_X86
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/// Claims and runs pieces of generation `gen` until none is left.
+static void run_pieces(long gen) {
+    task_fn fn = atomic_load_explicit(&jobFn, memory_order_relaxed);
+    void *ctx = atomic_load_explicit(&jobCtx, memory_order_relaxed);
+    int parts = atomic_load_explicit(&jobParts, memory_order_relaxed);
+    long v = atomic_load_explicit(&ticket, memory_order_acquire);
+    for (;;) {
+        if ((v >> TICKET_SHIFT) != gen || (v & ((1L << TICKET_SHIFT) - 1)) >= parts) return;
+        if (atomic_compare_exchange_weak_explicit(&ticket, &v, v + 1, memory_order_acq_rel, memory_order_acquire)) {
+            fn(ctx, (int)(v & ((1L << TICKET_SHIFT) - 1)), parts);
+            atomic_fetch_add_explicit(&completed, 1, memory_order_release);
+            v = atomic_load_explicit(&ticket, memory_order_acquire);
+        }
+    }
+}
+
+static void *worker_main(void *raw) {
+    long seen = (long)(intptr_t)raw;
+    for (;;) {
+        long g; int spins = 0;
+        while ((g = atomic_load_explicit(&ticket, memory_order_acquire) >> TICKET_SHIFT) == seen) {
+            if (++spins < 20000) { cpu_relax(); continue; }
+            pthread_mutex_lock(&poolLock);
+            atomic_fetch_add(&sleeping, 1);
+            while ((atomic_load(&ticket) >> TICKET_SHIFT) == seen) pthread_cond_wait(&poolWake, &poolLock);
+            atomic_fetch_sub(&sleeping, 1);
+            pthread_mutex_unlock(&poolLock);
+            spins = 0;
+        }
+        seen = g;
+        run_pieces(g);
+    }
+    return NULL;
+}
+
+/// Runs fn(ctx, part, parts) for every part, on the caller and up to parts - 1
+/// workers. Runs everything on the caller when another thread holds the pool.
+static void parallel_run(task_fn fn, void *ctx, int parts) {
+    if (parts <= 1 || pthread_mutex_trylock(&poolOwner) != 0) {
+        for (int i = 0; i < parts; i++) fn(ctx, i, parts);
+        return;
+    }
+    while (workerCount < parts - 1) {
+        pthread_t t;
+        long gen = atomic_load(&ticket) >> TICKET_SHIFT;
+        if (pthread_create(&t, NULL, worker_main, (void *)(intptr_t)gen) != 0) break;
+        pthread_detach(t);
+        workerCount++;
+    }
+    atomic_store_explicit(&completed, 0, memory_order_relaxed);
+    atomic_store_explicit(&jobFn, fn, memory_order_relaxed);
+    atomic_store_explicit(&jobCtx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&jobParts, parts, memory_order_relaxed);
+    long gen = (atomic_load(&ticket) >> TICKET_SHIFT) + 1;
+    atomic_store(&ticket, gen << TICKET_SHIFT);          // publish (seq_cst)
+    if (atomic_load(&sleeping) > 0) {
+        pthread_mutex_lock(&poolLock);
+        pthread_cond_broadcast(&poolWake);
+        pthread_mutex_unlock(&poolLock);
+    }
+    run_pieces(gen);
+    for (long spins = 0; atomic_load_explicit(&completed, memory_order_acquire) < parts; spins++) {
+        if (spins > 2000) sched_yield(); else cpu_relax();
+    }
+    pthread_mutex_unlock(&poolOwner);
+}
+
+// MARK: - GEMM entry
+
+static void gemm_task(void *ctx, int part, int parts) { run_part((const problem_t *)ctx, part, parts); }
+
+void rk_sgemm(int transA, int transB, long m, long n, long k,
+              const float *a, long lda, const float *b, long ldb,
+              float *c, long ldc, int accumulate, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    problem_t p = plan(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    // Threads pay from ~100k multiply-adds on (one fork-join costs about a microsecond).
+    int parts = threads;
+    if ((double)m * (double)n * (double)k < 100000.0) parts = 1;
+    long span = p.splitColumns ? p.n / 8 : p.m;
+    if (parts > span) parts = span < 1 ? 1 : (int)span;
+    if (parts <= 1) run_part(&p, 0, 1);
+    else parallel_run(gemm_task, &p, parts);
+}
+
+// MARK: - Column sums
+
+void rk_column_sums(const float *restrict a, long rows, long cols, float *restrict out, int accumulate) {
+    if (!accumulate) memset(out, 0, sizeof(float) * (size_t)cols);
+    for (long r = 0; r < rows; r++) {
+        const float *restrict row = a + r * cols;
+        for (long j = 0; j < cols; j++) out[j] += row[j];
+    }
+}
+
+// MARK: - LSTM gates
+
+static inline float sigmoid1(float x) { return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)); }
+
+static void lstm_forward_scalar(long h, long j0, float *gate, const float *cp, float *c, float *hn) {
+    for (long j = j0; j < h; j++) {
+        float i = sigmoid1(gate[j]), f = sigmoid1(gate[h + j]), g = tanhf(gate[2 * h + j]), o = sigmoid1(gate[3 * h + j]);
+        gate[j] = i; gate[h + j] = f; gate[2 * h + j] = g; gate[3 * h + j] = o;
+        float cn = f * cp[j] + i * g;
+        c[j] = cn; hn[j] = o * tanhf(cn);
+    }
+}
+
+static void lstm_backward_scalar(long h, long j0, const float *gate, const float *cp, const float *c,
+                                 const float *dh, float *dc, float *dpre) {
+    for (long j = j0; j < h; j++) {
+        float i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j];
+        float tc = tanhf(c[j]);
+        float dct = dc[j] + dh[j] * o * (1 - tc * tc);
+        float dO = dh[j] * tc, dI = dct * g, dF = dct * cp[j], dG = dct * i;
+        dc[j] = dct * f;
+        dpre[j] = dI * i * (1 - i); dpre[h + j] = dF * f * (1 - f);
+        dpre[2 * h + j] = dG * (1 - g * g); dpre[3 * h + j] = dO * o * (1 - o);
+    }
+}
+
+#ifdef RK_X86
+/// e^x, Cephes' single-precision polynomial (about 1 ulp on [-87, 88]).
+RK_INLINE_AVX2 __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+RK_INLINE_AVX2 __m256 sigmoid8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/// tanh: Cephes' odd polynomial for |x| < 0.625, else sign(x) (1 - e^-2|x|) / (1 + e^-2|x|).
+RK_INLINE_AVX2 __m256 tanh8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f), signBit = _mm256_set1_ps(-0.0f);
+    __m256 ax = _mm256_andnot_ps(signBit, x);
+    __m256 e = exp8(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
+    __m256 big = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+    big = _mm256_or_ps(big, _mm256_and_ps(signBit, x));
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 y = _mm256_set1_ps(-5.70498872745E-3f);
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(2.06390887954E-2f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(-5.37397155531E-2f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(1.33314422036E-1f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(-3.33332819422E-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(y, z), x, x);
+    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const float *cp, float *c, float *hn) {
+    for (long r = 0; r < rows; r++) {
+        float *g = gates + r * 4 * h;
+        const float *cpr = cp + r * h; float *cr = c + r * h, *hr = hn + r * h;
+        long j = 0;
+        for (; j + 8 <= h; j += 8) {
+            __m256 i = sigmoid8(_mm256_loadu_ps(g + j)), f = sigmoid8(_mm256_loadu_ps(g + h + j));
+            __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * h + j)), o = sigmoid8(_mm256_loadu_ps(g + 3 * h + j));
+            _mm256_storeu_ps(g + j, i); _mm256_storeu_ps(g + h + j, f);
+            _mm256_storeu_ps(g + 2 * h + j, gg); _mm256_storeu_ps(g + 3 * h + j, o);
+            __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(cpr + j), _mm256_mul_ps(i, gg));
+            _mm256_storeu_ps(cr + j, cn);
+            _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, tanh8(cn)));
+        }
+        lstm_forward_scalar(h, j, g, cpr, cr, hr);
+    }
+}
+
+static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, const float *cp, const float *c,
+                                       const float *dh, float *dc, float *dpre) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (long r = 0; r < rows; r++) {
+        const float *g = gates + r * 4 * h, *cpr = cp + r * h, *cr = c + r * h, *dhr = dh + r * h;
+        float *dcr = dc + r * h, *dp = dpre + r * 4 * h;
+        long j = 0;
+        for (; j + 8 <= h; j += 8) {
+            __m256 i = _mm256_loadu_ps(g + j), f = _mm256_loadu_ps(g + h + j);
+            __m256 gg = _mm256_loadu_ps(g + 2 * h + j), o = _mm256_loadu_ps(g + 3 * h + j);
+            __m256 tc = tanh8(_mm256_loadu_ps(cr + j)), d = _mm256_loadu_ps(dhr + j);
+            __m256 dct = _mm256_add_ps(_mm256_loadu_ps(dcr + j),
+                                       _mm256_mul_ps(_mm256_mul_ps(d, o), _mm256_sub_ps(one, _mm256_mul_ps(tc, tc))));
+            __m256 dO = _mm256_mul_ps(d, tc), dI = _mm256_mul_ps(dct, gg);
+            __m256 dF = _mm256_mul_ps(dct, _mm256_loadu_ps(cpr + j)), dG = _mm256_mul_ps(dct, i);
+            _mm256_storeu_ps(dcr + j, _mm256_mul_ps(dct, f));
+            _mm256_storeu_ps(dp + j, _mm256_mul_ps(_mm256_mul_ps(dI, i), _mm256_sub_ps(one, i)));
+            _mm256_storeu_ps(dp + h + j, _mm256_mul_ps(_mm256_mul_ps(dF, f), _mm256_sub_ps(one, f)));
+            _mm256_storeu_ps(dp + 2 * h + j, _mm256_mul_ps(dG, _mm256_sub_ps(one, _mm256_mul_ps(gg, gg))));
+            _mm256_storeu_ps(dp + 3 * h + j, _mm256_mul_ps(_mm256_mul_ps(dO, o), _mm256_sub_ps(one, o)));
+        }
+        lstm_backward_scalar(h, j, g, cpr, cr, dhr, dcr, dp);
+    }
+}
+#endif
+
+void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { lstm_forward_avx2(rows, h, gates, c_prev, c_new, h_new); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        lstm_forward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, h_new + r * h);
+}
+
+void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev, const float *c_new,
+                      const float *dh, float *dc, float *dpre) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { lstm_backward_avx2(rows, h, gates, c_prev, c_new, dh, dc, dpre); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        lstm_backward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, dh + r * h, dc + r * h, dpre + r * 4 * h);
+}
+
+// MARK: - CPU affinity
+
+int rk_pin_first_cpus(int n) {
+#if defined(__linux__) && defined(CPU_SET)
+    cpu_set_t have, want;
+    if (sched_getaffinity(0, sizeof have, &have) != 0) return -1;
+    CPU_ZERO(&want);
+    int taken = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && taken < n; cpu++)
+        if (CPU_ISSET(cpu, &have)) { CPU_SET(cpu, &want); taken++; }
+    if (taken < CPU_COUNT(&have) && sched_setaffinity(0, sizeof want, &want) != 0) return -1;
+    cpu_set_t now;
+    if (sched_getaffinity(0, sizeof now, &now) != 0) return -1;
+    return CPU_COUNT(&now);
+#else
+    (void)n;
+    return -1;
+#endif
+}
+
+int rk_retain_freed_memory(void) {
+#if defined(__GLIBC__)
+    return mallopt(M_TRIM_THRESHOLD, 1 << 30) && mallopt(M_MMAP_THRESHOLD, 1 << 30) ? 1 : 0;
+#else
+    return 0;
+#endif
+}

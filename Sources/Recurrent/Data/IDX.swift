@@ -1,0 +1,256 @@
+// MARK: - IDX file format
+//
+// The IDX format of the MNIST database (Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database
+// of handwritten digits", 1998) and of Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, 2017,
+// arXiv:1708.07747):
+//
+//     offset 0: 0x00 0x00            magic, two zero bytes
+//     offset 2: type                 0x08 UInt8, 0x09 Int8, 0x0B Int16, 0x0C Int32,
+//                                    0x0D Float32, 0x0E Float64
+//     offset 3: ndims                number of dimensions (1 for labels, 3 for images)
+//     offset 4: dims                 ndims × 32-bit big-endian sizes, outermost first
+//     then:     data                 product(dims) elements, big-endian, C (row-major) order
+//
+// A file starting with the gzip magic `1F 8B` is decompressed first (whatever its name), so both
+// `train-images-idx3-ubyte` and `train-images-idx3-ubyte.gz` read the same way. The file must hold
+// exactly the announced data: a shorter file is reported as truncated (with the expected and
+// actual byte counts), a longer one as having trailing bytes.
+
+/// An n-dimensional array read from an IDX file.
+public struct IDXArray: Sendable, Equatable {
+    /// The element type code of byte 2 of the file.
+    public enum ElementType: UInt8, Sendable, CaseIterable {
+        case uint8 = 0x08
+        case int8 = 0x09
+        case int16 = 0x0B
+        case int32 = 0x0C
+        case float32 = 0x0D
+        case float64 = 0x0E
+
+        /// Size of one element in bytes.
+        public var byteWidth: Int {
+            switch self {
+            case .uint8, .int8: 1
+            case .int16: 2
+            case .int32, .float32: 4
+            case .float64: 8
+            }
+        }
+    }
+
+    /// The elements in row-major order, already converted to the host byte order.
+    public enum Elements: Sendable, Equatable {
+        case uint8([UInt8])
+        case int8([Int8])
+        case int16([Int16])
+        case int32([Int32])
+        case float32([Float])
+        case float64([Double])
+
+        public var count: Int {
+            switch self {
+            case .uint8(let v): v.count
+            case .int8(let v): v.count
+            case .int16(let v): v.count
+            case .int32(let v): v.count
+            case .float32(let v): v.count
+            case .float64(let v): v.count
+            }
+        }
+
+        public var elementType: ElementType {
+            switch self {
+            case .uint8: .uint8
+            case .int8: .int8
+            case .int16: .int16
+            case .int32: .int32
+            case .float32: .float32
+            case .float64: .float64
+            }
+        }
+    }
+
+    /// Sizes of the dimensions, outermost first (e.g. `[60000, 28, 28]`).
+    public let shape: [Int]
+    public let elements: Elements
+
+    /// Creates an array; `elements.count` must equal the product of `shape`.
+    public init(shape: [Int], elements: Elements) throws(DataError) {
+        var product = 1
+        for size in shape {
+            guard size >= 0, size <= Int(UInt32.max) else {
+                throw DataError(
+                    .invalidArgument, "IDX dimension \(size) is outside 0...\(UInt32.max)", path: "<memory>",
+                    fix: "use sizes that fit in an unsigned 32-bit integer")
+            }
+            product = product.multipliedReportingOverflow(by: size).partialValue
+        }
+        guard product == elements.count else {
+            throw DataError(
+                .mismatch, "shape \(shape) holds \(product) elements but \(elements.count) were given",
+                path: "<memory>", fix: "pass as many elements as the product of the shape")
+        }
+        self.shape = shape
+        self.elements = elements
+    }
+
+    fileprivate init(unchecked shape: [Int], elements: Elements) {
+        self.shape = shape
+        self.elements = elements
+    }
+
+    public var elementType: ElementType { elements.elementType }
+
+    /// Total number of elements.
+    public var count: Int { elements.count }
+
+    /// The elements converted to `Double` (exact for every IDX type).
+    public func doubles() -> [Double] {
+        switch elements {
+        case .uint8(let v): v.map(Double.init)
+        case .int8(let v): v.map(Double.init)
+        case .int16(let v): v.map(Double.init)
+        case .int32(let v): v.map(Double.init)
+        case .float32(let v): v.map(Double.init)
+        case .float64(let v): v
+        }
+    }
+}
+
+// MARK: - Reading and writing
+
+/// Reader and writer for IDX files (see the format description at the top of this file).
+public enum IDX {
+    /// Largest accepted number of dimensions; real files use 1 to 4.
+    public static let maxDimensions = 16
+
+    /// Reads an IDX file, raw or gzip-compressed (detected by the `1F 8B` magic).
+    public static func read(path: String) throws(DataError) -> IDXArray {
+        let raw = try FileIO.read(path)
+        if Gzip.hasMagic(raw) {
+            return try parse(Gzip.decompress(raw, path: path), path: path, compressed: true)
+        }
+        return try parse(raw, path: path)
+    }
+
+    /// Parses the bytes of an uncompressed IDX file. `path` is used in errors only.
+    /// - Parameter compressed: set when `bytes` were gunzipped from `path`, so that errors say
+    ///   that byte offsets refer to the decompressed data.
+    public static func parse(_ bytes: [UInt8], path: String, compressed: Bool = false) throws(DataError) -> IDXArray {
+        let stream = compressed ? " (after gunzip)" : ""
+        let contentNote = compressed ? "decompressed data" : "file"
+        func truncated(_ what: String, expected: Int) -> DataError {
+            DataError(
+                .truncated,
+                "IDX \(contentNote) is truncated in the \(what): expected \(expected) bytes, found \(bytes.count)\(stream)",
+                path: path, byteOffset: bytes.count,
+                fix: "the file is incomplete; download or copy it again")
+        }
+        guard bytes.count >= 4 else { throw truncated("4-byte header", expected: 4) }
+        guard bytes[0] == 0, bytes[1] == 0 else {
+            throw DataError(
+                .badMagic,
+                "not an IDX file: the first two bytes are \(bytes[0]), \(bytes[1]), expected 0, 0\(stream)",
+                path: path, byteOffset: 0,
+                fix: "pass an IDX file such as train-images-idx3-ubyte (optionally .gz)")
+        }
+        guard let type = IDXArray.ElementType(rawValue: bytes[2]) else {
+            throw DataError(
+                .unsupported,
+                "unsupported IDX element type 0x\(String(bytes[2], radix: 16))\(stream); supported: 0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float, 0x0E double",
+                path: path, byteOffset: 2, fix: "check that the file is an IDX file and not corrupted")
+        }
+        let rank = Int(bytes[3])
+        guard rank >= 1, rank <= maxDimensions else {
+            throw DataError(
+                .malformed, "IDX file declares \(rank) dimensions; expected 1...\(maxDimensions)\(stream)",
+                path: path, byteOffset: 3, fix: "check that the file is an IDX file and not corrupted")
+        }
+        let headerSize = 4 + 4 * rank
+        guard bytes.count >= headerSize else { throw truncated("dimension sizes", expected: headerSize) }
+        var shape: [Int] = []
+        var count = 1
+        for d in 0..<rank {
+            let o = 4 + 4 * d
+            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            shape.append(size)
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= (Int.max - headerSize) / type.byteWidth else {
+                throw DataError(
+                    .malformed,
+                    "IDX dimensions \(shape)… multiply to more elements than any file can hold\(stream)",
+                    path: path, byteOffset: o, fix: "the header is corrupted; download or copy the file again")
+            }
+            count = product
+        }
+        let expected = headerSize + count * type.byteWidth
+        guard bytes.count >= expected else {
+            throw DataError(
+                .truncated,
+                "IDX \(contentNote) is truncated: expected \(expected) bytes (header + shape \(shape) of \(type)), found \(bytes.count)\(stream)",
+                path: path, byteOffset: bytes.count,
+                fix: "the file is incomplete; download or copy it again")
+        }
+        guard bytes.count == expected else {
+            throw DataError(
+                .malformed,
+                "IDX \(contentNote) has \(bytes.count - expected) unexpected bytes after the data: shape \(shape) of \(type) needs exactly \(expected) bytes\(stream)",
+                path: path, byteOffset: expected,
+                fix: "the header does not match the data; check that this is the right file")
+        }
+        let data = bytes[headerSize...]
+        let elements: IDXArray.Elements
+        switch type {
+        case .uint8: elements = .uint8(Array(data))
+        case .int8: elements = .int8(data.map { Int8(bitPattern: $0) })
+        case .int16: elements = .int16(bigEndian(data, count) { UInt16(truncatingIfNeeded: $0) }.map { Int16(bitPattern: $0) })
+        case .int32: elements = .int32(bigEndian(data, count) { UInt32(truncatingIfNeeded: $0) }.map { Int32(bitPattern: $0) })
+        case .float32: elements = .float32(bigEndian(data, count) { UInt32(truncatingIfNeeded: $0) }.map { Float(bitPattern: $0) })
+        case .float64: elements = .float64(bigEndian(data, count) { UInt64($0) }.map { Double(bitPattern: $0) })
+        }
+        return IDXArray(unchecked: shape, elements: elements)
+    }
+
+    /// Decodes `count` big-endian unsigned integers of `T.bitWidth / 8` bytes each.
+    private static func bigEndian<T: FixedWidthInteger & UnsignedInteger>(
+        _ data: ArraySlice<UInt8>, _ count: Int, _ make: (UInt64) -> T
+    ) -> [T] {
+        let width = T.bitWidth / 8
+        var result: [T] = []
+        result.reserveCapacity(count)
+        var o = data.startIndex
+        for _ in 0..<count {
+            var value: UInt64 = 0
+            for k in 0..<width { value = value << 8 | UInt64(data[o + k]) }
+            result.append(make(value))
+            o += width
+        }
+        return result
+    }
+
+    /// The bytes of an uncompressed IDX file holding `array`.
+    public static func encode(_ array: IDXArray) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, array.elementType.rawValue, UInt8(truncatingIfNeeded: array.shape.count)]
+        for size in array.shape { appendBigEndian(&bytes, UInt64(size), width: 4) }
+        switch array.elements {
+        case .uint8(let v): bytes += v
+        case .int8(let v): bytes += v.map { UInt8(bitPattern: $0) }
+        case .int16(let v): for x in v { appendBigEndian(&bytes, UInt64(UInt16(bitPattern: x)), width: 2) }
+        case .int32(let v): for x in v { appendBigEndian(&bytes, UInt64(UInt32(bitPattern: x)), width: 4) }
+        case .float32(let v): for x in v { appendBigEndian(&bytes, UInt64(x.bitPattern), width: 4) }
+        case .float64(let v): for x in v { appendBigEndian(&bytes, x.bitPattern, width: 8) }
+        }
+        return bytes
+    }
+
+    /// Writes `array` as an uncompressed IDX file (compress it with `gzip` if wanted).
+    public static func write(_ array: IDXArray, to path: String) throws(DataError) {
+        try FileIO.write(encode(array), to: path)
+    }
+
+    private static func appendBigEndian(_ bytes: inout [UInt8], _ value: UInt64, width: Int) {
+        for k in stride(from: width - 1, through: 0, by: -1) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * k)))
+        }
+    }
+}

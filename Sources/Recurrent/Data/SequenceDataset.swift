@@ -1,0 +1,159 @@
+// MARK: - User sequence data from .npy files
+//
+// A user's own data set as two `.npy` files (see `NumPy.swift`):
+//
+// - `inputs`: floating-point (or integer) array `[N, T, I]`: N sequences of T steps of I features.
+// - `targets`, one of (by dtype and rank):
+//     integer `[N]`        → `Targets.classes`         (class id ≥ 0 per sequence)
+//     integer `[N, T]`     → `Targets.classesPerStep`  (class id ≥ 0, or −1 = no loss at the step)
+//     float   `[N]`        → `Targets.values(columns: 1)`
+//     float   `[N, O]`     → `Targets.values(columns: O)`
+//     float   `[N, T, O]`  → `Targets.valuesPerStep(columns: O)`
+//
+// N must agree, T must agree for per-step targets, and all floating-point values must be finite;
+// every violation is an error naming the file and the record (sequence) index.
+
+/// Sequences and targets held in memory, e.g. loaded from `.npy` files; a source for
+/// ``ShuffledBatches``.
+public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
+    /// Number of sequences N.
+    public let count: Int
+    /// Steps per sequence T.
+    public let steps: Int
+    /// Features per step I.
+    public let features: Int
+    /// Inputs `[N, T, I]`, row-major.
+    public let inputs: [Scalar]
+    /// Targets for all N sequences.
+    public let targets: Targets<Scalar>
+
+    /// Loads `inputs` `[N, T, I]` and `targets` (see the table above) from `.npy` files.
+    public static func load(inputs inputsPath: String, targets targetsPath: String) throws(DataError) -> SequenceDataset {
+        try SequenceDataset(
+            inputs: NumPy.read(path: inputsPath), targets: NumPy.read(path: targetsPath),
+            inputsPath: inputsPath, targetsPath: targetsPath)
+    }
+
+    /// A data set holding exactly this batch and its targets.
+    public init(batch: SequenceBatch<Scalar>, targets: Targets<Scalar>) {
+        count = batch.batch
+        steps = batch.steps
+        features = batch.features
+        inputs = batch.values
+        self.targets = targets
+    }
+
+    /// Builds the data set from arrays; the paths only label errors.
+    public init(
+        inputs: NumPyArray, targets: NumPyArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>"
+    ) throws(DataError) {
+        guard inputs.shape.count == 3 else {
+            throw DataError(
+                .malformed, "inputs must have shape [N, T, I], found \(inputs.shape)", path: inputsPath,
+                fix: "reshape to [sequences, steps, features], e.g. x[:, :, None] for one feature per step")
+        }
+        let (n, t, i) = (inputs.shape[0], inputs.shape[1], inputs.shape[2])
+        guard n > 0, t > 0, i > 0 else {
+            throw DataError(
+                .malformed, "inputs shape \(inputs.shape) has an empty dimension", path: inputsPath,
+                fix: "save at least one sequence of at least one step and one feature")
+        }
+        let inputValues: [Scalar] = inputs.scalars()
+        if let bad = inputValues.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(
+                .malformed,
+                "inputs contain a non-finite value (step \((bad / i) % t), feature \(bad % i))", path: inputsPath,
+                recordIndex: bad / (t * i), fix: "replace NaN/infinite values before saving")
+        }
+        guard targets.shape.first == n else {
+            throw DataError(
+                .mismatch,
+                "targets have shape \(targets.shape) but inputs hold \(n) sequences (\(inputsPath))",
+                path: targetsPath, fix: "save one target row per input sequence, in the same order")
+        }
+        let targetShape = targets.shape
+        if let ids = targets.integers() {
+            switch targetShape.count {
+            case 1:
+                if let bad = ids.firstIndex(where: { $0 < 0 }) {
+                    throw DataError(
+                        .malformed, "class id \(ids[bad]) is negative", path: targetsPath, recordIndex: bad,
+                        fix: "use class ids 0..<classes")
+                }
+                self.targets = .classes(ids)
+            case 2:
+                guard targetShape[1] == t else {
+                    throw DataError(
+                        .mismatch, "per-step class targets have \(targetShape[1]) steps, inputs have \(t)",
+                        path: targetsPath, fix: "save targets of shape [N, T] with the inputs' T")
+                }
+                if let bad = ids.firstIndex(where: { $0 < -1 }) {
+                    throw DataError(
+                        .malformed, "class id \(ids[bad]) at step \(bad % t) is below -1", path: targetsPath,
+                        recordIndex: bad / t, fix: "use class ids 0..<classes, or -1 for steps without loss")
+                }
+                self.targets = .classesPerStep(ids)
+            default:
+                throw DataError(
+                    .malformed, "integer targets must have shape [N] or [N, T], found \(targetShape)",
+                    path: targetsPath, fix: "save class ids per sequence [N] or per step [N, T]; regression targets as floats")
+            }
+        } else {
+            let values: [Scalar] = targets.scalars()
+            let perRecord = values.count / n
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(
+                    .malformed, "targets contain a non-finite value", path: targetsPath,
+                    recordIndex: perRecord > 0 ? bad / perRecord : nil, fix: "replace NaN/infinite values before saving")
+            }
+            switch targetShape.count {
+            case 1: self.targets = .values(values, columns: 1)
+            case 2: self.targets = .values(values, columns: targetShape[1])
+            case 3:
+                guard targetShape[1] == t else {
+                    throw DataError(
+                        .mismatch, "per-step value targets have \(targetShape[1]) steps, inputs have \(t)",
+                        path: targetsPath, fix: "save targets of shape [N, T, O] with the inputs' T")
+                }
+                self.targets = .valuesPerStep(values, columns: targetShape[2])
+            default:
+                throw DataError(
+                    .malformed, "float targets must have shape [N], [N, O] or [N, T, O], found \(targetShape)",
+                    path: targetsPath, fix: "reshape the targets")
+            }
+        }
+        self.count = n
+        self.steps = t
+        self.features = i
+        self.inputs = inputValues
+    }
+
+    /// Sequences `indices`, in that order, with their targets.
+    public func batch(indices: [Int]) -> (SequenceBatch<Scalar>, Targets<Scalar>) {
+        let width = steps * features
+        var values: [Scalar] = []
+        values.reserveCapacity(indices.count * width)
+        for index in indices { values += inputs[(index * width)..<((index + 1) * width)] }
+        let batch = SequenceBatch(batch: indices.count, steps: steps, features: features, values: values)
+        func rows<T>(_ all: [T], _ rowWidth: Int) -> [T] {
+            var result: [T] = []
+            result.reserveCapacity(indices.count * rowWidth)
+            for index in indices { result += all[(index * rowWidth)..<((index + 1) * rowWidth)] }
+            return result
+        }
+        switch targets {
+        case .classes(let ids): return (batch, .classes(rows(ids, 1)))
+        case .classesPerStep(let ids): return (batch, .classesPerStep(rows(ids, steps)))
+        case .values(let v, let columns): return (batch, .values(rows(v, columns), columns: columns))
+        case .valuesPerStep(let v, let columns):
+            return (batch, .valuesPerStep(rows(v, steps * columns), columns: columns))
+        }
+    }
+
+    /// Mini-batches reshuffled every epoch (see ``ShuffledBatches``); the seed is drawn from `rng`.
+    public func batches(
+        batchSize: Int, dropLast: Bool = false, using rng: inout some RandomNumberGenerator
+    ) throws(DataError) -> ShuffledBatches<SequenceDataset> {
+        try ShuffledBatches(source: self, batchSize: batchSize, dropLast: dropLast, using: &rng)
+    }
+}

@@ -1,0 +1,66 @@
+/// Character-level language modelling on a UTF-8 text: many-to-many, the next
+/// character at every step, truncated BPTT over `bptt` steps with the state carried
+/// from one window to the next (reset at each epoch). Metric: bits per character,
+/// cross-entropy / ln 2; baseline: log2 V (a uniform guess over the V characters).
+public struct CharacterLMTask: TrainingTask {
+    public let text: CharacterText
+    public let bptt: Int
+    var batches: TruncatedBPTTBatches?
+    var pendingPosition: TBPTTPosition?
+
+    public init(text: CharacterText, bptt: Int) throws(ConfigurationError) {
+        guard bptt >= 1 else { throw ConfigurationError("--bptt must be at least 1, got \(bptt)") }
+        self.text = text
+        self.bptt = bptt
+    }
+
+    public var name: String { "charlm" }
+    public var inputSize: Int { text.vocabulary.count }
+    public var outputSize: Int { text.vocabulary.count }
+    public var readout: Readout { .everyStep }
+    public var loss: Loss { .crossEntropy }
+    public var metricName: String { "bpc" }
+    public var carriesState: Bool { true }
+    public var evaluationSplits: [EvaluationSplit] { [.validation, .test] }
+    public var baseline: (value: Double, description: String)? {
+        (Double.log(Double(max(1, text.vocabulary.count))) / Double.log(2), "uniform over \(text.vocabulary.count) characters (log2 V bits)")
+    }
+
+    public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
+        if batches == nil || batches?.streams != size {
+            var b = try text.batches(.train, streams: size, bptt: bptt)
+            if let saved = pendingPosition { try b.restore(saved); pendingPosition = nil }
+            batches = b
+        }
+        if let (x, y, reset) = batches!.next() { return TaskBatch(inputs: x, targets: y, resetState: reset) }
+        guard let (x, y, _) = batches!.next() else {
+            throw DataError(.malformed, "the training text is too short for \(size) streams of \(bptt) steps", path: text.source,
+                            fix: "use a longer text, fewer --batch streams or a shorter --bptt")
+        }
+        return TaskBatch(inputs: x, targets: y, resetState: true)
+    }
+
+    /// The split's windows in order, one stream per sequence of the batch (at most 64).
+    public func evaluationBatches(_ split: EvaluationSplit, batchSize: Int) throws -> [TaskBatch] {
+        let streams = max(1, min(batchSize, 64, text.tokens(split == .validation ? .validation : .test).count / (bptt + 1)))
+        let b = try text.batches(split == .validation ? .validation : .test, streams: streams, bptt: bptt)
+        return (0..<b.windowsPerEpoch).map { i in
+            let (x, y) = b.window(i)
+            return TaskBatch(inputs: x, targets: y, resetState: i == 0)
+        }
+    }
+
+    public var position: [String: Int] {
+        guard let p = batches?.position ?? pendingPosition else { return [:] }
+        return ["epoch": p.epoch, "window": p.window, "streams": p.streams, "bptt": p.bptt, "tokenCount": p.tokenCount]
+    }
+
+    public mutating func restore(position: [String: Int]) throws {
+        guard let e = position["epoch"], let w = position["window"], let s = position["streams"], let b = position["bptt"],
+              let n = position["tokenCount"] else { return }
+        let saved = TBPTTPosition(epoch: e, window: w, streams: s, bptt: b, tokenCount: n)
+        var batches = try text.batches(.train, streams: s, bptt: b)
+        try batches.restore(saved)
+        self.batches = batches
+    }
+}

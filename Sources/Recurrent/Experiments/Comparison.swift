@@ -1,0 +1,221 @@
+import Foundation
+
+/// Settings of a comparison: one task, several models, several seeds each.
+public struct ComparisonSettings: Sendable, Codable, Equatable {
+    public var task: TaskSpec
+    public var models: [ModelSpec]
+    public var steps: Int
+    public var seeds: Int
+    public var batchSize: Int = 50
+    public var hidden: Int = 100
+    public var optimizer: String = "adam"
+    /// nil: the optimizer's default (Adam 1e-3, RMSProp 1e-2); SGD needs one.
+    public var learningRate: Double?
+    public var clipNorm: Double? = 1
+    public var evaluateEvery: Int = 100
+    /// The threshold "solved" is measured against (nil: the task's default).
+    public var target: Double?
+    /// Stop a run once it reaches the target (saves time; the curve ends there).
+    public var stopAtTarget: Bool = false
+    /// The first seed; runs use seeds firstSeed ..< firstSeed + seeds.
+    public var firstSeed: UInt64 = 1
+
+    public init(task: TaskSpec, models: [ModelSpec], steps: Int, seeds: Int) {
+        self.task = task
+        self.models = models
+        self.steps = steps
+        self.seeds = seeds
+    }
+
+    /// "Solved": MSE < 0.01 for adding, 99% accuracy for copy; none for other tasks
+    /// unless `target` is given.
+    public var effectiveTarget: Double? {
+        if let t = target { return t }
+        switch task.name {
+        case "adding": return 0.01
+        case "copy": return 0.99
+        default: return nil
+        }
+    }
+}
+
+/// One point of a learning curve.
+public struct CurvePoint: Sendable, Codable, Equatable {
+    public var step: Int
+    public var seconds: Double
+    public var metric: Double
+    public var loss: Double
+}
+
+/// The outcome of one model trained with one seed.
+public struct RunResult: Sendable, Codable, Equatable {
+    public var model: String
+    public var seed: UInt64
+    public var parameters: Int
+    public var steps: Int
+    public var seconds: Double
+    public var secondsPerStep: Double
+    public var finalMetric: Double?
+    public var finalLoss: Double?
+    public var metricName: String
+    public var diverged: Bool
+    public var divergence: String?
+    public var targetStep: Int?
+    public var targetSeconds: Double?
+    public var curve: [CurvePoint]
+    /// Spectral radius of the first layer's W (or max |u| for IndRNN) before and after.
+    public var initialSpectralRadius: Double?
+    public var finalSpectralRadius: Double?
+    /// Eigenvalues of the first layer's W before and after ([re, im]), for the report's plots.
+    public var initialEigenvalues: [[Double]]?
+    public var finalEigenvalues: [[Double]]?
+}
+
+/// Trains every model with every seed on one task, each run in its own folder under
+/// `directory/runs/` with its log, checkpoint and result, so that an interrupted
+/// comparison resumes the runs it has not finished.
+public struct Comparison: Sendable {
+    public var settings: ComparisonSettings
+    public var directory: URL
+
+    public init(settings: ComparisonSettings, directory: URL) throws(ConfigurationError) {
+        guard settings.steps >= 1, settings.seeds >= 1, !settings.models.isEmpty else {
+            throw ConfigurationError("a comparison needs at least one model, one seed and one step")
+        }
+        self.settings = settings
+        self.directory = directory
+    }
+
+    public func runDirectory(_ model: ModelSpec, seed: UInt64) -> URL {
+        directory.appendingPathComponent("runs").appendingPathComponent("\(model.slug)-seed\(seed)")
+    }
+
+    /// What a comparison reports while it runs.
+    public enum Event: Sendable {
+        case runStarted(model: String, seed: UInt64, resumedAt: Int?)
+        case runSkipped(model: String, seed: UInt64)
+        case training(model: String, seed: UInt64, TrainingEvent)
+        case runFinished(RunResult)
+    }
+
+    /// Runs (or resumes) every model x seed, returning their results in order.
+    public func run(observer: (Event) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [RunResult] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var results: [RunResult] = []
+        for spec in settings.models {
+            for offset in 0..<settings.seeds {
+                if shouldStop() { return results }
+                let seed = settings.firstSeed + UInt64(offset)
+                let dir = runDirectory(spec, seed: seed)
+                let resultURL = dir.appendingPathComponent("result.json")
+                if let data = try? Data(contentsOf: resultURL), let done = try? JSONDecoder().decode(RunResult.self, from: data) {
+                    observer(.runSkipped(model: spec.description, seed: seed))
+                    results.append(done)
+                    continue
+                }
+                let result = try runOne(spec, seed: seed, directory: dir, observer: observer, shouldStop: shouldStop)
+                guard let result else { return results }   // interrupted
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(result).write(to: resultURL, options: .atomic)
+                observer(.runFinished(result))
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    /// One run; nil when interrupted (its checkpoint lets the next call resume it).
+    func runOne(_ spec: ModelSpec, seed: UInt64, directory dir: URL, observer: (Event) -> Void,
+                shouldStop: () -> Bool) throws -> RunResult? {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let task = try settings.task.makeTask()
+        let config = try spec.configuration(for: task, hidden: settings.hidden)
+        var rng = SeededGenerator(seed: seed)
+        let model = try AnyRecurrentModel(config, using: &rng)
+        return try withoutActuallyEscaping(observer) { observer in
+            try withoutActuallyEscaping(shouldStop) { shouldStop in
+                try model.visit(Runner(settings: settings, spec: spec, seed: seed, task: task, configuration: config,
+                                       directory: dir, observer: observer, shouldStop: shouldStop))
+            }
+        }
+    }
+
+    /// Trains a concrete model (reached through `AnyRecurrentModel.visit`).
+    struct Runner: ModelVisitor {
+        let settings: ComparisonSettings
+        let spec: ModelSpec
+        let seed: UInt64
+        let task: any TrainingTask
+        let configuration: ModelConfiguration
+        let directory: URL
+        let observer: (Event) -> Void
+        let shouldStop: () -> Bool
+
+        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> RunResult? where Cell.Scalar == Float {
+            let o = spec.overrides
+            let optimizer = try OptimizerChoice<Float>(
+                name: o["optimizer"] ?? settings.optimizer,
+                learningRate: o["lr"].flatMap(Double.init) ?? settings.learningRate,
+                momentum: o["momentum"].flatMap(Double.init), weightDecay: nil)
+            var options = TrainingOptions(steps: settings.steps, batchSize: settings.batchSize)
+            options.clipNorm = o["clip-norm"].map { Double($0) ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? settings.clipNorm
+            options.evaluateEvery = settings.evaluateEvery
+            options.logEvery = max(1, settings.evaluateEvery)
+            options.target = settings.stopAtTarget ? settings.effectiveTarget : nil
+            var trainer = try Trainer(model: model, optimizer: optimizer, task: task, options: options,
+                                      configuration: configuration, seed: seed)
+            let initialEigen = Self.eigenvalues(trainer)
+            let initialRadius = trainer.recurrentSpectralRadius()
+            let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
+            let logURL = directory.appendingPathComponent("log.jsonl")
+            var resumedAt: Int?
+            var secondsBefore = 0.0
+            if FileManager.default.fileExists(atPath: TrainingCheckpoint.sidecarURL(for: checkpoint).path) {
+                try TrainingCheckpoint.restore(&trainer, from: checkpoint)
+                resumedAt = trainer.step
+                secondsBefore = MetricsLog.evaluations(in: logURL).last?.seconds ?? 0
+            }
+            let log = try MetricsLog(url: logURL, truncate: resumedAt == nil)
+            observer(.runStarted(model: spec.description, seed: seed, resumedAt: resumedAt))
+            let start = Date()
+            var divergence: TrainingDivergence?
+            var summary: TrainingSummary?
+            do {
+                summary = try trainer.run(checkpoint: checkpoint, observer: { event in
+                    switch event {
+                    case .step(var r): r.seconds += secondsBefore; try? log.append(r)
+                    case .evaluation(var r): r.seconds += secondsBefore; try? log.append(r)
+                    default: break
+                    }
+                    observer(.training(model: spec.description, seed: seed, event))
+                }, shouldStop: shouldStop)
+            } catch let d as TrainingDivergence {
+                divergence = d
+            }
+            if summary?.reason == "interrupted" { return nil }
+            let seconds = secondsBefore + Date().timeIntervalSince(start)
+            let evaluations = MetricsLog.evaluations(in: logURL).filter { $0.split == (task.evaluationSplits.last ?? .test) }
+            let curve = evaluations.map { CurvePoint(step: $0.step, seconds: $0.seconds, metric: $0.metric, loss: $0.loss) }
+            var targetStep: Int?, targetSeconds: Double?
+            if let target = settings.effectiveTarget, let hit = evaluations.first(where: { task.reaches($0.metric, target: target) }) {
+                targetStep = hit.step
+                targetSeconds = hit.seconds
+            }
+            let final = divergence == nil ? evaluations.last : nil
+            return RunResult(model: spec.description, seed: seed, parameters: trainer.model.parameterCount, steps: trainer.step,
+                             seconds: seconds, secondsPerStep: trainer.step > 0 ? seconds / Double(trainer.step) : 0,
+                             finalMetric: final?.metric, finalLoss: final?.loss, metricName: task.metricName,
+                             diverged: divergence != nil, divergence: divergence?.description,
+                             targetStep: targetStep, targetSeconds: targetSeconds, curve: curve,
+                             initialSpectralRadius: initialRadius, finalSpectralRadius: trainer.recurrentSpectralRadius(),
+                             initialEigenvalues: initialEigen, finalEigenvalues: Self.eigenvalues(trainer))
+        }
+
+        static func eigenvalues<C>(_ trainer: Trainer<C>) -> [[Double]]? {
+            guard C.kind == .rnn else { return nil }
+            let w = trainer.model.layers[0].parameters.weightHH
+            return (try? LinearAlgebra.eigenvalues(w.storage.map(Double.init), n: w.rows))?.map { [$0.re, $0.im] }
+        }
+    }
+}

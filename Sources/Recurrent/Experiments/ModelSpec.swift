@@ -1,0 +1,91 @@
+/// A model in a comparison: a preset name with per-model overrides, written
+/// `name[:option=value[:option=value ...]]`, e.g. `irnn`, `irnn:lr=1e-4`,
+/// `rnn-relu-gaussian:recurrent-init=gaussian:0.01` (an override's value may contain ':'
+/// only as the last one), `lstm:hidden=128:forget-bias=1`.
+///
+/// Options: `lr`, `optimizer`, `clip-norm`, `hidden`, `layers`, `activation`,
+/// `recurrent-init`, `input-init`, `momentum`, `forget-bias`, `bound` (IndRNN).
+public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var overrides: [String: String]
+
+    public static let options = ["lr", "optimizer", "clip-norm", "hidden", "layers", "activation", "recurrent-init",
+                                 "input-init", "momentum", "forget-bias", "bound"]
+
+    public init(name: String, overrides: [String: String] = [:]) {
+        self.name = name
+        self.overrides = overrides
+    }
+
+    public init(parsing text: String) throws(ConfigurationError) {
+        var rest = Substring(text)
+        guard let colon = rest.firstIndex(of: ":") else {
+            self.init(name: text)
+            try check()
+            return
+        }
+        let name = String(rest[..<colon])
+        rest = rest[rest.index(after: colon)...]
+        var overrides: [String: String] = [:]
+        while !rest.isEmpty {
+            guard let eq = rest.firstIndex(of: "=") else {
+                throw ConfigurationError("model '\(text)': expected option=value after ':', e.g. irnn:lr=1e-4")
+            }
+            let key = String(rest[..<eq])
+            var valueEnd = rest.endIndex
+            // the value runs to the next ":key=" (so values like gaussian:0.01 survive)
+            var search = rest.index(after: eq)
+            while let c = rest[search...].firstIndex(of: ":") {
+                let after = rest[rest.index(after: c)...]
+                if let nextEq = after.firstIndex(of: "="), !after[..<nextEq].contains(":"),
+                   Self.options.contains(String(after[..<nextEq])) {
+                    valueEnd = c
+                    break
+                }
+                search = rest.index(after: c)
+            }
+            overrides[key] = String(rest[rest.index(after: eq)..<valueEnd])
+            rest = valueEnd == rest.endIndex ? rest[rest.endIndex...] : rest[rest.index(after: valueEnd)...]
+        }
+        self.init(name: name, overrides: overrides)
+        try check()
+    }
+
+    func check() throws(ConfigurationError) {
+        guard ModelConfiguration.presetNames.contains(name) else {
+            throw ConfigurationError("unknown model '\(name)'. Accepted: \(ModelConfiguration.presetNames.joined(separator: ", ")), each optionally followed by :option=value")
+        }
+        for key in overrides.keys where !Self.options.contains(key) {
+            throw ConfigurationError("model '\(name)': unknown option '\(key)'. Accepted: \(Self.options.joined(separator: ", "))")
+        }
+    }
+
+    public var description: String {
+        ([name] + overrides.keys.sorted().map { "\($0)=\(overrides[$0]!)" }).joined(separator: ":")
+    }
+
+    /// A file-system-safe label.
+    public var slug: String {
+        String(description.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+    }
+
+    /// The model's configuration for a task, with overrides applied over the preset.
+    public func configuration(for task: any TrainingTask, hidden defaultHidden: Int) throws(ConfigurationError) -> ModelConfiguration {
+        func number(_ key: String) throws(ConfigurationError) -> Double? {
+            guard let text = overrides[key] else { return nil }
+            guard let v = Double(text) else { throw ConfigurationError("model '\(self)': \(key)=\(text) is not a number") }
+            return v
+        }
+        let hidden = Int(try number("hidden") ?? Double(defaultHidden))
+        let layers = Int(try number("layers") ?? 1)
+        var c = try ModelConfiguration.preset(name, inputSize: task.inputSize, hiddenSize: hidden, layers: layers,
+                                              outputs: task.outputSize, readout: task.readout)
+        if let a = overrides["activation"] { c.activation = try Activation(parsing: a) }
+        if let r = overrides["recurrent-init"] { c.recurrentInit = try Initializer(parsing: r) }
+        if let i = overrides["input-init"] { c.inputInit = try Initializer(parsing: i) }
+        if let f = try number("forget-bias") { c.forgetGateBias = f }
+        if let b = try number("bound") { c.recurrentBound = b }
+        try c.validate()
+        return c
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// What a run reports as it goes; the command line turns these into progress lines,
+/// the JSON Lines log and warnings.
+public enum TrainingEvent: Sendable {
+    case step(StepRecord)
+    case evaluation(EvaluationRecord)
+    case checkpoint(URL)
+    case warning(String)
+}
+
+/// How a run ended.
+public struct TrainingSummary: Sendable, Codable {
+    public var checkpoint: String?
+    public var steps: Int
+    public var seconds: Double
+    public var train: StepRecord?
+    public var validation: EvaluationRecord?
+    public var test: EvaluationRecord?
+    /// "completed", "target reached", "interrupted" or "diverged".
+    public var reason: String
+    /// The first step at which the evaluation metric reached the target, and its time.
+    public var targetReachedStep: Int?
+    public var targetReachedSeconds: Double?
+}
+
+extension Trainer {
+    /// Trains until `options.steps`, the target, a stop request or divergence.
+    ///
+    /// - Parameters:
+    ///   - checkpoint: where checkpoints go (`NAME.safetensors` + sidecar), or nil.
+    ///   - shouldStop: polled after every step (Ctrl-C): the step finishes, a checkpoint
+    ///     is written, and the run returns with reason "interrupted".
+    ///   - clock: seconds since some origin (injected so tests stay deterministic).
+    /// - Throws: `TrainingDivergence` after saving the last good weights to `checkpoint`.
+    public mutating func run(checkpoint: URL?, observer: (TrainingEvent) -> Void = { _ in },
+                             shouldStop: () -> Bool = { false },
+                             clock: () -> Double = { Date().timeIntervalSinceReferenceDate }) throws -> TrainingSummary {
+        let start = clock()
+        var summary = TrainingSummary(checkpoint: checkpoint?.path, steps: step, seconds: 0, reason: "completed")
+        func save() throws {
+            guard let url = checkpoint else { return }
+            try TrainingCheckpoint.save(self, to: url)
+            observer(.checkpoint(url))
+        }
+        func evaluateAll() throws -> Bool {
+            var reached = false
+            for split in task.evaluationSplits {
+                var record = try evaluate(split)
+                record.seconds = clock() - start
+                observer(.evaluation(record))
+                if split == .validation { summary.validation = record } else { summary.test = record }
+                let decisive = task.evaluationSplits.contains(.validation) ? split == .validation : split == .test
+                if decisive, let target = options.target, task.reaches(record.metric, target: target) { reached = true }
+            }
+            if reached && summary.targetReachedStep == nil {
+                summary.targetReachedStep = step
+                summary.targetReachedSeconds = clock() - start
+            }
+            return reached
+        }
+        for w in warnings(after: nil) { observer(.warning(w)) }
+        var evaluatedAtEnd = false
+        while step < options.steps {
+            let logNow = (step + 1) % options.logEvery == 0 || step + 1 == options.steps
+            var record: StepRecord
+            do {
+                record = try trainStep(detailed: logNow)
+            } catch let divergence as TrainingDivergence {
+                summary.reason = "diverged"
+                summary.steps = step
+                summary.seconds = clock() - start
+                try save()
+                throw divergence
+            }
+            record.seconds = clock() - start
+            summary.train = record
+            if logNow {
+                observer(.step(record))
+                for w in warnings(after: record) { observer(.warning(w)) }
+            }
+            let evalNow = options.evaluateEvery > 0 && step % options.evaluateEvery == 0
+            if evalNow || step == options.steps {
+                evaluatedAtEnd = step == options.steps
+                if try evaluateAll() {
+                    summary.reason = "target reached"
+                    evaluatedAtEnd = true
+                    break
+                }
+            }
+            if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 && step < options.steps { try save() }
+            if shouldStop() {
+                summary.reason = "interrupted"
+                break
+            }
+        }
+        if !evaluatedAtEnd && summary.reason != "interrupted" { _ = try evaluateAll() }
+        summary.steps = step
+        summary.seconds = clock() - start
+        try save()
+        return summary
+    }
+}

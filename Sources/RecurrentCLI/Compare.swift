@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train several models on one task and write a report (markdown, HTML, SVG curves, JSON Lines).",
+        discussion: """
+        Each model/seed is a separate run under REPORT/runs/ with its own log and checkpoint; an interrupted \
+        compare (Ctrl-C) resumes the runs it has not finished when started again with the same options.
+
+        Models: \(ModelConfiguration.presetNames.joined(separator: ", ")); `name:option=value` overrides a setting \
+        for one model (options: \(ModelSpec.options.joined(separator: ", "))), e.g. irnn:lr=1e-4.
+        """)
+
+    @Option(help: "The task: \(TaskSpec.names.joined(separator: ", ")).") var task = "adding"
+    @Option(help: "Sequence length T (adding) or delay (copy).") var length = 150
+    @Option(help: "Data folder or file for MNIST, charlm and tensors tasks.") var data: String?
+    @Option(help: "Comma-separated models.") var models = "irnn,lstm,rnn-tanh,rnn-relu-gaussian"
+    @Option(help: "Optimizer steps per run.") var steps = 2000
+    @Option(help: "Seeds per model.") var seeds = 1
+    @Option(help: "The first seed.") var seed: UInt64 = 1
+    @Option(help: "Where the report goes.") var report = "out/compare"
+    @Option(help: "Batch size.") var batch = 50
+    @Option(help: "Hidden units (a model's hidden= overrides).") var hidden = 100
+    @Option(help: "sgd, rmsprop, adam or adamw.") var optimizer = "adam"
+    @Option(help: "Learning rate (default: the optimizer's).") var lr: Double?
+    @Option(help: "Global gradient-norm clipping; 0 turns it off.") var clipNorm: Double = 1
+    @Option(help: "Evaluate every this many steps.") var evalEvery = 100
+    @Option(help: "The \"solved\" threshold (default: MSE 0.01 for adding, accuracy 0.99 for copy).") var target: Double?
+    @Flag(help: "Stop each run once it reaches the threshold.") var stopAtTarget = false
+    @Option(help: "Use only the first N examples of each data split.") var limit: Int?
+    @Option(help: "Validation fraction for MNIST.") var valFraction: Double?
+    @Option(help: "Truncated BPTT length for charlm.") var bptt = 100
+
+    func validate() throws {
+        guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1 else {
+            throw ValidationError("--steps, --seeds, --batch, --hidden and --eval-every must be at least 1")
+        }
+        guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
+        do { _ = try parsedModels() } catch { throw ValidationError("\(error)") }
+    }
+
+    func parsedModels() throws -> [ModelSpec] {
+        try models.split(separator: ",").map { try ModelSpec(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
+    }
+
+    func settings() throws -> ComparisonSettings {
+        var s = ComparisonSettings(task: TaskSpec(name: task, length: length, data: data, validationFraction: valFraction, bptt: bptt, limit: limit),
+                                   models: try parsedModels(), steps: steps, seeds: seeds)
+        s.batchSize = batch
+        s.hidden = hidden
+        s.optimizer = optimizer
+        s.learningRate = lr
+        s.clipNorm = clipNorm > 0 ? clipNorm : nil
+        s.evaluateEvery = evalEvery
+        s.target = target
+        s.stopAtTarget = stopAtTarget
+        s.firstSeed = seed
+        return s
+    }
+
+    func run() throws {
+        Interrupt.install()
+        let settings = try settings()
+        let directory = URL(fileURLWithPath: report)
+        try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false)
+    }
+}
+
+/// Runs a comparison with progress lines on stderr and writes its report; shared by
+/// `compare` and `demo`. Returns the results (empty when interrupted before any finished).
+@discardableResult
+func runComparison(_ settings: ComparisonSettings, directory: URL, command: String, quiet: Bool) throws -> [RunResult] {
+    let comparison = try Comparison(settings: settings, directory: directory)
+    let baseline = try settings.task.makeTask().baseline
+    var lastLine = Date.distantPast
+    let results = try comparison.run(observer: { event in
+        switch event {
+        case .runStarted(let model, let seed, let resumedAt):
+            printError("\(model) seed \(seed): " + (resumedAt.map { "resuming at step \($0)" } ?? "training \(settings.steps) steps"))
+        case .runSkipped(let model, let seed):
+            printError("\(model) seed \(seed): already finished, reusing its result")
+        case .training(let model, _, .evaluation(let r)):
+            if !quiet && Date().timeIntervalSince(lastLine) > 2 {
+                printError("  \(model) step \(r.step): test \(r.metricName) \(formatMetric(r.metric)) (\(String(format: "%.1f", r.seconds)) s)")
+                lastLine = Date()
+            }
+        case .training(let model, _, .warning(let w)):
+            if !quiet { printError("  \(model): warning: \(w)") }
+        case .runFinished(let r):
+            let outcome = r.diverged ? "diverged" : "final \(r.metricName) \(formatMetric(r.finalMetric ?? .nan))"
+            printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(String(format: "%.1f", r.seconds)) s")
+        default:
+            break
+        }
+    }, shouldStop: { Interrupt.wasRequested })
+    if Interrupt.wasRequested {
+        printError("interrupted: finished runs are kept; run the same command again to resume the rest")
+    }
+    try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
+    print("report: \(directory.appendingPathComponent("report.md").path) and report.html")
+    if Interrupt.wasRequested { throw ExitCode(130) }
+    return results
+}
+
+func formatMetric(_ x: Double) -> String { x.isFinite ? (abs(x) < 1e-3 && x != 0 ? String(format: "%.3e", x) : String(format: "%.4f", x)) : "\(x)" }
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// "2 cores, <CPU model>" from /proc/cpuinfo where available.
+func machineDescription() -> String {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("model name") }?
+        .split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+    return "\(cores) cores" + (model.map { ", \($0)" } ?? "")
+}
