@@ -1,7 +1,15 @@
 import Foundation
 import Recurrent
 
-/// The diagnosis part of the demo (filled in by the diagnose library).
+/// The demo's first part: the default diagnosis (relu and tanh x identity and
+/// gaussian W; H = 100, T = 200), its figure written beside the report.
 func demoDiagnosis(directory: URL, seed: UInt64) throws -> String {
-    "(diagnosis pending)"
+    let settings = DiagnosisSetting.seedComparison.map { pair in
+        DiagnosisSetting(activation: pair.activation, recurrentInit: pair.recurrentInit, hiddenSize: 100, inputSize: 2,
+                         length: 200, batch: 32, seed: seed)
+    }
+    let diagnosis = try Diagnosis(settings: settings, feedforwardSeeds: 5)
+    let figure = directory.appendingPathComponent("diagnose.svg")
+    try diagnosis.figure.write(to: figure)
+    return diagnosis.report + "\n(figure: \(figure.path))"
 }
