@@ -14,7 +14,7 @@ struct Demo: ParsableCommand {
         """)
 
     @Option(help: "Where the report goes.") var report = "out/demo"
-    @Option(help: "Adding-problem length T.") var length = 100
+    @Option(help: "Adding-problem length T.") var length = 50
     @Option(help: "Training steps per model.") var steps = 3000
     @Option(help: "Hidden units.") var hidden = 64
     @Option(help: "Seed.") var seed: UInt64 = 1
@@ -79,7 +79,8 @@ func demoSummary(_ results: [RunResult], settings: ComparisonSettings) -> String
     if let irnn = results.first(where: { $0.model == "irnn" }), let lstm = results.first(where: { $0.model == "lstm" }) {
         switch (irnn.targetSeconds, lstm.targetSeconds) {
         case let (i?, l?):
-            lines.append(i < l ? "The IRNN got there \(String(format: "%.1f", l / i))x faster in wall-clock time than the LSTM, with a quarter of its parameters."
+            let ratio = Double(lstm.parameters) / Double(max(1, irnn.parameters))
+            lines.append(i < l ? "The IRNN got there \(String(format: "%.1f", l / i))x faster in wall-clock time than the LSTM (\(irnn.targetStep ?? 0) vs \(lstm.targetStep ?? 0) steps), with \(String(format: "%.1f", ratio))x fewer parameters."
                                : "Here the LSTM got there first (\(String(format: "%.1f", l)) s vs \(String(format: "%.1f", i)) s).")
         case (_?, nil):
             lines.append("Within this budget only the IRNN solved it; the LSTM may need more steps (the seed claims similar results, not the same speed).")
