@@ -227,18 +227,7 @@ public enum TrainingBenchmark {
                 + "\(fixed(gflops)) GFLOP/s, final loss \(fixed(finalLoss, 6))"
         }
 
-        func q(_ s: String) -> String {
-            var out = "\""
-            for ch in s.unicodeScalars {
-                switch ch {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default: out += ch.value < 0x20 ? "\\u" + String(repeating: "0", count: 4 - String(ch.value, radix: 16).count) + String(ch.value, radix: 16) : String(ch)
-                }
-            }
-            return out + "\""
-        }
+        func q(_ s: String) -> String { JSONText.quoted(s) }
 
         func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 
