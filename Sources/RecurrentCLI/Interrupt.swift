@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Ctrl-C during training: the first SIGINT asks the run to finish its step, save and
+/// stop; a second one quits at once (without saving).
+enum Interrupt {
+    /// Set only by the signal handler (a plain word store, like C's `volatile sig_atomic_t`);
+    /// read by the training loop after each step.
+    nonisolated(unsafe) static var requested: Int32 = 0
+    /// Written by the handler with write(2), which is async-signal-safe; prepared in `install`.
+    nonisolated(unsafe) static var notice: [UInt8] = []
+
+    static func install() {
+        notice = Array("\nstopping after this step and saving (Ctrl-C again quits without saving)\n".utf8)
+        signal(SIGINT) { _ in
+            if Interrupt.requested != 0 { _exit(130) }
+            Interrupt.requested = 1
+            Interrupt.notice.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
+        }
+    }
+
+    static var isRequested: Bool { requested != 0 }
+}
