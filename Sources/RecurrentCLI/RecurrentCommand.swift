@@ -7,6 +7,6 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks on the CPU, built around the IRNN (ReLU + identity-initialised W).",
         version: Recurrent.version,
-        subcommands: [Train.self]
+        subcommands: [Train.self, Eval.self, Predict.self, Sample.self]
     )
 }
