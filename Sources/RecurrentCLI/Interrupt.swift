@@ -15,6 +15,12 @@ enum Interrupt {
 
     static func install() {
         notice = Array("\nstopping after this step and saving (Ctrl-C again quits without saving)\n".utf8)
+        // A parent may have started us with SIGINT blocked (Foundation's Process does, from
+        // some threads): unblock it, or Ctrl-C and `kill -INT` would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             if Interrupt.requested != 0 { _exit(130) }
             Interrupt.requested = 1
