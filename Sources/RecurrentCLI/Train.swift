@@ -13,8 +13,12 @@ struct Train: ParsableCommand {
               recurrent train --task charlm --data input.txt --cell lstm --hidden 128
               recurrent train --resume checkpoints/adding-irnn.safetensors --steps 4000
 
-            Exit status: 0 done (or --target reached), 1 bad input, 3 diverged (the last good
-            weights are kept), 64 bad options, 130 interrupted by Ctrl-C (checkpoint saved).
+            Exit status:
+              0    done (all steps, or --target reached)
+              1    bad input (the message names the file and the fix)
+              3    diverged (the last good weights are kept in the checkpoint)
+              64   bad options
+              130  interrupted by Ctrl-C (checkpoint saved; --resume continues)
             """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
