@@ -94,13 +94,13 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
         default:
             break
         }
-    }, shouldStop: { Interrupt.wasRequested })
-    if Interrupt.wasRequested {
+    }, shouldStop: { Interrupt.isRequested })
+    if Interrupt.isRequested {
         printError("interrupted: finished runs are kept; run the same command again to resume the rest")
     }
     try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
     print("report: \(directory.appendingPathComponent("report.md").path) and report.html")
-    if Interrupt.wasRequested { throw ExitCode(130) }
+    if Interrupt.isRequested { throw ExitCode(130) }
     return results
 }
 

@@ -70,7 +70,7 @@ func demoSummary(_ results: [RunResult], settings: ComparisonSettings) -> String
         } else if let step = r.targetStep, let seconds = r.targetSeconds {
             lines.append("- \(name) solved it (test MSE < 0.01) at step \(step), after \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", r.secondsPerStep * 1000)) ms per step).")
         } else if let m = r.finalMetric {
-            let verdict = m > 0.8 * baseline ? "stayed at the baseline (\(formatMetric(baseline)), what predicting 1 scores): it did not learn to carry the two marked numbers across \(settings.task.length) steps"
+            let verdict = m > 0.8 * baseline ? "stayed at the baseline (\(formatMetric(baseline)), what predicting 1 scores): it did not learn to carry the two marked numbers across \(settings.task.displayLength) steps"
                                              : "learned part of it but did not reach MSE 0.01"
             lines.append("- \(name) \(verdict); final test MSE \(formatMetric(m)) after \(r.steps) steps (\(String(format: "%.1f", r.seconds)) s).")
         }

@@ -7,6 +7,6 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks on the CPU, built around the IRNN (ReLU + identity-initialised W).",
         version: Recurrent.version,
-        subcommands: [Demo.self, Diagnose.self, Compare.self, Bench.self]
+        subcommands: [Demo.self, Train.self, Eval.self, Predict.self, Sample.self, Diagnose.self, Compare.self, Bench.self]
     )
 }

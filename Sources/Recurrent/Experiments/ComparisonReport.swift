@@ -76,7 +76,7 @@ public enum ComparisonReport {
             }
         }
         let yLabel = "test \(metricName)"
-        return PlotFigure(title: "\(settings.task.name) (T = \(settings.task.length)): learning curves", panels: [
+        return PlotFigure(title: "\(settings.task.name) (T = \(settings.task.displayLength)): learning curves", panels: [
             PlotPanel(title: "against steps", xLabel: "step", yLabel: yLabel, yScale: logY ? .log10 : .linear,
                       series: series { Double($0.step) }, horizontalLines: lines + targetLines),
             PlotPanel(title: "against wall-clock time", xLabel: "seconds", yLabel: yLabel, yScale: logY ? .log10 : .linear,
@@ -109,7 +109,7 @@ public enum ComparisonReport {
     public static func markdown(_ results: [RunResult], settings: ComparisonSettings, baseline: (value: Double, description: String)?,
                                 machine: String, command: String) -> String {
         let s = settings
-        var md = "# Comparison: \(s.task.name), T = \(s.task.length)\n\n"
+        var md = "# Comparison: \(s.task.name), T = \(s.task.displayLength)\n\n"
         md += "Command: `\(command)`  \nMachine: \(machine)  \n"
         md += "Models: \(s.models.map(\.description).joined(separator: ", ")); \(s.seeds) seed(s) from \(s.firstSeed); \(s.steps) steps of batch \(s.batchSize); "
         md += "H = \(s.hidden); \(s.optimizer) (lr \(s.learningRate.map { "\($0)" } ?? "default")), clip-norm \(s.clipNorm.map { "\($0)" } ?? "off").\n\n"
@@ -149,7 +149,7 @@ public enum ComparisonReport {
         var jsonl = Data()
         for r in results { jsonl.append(try encoder.encode(r)); jsonl.append(0x0A) }
         try jsonl.write(to: directory.appendingPathComponent("runs.jsonl"), options: .atomic)
-        let html = HTMLReport.page(title: "Comparison: \(settings.task.name), T = \(settings.task.length)", markdown: md,
+        let html = HTMLReport.page(title: "Comparison: \(settings.task.name), T = \(settings.task.displayLength)", markdown: md,
                                    figures: ["learning-curves.svg": curves.svg()] .merging(spectraFigure.map { ["spectra.svg": $0.svg()] } ?? [:]) { a, _ in a })
         try Data(html.utf8).write(to: directory.appendingPathComponent("report.html"), options: .atomic)
     }

@@ -23,6 +23,9 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public var carried: RecurrentState<Float>?
     /// Warnings already given (each is given once).
     public var warned: Set<String> = []
+    /// Extra metadata written into every checkpoint's model file (e.g. the command line's
+    /// task description, a character vocabulary); `step` and `task` are always set.
+    public var checkpointMetadata: [String: String] = [:]
 
     public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
                 options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {

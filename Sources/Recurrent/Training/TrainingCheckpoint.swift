@@ -32,7 +32,7 @@ public enum TrainingCheckpoint {
     public static func save<Cell>(_ trainer: Trainer<Cell>, to url: URL) throws {
         let stepText = String(trainer.step)
         try Checkpoint.save(trainer.model, to: url, configuration: trainer.configuration,
-                            metadata: ["step": stepText, "task": trainer.task.name])
+                            metadata: trainer.checkpointMetadata.merging(["step": stepText, "task": trainer.task.name]) { $1 })
         var tensors: [String: SafeTensor] = [:]
         var names: [String] = []
         trainer.model.forEachParameter { _, name, _ in names.append(name) }

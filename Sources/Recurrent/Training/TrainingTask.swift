@@ -43,6 +43,9 @@ public protocol TrainingTask: Sendable {
     mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch
     /// A fixed evaluation set, in batches of at most `batchSize` sequences.
     func evaluationBatches(_ split: EvaluationSplit, batchSize: Int) throws -> [TaskBatch]
+    /// Optimizer steps in one pass over the training data for batches of `batchSize`
+    /// (nil for tasks that draw fresh data every batch).
+    func batchesPerEpoch(batchSize: Int) throws -> Int?
     /// What must be saved to resume exactly (JSON-encodable numbers).
     var position: [String: Int] { get }
     mutating func restore(position: [String: Int]) throws
@@ -53,6 +56,7 @@ extension TrainingTask {
     public var position: [String: Int] { [:] }
     public mutating func restore(position: [String: Int]) throws {}
     public var evaluationSplits: [EvaluationSplit] { [.test] }
+    public func batchesPerEpoch(batchSize: Int) throws -> Int? { nil }
 
     /// The task's metric from a loss value and an accuracy: MSE is the loss itself,
     /// bits per character is the cross-entropy / ln 2.

@@ -26,6 +26,10 @@ public struct CharacterLMTask: TrainingTask {
         (Double.log(Double(max(1, text.vocabulary.count))) / Double.log(2), "uniform over \(text.vocabulary.count) characters (log2 V bits)")
     }
 
+    public func batchesPerEpoch(batchSize: Int) throws -> Int? {
+        try text.batches(.train, streams: batchSize, bptt: bptt).windowsPerEpoch
+    }
+
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
         if batches == nil || batches?.streams != size {
             var b = try text.batches(.train, streams: size, bptt: bptt)

@@ -36,6 +36,9 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
         (validation.map { $0.count > 0 } ?? false ? [.validation] : []) + (test.map { $0.count > 0 } ?? false ? [.test] : [])
     }
 
+    /// The last partial batch is dropped when there is at least one full one.
+    public func batchesPerEpoch(batchSize: Int) throws -> Int? { train.count >= batchSize ? train.count / batchSize : 1 }
+
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
         if batches == nil || batches?.position.batchSize != size {
             var b = try ShuffledBatches(source: train, batchSize: size, dropLast: train.count >= size, using: &rng)

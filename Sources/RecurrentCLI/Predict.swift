@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+/// `recurrent predict`: a checkpoint's outputs and final state for the user's inputs.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a checkpoint on inputs [N, T, I]; write outputs and the final hidden state.",
+        discussion: """
+            Reads the tensor 'inputs' [N, T, I] from a .safetensors file (or a .npy array) and writes a
+            .safetensors file with 'outputs' ([N, O] for a many-to-one model, [N, T, O] for a many-to-many
+            one: raw head outputs, i.e. logits for classifiers) and 'hidden' [L, N, H], the final state
+            (PyTorch's h_n); LSTM models also get 'cell' [L, N, H] (c_n).
+            """)
+
+    @Option(help: ArgumentHelp("A model checkpoint (.safetensors).", valueName: "file"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("Inputs: X.safetensors (tensor 'inputs') or X.npy, shape [N, T, I].", valueName: "file"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write outputs and hidden (.safetensors).", valueName: "file"))
+    var output: String
+
+    @Option(help: "Sequences per forward pass.")
+    var batch = 256
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard output.hasSuffix(".safetensors") else { throw ValidationError("--output must be a .safetensors file, got \(output)") }
+        let target = URL(fileURLWithPath: output).standardizedFileURL
+        for (option, path) in [("--input", input), ("--checkpoint", checkpoint)] where URL(fileURLWithPath: path).standardizedFileURL == target {
+            throw ValidationError("--output \(output) is the same file as \(option): choose another name")
+        }
+    }
+
+    func run() throws {
+        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let x = try TensorData.inputs(input)
+        let c = loaded.configuration
+        guard x.i == c.inputSize else {
+            throw DataError(.mismatch, "inputs have \(x.i) features per step (shape [\(x.n), \(x.t), \(x.i)]) but the model in \(checkpoint) reads \(c.inputSize)",
+                            path: input, fix: "pass inputs of shape [N, T, \(c.inputSize)]")
+        }
+        let inputs = SequenceBatch(batch: x.n, steps: x.t, features: x.i, values: x.values)
+        let tensors = try loaded.model.visit(PredictionJob(inputs: inputs, batch: batch))
+        try SafeTensorsFile(tensors: tensors, metadata: ["checkpoint": checkpoint, "inputs": input]).write(to: URL(fileURLWithPath: output))
+        let shapes = tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", ")
+        Terminal.out("wrote \(shapes) to \(output)")
+    }
+}
+
+/// Runs the model over the inputs in chunks of `batch` sequences.
+struct PredictionJob: ModelVisitor {
+    var inputs: SequenceBatch<Float>
+    var batch: Int
+
+    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [String: SafeTensor] where Cell.Scalar == Float {
+        let n = inputs.batch, t = inputs.steps, l = model.layers.count, h = model.hiddenSize, o = model.outputSize
+        var outputs: [Float] = []
+        outputs.reserveCapacity(n * o * (model.readout == .everyStep ? t : 1))
+        var hidden = [Float](repeating: 0, count: l * n * h)      // [L, N, H]
+        var memory = [Float](repeating: 0, count: Cell.hasMemory ? l * n * h : 0)
+        for start in stride(from: 0, to: n, by: batch) {
+            let range = start..<min(n, start + batch)
+            let (y, state) = model.predict(inputs.sequences(range))
+            outputs += y.storage
+            for (layer, s) in state.layers.enumerated() {
+                let offset = (layer * n + start) * h
+                hidden.replaceSubrange(offset..<(offset + range.count * h), with: s.hidden.storage)
+                if Cell.hasMemory { memory.replaceSubrange(offset..<(offset + range.count * h), with: s.memory.storage) }
+            }
+        }
+        var tensors = [
+            "outputs": SafeTensor(floats: outputs, shape: model.readout == .everyStep ? [n, t, o] : [n, o]),
+            "hidden": SafeTensor(floats: hidden, shape: [l, n, h]),
+        ]
+        if Cell.hasMemory { tensors["cell"] = SafeTensor(floats: memory, shape: [l, n, h]) }
+        return tensors
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+/// `recurrent sample`: text from a character-level language model.
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate text with a charlm checkpoint.",
+        discussion: """
+            The vocabulary comes from the checkpoint (recurrent train stores it in the metadata key
+            'recurrent.vocabulary'); --data rebuilds it from the training text instead, for checkpoints
+            without it, and is checked against it otherwise. The prime (default: a newline when the text
+            has one) is fed first, then each character is drawn from softmax(logits / temperature).
+            """)
+
+    @Option(help: ArgumentHelp("A charlm checkpoint (.safetensors).", valueName: "file"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("The UTF-8 text the model was trained on (optional when the checkpoint stores its vocabulary).", valueName: "file"))
+    var data: String?
+
+    @Option(help: "Characters to generate.")
+    var length = 200
+
+    @Option(help: "Softmax temperature: below 1 is more conservative, 0 always picks the most likely character.")
+    var temperature = 1.0
+
+    @Option(help: "Seed of the draws.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Text to start from (its characters must occur in the training text).")
+    var prime: String?
+
+    func validate() throws {
+        if length < 0 { throw ValidationError("--length must be >= 0, got \(length)") }
+        if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be a finite number >= 0, got \(temperature)") }
+        if prime == "" { throw ValidationError("--prime must not be empty (omit it to start from a newline)") }
+    }
+
+    func run() throws {
+        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        var vocabulary = loaded.metadata[TrainSpec.vocabularyKey].map { CharacterVocabulary($0.unicodeScalars) }
+        if let path = data {
+            var spec = TaskSpec(name: "charlm", data: try TaskOptions.absolute(path), bptt: 1)
+            if let stored = TrainSpec.stored(in: loaded.metadata)?.task, stored.data == spec.data { spec.limit = stored.limit }
+            let fromText = try spec.build().vocabulary
+            try checkVocabulary(fromText, metadata: loaded.metadata, checkpoint: checkpoint)
+            vocabulary = fromText
+        }
+        guard let vocabulary else {
+            throw ValidationError("\(checkpoint) stores no vocabulary: pass --data with the text it was trained on")
+        }
+        let c = loaded.configuration
+        guard c.readout == .everyStep, c.inputSize == vocabulary.count, c.outputs == vocabulary.count else {
+            throw CLIError("\(checkpoint): not a character model for this vocabulary of \(vocabulary.count) characters (the model reads \(c.inputSize) inputs, has \(c.outputs) outputs, \(c.readout == .everyStep ? "many-to-many" : "many-to-one"))",
+                           fix: "use a checkpoint from recurrent train --task charlm on this text")
+        }
+        let primeText = prime ?? (vocabulary.id(of: "\n") != nil ? "\n" : String(vocabulary.scalars[0]))
+        let primeIDs: [Int]
+        do { primeIDs = try vocabulary.encode(primeText) } catch {
+            throw ValidationError("--prime: \(error.what); \(error.fix)")
+        }
+        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary))
+        Terminal.out((prime ?? "") + (try vocabulary.decode(ids)))
+    }
+}
+
+/// Feeds the prime, then draws `length` characters one at a time, carrying the state.
+struct SamplingJob: ModelVisitor {
+    var prime: [Int]
+    var length: Int
+    var temperature: Double
+    var seed: UInt64
+    var vocabulary: CharacterVocabulary
+
+    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [Int] where Cell.Scalar == Float {
+        var rng = SeededGenerator(seed: seed)
+        let v = vocabulary.count
+        // The prime as one sequence [1, P, V]; its last output row predicts the next character.
+        let primeBatch = SequenceBatch(batch: 1, steps: prime.count, features: v,
+                                       values: prime.flatMap { id in (0..<v).map { $0 == id ? Float(1) : 0 } })
+        var (outputs, state) = model.predict(primeBatch)
+        var logits = Array(outputs.row(outputs.rows - 1))
+        var ids: [Int] = []
+        for _ in 0..<length {
+            let id = draw(logits, &rng)
+            ids.append(id)
+            (outputs, state) = model.predict(vocabulary.oneHot([id]), initial: state)
+            logits = Array(outputs.row(0))
+        }
+        return ids
+    }
+
+    /// An id from softmax(logits / temperature); the arg max when the temperature is 0.
+    func draw(_ logits: [Float], _ rng: inout SeededGenerator) -> Int {
+        let z = logits.map(Double.init)
+        let best = z.indices.max { z[$0] < z[$1] } ?? 0
+        guard temperature > 0 else { return best }
+        let weights = z.map { Foundation.exp(($0 - z[best]) / temperature) }
+        var u = Draw.uniform01(&rng) * weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            u -= w
+            if u < 0 { return i }
+        }
+        return best
+    }
+}

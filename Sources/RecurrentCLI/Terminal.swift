@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Output helpers: unbuffered lines (so pipes and tests see them at once), stderr, and
+/// whether standard output is a terminal.
+enum Terminal {
+    static var isTTY: Bool { isatty(1) != 0 }
+
+    /// Columns of the terminal on stdout (80 when unknown).
+    static var columns: Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+
+    static func out(_ text: String, terminator: String = "\n") {
+        FileHandle.standardOutput.write(Data((text + terminator).utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Fixed-point text: `fixed(0.16667, 4)` = "0.1667".
+func fixed(_ x: Double, _ digits: Int) -> String {
+    x.isFinite ? String(format: "%.\(digits)f", x) : "\(x)"
+}
+
+/// A metric for people: 4 significant figures.
+func number(_ x: Double) -> String {
+    guard x.isFinite else { return "\(x)" }
+    return String(format: "%.4g", x)
+}
+
+/// "1:05" or "1:02:03".
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+}
