@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "Sequences per batch (charlm: parallel streams). (default: 32)")
     var batch: Int?
 
-    @Option(help: "Total optimizer steps; a resumed run continues to this total. (default: 1000, or the checkpoint's)")
+    @Option(help: "Total optimizer steps; a resumed run continues to this total. (default: 3000, or the checkpoint's)")
     var steps: Int?
 
     @Option(help: "Passes over the training data instead of --steps (data set tasks).")
@@ -103,7 +103,7 @@ struct Train: ParsableCommand {
         let optimizer = try optimizerSpec.choice()
         let stored = storedSpec?.run
         let batchSize = batch ?? stored?.batch ?? 32
-        var totalSteps = steps ?? stored?.steps ?? 1000
+        var totalSteps = steps ?? stored?.steps ?? 3000
         if let e = epochs {
             guard let perEpoch = built.stepsPerEpoch else {
                 throw ValidationError("--epochs applies to data set tasks (smnist, pmnist, rowmnist, charlm, tensors); \(task.name) draws fresh sequences every step: use --steps")
