@@ -18,9 +18,13 @@ struct Demo: ParsableCommand {
     @Option(help: "Training steps per model.") var steps = 3000
     @Option(help: "Hidden units.") var hidden = 64
     @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Hidden units of the diagnosed RNNs.") var diagnoseHidden = 100
+    @Option(help: "Time steps of the diagnosis.") var diagnoseLength = 200
 
     func validate() throws {
-        guard length >= 2, steps >= 1, hidden >= 1 else { throw ValidationError("--length must be >= 2, --steps and --hidden >= 1") }
+        guard length >= 2, steps >= 1, hidden >= 1, diagnoseHidden >= 1, diagnoseLength >= 2 else {
+            throw ValidationError("--length and --diagnose-length must be >= 2; --steps, --hidden and --diagnose-hidden >= 1")
+        }
     }
 
     func run() throws {
@@ -30,7 +34,7 @@ struct Demo: ParsableCommand {
         let start = Date()
 
         print("== 1. Why W = I: the state and the gradient carry W^t (seed eq. 10.11-10.12)\n")
-        let diagnosis = try demoDiagnosis(directory: directory, seed: seed)
+        let diagnosis = try demoDiagnosis(directory: directory, seed: seed, hidden: diagnoseHidden, length: diagnoseLength)
         print(diagnosis)
 
         print("\n== 2. Training on the adding problem, T = \(length) (\(steps) steps each, Adam lr 0.003, clip-norm 1, H = \(hidden))\n")

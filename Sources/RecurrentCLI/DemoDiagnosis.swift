@@ -2,11 +2,11 @@ import Foundation
 import Recurrent
 
 /// The demo's first part: the default diagnosis (relu and tanh x identity and
-/// gaussian W; H = 100, T = 200), its figure written beside the report.
-func demoDiagnosis(directory: URL, seed: UInt64) throws -> String {
+/// gaussian W; by default H = 100, T = 200), its figure written beside the report.
+func demoDiagnosis(directory: URL, seed: UInt64, hidden: Int, length: Int) throws -> String {
     let settings = DiagnosisSetting.seedComparison.map { pair in
-        DiagnosisSetting(activation: pair.activation, recurrentInit: pair.recurrentInit, hiddenSize: 100, inputSize: 2,
-                         length: 200, batch: 32, seed: seed)
+        DiagnosisSetting(activation: pair.activation, recurrentInit: pair.recurrentInit, hiddenSize: hidden, inputSize: 2,
+                         length: length, batch: 32, seed: seed)
     }
     let diagnosis = try Diagnosis(settings: settings, feedforwardSeeds: 5)
     let figure = directory.appendingPathComponent("diagnose.svg")
