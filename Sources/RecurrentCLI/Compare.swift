@@ -32,10 +32,11 @@ struct Compare: ParsableCommand {
     @Option(help: "Use only the first N examples of each data split.") var limit: Int?
     @Option(help: "Validation fraction for MNIST.") var valFraction: Double?
     @Option(help: "Truncated BPTT length for charlm.") var bptt = 100
+    @Option(help: "Worker threads for the large matrix products (results are bit-identical for any count).") var threads = 1
 
     func validate() throws {
-        guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1 else {
-            throw ValidationError("--steps, --seeds, --batch, --hidden and --eval-every must be at least 1")
+        guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1, threads >= 1 else {
+            throw ValidationError("--steps, --seeds, --batch, --hidden, --eval-every and --threads must be at least 1")
         }
         guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
         do { _ = try parsedModels() } catch { throw ValidationError("\(error)") }
@@ -64,7 +65,9 @@ struct Compare: ParsableCommand {
         Interrupt.install()
         let settings = try settings()
         let directory = URL(fileURLWithPath: report)
-        try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false)
+        try Compute.$threads.withValue(threads) {
+            _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false)
+        }
     }
 }
 

@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the initial weights and of the batch stream. (default: 1)")
     var seed: UInt64?
 
-    @Option(help: "Worker threads. Reserved: the library computes on one thread for now; the value is checked and ignored.")
+    @Option(help: "Worker threads for the large matrix products (results are bit-identical for any count). (default: 1)")
     var threads: Int?
 
     @Option(help: "Stop once the evaluation metric reaches X (mse and bpc at or below, accuracy at or above).")
@@ -81,6 +81,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try Compute.$threads.withValue(threads ?? 1) { try train() }
+    }
+
+    func train() throws {
         // 1. What a checkpoint we start from says (its own errors name its path).
         var storedSpec: TrainSpec?
         var storedConfiguration: ModelConfiguration?
