@@ -23,6 +23,8 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public var carried: RecurrentState<Float>?
     /// Warnings already given (each is given once).
     public var warned: Set<String> = []
+    /// Traces and backward buffers reused from step to step (not part of a checkpoint).
+    var workspace = ModelWorkspace<Float>()
 
     public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
                 options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {
@@ -56,7 +58,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
         let initial = task.carriesState && !batch.resetState
             ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial)
+        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace)
         func divergence(_ parameter: String?) -> TrainingDivergence {
             let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
             return TrainingDivergence(step: step + 1, parameter: parameter, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs,
