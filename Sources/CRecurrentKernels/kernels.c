@@ -449,8 +449,41 @@ void rk_sgemm(int transA, int transB, long m, long n, long k,
 
 // MARK: - Column sums
 
+#ifdef RK_X86
+// The same additions in the same order as the portable loop (per column, rows in order).
+static RK_AVX2 void column_sums_avx2(const float *restrict a, long rows, long cols, float *restrict out) {
+    for (long r = 0; r < rows; r++) {
+        const float *restrict row = a + r * cols;
+        long j = 0;
+        for (; j + 8 <= cols; j += 8)
+            _mm256_storeu_ps(out + j, _mm256_add_ps(_mm256_loadu_ps(out + j), _mm256_loadu_ps(row + j)));
+        for (; j < cols; j++) out[j] += row[j];
+    }
+}
+
+static RK_AVX2 void relu_backward_avx2(long n, const float *net, const float *dh, float *dnet) {
+    long i = 0;
+    const __m256 zero = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(net + i), zero, _CMP_GT_OQ);
+        _mm256_storeu_ps(dnet + i, _mm256_and_ps(pos, _mm256_loadu_ps(dh + i)));
+    }
+    for (; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+}
+#endif
+
+void rk_relu_backward(long n, const float *net, const float *dh, float *dnet) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { relu_backward_avx2(n, net, dh, dnet); return; }
+#endif
+    for (long i = 0; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+}
+
 void rk_column_sums(const float *restrict a, long rows, long cols, float *restrict out, int accumulate) {
     if (!accumulate) memset(out, 0, sizeof(float) * (size_t)cols);
+#ifdef RK_X86
+    if (rk_uses_avx2()) { column_sums_avx2(a, rows, cols, out); return; }
+#endif
     for (long r = 0; r < rows; r++) {
         const float *restrict row = a + r * cols;
         for (long j = 0; j < cols; j++) out[j] += row[j];
