@@ -169,40 +169,66 @@ static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, lon
     }
 }
 
-/// Packed panels per kc block: A as [6-row panel][kc][6], B as [16-column panel][kc][16]
-/// (zero-padded); then B panels outer (in L1), A panels inner (from L2).
+/// Rows of packed A per block: at most ~192 KiB of panels (kc = 128: 384 rows), so
+/// that a block stays in L2 while every B panel of the kc block passes over it.
+static long row_block(long rows, long kc) {
+    long cap = (192L * 1024 / 4) / (kc > 0 ? kc : 1) / 6 * 6;
+    if (cap < 6) cap = 6;
+    long blocks = (rows + cap - 1) / cap;
+    return ((rows + blocks - 1) / blocks + 5) / 6 * 6;
+}
+
+/// Packed panels per kc block: B as [16-column panel][kc][16] (all of j0..<j1), then A
+/// in row blocks of `row_block` rows as [6-row panel][kc][6] (zero-padded); within a
+/// row block B panels outer (one in L1), A panels inner (the block in L2).
 static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, long j1, float *ap, float *bp) {
-    long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+    long nj = (j1 - j0 + 15) / 16;
     for (long q0 = 0; q0 < p->k; q0 += KC) {
         long kc = p->k - q0 < KC ? p->k - q0 : KC;
         int loadC = q0 > 0 || p->accumulate;
-        for (long t = 0; t < nj; t++) {
+        long full = p->cb == 1 ? (j1 - j0) / 16 : 0;   // unit-stride rows: one sequential sweep
+        for (long q = 0; q < kc && full > 0; q++) {
+            const float *src = p->b + (q0 + q) * p->rb + j0;
+            for (long t = 0; t < full; t++) {
+                _mm256_store_ps(bp + t * kc * 16 + q * 16, _mm256_loadu_ps(src + 16 * t));
+                _mm256_store_ps(bp + t * kc * 16 + q * 16 + 8, _mm256_loadu_ps(src + 16 * t + 8));
+            }
+        }
+        for (long t = full; t < nj; t++) {
             float *dst = bp + t * kc * 16;
             long jb = j0 + 16 * t, w = j1 - jb < 16 ? j1 - jb : 16;
             for (long q = 0; q < kc; q++) {
                 const float *src = p->b + (q0 + q) * p->rb + jb * p->cb;
-                if (p->cb == 1) memcpy(dst + q * 16, src, sizeof(float) * (size_t)w);
-                else for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = src[jj * p->cb];
+                for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = src[jj * p->cb];
                 for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;
             }
         }
-        for (long t = 0; t < ni; t++) {
-            float *dst = ap + t * kc * 6;
-            long ib = i0 + 6 * t, h = i1 - ib < 6 ? i1 - ib : 6;
-            for (long q = 0; q < kc; q++) {
-                const float *src = p->a + ib * p->ra + (q0 + q) * p->ca;
-                if (p->ra == 1) memcpy(dst + q * 6, src, sizeof(float) * (size_t)h);
-                else for (long ii = 0; ii < h; ii++) dst[q * 6 + ii] = src[ii * p->ra];
-                for (long ii = h; ii < 6; ii++) dst[q * 6 + ii] = 0.0f;
+        long mc = row_block(i1 - i0, KC < p->k ? KC : p->k);
+        for (long ib0 = i0; ib0 < i1; ib0 += mc) {
+            long ib1 = i1 - ib0 < mc ? i1 : ib0 + mc, ni = (ib1 - ib0 + 5) / 6;
+            long fullA = p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
+            for (long q = 0; q < kc && fullA > 0; q++) {
+                const float *src = p->a + ib0 + (q0 + q) * p->ca;
+                for (long t = 0; t < fullA; t++)
+                    for (long ii = 0; ii < 6; ii++) ap[t * kc * 6 + q * 6 + ii] = src[6 * t + ii];
             }
+            for (long t = fullA; t < ni; t++) {
+                float *dst = ap + t * kc * 6;
+                long ib = ib0 + 6 * t, h = ib1 - ib < 6 ? ib1 - ib : 6;
+                for (long q = 0; q < kc; q++) {
+                    const float *src = p->a + ib * p->ra + (q0 + q) * p->ca;
+                    for (long ii = 0; ii < h; ii++) dst[q * 6 + ii] = src[ii * p->ra];
+                    for (long ii = h; ii < 6; ii++) dst[q * 6 + ii] = 0.0f;
+                }
+            }
+            for (long tj = 0; tj < nj; tj++)
+                for (long ti = 0; ti < ni; ti++) {
+                    long i = ib0 + 6 * ti, j = j0 + 16 * tj;
+                    int mr = (int)(ib1 - i < 6 ? ib1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                    micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                              p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                }
         }
-        for (long tj = 0; tj < nj; tj++)
-            for (long ti = 0; ti < ni; ti++) {
-                long i = i0 + 6 * ti, j = j0 + 16 * tj;
-                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
-                micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
-                          p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
-            }
     }
 }
 
@@ -252,7 +278,8 @@ static _Thread_local long scratchCapacity = 0;
 static float *scratch_floats(long count) {
     if (count > scratchCapacity) {
         free(scratch);
-        scratch = (float *)malloc(sizeof(float) * (size_t)count);
+        // 64-byte aligned: a packed 16-float row of B is exactly one cache line
+        scratch = (float *)aligned_alloc(64, (sizeof(float) * (size_t)count + 63) / 64 * 64);
         scratchCapacity = scratch ? count : 0;
     }
     return scratch;
@@ -284,7 +311,7 @@ static void run_part(const problem_t *p, int part, int parts) {
 #ifdef RK_X86
         if (fast) {
             long kc = p->k < KC ? p->k : KC;
-            long na = (i1 - i0 + 5) / 6 * 6 * kc, nb = (j1 - j0 + 15) / 16 * 16 * kc;
+            long na = (row_block(i1 - i0, kc) * kc + 15) / 16 * 16, nb = (j1 - j0 + 15) / 16 * 16 * kc;
             float *s = scratch_floats(na + nb);
             if (!s) abort();
             packed_avx2(p, i0, i1, j0, j1, s, s + na);
@@ -422,8 +449,41 @@ void rk_sgemm(int transA, int transB, long m, long n, long k,
 
 // MARK: - Column sums
 
+#ifdef RK_X86
+// The same additions in the same order as the portable loop (per column, rows in order).
+static RK_AVX2 void column_sums_avx2(const float *restrict a, long rows, long cols, float *restrict out) {
+    for (long r = 0; r < rows; r++) {
+        const float *restrict row = a + r * cols;
+        long j = 0;
+        for (; j + 8 <= cols; j += 8)
+            _mm256_storeu_ps(out + j, _mm256_add_ps(_mm256_loadu_ps(out + j), _mm256_loadu_ps(row + j)));
+        for (; j < cols; j++) out[j] += row[j];
+    }
+}
+
+static RK_AVX2 void relu_backward_avx2(long n, const float *net, const float *dh, float *dnet) {
+    long i = 0;
+    const __m256 zero = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(net + i), zero, _CMP_GT_OQ);
+        _mm256_storeu_ps(dnet + i, _mm256_and_ps(pos, _mm256_loadu_ps(dh + i)));
+    }
+    for (; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+}
+#endif
+
+void rk_relu_backward(long n, const float *net, const float *dh, float *dnet) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { relu_backward_avx2(n, net, dh, dnet); return; }
+#endif
+    for (long i = 0; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+}
+
 void rk_column_sums(const float *restrict a, long rows, long cols, float *restrict out, int accumulate) {
     if (!accumulate) memset(out, 0, sizeof(float) * (size_t)cols);
+#ifdef RK_X86
+    if (rk_uses_avx2()) { column_sums_avx2(a, rows, cols, out); return; }
+#endif
     for (long r = 0; r < rows; r++) {
         const float *restrict row = a + r * cols;
         for (long j = 0; j < cols; j++) out[j] += row[j];

@@ -37,7 +37,6 @@ struct Bench: ParsableCommand {
         o.classes = classes; o.threads = threads; o.steps = steps; o.warmup = warmup
         o.learningRate = lr; o.loss = loss; o.seed = seed; o.dataBatches = dataBatches
         o.pin = !noPin; o.label = label; o.ceilingGFLOPs = ceilingGflops
-        Compute.retainFreedMemory()   // a long-running trainer reuses its buffers; so does the benchmark
         let record: TrainingBenchmark.Record
         do { record = try TrainingBenchmark.run(o) } catch { throw ValidationError(error.message) }
         if !json { print(record.summary) }

@@ -14,7 +14,7 @@ struct KernelTests {
     static let shapes: [Shape] = [
         Shape(m: 1, n: 1, k: 1), Shape(m: 3, n: 5, k: 7), Shape(m: 17, n: 100, k: 13), Shape(m: 16, n: 100, k: 100),
         Shape(m: 5, n: 1, k: 37), Shape(m: 1, n: 9, k: 300), Shape(m: 40, n: 3, k: 600), Shape(m: 7, n: 17, k: 260),
-        Shape(m: 33, n: 2, k: 9), Shape(m: 2, n: 33, k: 1), Shape(m: 13, n: 24, k: 513),
+        Shape(m: 33, n: 2, k: 9), Shape(m: 2, n: 33, k: 1), Shape(m: 13, n: 24, k: 513), Shape(m: 23, n: 37, k: 700),
     ]
 
     /// A row-major buffer with `pad` extra columns, so that leading dimensions differ from widths.
@@ -157,5 +157,49 @@ struct KernelTests {
                 #expect(worst <= 1e-4 * max(scale, 1e-3), "\(c.testDescription) \(readout) tensor \(tensor): \(worst) (scale \(scale))")
             }
         }
+    }
+
+    // MARK: - Workspace reuse
+
+    @Test(arguments: cells)
+    func workspaceReuseMatchesFreshBuffers(_ c: CellCase) throws {
+        switch c.kind {
+        case .rnn: try compareWorkspace(RNNCell<Float>.self, c)
+        case .lstm: try compareWorkspace(LSTMCell<Float>.self, c)
+        case .gru: try compareWorkspace(GRUCell<Float>.self, c)
+        case .indrnn: try compareWorkspace(IndRNNCell<Float>.self, c)
+        }
+    }
+
+    /// Steps through one workspace (same shape twice, then another batch size, then the
+    /// first again) give the bits of fresh buffers, and a result still held is not overwritten.
+    func compareWorkspace<Cell: RecurrentCell>(_ type: Cell.Type, _ c: CellCase) throws where Cell.Scalar == Float {
+        let (t, i, h, o) = (9, 3, 21, 4)
+        let config = ModelConfiguration(cell: c.kind, activation: c.activation, inputSize: i, hiddenSize: h, layers: 2,
+                                        outputs: o, readout: .lastStep, inputInit: .uniform(bound: 0.5),
+                                        recurrentInit: .uniform(bound: 0.3), biasInit: .uniform(bound: 0.2))
+        let model = try makeModel(Cell.self, config, seed: 7)
+        func batch(_ b: Int, seed: UInt64) -> (SequenceBatch<Float>, Targets<Float>) {
+            var rng = SeededGenerator(seed: seed + 100)
+            return (randomBatch(batch: b, steps: t, features: i, seed: seed, as: Float.self),
+                    .classes((0..<b).map { _ in Draw.index(below: o, &rng) }))
+        }
+        func flat(_ r: RecurrentModel<Cell>.StepResult) -> [[Float]] {
+            var out: [[Float]] = []
+            r.gradients.forEachTensor { _, _, g in out.append(g.storage) }
+            return out + [r.inputGradient.values, r.pass.outputs.storage, r.pass.traces[0].hidden.matrix().storage]
+        }
+        var workspace = ModelWorkspace<Float>()
+        // step 1 reuses step 0's buffers; step 1's result is kept, so steps 2-4 must not write into it
+        let plan: [(Int, UInt64)] = [(5, 1), (5, 2), (3, 3), (5, 4), (5, 5)]
+        var held: (RecurrentModel<Cell>.StepResult, [[Float]])?
+        for (n, (b, seed)) in plan.enumerated() {
+            let (x, y) = batch(b, seed: seed)
+            let reused = try model.gradients(x, y, loss: .crossEntropy, workspace: &workspace)
+            let fresh = try model.gradients(x, y, loss: .crossEntropy)
+            #expect(flat(reused) == flat(fresh), "\(c.testDescription) B=\(b) seed=\(seed)")
+            if n == 1 { held = (reused, flat(reused)) }
+        }
+        #expect(flat(held!.0) == held!.1, "\(c.testDescription): a result still held was overwritten")
     }
 }

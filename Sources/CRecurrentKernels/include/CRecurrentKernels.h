@@ -22,6 +22,9 @@ void rk_sgemm(int transA, int transB, long m, long n, long k,
 /// out[j] (+)= sum_r a[r * cols + j]: rows summed in order, per column.
 void rk_column_sums(const float *a, long rows, long cols, float *out, int accumulate);
 
+/// The relu step backward: dnet[i] = net[i] > 0 ? dh[i] : 0 for i < n (exact).
+void rk_relu_backward(long n, const float *net, const float *dh, float *dnet);
+
 /// LSTM step, forward, for `rows` rows of `h` units. pre [rows, 4h] holds the gate
 /// pre-activations (i, f, g, o) and is overwritten with the activated gates;
 /// c_prev, c_new, h_new are [rows, h] with row strides h.

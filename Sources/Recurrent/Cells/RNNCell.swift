@@ -59,7 +59,9 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let dnet = grad.dPreInput.row(t * trace.batch)         // = dPreHidden[t]
         let f = activation
         if case .relu = f {
-            for i in 0..<n { dnet[i] = net[i] > 0 ? dh[i] : 0 }
+            if !Kernels.reluBackward(count: n, net: net, dh: dh, into: dnet) {
+                for i in 0..<n { dnet[i] = net[i] > 0 ? dh[i] : 0 }
+            }
         } else {
             for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
         }

@@ -36,6 +36,13 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
         memory = RowBuffer(rows: hasMemory ? (steps + 1) * batch : 0, cols: hiddenSize)
     }
 
+    /// True when this trace has the shape `init` would give these arguments (then a
+    /// forward pass may overwrite it instead of allocating a new one).
+    public func matches(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) -> Bool {
+        self.steps == steps && self.batch == batch && inputs.cols == inputSize && hidden.cols == hiddenSize
+            && preInput.cols == gateCount * hiddenSize && (memory.rows > 0) == hasMemory
+    }
+
     /// The hidden states h_1 ... h_T as a time-major matrix [T*B, H].
     public var outputs: Matrix<Scalar> { hidden.matrix(rows: batch..<((steps + 1) * batch)) }
 
@@ -81,11 +88,19 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
     public let dMemory: RowBuffer<Scalar>
     public let dPreInput: RowBuffer<Scalar>
     public let dPreHidden: RowBuffer<Scalar>
+    let separateHiddenGradient: Bool
 
     public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool) {
+        self.separateHiddenGradient = separateHiddenGradient
         dHidden = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
         dMemory = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
         dPreInput = RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize)
         dPreHidden = separateHiddenGradient ? RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize) : dPreInput
+    }
+
+    /// True when `init` with these arguments would give the same shapes.
+    public func matches(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool) -> Bool {
+        dHidden.rows == batch && dHidden.cols == hiddenSize && dPreInput.rows == steps * batch
+            && dPreInput.cols == gateCount * hiddenSize && self.separateHiddenGradient == separateHiddenGradient
     }
 }

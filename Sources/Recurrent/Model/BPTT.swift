@@ -12,12 +12,26 @@ extension RecurrentCell {
     /// trace that `backward` needs; `trace.outputs` are h_1 ... h_T.
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int,
                         initial: LayerState<Scalar>) -> SequenceTrace<Scalar> {
+        var fresh: SequenceTrace<Scalar>?
+        return forward(inputs, steps: steps, batch: batch, initial: initial, reusing: &fresh)
+    }
+
+    /// The same, but writes into `cache` when it holds a trace of the right shape that
+    /// nothing else references (so no earlier result is overwritten); otherwise
+    /// allocates a new trace and leaves it in `cache` for the next call.
+    public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
+                        reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
         precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
                      "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
         precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
                      "\(Self.kind) layer expects an initial state [B, H] = [\(batch), \(hiddenSize)], got \(initial.hidden.shape)")
-        let trace = SequenceTrace<Scalar>(steps: steps, batch: batch, inputSize: inputSize, hiddenSize: hiddenSize,
+        if !(isKnownUniquelyReferenced(&cache) && cache!.matches(steps: steps, batch: batch, inputSize: inputSize,
+                                                                  hiddenSize: hiddenSize, gateCount: Self.gateCount,
+                                                                  hasMemory: Self.hasMemory)) {
+            cache = SequenceTrace<Scalar>(steps: steps, batch: batch, inputSize: inputSize, hiddenSize: hiddenSize,
                                           gateCount: Self.gateCount, hasMemory: Self.hasMemory)
+        }
+        let trace = cache!
         trace.inputs.copy(from: inputs)
         trace.hidden.copy(from: initial.hidden)
         if Self.hasMemory { trace.memory.copy(from: initial.memory) }
@@ -62,9 +76,27 @@ extension RecurrentCell {
     public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
                          finalStateGradient: LayerState<Scalar>?,
                          into gradients: inout CellParameters<Scalar>) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
+        var fresh: BackwardBuffers<Scalar>?
+        return backward(trace, outputGradient: outputGradient, finalStateGradient: finalStateGradient,
+                        into: &gradients, reusing: &fresh)
+    }
+
+    /// The same, with the backward buffers taken from `cache` when they have the right
+    /// shape and nothing else references them (else allocated and left in `cache`).
+    public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
+                         finalStateGradient: LayerState<Scalar>?,
+                         into gradients: inout CellParameters<Scalar>,
+                         reusing cache: inout BackwardBuffers<Scalar>?) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
         let b = trace.batch, hs = hiddenSize, rows = trace.steps * b, width = Self.gateCount * hs
-        let grad = BackwardBuffers<Scalar>(steps: trace.steps, batch: b, hiddenSize: hs,
-                                           gateCount: Self.gateCount, separateHiddenGradient: Self.separateHiddenGradient)
+        if isKnownUniquelyReferenced(&cache) && cache!.matches(steps: trace.steps, batch: b, hiddenSize: hs, gateCount: Self.gateCount,
+                                                               separateHiddenGradient: Self.separateHiddenGradient) {
+            cache!.dHidden.zero()                                // what a new buffer starts with
+            cache!.dMemory.zero()
+        } else {
+            cache = BackwardBuffers<Scalar>(steps: trace.steps, batch: b, hiddenSize: hs,
+                                            gateCount: Self.gateCount, separateHiddenGradient: Self.separateHiddenGradient)
+        }
+        let grad = cache!
         if let final = finalStateGradient {
             grad.dHidden.copy(from: final.hidden)
             if Self.hasMemory && final.memory.rows > 0 { grad.dMemory.copy(from: final.memory) }

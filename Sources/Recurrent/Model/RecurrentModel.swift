@@ -82,13 +82,21 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
 
     /// Runs the stack and the head. `initial` defaults to the zero state.
     public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil) -> ForwardPass {
+        var workspace = ModelWorkspace<Scalar>()
+        return forward(inputs, initial: initial, workspace: &workspace)
+    }
+
+    /// The same, reusing the traces cached in `workspace` when their shapes match.
+    public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
+                        workspace: inout ModelWorkspace<Scalar>) -> ForwardPass {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
         let state = initial ?? zeroState(batch: b)
         var x = inputs.timeMajor
         var traces: [SequenceTrace<Scalar>] = []
+        workspace.prepare(layers: layers.count)
         for (l, cell) in layers.enumerated() {
-            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l])
+            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l], reusing: &workspace.traces[l])
             traces.append(trace)
             if l + 1 < layers.count { x = trace.outputs }
         }
@@ -104,6 +112,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public func backward(_ pass: ForwardPass, outputGradient: Matrix<Scalar>,
                          finalStateGradient: RecurrentState<Scalar>? = nil)
         -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
+        var workspace = ModelWorkspace<Scalar>()
+        return backward(pass, outputGradient: outputGradient, finalStateGradient: finalStateGradient, workspace: &workspace)
+    }
+
+    /// The same, reusing the backward buffers cached in `workspace` when their shapes match.
+    public func backward(_ pass: ForwardPass, outputGradient: Matrix<Scalar>,
+                         finalStateGradient: RecurrentState<Scalar>? = nil, workspace: inout ModelWorkspace<Scalar>)
+        -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
         var gradients = ModelGradients(zerosLike: self)
         let dHeadInput = head.backward(pass.headInput, outputGradient: outputGradient, into: &gradients.head)
         let b = pass.batch, t = pass.steps
@@ -117,13 +133,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             for i in top.hidden.storage.indices { top.hidden.storage[i] += dHeadInput.storage[i] }
             dFinalTop = top
         }
+        workspace.prepare(layers: layers.count)
         var initial = [LayerState<Scalar>](repeating: LayerState(hidden: Matrix(rows: 0, cols: 0), memory: Matrix(rows: 0, cols: 0)),
                                            count: layers.count)
         var dInputs = Matrix<Scalar>(rows: 0, cols: 0)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let dFinal = l == layers.count - 1 ? dFinalTop : finalStateGradient?.layers[l]
             let result = layers[l].backward(pass.traces[l], outputGradient: dOutputs, finalStateGradient: dFinal,
-                                            into: &gradients.layers[l])
+                                            into: &gradients.layers[l], reusing: &workspace.buffers[l])
             initial[l] = result.initial
             dOutputs = result.inputs
             dInputs = result.inputs
@@ -147,15 +164,24 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// Loss and gradients of every parameter for one batch.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil) throws(ConfigurationError) -> StepResult {
+        var workspace = ModelWorkspace<Scalar>()
+        return try gradients(inputs, targets, loss: loss, initial: initial, workspace: &workspace)
+    }
+
+    /// The same, reusing the traces and backward buffers cached in `workspace` (see
+    /// `ModelWorkspace`): what a training loop calls every step.
+    public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
+                          initial: RecurrentState<Scalar>? = nil,
+                          workspace: inout ModelWorkspace<Scalar>) throws(ConfigurationError) -> StepResult {
         if targets.isPerStep != (readout == .everyStep) {
             throw ConfigurationError(readout == .everyStep
                 ? "the model reads out every step but the targets are one per sequence"
                 : "the model reads out the last step only but the targets are per step")
         }
-        let pass = forward(inputs, initial: initial)
+        let pass = forward(inputs, initial: initial, workspace: &workspace)
         let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps)
         let (value, dOut) = try loss.evaluate(pass.outputs, target)
-        let back = backward(pass, outputGradient: dOut)
+        let back = backward(pass, outputGradient: dOut, workspace: &workspace)
         return StepResult(loss: value, accuracy: loss.accuracy(pass.outputs, target), gradients: back.gradients,
                           pass: pass, inputGradient: back.inputs, initialStateGradient: back.initial)
     }

@@ -133,9 +133,10 @@ public enum TrainingBenchmark {
         let loss: Loss = o.loss == "xent" ? .crossEntropy : .meanSquaredError
         var sgd = SGD<Float>(learningRate: o.learningRate)
         var last = 0.0
+        var workspace = ModelWorkspace<Float>()
         func step(_ k: Int) throws(ConfigurationError) {
             let (x, y) = batches[k % batches.count]
-            let r = try m.gradients(x, y, loss: loss)
+            let r = try m.gradients(x, y, loss: loss, workspace: &workspace)
             m.apply(r.gradients, using: &sgd)
             last = r.loss
         }

@@ -90,6 +90,19 @@ public enum Kernels {
         NaiveKernels.columnSums(a, rows: rows, cols: cols, into: out, accumulate: accumulate)
     }
 
+    /// The relu step backward: `dnet[i] = net[i] > 0 ? dh[i] : 0` for `i < n`. Returns
+    /// false (doing nothing) when no fast body applies: the caller runs its loop.
+    @inlinable
+    public static func reluBackward<T: NeuralScalar>(
+        count n: Int, net: UnsafePointer<T>, dh: UnsafePointer<T>, into dnet: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_relu_backward(n, UnsafeRawPointer(net).assumingMemoryBound(to: Float.self),
+                         UnsafeRawPointer(dh).assumingMemoryBound(to: Float.self),
+                         UnsafeMutableRawPointer(dnet).assumingMemoryBound(to: Float.self))
+        return true
+    }
+
     /// `c[r, :] += bias` for `rows` rows of `cols` values (row stride `cols`).
     @inlinable
     public static func addRowVector<T: NeuralScalar>(

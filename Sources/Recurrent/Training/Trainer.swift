@@ -26,6 +26,8 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// Extra metadata written into every checkpoint's model file (e.g. the command line's
     /// task description, a character vocabulary); `step` and `task` are always set.
     public var checkpointMetadata: [String: String] = [:]
+    /// Traces and backward buffers reused from step to step (not part of a checkpoint).
+    var workspace = ModelWorkspace<Float>()
 
     public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
                 options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {
@@ -59,7 +61,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
         let initial = task.carriesState && !batch.resetState
             ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial)
+        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace)
         func divergence(_ parameter: String?) -> TrainingDivergence {
             let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
             return TrainingDivergence(step: step + 1, parameter: parameter, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs,
