@@ -7,18 +7,8 @@ import Recurrent
 /// `LinearAlgebra` tests. Everything is derived from explicit seeds, so every
 /// test is reproducible; nothing here is global mutable state.
 enum LinearAlgebraFixtures {
-    /// SplitMix64 (Steele, Lea & Flood 2014): tiny, seedable, good enough for tests.
-    struct Generator: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// The library's seeded generator (xoshiro256**), so fixtures are reproducible.
+    typealias Generator = SeededGenerator
 
     /// `count` i.i.d. standard normal draws (Box–Muller) from `seed`.
     static func gaussian(count: Int, seed: UInt64) -> [Double] {

@@ -33,17 +33,6 @@ private func makeTemporaryDirectory() throws -> URL {
     return url
 }
 
-/// SplitMix64: a tiny deterministic generator for the mutation test.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A file exercising every dtype, a scalar, an empty tensor and metadata.
 private func sampleFile() -> SafeTensorsFile {
@@ -360,7 +349,7 @@ struct SafeTensorsValidationTests {
     @Test("random byte corruption never crashes; accepted results stay consistent")
     func mutations() throws {
         let original = try sampleFile().serialized()
-        var generator = SplitMix64(state: 0x5AFE_7E45)
+        var generator = SeededGenerator(seed: 0x5AFE_7E45)
         for _ in 0..<3000 {
             var bytes = original
             for _ in 0..<Int.random(in: 1...3, using: &generator) {

@@ -1,10 +1,10 @@
 /// Text helpers for the JSON the library writes by hand (safetensors headers, the
 /// diagnose document, bench records), where byte-exact, key-ordered output matters.
-enum JSONText {
+public enum JSONText {
     /// A JSON string literal escaped like serde_json (the safetensors reference writer):
     /// `"` and `\` escaped, control characters as `\n`-style or `\u00xx`, all other
     /// characters (including non-ASCII) written as raw UTF-8.
-    static func quoted(_ string: String) -> String {
+    public static func quoted(_ string: String) -> String {
         var out = "\""
         for scalar in string.unicodeScalars {
             switch scalar {
