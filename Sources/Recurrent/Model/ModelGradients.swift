@@ -54,15 +54,10 @@ extension ModelGradients {
 }
 
 extension RecurrentModel {
-    /// Visits every parameter in `state_dict` order with its index and name.
+    /// Visits every parameter in `state_dict` order with its index and name (the same
+    /// traversal as the gradients': the tensors are shared, not copied).
     public func forEachParameter(_ body: (Int, String, Matrix<Scalar>) throws -> Void) rethrows {
-        let names = stateDictNames(layers: layers.count)
-        var i = 0
-        for l in layers.indices {
-            for kp in CellParameters<Scalar>.keyPaths { try body(i, names[i], layers[l].parameters[keyPath: kp]); i += 1 }
-        }
-        try body(i, names[i], head.weight)
-        try body(i + 1, names[i + 1], head.bias)
+        try ModelGradients(layers: layers.map(\.parameters), head: head).forEachTensor(body)
     }
 
     /// Visits every parameter mutably, in `state_dict` order, then applies the cells'
