@@ -39,6 +39,9 @@ struct ComparisonTests {
         #expect(md.contains("| irnn |") && md.contains("Le, Jaitly & Hinton (2015)") && md.contains("0.1667"))
         let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("<table>") && !html.contains("<script"))
+        // Several SVGs inline in one page: their ids (clip paths) must not collide.
+        let ids = html.components(separatedBy: " id=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(!ids.isEmpty && Set(ids).count == ids.count, "duplicate SVG ids in report.html")
         let lines = try String(contentsOf: dir.appendingPathComponent("runs.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
         for line in lines { _ = try JSONDecoder().decode(RunResult.self, from: Data(line.utf8)) }
