@@ -6,7 +6,6 @@ public struct CharacterLMTask: TrainingTask {
     public let text: CharacterText
     public let bptt: Int
     var batches: TruncatedBPTTBatches?
-    var pendingPosition: TBPTTPosition?
 
     public init(text: CharacterText, bptt: Int) throws(ConfigurationError) {
         guard bptt >= 1 else { throw ConfigurationError("--bptt must be at least 1, got \(bptt)") }
@@ -32,9 +31,7 @@ public struct CharacterLMTask: TrainingTask {
 
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
         if batches == nil || batches?.streams != size {
-            var b = try text.batches(.train, streams: size, bptt: bptt)
-            if let saved = pendingPosition { try b.restore(saved); pendingPosition = nil }
-            batches = b
+            batches = try text.batches(.train, streams: size, bptt: bptt)
         }
         if let (x, y, reset) = batches!.next() { return TaskBatch(inputs: x, targets: y, resetState: reset) }
         guard let (x, y, _) = batches!.next() else {
@@ -55,7 +52,7 @@ public struct CharacterLMTask: TrainingTask {
     }
 
     public var position: [String: Int] {
-        guard let p = batches?.position ?? pendingPosition else { return [:] }
+        guard let p = batches?.position else { return [:] }
         return ["epoch": p.epoch, "window": p.window, "streams": p.streams, "bptt": p.bptt, "tokenCount": p.tokenCount]
     }
 

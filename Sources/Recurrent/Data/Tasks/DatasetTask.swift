@@ -16,7 +16,6 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     public let metricName: String
     public let baseline: (value: Double, description: String)?
     var batches: ShuffledBatches<Source>?
-    var pendingPosition: BatchPosition?
 
     public init(name: String, train: Source, validation: Source?, test: Source?, inputSize: Int, outputSize: Int,
                 readout: Readout, loss: Loss, baseline: (value: Double, description: String)? = nil) {
@@ -41,9 +40,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
 
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
         if batches == nil || batches?.position.batchSize != size {
-            var b = try ShuffledBatches(source: train, batchSize: size, dropLast: train.count >= size, using: &rng)
-            if let saved = pendingPosition { try b.restore(saved); pendingPosition = nil }
-            batches = b
+            batches = try ShuffledBatches(source: train, batchSize: size, dropLast: train.count >= size, using: &rng)
         }
         if let (x, y) = batches!.next() { return TaskBatch(inputs: x, targets: y) }
         let (x, y) = try batches!.next().unwrapOrThrow(DataError(.malformed, "the training split is empty", path: name,
@@ -60,7 +57,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     }
 
     public var position: [String: Int] {
-        guard let p = batches?.position ?? pendingPosition else { return [:] }
+        guard let p = batches?.position else { return [:] }
         return ["epoch": p.epoch, "batchIndex": p.batchIndex, "shuffleSeed": Int(bitPattern: UInt(p.shuffleSeed)),
                 "sampleCount": p.sampleCount, "batchSize": p.batchSize, "dropLast": p.dropLast ? 1 : 0]
     }
@@ -69,7 +66,6 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
         guard let epoch = position["epoch"], let index = position["batchIndex"], let seed = position["shuffleSeed"],
               let count = position["sampleCount"], let size = position["batchSize"], let drop = position["dropLast"] else {
             batches = nil
-            pendingPosition = nil
             return
         }
         let saved = BatchPosition(epoch: epoch, batchIndex: index, shuffleSeed: UInt64(UInt(bitPattern: seed)), sampleCount: count,
