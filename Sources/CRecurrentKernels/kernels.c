@@ -158,11 +158,15 @@ static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, lon
     for (long q0 = 0; q0 < p->k; q0 += KC) {
         long kc = p->k - q0 < KC ? p->k - q0 : KC;
         int loadC = q0 > 0 || p->accumulate;
+        // Row tiles of balanced height (8 rows: 4 + 4, not 6 + 2): a short tile has too few
+        // accumulators to hide the FMA latency. Tiling never changes an element's chain.
         long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
         for (long outer = 0; outer < (rowsOuter ? ni : nj); outer++)
             for (long inner = 0; inner < (rowsOuter ? nj : ni); inner++) {
-                long i = i0 + 6 * (rowsOuter ? outer : inner), j = j0 + 16 * (rowsOuter ? inner : outer);
-                int mr = (int)(i1 - i < 6 ? i1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                long ti = rowsOuter ? outer : inner;
+                long i = i0 + (i1 - i0) * ti / ni, iEnd = i0 + (i1 - i0) * (ti + 1) / ni;
+                long j = j0 + 16 * (rowsOuter ? inner : outer);
+                int mr = (int)(iEnd - i), nr = (int)(j1 - j < 16 ? j1 - j : 16);
                 micro_any(mr, nr, kc, p->a + i * p->ra + q0 * p->ca, p->ra, p->ca,
                           b0 + q0 * rb + (j - j0), rb, p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
             }
@@ -423,6 +427,11 @@ static void parallel_run(task_fn fn, void *ctx, int parts) {
         if (spins > 2000) sched_yield(); else cpu_relax();
     }
     pthread_mutex_unlock(&poolOwner);
+}
+
+void rk_parallel_for(int parts, void (*fn)(void *ctx, int part, int parts), void *ctx) {
+    if (parts < 1) return;
+    parallel_run(fn, ctx, parts);
 }
 
 // MARK: - GEMM entry

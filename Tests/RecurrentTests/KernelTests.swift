@@ -151,12 +151,36 @@ struct KernelTests {
             }
             let naive = try run(.naive, threads: 1), fast = try run(.fast, threads: 1), fast2 = try run(.fast, threads: 2)
             #expect(fast == fast2, "\(c.testDescription) \(readout): 1 vs 2 threads differ")
+            // 3 threads split the batch of 8 unevenly (2, 3, 3 rows): still the same bits.
+            #expect(fast == (try run(.fast, threads: 3)), "\(c.testDescription) \(readout): 1 vs 3 threads differ")
             for (tensor, (f, n)) in zip(fast, naive).enumerated() {
                 let scale = n.map { abs($0) }.max() ?? 0
                 let worst = zip(f, n).map { abs($0 - $1) }.max() ?? 0
                 #expect(worst <= 1e-4 * max(scale, 1e-3), "\(c.testDescription) \(readout) tensor \(tensor): \(worst) (scale \(scale))")
             }
         }
+    }
+
+    // MARK: - Batch slices
+
+    @Test(arguments: [(1, 1), (7, 2), (8, 3), (2, 5), (100, 2)])
+    func slicesCoverEveryRowOnceWithTheCallersBackend(_ count: Int, _ parts: Int) {
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+        let backends = UnsafeMutableBufferPointer<Compute.Backend>.allocate(capacity: count)
+        defer { hits.deallocate(); backends.deallocate() }
+        hits.initialize(repeating: 0)
+        backends.initialize(repeating: .fast)
+        var sizes: [Int] = []
+        Compute.$backend.withValue(.naive) {
+            Compute.forEachSlice(of: count, parts: parts) { rows in
+                for r in rows { hits[r] += 1; backends[r] = Compute.backend }
+                #expect(Compute.threads == 1)
+            }
+        }
+        for p in 0..<min(parts, count) { sizes.append(count * (p + 1) / min(parts, count) - count * p / min(parts, count)) }
+        #expect(hits.allSatisfy { $0 == 1 }, "every row exactly once")
+        #expect(backends.allSatisfy { $0 == .naive }, "slices run under the caller's backend")
+        #expect(sizes.max()! - sizes.min()! <= 1, "near-equal slices")
     }
 
     // MARK: - Workspace reuse

@@ -19,6 +19,12 @@ void rk_sgemm(int transA, int transB, long m, long n, long k,
               const float *a, long lda, const float *b, long ldb,
               float *c, long ldc, int accumulate, int threads);
 
+/// Runs fn(ctx, part, parts) for part = 0 ..< parts on the caller and the pool's
+/// spinning workers, returning when every part has finished (a fork-join). A call made
+/// while another thread holds the pool (or from inside a part) runs the parts one
+/// after another on the calling thread instead.
+void rk_parallel_for(int parts, void (*fn)(void *ctx, int part, int parts), void *ctx);
+
 /// out[j] (+)= sum_r a[r * cols + j]: rows summed in order, per column.
 void rk_column_sums(const float *a, long rows, long cols, float *out, int accumulate);
 

@@ -22,10 +22,10 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Forward
 
-    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
-        recurrentProjection(t, trace)                          // preHidden[t] = [hr, hz, hn]
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        recurrentProjection(t, trace, rows: rows)              // preHidden[t] = [hr, hz, hn]
         let b = trace.batch, hs = hiddenSize
-        for row in 0..<b {
+        for row in rows {
             let x = trace.preInput.row(t * b + row), hh = trace.preHidden.row(t * b + row)
             let gate = trace.gates.row(t * b + row)             // [3H]: r, z, n
             let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
@@ -41,11 +41,11 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Backward (mirror order)
 
-    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize
         // The direct path h' = ... + z ⊙ h is added after the product below overwrites dHidden,
         // so keep z ⊙ dh' aside in the memory buffer (unused by the GRU).
-        for row in 0..<b {
+        for row in rows {
             let hh = trace.preHidden.row(t * b + row), gate = trace.gates.row(t * b + row)
             let hPrev = trace.hidden.row(t * b + row)
             let dh = grad.dHidden.row(row), direct = grad.dMemory.row(row)
@@ -62,9 +62,9 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
                 dHh[j] = drPre; dHh[hs + j] = dzPre; dHh[2 * hs + j] = dnPre * r
             }
         }
-        recurrentProjectionBackward(t, trace, grad, accumulate: false)
-        let n = b * hs
-        let dh = grad.dHidden.base, direct = grad.dMemory.base
+        recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)
+        let n = rows.count * hs
+        let dh = grad.dHidden.row(rows.lowerBound), direct = grad.dMemory.row(rows.lowerBound)
         for i in 0..<n { dh[i] += direct[i] }
     }
 }

@@ -23,11 +23,11 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Forward
 
-    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, f = activation
         parameters.weightHH.storage.withUnsafeBufferPointer { u in
             parameters.biasHH.storage.withUnsafeBufferPointer { bias in
-                for row in 0..<b {
+                for row in rows {
                     let x = trace.preInput.row(t * b + row), rec = trace.preHidden.row(t * b + row)
                     let net = trace.gates.row(t * b + row)
                     let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
@@ -44,10 +44,10 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Backward (mirror order)
 
-    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, f = activation
         parameters.weightHH.storage.withUnsafeBufferPointer { u in
-            for row in 0..<b {
+            for row in rows {
                 let net = trace.gates.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
                 let dh = grad.dHidden.row(row), dnet = grad.dPreInput.row(t * b + row)
                 for j in 0..<hs {

@@ -21,14 +21,14 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Forward
 
-    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
-        recurrentProjection(t, trace)
-        let b = trace.batch, hs = hiddenSize, w = 4 * hs
-        let x0 = trace.preInput.row(t * b), hh0 = trace.preHidden.row(t * b), gate0 = trace.gates.row(t * b)
-        for j in 0..<(b * w) { gate0[j] = x0[j] + hh0[j] }
-        if Kernels.lstmForward(rows: b, hidden: hs, gates: gate0, cPrev: trace.memory.row(t * b),
-                               cNew: trace.memory.row((t + 1) * b), hNew: trace.hidden.row((t + 1) * b)) { return }
-        for r in 0..<b {
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        recurrentProjection(t, trace, rows: rows)
+        let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
+        let x0 = trace.preInput.row(first), hh0 = trace.preHidden.row(first), gate0 = trace.gates.row(first)
+        for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }   // [R, 4H]
+        if Kernels.lstmForward(rows: rows.count, hidden: hs, gates: gate0, cPrev: trace.memory.row(first),
+                               cNew: trace.memory.row(b + first), hNew: trace.hidden.row(b + first)) { return }
+        for r in rows {
             let gate = trace.gates.row(t * b + r)                // [4H]: i, f, g, o (pre-activations)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
             let h = trace.hidden.row((t + 1) * b + r)
@@ -47,15 +47,15 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Backward (mirror order)
 
-    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
-        let b = trace.batch, hs = hiddenSize
-        if Kernels.lstmBackward(rows: b, hidden: hs, gates: trace.gates.row(t * b), cPrev: trace.memory.row(t * b),
-                                cNew: trace.memory.row((t + 1) * b), dh: grad.dHidden.base, dc: grad.dMemory.base,
-                                dPre: grad.dPreInput.row(t * b)) {
-            recurrentProjectionBackward(t, trace, grad, accumulate: false)
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
+        let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
+        if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
+                                cNew: trace.memory.row(b + first), dh: grad.dHidden.row(rows.lowerBound),
+                                dc: grad.dMemory.row(rows.lowerBound), dPre: grad.dPreInput.row(first)) {
+            recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)
             return
         }
-        for r in 0..<b {
+        for r in rows {
             let gate = trace.gates.row(t * b + r)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
             let dh = grad.dHidden.row(r), dc = grad.dMemory.row(r)
@@ -73,6 +73,6 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
                 dPre[3 * hs + j] = dO * o * (1 - o)
             }
         }
-        recurrentProjectionBackward(t, trace, grad, accumulate: false)
+        recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)
     }
 }

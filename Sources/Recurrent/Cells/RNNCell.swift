@@ -26,13 +26,13 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Forward
 
-    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>) {
-        recurrentProjection(t, trace)                          // preHidden[t] = W h_{t-1} + b_hh
-        let n = trace.batch * hiddenSize
-        let x = trace.preInput.row(t * trace.batch)            // [B, H]  U x_t + b_ih
-        let r = trace.preHidden.row(t * trace.batch)           // [B, H]
-        let net = trace.gates.row(t * trace.batch)             // [B, H]  net_t
-        let h = trace.hidden.row((t + 1) * trace.batch)        // [B, H]  h_t
+    public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
+        let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
+        let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
+        let r = trace.preHidden.row(first)                     // [R, H]
+        let net = trace.gates.row(first)                       // [R, H]  net_t
+        let h = trace.hidden.row(trace.batch + first)          // [R, H]  h_t
         let f = activation
         if case .relu = f {                                    // the IRNN: no switch per element
             for i in 0..<n {
@@ -51,12 +51,12 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Backward (mirror order)
 
-    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>) {
-        let n = trace.batch * hiddenSize
-        let net = trace.gates.row(t * trace.batch)
-        let h = trace.hidden.row((t + 1) * trace.batch)
-        let dh = grad.dHidden.base
-        let dnet = grad.dPreInput.row(t * trace.batch)         // = dPreHidden[t]
+    public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
+        let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
+        let net = trace.gates.row(first)                       // [R, H]
+        let h = trace.hidden.row(trace.batch + first)          // [R, H]
+        let dh = grad.dHidden.row(rows.lowerBound)             // [R, H]  dL/dh_t
+        let dnet = grad.dPreInput.row(first)                   // [R, H]  = dPreHidden[t]
         let f = activation
         if case .relu = f {
             if !Kernels.reluBackward(count: n, net: net, dh: dh, into: dnet) {
@@ -65,6 +65,6 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         } else {
             for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
         }
-        recurrentProjectionBackward(t, trace, grad, accumulate: false)   // dh_{t-1} = dnet W
+        recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)   // dh_{t-1} = dnet W
     }
 }

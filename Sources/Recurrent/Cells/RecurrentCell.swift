@@ -30,14 +30,16 @@ public protocol RecurrentCell: Sendable {
     /// The nonlinearity f of h_t = f(net_t) for RNN and IndRNN; tanh for LSTM and GRU.
     var activation: Activation { get }
 
-    /// Step t: reads `preInput[t]`, `hidden[t]` (h_{t-1}) and `memory[t]`;
-    /// writes `preHidden[t]`, `gates[t]`, `hidden[t+1]` (h_t) and `memory[t+1]`.
-    func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>)
+    /// Step t for the batch rows `rows` (a slice of 0 ..< B): reads `preInput[t]`,
+    /// `hidden[t]` (h_{t-1}) and `memory[t]`; writes `preHidden[t]`, `gates[t]`,
+    /// `hidden[t+1]` (h_t) and `memory[t+1]`, each only in those rows. Batch rows never
+    /// interact, so the unroller may run disjoint slices on different threads.
+    func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>)
 
-    /// Step t in reverse: reads `dHidden` = dL/dh_t (and `dMemory` = dL/dc_t), writes rows t
-    /// of `dPreInput` and `dPreHidden`, and leaves dL/dh_{t-1} (dL/dc_{t-1}) in `dHidden`
-    /// (`dMemory`).
-    func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>)
+    /// Step t in reverse for the batch rows `rows`: reads `dHidden` = dL/dh_t (and
+    /// `dMemory` = dL/dc_t), writes step t of `dPreInput` and `dPreHidden`, and leaves
+    /// dL/dh_{t-1} (dL/dc_{t-1}) in `dHidden` (`dMemory`), each only in those rows.
+    func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>)
 
     /// After the loop: the gradients of `weight_hh` and `bias_hh` from all rows of
     /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
@@ -71,36 +73,39 @@ extension RecurrentCell {
         }
     }
 
-    /// preHidden[t] = h_{t-1} W_hhᵀ + b_hh: the recurrent product of step t.
+    /// preHidden[t] = h_{t-1} W_hhᵀ + b_hh for the batch rows `rows`: the recurrent
+    /// product of step t ([R, H] x [H, G*H] with R = rows.count).
     @inlinable
-    func recurrentProjection(_ t: Int, _ trace: SequenceTrace<Scalar>) {
-        let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
-        let out = trace.preHidden.row(t * b)
+    func recurrentProjection(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let b = trace.batch, h = hiddenSize, width = Self.gateCount * h, m = rows.count
+        let out = trace.preHidden.row(t * b + rows.lowerBound)
+        let hPrev = trace.hidden.row(t * b + rows.lowerBound)
         parameters.biasHH.storage.withUnsafeBufferPointer { bias in
-            for r in 0..<b { (out + r * width).update(from: bias.baseAddress!, count: width) }
+            for r in 0..<m { (out + r * width).update(from: bias.baseAddress!, count: width) }
         }
         if let wt = trace.transposedRecurrentWeight {           // [H, G*H], from forward(_:)
-            Kernels.gemm(transA: false, transB: false, m: b, n: width, k: h,
-                         a: trace.hidden.row(t * b), lda: h, b: wt.base, ldb: width,
+            Kernels.gemm(transA: false, transB: false, m: m, n: width, k: h,
+                         a: hPrev, lda: h, b: wt.base, ldb: width,
                          c: out, ldc: width, accumulate: true)
             return
         }
         parameters.weightHH.storage.withUnsafeBufferPointer { w in
-            Kernels.gemm(transA: false, transB: true, m: b, n: width, k: h,
-                         a: trace.hidden.row(t * b), lda: h, b: w.baseAddress!, ldb: h,
+            Kernels.gemm(transA: false, transB: true, m: m, n: width, k: h,
+                         a: hPrev, lda: h, b: w.baseAddress!, ldb: h,
                          c: out, ldc: width, accumulate: true)
         }
     }
 
-    /// dHidden = dPreHidden[t] W_hh: the recurrent product of step t, reversed.
+    /// dHidden = dPreHidden[t] W_hh for the batch rows `rows`: the recurrent product of
+    /// step t, reversed ([R, G*H] x [G*H, H]).
     @inlinable
     func recurrentProjectionBackward(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
-                                     accumulate: Bool) {
+                                     rows: Range<Int>, accumulate: Bool) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
         parameters.weightHH.storage.withUnsafeBufferPointer { w in
-            Kernels.gemm(transA: false, transB: false, m: b, n: h, k: width,
-                         a: grad.dPreHidden.row(t * b), lda: width, b: w.baseAddress!, ldb: h,
-                         c: grad.dHidden.base, ldc: h, accumulate: accumulate)
+            Kernels.gemm(transA: false, transB: false, m: rows.count, n: h, k: width,
+                         a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
+                         c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
         }
     }
 }

@@ -60,7 +60,24 @@ extension RecurrentCell {
             }
             trace.transposedRecurrentWeight = wt
         }
-        for t in 0..<trace.steps { forwardStep(t, trace) }
+        let (parts, inner) = batchSplit(trace)
+        Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
+            for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
+        }
+    }
+
+    /// How the time loop uses `Compute.threads`: batch rows are independent in every
+    /// cell, so the batch is split into `parts` slices that run the whole loop on their
+    /// own threads (one fork-join per sequence, no barrier per step), each slice's
+    /// products getting `inner` threads. Results do not depend on the split: every
+    /// element is computed by the same operations whichever slice holds its row.
+    /// Loops under ~32k multiply-adds stay on one thread (a fork-join costs ~1 µs).
+    func batchSplit(_ trace: SequenceTrace<Scalar>) -> (parts: Int, inner: Int) {
+        let threads = max(1, Compute.threads)
+        let work = Double(trace.steps) * Double(trace.batch) * Double(Self.gateCount * hiddenSize) * Double(hiddenSize)
+        guard threads > 1, trace.batch > 1, work >= 32_768 else { return (1, threads) }
+        let parts = min(threads, trace.batch)
+        return (parts, max(1, threads / parts))
     }
 
     // MARK: - Backward
@@ -102,14 +119,18 @@ extension RecurrentCell {
             if Self.hasMemory && final.memory.rows > 0 { grad.dMemory.copy(from: final.memory) }
         }
         outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
-        for t in stride(from: trace.steps - 1, through: 0, by: -1) {
-            if let dOut = outputGradient {
-                dOut.storage.withUnsafeBufferPointer { d in
-                    let src = d.baseAddress! + t * b * hs, dst = grad.dHidden.base
-                    for i in 0..<(b * hs) { dst[i] += src[i] }
+        let (parts, inner) = batchSplit(trace)
+        Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { slice in
+            for t in stride(from: trace.steps - 1, through: 0, by: -1) {
+                if let dOut = outputGradient {                   // dL/dh_t += the loss's part
+                    dOut.storage.withUnsafeBufferPointer { d in
+                        let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
+                        let dst = grad.dHidden.row(slice.lowerBound)
+                        for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                    }
                 }
+                backwardStep(t, trace, grad, rows: slice)
             }
-            backwardStep(t, trace, grad)
         }
         // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
         let inputSize = self.inputSize
