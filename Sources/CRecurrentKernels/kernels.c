@@ -627,6 +627,122 @@ void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev
         lstm_backward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, dh + r * h, dc + r * h, dpre + r * 4 * h);
 }
 
+// MARK: - GRU gates
+
+static void gru_forward_scalar(long h, long j0, const float *x, const float *hh, const float *hp,
+                               float *gate, float *hn) {
+    for (long j = j0; j < h; j++) {
+        float r = sigmoid1(x[j] + hh[j]), z = sigmoid1(x[h + j] + hh[h + j]);
+        float n = tanhf(x[2 * h + j] + r * hh[2 * h + j]);
+        gate[j] = r; gate[h + j] = z; gate[2 * h + j] = n;
+        hn[j] = (1 - z) * n + z * hp[j];
+    }
+}
+
+static void gru_backward_scalar(long h, long j0, const float *hh, const float *gate, const float *hp,
+                                const float *dh, float *din, float *dhh, float *direct) {
+    for (long j = j0; j < h; j++) {
+        float r = gate[j], z = gate[h + j], n = gate[2 * h + j];
+        float dnPre = dh[j] * (1 - z) * (1 - n * n);
+        float drPre = dnPre * hh[2 * h + j] * r * (1 - r);
+        float dzPre = dh[j] * (hp[j] - n) * z * (1 - z);
+        direct[j] = dh[j] * z;
+        din[j] = drPre; din[h + j] = dzPre; din[2 * h + j] = dnPre;
+        dhh[j] = drPre; dhh[h + j] = dzPre; dhh[2 * h + j] = dnPre * r;
+    }
+}
+
+#ifdef RK_X86
+static RK_AVX2 void gru_forward_avx2(long rows, long h, const float *x, const float *hh, const float *hp,
+                                     float *gates, float *hn) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (long row = 0; row < rows; row++) {
+        const float *xr = x + row * 3 * h, *hr = hh + row * 3 * h, *pr = hp + row * h;
+        float *g = gates + row * 3 * h, *out = hn + row * h;
+        long j = 0;
+        for (; j + 8 <= h; j += 8) {
+            __m256 r = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(hr + j)));
+            __m256 z = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + h + j), _mm256_loadu_ps(hr + h + j)));
+            __m256 n = tanh8(_mm256_add_ps(_mm256_loadu_ps(xr + 2 * h + j),
+                                           _mm256_mul_ps(r, _mm256_loadu_ps(hr + 2 * h + j))));
+            _mm256_storeu_ps(g + j, r); _mm256_storeu_ps(g + h + j, z); _mm256_storeu_ps(g + 2 * h + j, n);
+            _mm256_storeu_ps(out + j, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, z), n),
+                                                    _mm256_mul_ps(z, _mm256_loadu_ps(pr + j))));
+        }
+        gru_forward_scalar(h, j, xr, hr, pr, g, out);
+    }
+}
+
+static RK_AVX2 void gru_backward_avx2(long rows, long h, const float *hh, const float *gates, const float *hp,
+                                      const float *dh, float *din, float *dhh, float *direct) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (long row = 0; row < rows; row++) {
+        const float *hr = hh + row * 3 * h, *g = gates + row * 3 * h, *pr = hp + row * h, *d = dh + row * h;
+        float *di = din + row * 3 * h, *dr = dhh + row * 3 * h, *dir = direct + row * h;
+        long j = 0;
+        for (; j + 8 <= h; j += 8) {
+            __m256 r = _mm256_loadu_ps(g + j), z = _mm256_loadu_ps(g + h + j), n = _mm256_loadu_ps(g + 2 * h + j);
+            __m256 dv = _mm256_loadu_ps(d + j);
+            __m256 dnPre = _mm256_mul_ps(_mm256_mul_ps(dv, _mm256_sub_ps(one, z)), _mm256_sub_ps(one, _mm256_mul_ps(n, n)));
+            __m256 drPre = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dnPre, _mm256_loadu_ps(hr + 2 * h + j)), r),
+                                         _mm256_sub_ps(one, r));
+            __m256 dzPre = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dv, _mm256_sub_ps(_mm256_loadu_ps(pr + j), n)), z),
+                                         _mm256_sub_ps(one, z));
+            _mm256_storeu_ps(dir + j, _mm256_mul_ps(dv, z));
+            _mm256_storeu_ps(di + j, drPre); _mm256_storeu_ps(di + h + j, dzPre); _mm256_storeu_ps(di + 2 * h + j, dnPre);
+            _mm256_storeu_ps(dr + j, drPre); _mm256_storeu_ps(dr + h + j, dzPre);
+            _mm256_storeu_ps(dr + 2 * h + j, _mm256_mul_ps(dnPre, r));
+        }
+        gru_backward_scalar(h, j, hr, g, pr, d, di, dr, dir);
+    }
+}
+#endif
+
+void rk_gru_forward(long rows, long h, const float *x, const float *hh, const float *h_prev,
+                    float *gates, float *h_new) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { gru_forward_avx2(rows, h, x, hh, h_prev, gates, h_new); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        gru_forward_scalar(h, 0, x + r * 3 * h, hh + r * 3 * h, h_prev + r * h, gates + r * 3 * h, h_new + r * h);
+}
+
+void rk_gru_backward(long rows, long h, const float *hh, const float *gates, const float *h_prev,
+                     const float *dh, float *d_in, float *d_hh, float *direct) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { gru_backward_avx2(rows, h, hh, gates, h_prev, dh, d_in, d_hh, direct); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        gru_backward_scalar(h, 0, hh + r * 3 * h, gates + r * 3 * h, h_prev + r * h, dh + r * h,
+                            d_in + r * 3 * h, d_hh + r * 3 * h, direct + r * h);
+}
+
+// MARK: - tanh step (the tanh RNN)
+
+#ifdef RK_X86
+static RK_AVX2 void tanh_forward_avx2(long n, const float *x, const float *r, float *net, float *h) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(r + i));
+        _mm256_storeu_ps(net + i, v);
+        _mm256_storeu_ps(h + i, tanh8(v));
+    }
+    if (i < n) {   // the tail through the same polynomial: a value never depends on its position
+        float t[8] = {0};
+        for (long q = i; q < n; q++) t[q - i] = net[q] = x[q] + r[q];
+        _mm256_storeu_ps(t, tanh8(_mm256_loadu_ps(t)));
+        for (long q = i; q < n; q++) h[q] = t[q - i];
+    }
+}
+#endif
+
+void rk_tanh_forward(long n, const float *x, const float *r, float *net, float *h) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { tanh_forward_avx2(n, x, r, net, h); return; }
+#endif
+    for (long i = 0; i < n; i++) { net[i] = x[i] + r[i]; h[i] = tanhf(net[i]); }
+}
+
 // MARK: - CPU affinity
 
 int rk_pin_first_cpus(int n) {

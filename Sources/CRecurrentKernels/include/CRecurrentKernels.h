@@ -42,6 +42,21 @@ void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev,
 void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev,
                       const float *c_new, const float *dh, float *dc, float *dpre);
 
+/// GRU step, forward (PyTorch's gate order r, z, n), for `rows` rows of `h` units:
+/// x [rows, 3h] = W_i x + b_i, hh [rows, 3h] = W_h h_prev + b_h, h_prev [rows, h] in;
+/// gates [rows, 3h] receives r, z, n and h_new [rows, h] = (1 - z) n + z h_prev.
+void rk_gru_forward(long rows, long h, const float *x, const float *hh, const float *h_prev,
+                    float *gates, float *h_new);
+
+/// GRU step, backward (mirror of rk_gru_forward): from hh, gates, h_prev and dh [rows, h]
+/// writes dL/d(input pre-activations) d_in [rows, 3h], dL/d(W_h h + b_h) d_hh [rows, 3h]
+/// and the direct path direct = dh * z [rows, h].
+void rk_gru_backward(long rows, long h, const float *hh, const float *gates, const float *h_prev,
+                     const float *dh, float *d_in, float *d_hh, float *direct);
+
+/// The tanh RNN's step after the product: net[i] = x[i] + r[i], h[i] = tanh(net[i]).
+void rk_tanh_forward(long n, const float *x, const float *r, float *net, float *h);
+
 /// Asks the C allocator to keep freed memory for reuse instead of returning it to the
 /// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
 /// frees and re-allocates its large per-step buffers does not page-fault them in again

@@ -24,7 +24,10 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         recurrentProjection(t, trace, rows: rows)              // preHidden[t] = [hr, hz, hn]
-        let b = trace.batch, hs = hiddenSize
+        let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
+        if Kernels.gruForward(rows: rows.count, hidden: hs, x: trace.preInput.row(first), hh: trace.preHidden.row(first),
+                              hPrev: trace.hidden.row(first), gates: trace.gates.row(first),
+                              hNew: trace.hidden.row(b + first)) { return }
         for row in rows {
             let x = trace.preInput.row(t * b + row), hh = trace.preHidden.row(t * b + row)
             let gate = trace.gates.row(t * b + row)             // [3H]: r, z, n
@@ -45,7 +48,12 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
         let b = trace.batch, hs = hiddenSize
         // The direct path h' = ... + z ⊙ h is added after the product below overwrites dHidden,
         // so keep z ⊙ dh' aside in the memory buffer (unused by the GRU).
-        for row in rows {
+        let first = t * b + rows.lowerBound
+        let fused = Kernels.gruBackward(rows: rows.count, hidden: hs, hh: trace.preHidden.row(first),
+                                        gates: trace.gates.row(first), hPrev: trace.hidden.row(first),
+                                        dh: grad.dHidden.row(rows.lowerBound), dIn: grad.dPreInput.row(first),
+                                        dHh: grad.dPreHidden.row(first), direct: grad.dMemory.row(rows.lowerBound))
+        for row in rows where !fused {
             let hh = trace.preHidden.row(t * b + row), gate = trace.gates.row(t * b + row)
             let hPrev = trace.hidden.row(t * b + row)
             let dh = grad.dHidden.row(row), direct = grad.dMemory.row(row)

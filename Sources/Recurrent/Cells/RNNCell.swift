@@ -42,6 +42,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
             }
             return
         }
+        if case .tanh = f, Kernels.tanhStep(count: n, x: x, r: r, net: net, h: h) { return }
         for i in 0..<n {
             let v = x[i] + r[i]
             net[i] = v

@@ -154,6 +154,55 @@ extension Kernels {
     }
 }
 
+// MARK: - Fused GRU gates and the tanh step
+
+extension Kernels {
+    @usableFromInline static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @usableFromInline static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    /// The GRU's step after the products, one pass over `rows` rows: from x = W_i x_t + b_i
+    /// and hh = W_h h_{t-1} + b_h ([rows, 3H], gate order r, z, n) and h_{t-1} [rows, H],
+    /// writes the gates r, z, n and h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}. False when no fast body applies.
+    @inlinable
+    public static func gruForward<T: NeuralScalar>(
+        rows: Int, hidden: Int, x: UnsafePointer<T>, hh: UnsafePointer<T>, hPrev: UnsafePointer<T>,
+        gates: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_gru_forward(rows, hidden, floats(x), floats(hh), floats(hPrev), floats(gates), floats(hNew))
+        return true
+    }
+
+    /// The mirror of `gruForward`: from hh, the gates, h_{t-1} and dh = dL/dh_t writes
+    /// dL/d(input pre-activations) `dIn`, dL/d(hh) `dHh` (both [rows, 3H]) and the direct
+    /// path z ⊙ dh [rows, H]. False when no fast body applies.
+    @inlinable
+    public static func gruBackward<T: NeuralScalar>(
+        rows: Int, hidden: Int, hh: UnsafePointer<T>, gates: UnsafePointer<T>, hPrev: UnsafePointer<T>,
+        dh: UnsafePointer<T>, dIn: UnsafeMutablePointer<T>, dHh: UnsafeMutablePointer<T>, direct: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_gru_backward(rows, hidden, floats(hh), floats(gates), floats(hPrev), floats(dh),
+                        floats(dIn), floats(dHh), floats(direct))
+        return true
+    }
+
+    /// The tanh RNN's step after the product: net = x + r, h = tanh(net), `count` values.
+    /// False when no fast body applies.
+    @inlinable
+    public static func tanhStep<T: NeuralScalar>(
+        count n: Int, x: UnsafePointer<T>, r: UnsafePointer<T>, net: UnsafeMutablePointer<T>, h: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_tanh_forward(n, floats(x), floats(r), floats(net), floats(h))
+        return true
+    }
+}
+
 // MARK: - Matrix-level products (for code off the hot path)
 
 extension Matrix {
