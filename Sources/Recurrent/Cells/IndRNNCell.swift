@@ -31,6 +31,15 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
                     let x = trace.preInput.row(t * b + row), rec = trace.preHidden.row(t * b + row)
                     let net = trace.gates.row(t * b + row)
                     let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
+                    if case .relu = f {                          // no switch per element
+                        for j in 0..<hs {
+                            rec[j] = u[j] * hPrev[j] + bias[j]
+                            let v = x[j] + rec[j]
+                            net[j] = v
+                            h[j] = v > 0 ? v : 0
+                        }
+                        continue
+                    }
                     for j in 0..<hs {
                         rec[j] = u[j] * hPrev[j] + bias[j]
                         let v = x[j] + rec[j]
@@ -50,6 +59,13 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
             for row in rows {
                 let net = trace.gates.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
                 let dh = grad.dHidden.row(row), dnet = grad.dPreInput.row(t * b + row)
+                if case .relu = f {
+                    for j in 0..<hs {
+                        dnet[j] = net[j] > 0 ? dh[j] : 0
+                        dh[j] = dnet[j] * u[j]                   // dL/dh_{t-1}
+                    }
+                    continue
+                }
                 for j in 0..<hs {
                     dnet[j] = dh[j] * f.derivative(input: net[j], output: h[j])
                     dh[j] = dnet[j] * u[j]                       // dL/dh_{t-1}
