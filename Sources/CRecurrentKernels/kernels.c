@@ -743,6 +743,133 @@ void rk_tanh_forward(long n, const float *x, const float *r, float *net, float *
     for (long i = 0; i < n; i++) { net[i] = x[i] + r[i]; h[i] = tanhf(net[i]); }
 }
 
+// MARK: - RNN step (product, bias and activation in one pass)
+//
+// net = x + (b + h_prev W_hhᵀ), h = f(net), tile by tile: a 6x16 register tile starts at
+// b and runs the same fma chain over p as rk_sgemm with C = b (a k-block store and
+// reload is exact, so one long loop gives the same bits); the epilogue adds x and applies
+// f to whole vectors (masked at the edge), so a value never depends on its position.
+// preHidden is never written.
+
+typedef struct {
+    long rows, h; const float *hp, *wt, *bias, *x; float *net, *hout; int act;
+} rnn_step_t;
+
+static void rnn_epilogue_scalar(const rnn_step_t *s, long i, long j, const float *acc, long n) {
+    for (long q = 0; q < n; q++) {
+        float v = s->x[i * s->h + j + q] + acc[q];
+        s->net[i * s->h + j + q] = v;
+        s->hout[i * s->h + j + q] = s->act == 1 ? (v > 0 ? v : 0.0f) : tanhf(v);
+    }
+}
+
+#ifdef RK_X86
+RK_INLINE_AVX2 void micro_rnn(const int MR, const int NV, const int masked, const int act, int nr, long k,
+                              const float *a, long lda, const float *b, long ldb, const float *bias,
+                              const float *x, float *net, float *hout, long ld) {
+    __m256 x0[6], x1[6];
+    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+    if (masked) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    }
+    __m256 bias0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), bias1 = _mm256_setzero_ps();
+    if (NV == 2) bias1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
+    for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
+    for (long q = 0; q < k; q++) {
+        const float *bq = b + q * ldb, *aq = a + q;
+        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
+        __m256 b1v = _mm256_setzero_ps();
+        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
+        for (int r = 0; r < MR; r++) {
+            __m256 av = _mm256_broadcast_ss(aq + r * lda);
+            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
+            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+        const float *xr = x + r * ld; float *nr_ = net + r * ld, *hr = hout + r * ld;
+        for (int v = 0; v < NV; v++) {
+            __m256i m = v == 0 ? m0 : m1;
+            __m256 xv = masked ? _mm256_maskload_ps(xr + 8 * v, m) : _mm256_loadu_ps(xr + 8 * v);
+            __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
+            __m256 hv = act == 1 ? _mm256_max_ps(nv, zero) : tanh8(nv);
+            if (masked) { _mm256_maskstore_ps(nr_ + 8 * v, m, nv); _mm256_maskstore_ps(hr + 8 * v, m, hv); }
+            else { _mm256_storeu_ps(nr_ + 8 * v, nv); _mm256_storeu_ps(hr + 8 * v, hv); }
+        }
+    }
+}
+
+#define RK_RNN_CASE(MR, NV, MASK, ACT) \
+    case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 2 + (ACT) - 1: \
+        micro_rnn(MR, NV, MASK, ACT, nr, k, a, lda, b, ldb, bias, x, net, hout, ld); break;
+#define RK_RNN_ROW(MR) RK_RNN_CASE(MR, 1, 0, 1) RK_RNN_CASE(MR, 1, 1, 1) RK_RNN_CASE(MR, 2, 0, 1) \
+                       RK_RNN_CASE(MR, 2, 1, 1) RK_RNN_CASE(MR, 1, 0, 2) RK_RNN_CASE(MR, 1, 1, 2) \
+                       RK_RNN_CASE(MR, 2, 0, 2) RK_RNN_CASE(MR, 2, 1, 2)
+
+static RK_AVX2 void micro_rnn_any(int mr, int nr, int act, long k, const float *a, long lda, const float *b,
+                                  long ldb, const float *bias, const float *x, float *net, float *hout, long ld) {
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
+    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + act - 1) {
+        RK_RNN_ROW(1) RK_RNN_ROW(2) RK_RNN_ROW(3) RK_RNN_ROW(4) RK_RNN_ROW(5) RK_RNN_ROW(6)
+        default: break;
+    }
+}
+
+static RK_AVX2 void rnn_step_avx2(const rnn_step_t *s, long j0, long j1) {
+    long h = s->h, ni = (s->rows + 5) / 6;
+    for (long j = j0; j < j1; j += 16) {           // a 16-column panel of W_hhᵀ stays in L1
+        int nr = (int)(j1 - j < 16 ? j1 - j : 16);
+        for (long ti = 0; ti < ni; ti++) {         // balanced row tiles (8 rows: 4 + 4)
+            long i = s->rows * ti / ni, iEnd = s->rows * (ti + 1) / ni;
+            micro_rnn_any((int)(iEnd - i), nr, s->act, h, s->hp + i * h, h, s->wt + j, h, s->bias + j,
+                          s->x + i * h + j, s->net + i * h + j, s->hout + i * h + j, h);
+        }
+    }
+}
+#endif
+
+static void rnn_step_generic(const rnn_step_t *s, long j0, long j1) {
+    float acc[16];
+    for (long i = 0; i < s->rows; i++)
+        for (long j = j0; j < j1; j += 16) {
+            long n = j1 - j < 16 ? j1 - j : 16;
+            for (long q = 0; q < n; q++) {
+                float a = s->bias[j + q];
+                for (long p = 0; p < s->h; p++) a = fmaf(s->hp[i * s->h + p], s->wt[p * s->h + j + q], a);
+                acc[q] = a;
+            }
+            rnn_epilogue_scalar(s, i, j, acc, n);
+        }
+}
+
+static void rnn_step_task(void *ctx, int part, int parts) {
+    const rnn_step_t *s = (const rnn_step_t *)ctx;
+    long blocks = (s->h + 15) / 16;
+    long j0 = 16 * (blocks * part / parts), j1 = 16 * (blocks * (part + 1) / parts);
+    if (j1 > s->h) j1 = s->h;
+    if (j0 >= j1) return;
+#ifdef RK_X86
+    if (rk_uses_avx2()) { rnn_step_avx2(s, j0, j1); return; }
+#endif
+    rnn_step_generic(s, j0, j1);
+}
+
+int rk_rnn_forward_step(long rows, long h, const float *h_prev, const float *wt, const float *bias,
+                        const float *x, float *net, float *h_new, int activation, int threads) {
+    if (activation != 1 && activation != 2) return 0;
+    if (rows <= 0 || h <= 0) return 1;
+    rnn_step_t s = { rows, h, h_prev, wt, bias, x, net, h_new, activation };
+    int parts = threads;
+    if ((double)rows * (double)h * (double)h < 100000.0) parts = 1;
+    if (parts > (h + 15) / 16) parts = (int)((h + 15) / 16);
+    if (parts <= 1) rnn_step_task(&s, 0, 1);
+    else parallel_run(rnn_step_task, &s, parts);
+    return 1;
+}
+
 // MARK: - CPU affinity
 
 int rk_pin_first_cpus(int n) {

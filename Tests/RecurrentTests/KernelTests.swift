@@ -161,7 +161,42 @@ struct KernelTests {
         }
     }
 
-    // MARK: - Batch slices
+    // MARK: - Fused RNN step
+
+    /// The fused step (product, bias, + x, f in one pass) gives exactly the bits of the
+    /// unfused one: `gemm` onto b_hh, then + x, then f (tanh through the same vector
+    /// polynomial as `Kernels.tanhStep`); on odd widths, with more than one k block (130),
+    /// one and two threads.
+    @Test(arguments: [(1, 1), (5, 3), (7, 17), (16, 100), (3, 130)])
+    func fusedRNNStepEqualsUnfused(_ rows: Int, _ h: Int) {
+        let hPrev = Self.random(rows, h, pad: 0, seed: 11).values, wt = Self.random(h, h, pad: 0, seed: 12).values
+        let bias = Self.random(1, h, pad: 0, seed: 13).values, x = Self.random(rows, h, pad: 0, seed: 14).values
+        for activation in [Activation.relu, .tanh] {
+            var product = [Float](repeating: 0, count: rows * h), netA = product, hA = product
+            for r in 0..<rows { for j in 0..<h { product[r * h + j] = bias[j] } }
+            Kernels.gemm(transA: false, transB: false, m: rows, n: h, k: h, a: hPrev, lda: h, b: wt, ldb: h,
+                         c: &product, ldc: h, accumulate: true)
+            if case .relu = activation {
+                for i in 0..<(rows * h) { netA[i] = x[i] + product[i]; hA[i] = netA[i] > 0 ? netA[i] : 0 }
+            } else {
+                #expect(Kernels.tanhStep(count: rows * h, x: x, r: product, net: &netA, h: &hA))
+            }
+            for threads in [1, 2] {
+                var netB = [Float](repeating: .nan, count: rows * h), hB = netB
+                let fused = Compute.$threads.withValue(threads) {
+                    Kernels.rnnStep(rows: rows, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias, x: x,
+                                    net: &netB, hNew: &hB, activation: activation)
+                }
+                #expect(fused)
+                #expect(netB == netA && hB == hA, "\(rows)x\(h) \(activation.name), \(threads) thread(s)")
+            }
+        }
+        var unused = [Float](repeating: 0, count: rows * h), unused2 = unused
+        #expect(!Kernels.rnnStep(rows: rows, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias, x: x,
+                                 net: &unused, hNew: &unused2, activation: .sigmoid), "no fused body for sigmoid")
+    }
+
+    // MARK: - Batch slices    // MARK: - Batch slices
 
     @Test(arguments: [(1, 1), (7, 2), (8, 3), (2, 5), (100, 2)])
     func slicesCoverEveryRowOnceWithTheCallersBackend(_ count: Int, _ parts: Int) {

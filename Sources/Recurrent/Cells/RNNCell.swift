@@ -27,8 +27,16 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
     // MARK: - Forward
 
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
-        recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
         let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
+        // Fused (relu, tanh; H <= 256, where W_hhᵀ stays in cache): product, bias and f in one pass.
+        if hiddenSize <= 256, let wt = trace.transposedRecurrentWeight,
+           parameters.biasHH.storage.withUnsafeBufferPointer({ bias in
+               Kernels.rnnStep(rows: rows.count, hidden: hiddenSize, hPrev: trace.hidden.row(first),
+                               transposedWeight: wt.base, bias: bias.baseAddress!, x: trace.preInput.row(first),
+                               net: trace.gates.row(first), hNew: trace.hidden.row(trace.batch + first),
+                               activation: activation)
+           }) { return }
+        recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
         let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
         let r = trace.preHidden.row(first)                     // [R, H]
         let net = trace.gates.row(first)                       // [R, H]  net_t

@@ -191,6 +191,26 @@ extension Kernels {
         return true
     }
 
+    /// The simple RNN's whole forward step in one pass, for f = relu or tanh:
+    /// net = x + (b_hh + h_{t-1} W_hhᵀ), h_t = f(net), each [rows, H], from W_hhᵀ [H, H].
+    /// Every value equals the unfused step's (`gemm` onto b_hh, then + x) bit for bit; the
+    /// product is never stored. False (doing nothing) when no fast body applies.
+    @inlinable
+    public static func rnnStep<T: NeuralScalar>(
+        rows: Int, hidden: Int, hPrev: UnsafePointer<T>, transposedWeight: UnsafePointer<T>, bias: UnsafePointer<T>,
+        x: UnsafePointer<T>, net: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>, activation: Activation
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        let code: Int32
+        switch activation {
+        case .relu: code = 1
+        case .tanh: code = 2
+        default: return false
+        }
+        return rk_rnn_forward_step(rows, hidden, floats(hPrev), floats(transposedWeight), floats(bias), floats(x),
+                                   floats(net), floats(hNew), code, Int32(clamping: max(1, Compute.threads))) != 0
+    }
+
     /// The tanh RNN's step after the product: net = x + r, h = tanh(net), `count` values.
     /// False when no fast body applies.
     @inlinable
