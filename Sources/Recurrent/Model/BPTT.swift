@@ -42,14 +42,20 @@ extension RecurrentCell {
     /// Forward over a trace whose `inputs`, `hidden[0]` (and `memory[0]`) are filled in.
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
-        // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H]
+        // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H], the rows split
+        // among the threads (bias fill and product together; a row's bits never depend on it).
+        let inputSize = self.inputSize
         parameters.biasIH.storage.withUnsafeBufferPointer { bias in
-            for r in 0..<rows { trace.preInput.row(r).update(from: bias.baseAddress!, count: width) }
-        }
-        parameters.weightIH.storage.withUnsafeBufferPointer { w in
-            Kernels.gemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
-                         a: trace.inputs.base, lda: inputSize, b: w.baseAddress ?? UnsafePointer(trace.inputs.base), ldb: inputSize,
-                         c: trace.preInput.base, ldc: width, accumulate: true)
+            parameters.weightIH.storage.withUnsafeBufferPointer { w in
+                let parts = rows * width >= 65_536 ? Compute.threads : 1
+                Compute.forEachSlice(of: rows, parts: parts) { slice in
+                    for r in slice { trace.preInput.row(r).update(from: bias.baseAddress!, count: width) }
+                    Kernels.gemm(transA: false, transB: true, m: slice.count, n: width, k: inputSize,
+                                 a: trace.inputs.row(slice.lowerBound), lda: inputSize,
+                                 b: w.baseAddress ?? UnsafePointer(trace.inputs.base), ldb: inputSize,
+                                 c: trace.preInput.row(slice.lowerBound), ldc: width, accumulate: true)
+                }
+            }
         }
         // W_hhᵀ [H, G*H] once per pass: the per-step product becomes a plain NN product.
         let w = parameters.weightHH
