@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(name: [.customLong("seq-len"), .customShort("T")], help: "Sequence length T.") var seqLen = 784
     @Option(name: [.customLong("batch"), .customShort("B")], help: "Batch size B.") var batch = 16
     @Option(name: [.customLong("classes"), .customShort("C")], help: "Classes C (1: MSE regression).") var classes = 10
-    @Option(help: "Threads for the kernels.") var threads = 1
+    @Option(help: "Threads: the batch is split among them for the time loop, and large products are split too (results are bit-identical for any count).") var threads = 1
     @Option(help: "Timed training steps.") var steps = 20
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "SGD learning rate.") var lr = 1e-8

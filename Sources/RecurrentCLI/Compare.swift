@@ -32,7 +32,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Use only the first N examples of each data split.") var limit: Int?
     @Option(help: "Validation fraction for MNIST.") var valFraction: Double?
     @Option(help: "Truncated BPTT length for charlm.") var bptt = 100
-    @Option(help: "Worker threads for the large matrix products (results are bit-identical for any count).") var threads = 1
+    @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too (results are bit-identical for any count).") var threads = 1
 
     func validate() throws {
         guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1, threads >= 1 else {

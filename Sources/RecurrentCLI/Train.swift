@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the initial weights and of the batch stream. (default: 1)")
     var seed: UInt64?
 
-    @Option(help: "Worker threads for the large matrix products (results are bit-identical for any count). (default: 1)")
+    @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too (results are bit-identical for any count). (default: 1)")
     var threads: Int?
 
     @Option(help: "Stop once the evaluation metric reaches X (mse and bpc at or below, accuracy at or above).")
