@@ -90,17 +90,37 @@ static void dot_generic(const problem_t *p, long i0, long i1, long j0, long j1) 
 // MARK: - AVX2 + FMA bodies
 
 #ifdef RK_X86
+/// Lane masks for a tile edge of nr < 16 columns: m0 for columns 0-7, m1 for 8-15.
+RK_INLINE_AVX2 void edge_masks(int nr, __m256i *m0, __m256i *m1) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    *m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+    *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+}
+
+/// The product loop of a tile: acc[r] += op(A)(r, q) op(B)(q, 0 ..< 8*NV) for q < kc, one
+/// fma per q in order (the chain every kernel here shares).
+RK_INLINE_AVX2 void fma_tile(const int MR, const int NV, const int masked, __m256i m0, __m256i m1, long kc,
+                             const float *a, long ra, long ca, const float *b, long rb, __m256 *x0, __m256 *x1) {
+    for (long q = 0; q < kc; q++) {
+        const float *bq = b + q * rb, *aq = a + q * ca;
+        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
+        __m256 b1v = _mm256_setzero_ps();
+        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
+        for (int r = 0; r < MR; r++) {
+            __m256 av = _mm256_broadcast_ss(aq + r * ra);
+            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
+            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
+        }
+    }
+}
+
 /// One MR x (8*NV) tile over kc steps; `masked` limits the columns to nr.
 RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, long kc,
                           const float *a, long ra, long ca, const float *b, long rb,
                           float *c, long rc, long cc, int loadC) {
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
-    if (masked) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
-    }
+    if (masked) edge_masks(nr, &m0, &m1);
     for (int r = 0; r < MR; r++) {
         if (!loadC) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; continue; }
         if (cc == 1) {
@@ -113,17 +133,7 @@ RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, 
             x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
         }
     }
-    for (long q = 0; q < kc; q++) {
-        const float *bq = b + q * rb, *aq = a + q * ca;
-        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
-        __m256 b1v = _mm256_setzero_ps();
-        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
-        for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(aq + r * ra);
-            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
-            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
-        }
-    }
+    fma_tile(MR, NV, masked, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
     for (int r = 0; r < MR; r++) {
         float *cr = c + r * rc;
         if (cc == 1) {
@@ -769,25 +779,11 @@ RK_INLINE_AVX2 void micro_rnn(const int MR, const int NV, const int masked, cons
                               const float *x, float *net, float *hout, long ld) {
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
-    if (masked) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
-    }
+    if (masked) edge_masks(nr, &m0, &m1);
     __m256 bias0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), bias1 = _mm256_setzero_ps();
     if (NV == 2) bias1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
     for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
-    for (long q = 0; q < k; q++) {
-        const float *bq = b + q * ldb, *aq = a + q;
-        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
-        __m256 b1v = _mm256_setzero_ps();
-        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
-        for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(aq + r * lda);
-            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
-            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
-        }
-    }
+    fma_tile(MR, NV, masked, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < MR; r++) {
         const float *xr = x + r * ld; float *nr_ = net + r * ld, *hr = hout + r * ld;
