@@ -82,6 +82,19 @@ struct TrainerTests {
         #expect(t.warnings(after: nil).isEmpty, "each warning is given once")
     }
 
+    @Test(arguments: [nil, 1.0] as [Double?])
+    func radiusWarningAdvisesClippingOnlyWhenItIsOff(_ clipNorm: Double?) throws {
+        var t = try trainer(steps: 1, recurrentInit: .identity(scale: 1.5), clipNorm: clipNorm)
+        let warning = try #require(t.warnings(after: nil).first { $0.contains("spectral radius") })
+        #expect(warning.contains("--clip-norm") == (clipNorm == nil), "\(warning)")
+    }
+
+    @Test func aResumedRunIsNotWarnedAboutItsTrainedW() throws {
+        var t = try trainer(steps: 1, recurrentInit: .identity(scale: 1.5))
+        t.step = 6000                                   // as after --resume
+        #expect(!t.warnings(after: nil).contains { $0.contains("spectral radius") })
+    }
+
     @Test func targetStopsTheRunEarly() throws {
         var t = try trainer(steps: 2000)
         t.options.evaluateEvery = 50

@@ -178,10 +178,13 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public mutating func warnings(after record: StepRecord?) -> [String] {
         var out: [String] = []
         func once(_ key: String, _ text: String) { if warned.insert(key).inserted { out.append(text) } }
-        if record == nil, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
+        // Only for an initial W: a trained W (a resumed run) may rightly have radius > 1.
+        if record == nil, step == 0, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
             let f = model.layers[0].activation
             if radius > 1.05 && f != .tanh && f != .sigmoid {
-                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12); consider --recurrent-init identity or --clip-norm 1")
+                let advice = options.clipNorm == nil && options.clipValue == nil
+                    ? "consider --recurrent-init identity or --clip-norm 1" : "consider --recurrent-init identity"
+                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12); \(advice)")
             } else if radius < 0.5 {
                 once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn; consider --recurrent-init identity")
             }
