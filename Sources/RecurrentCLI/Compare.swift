@@ -86,7 +86,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             printError("\(model) seed \(seed): already finished, reusing its result")
         case .training(let model, _, .evaluation(let r)):
             if !quiet && Date().timeIntervalSince(lastLine) > 2 {
-                printError("  \(model) step \(r.step): test \(r.metricName) \(formatMetric(r.metric)) (\(String(format: "%.1f", r.seconds)) s)")
+                printError("  \(model) step \(r.step): \(r.split.rawValue) \(r.metricName) \(formatMetric(r.metric)) (\(String(format: "%.1f", r.seconds)) s)")
                 lastLine = Date()
             }
         case .training(let model, _, .warning(let w)):

@@ -20,6 +20,16 @@ struct CLICompareDemoTests {
         #expect(second.stderr.components(separatedBy: "already finished").count == 3, "both runs are reused: \(second.stderr)")
     }
 
+    @Test func progressNamesTheSplitOfEachEvaluation() throws {
+        let dir = try CLI.directory()
+        try MNISTTests.writeFakeMNIST(in: dir.path, labels: (0..<20).map { UInt8($0 % 10) }, imageCount: 20)
+        let r = try CLI.run(["compare", "--task", "rowmnist", "--data", ".", "--val-fraction", "0.25", "--models", "irnn",
+                             "--steps", "2", "--hidden", "4", "--batch", "4", "--eval-every", "2", "--report", "out"], in: dir)
+        #expect(r.status == 0, "\(r.output)")
+        // The first evaluation printed is the validation split's; it used to be called "test".
+        #expect(r.stderr.contains("step 2: val accuracy"), "\(r.stderr)")
+    }
+
     @Test(arguments: [["--models", "irnn,transformer"], ["--task", "chess"], ["--steps", "0"], ["--models", "irnn:speed=3"]])
     func compareRejectsBadOptions(_ bad: [String]) throws {
         let r = try CLI.run(["compare", "--report", "out"] + bad, in: try CLI.directory())
