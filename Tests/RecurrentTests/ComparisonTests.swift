@@ -57,6 +57,10 @@ struct ComparisonTests {
             return polls == 60        // mid-way through the second run
         })
         #expect(partial.count == 1)
+        // The report of the interrupted comparison says what is unfinished (no zeros posing as results).
+        try ComparisonReport.write(partial, settings: s, baseline: nil, to: dir, machine: "test", command: "test")
+        let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(md.contains("| lstm:hidden=4 | – | not finished"), "\(md)")
         var skipped = 0, resumedAt: Int?
         let resumed = try Comparison(settings: s, directory: dir).run(observer: { event in
             if case .runSkipped = event { skipped += 1 }

@@ -119,6 +119,10 @@ public enum ComparisonReport {
         md += "\n| model | parameters | final test \(results.first?.metricName ?? "metric") (mean ± sd) | solved | steps to solve | seconds to solve | ms / step | diverged |\n"
         md += "|---|---|---|---|---|---|---|---|\n"
         for m in summaries(results, settings: settings) {
+            if m.runs == 0 {                                     // an interrupted compare: nothing measured yet
+                md += "| \(m.model) | – | not finished (run the same command again to resume) | – | – | – | – | – |\n"
+                continue
+            }
             md += "| \(m.model) | \(m.parameters) | \(fmt(m.metricMean, digits: 4)) ± \(fmt(m.metricSpread, digits: 4)) | \(m.solved)/\(m.runs) | "
             md += "\(m.stepsToTarget.map { "\(Int($0.rounded()))" } ?? "–") | \(fmt(m.secondsToTarget, digits: 1)) | \(fmt(m.secondsPerStep * 1000, digits: 2)) | \(m.diverged) |\n"
         }
