@@ -184,16 +184,38 @@ struct KernelTests {
             for threads in [1, 2] {
                 var netB = [Float](repeating: .nan, count: rows * h), hB = netB
                 let fused = Compute.$threads.withValue(threads) {
-                    Kernels.rnnStep(rows: rows, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias, x: x,
-                                    net: &netB, hNew: &hB, activation: activation)
+                    Kernels.recurrentStep(rows: rows, width: h, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias,
+                                          x: x, net: &netB, hNew: &hB, activation: activation)
                 }
                 #expect(fused)
                 #expect(netB == netA && hB == hA, "\(rows)x\(h) \(activation.name), \(threads) thread(s)")
             }
         }
         var unused = [Float](repeating: 0, count: rows * h), unused2 = unused
-        #expect(!Kernels.rnnStep(rows: rows, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias, x: x,
-                                 net: &unused, hNew: &unused2, activation: .sigmoid), "no fused body for sigmoid")
+        #expect(!Kernels.recurrentStep(rows: rows, width: h, hidden: h, hPrev: hPrev, transposedWeight: wt, bias: bias,
+                                       x: x, net: &unused, hNew: &unused2, activation: .sigmoid), "no fused body for sigmoid")
+    }
+
+    /// The LSTM's form (no activation, n = 4k wide): net = x + (b + h W_hhᵀ) equals the
+    /// unfused `gemm` onto b, then + x, bit for bit.
+    @Test(arguments: [(1, 1), (5, 3), (8, 37), (16, 100), (3, 130)])
+    func fusedGateProductEqualsUnfused(_ rows: Int, _ k: Int) {
+        let n = 4 * k
+        let hPrev = Self.random(rows, k, pad: 0, seed: 21).values, wt = Self.random(k, n, pad: 0, seed: 22).values
+        let bias = Self.random(1, n, pad: 0, seed: 23).values, x = Self.random(rows, n, pad: 0, seed: 24).values
+        var product = [Float](repeating: 0, count: rows * n), expected = product
+        for r in 0..<rows { for j in 0..<n { product[r * n + j] = bias[j] } }
+        Kernels.gemm(transA: false, transB: false, m: rows, n: n, k: k, a: hPrev, lda: k, b: wt, ldb: n,
+                     c: &product, ldc: n, accumulate: true)
+        for i in 0..<(rows * n) { expected[i] = x[i] + product[i] }
+        for threads in [1, 2] {
+            var net = [Float](repeating: .nan, count: rows * n)
+            let fused = Compute.$threads.withValue(threads) {
+                Kernels.recurrentStep(rows: rows, width: n, hidden: k, hPrev: hPrev, transposedWeight: wt, bias: bias,
+                                      x: x, net: &net)
+            }
+            #expect(fused && net == expected, "\(rows)x\(k), \(threads) thread(s)")
+        }
     }
 
     // MARK: - Batch slices    // MARK: - Batch slices

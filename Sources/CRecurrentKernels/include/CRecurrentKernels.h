@@ -57,13 +57,13 @@ void rk_gru_backward(long rows, long h, const float *hh, const float *gates, con
 /// The tanh RNN's step after the product: net[i] = x[i] + r[i], h[i] = tanh(net[i]).
 void rk_tanh_forward(long n, const float *x, const float *r, float *net, float *h);
 
-/// The simple RNN's forward step in one pass: net = x + (bias + h_prev wt) and
-/// h_new = f(net) for `rows` rows of `h` units, f = relu (activation 1) or tanh (2).
-/// wt is W_hhᵀ [h, h]; h_prev, x, net, h_new are [rows, h]; bias [h]. Each net value is
-/// the chain of rk_sgemm with C = bias (then + x), so it equals the unfused step exactly.
-/// Returns 0 (doing nothing) for another activation.
-int rk_rnn_forward_step(long rows, long h, const float *h_prev, const float *wt, const float *bias,
-                        const float *x, float *net, float *h_new, int activation, int threads);
+/// A recurrent step's product in one pass: net = x + (bias + h_prev wt) for `rows` rows,
+/// with wt = W_hhᵀ [k, n], h_prev [rows, k], x and net [rows, n], bias [n]; and, for the
+/// simple RNN, h_new = f(net) with f = relu (activation 1) or tanh (2); activation 0 writes
+/// net only (h_new unused: the LSTM's gate pre-activations). Each net value is the chain of
+/// rk_sgemm with C = bias, then + x, so it equals the unfused step exactly.
+void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
+                       const float *x, float *net, float *h_new, int activation, int threads);
 
 /// Asks the C allocator to keep freed memory for reuse instead of returning it to the
 /// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that

@@ -22,10 +22,20 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     // MARK: - Forward
 
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
-        recurrentProjection(t, trace, rows: rows)
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
-        let x0 = trace.preInput.row(first), hh0 = trace.preHidden.row(first), gate0 = trace.gates.row(first)
-        for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }   // [R, 4H]
+        let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
+        // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: fused (H <= 256, where W_hhᵀ stays in cache) or in two passes.
+        let fused = hs <= 256 && trace.transposedRecurrentWeight.map { wt in
+            parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+                Kernels.recurrentStep(rows: rows.count, width: w, hidden: hs, hPrev: trace.hidden.row(first),
+                                      transposedWeight: wt.base, bias: bias.baseAddress!, x: x0, net: gate0)
+            }
+        } == true
+        if !fused {
+            recurrentProjection(t, trace, rows: rows)
+            let hh0 = trace.preHidden.row(first)
+            for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }
+        }
         if Kernels.lstmForward(rows: rows.count, hidden: hs, gates: gate0, cPrev: trace.memory.row(first),
                                cNew: trace.memory.row(b + first), hNew: trace.hidden.row(b + first)) { return }
         for r in rows {

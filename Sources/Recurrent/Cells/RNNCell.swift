@@ -31,10 +31,10 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         // Fused (relu, tanh; H <= 256, where W_hhᵀ stays in cache): product, bias and f in one pass.
         if hiddenSize <= 256, let wt = trace.transposedRecurrentWeight,
            parameters.biasHH.storage.withUnsafeBufferPointer({ bias in
-               Kernels.rnnStep(rows: rows.count, hidden: hiddenSize, hPrev: trace.hidden.row(first),
-                               transposedWeight: wt.base, bias: bias.baseAddress!, x: trace.preInput.row(first),
-                               net: trace.gates.row(first), hNew: trace.hidden.row(trace.batch + first),
-                               activation: activation)
+               Kernels.recurrentStep(rows: rows.count, width: hiddenSize, hidden: hiddenSize, hPrev: trace.hidden.row(first),
+                                     transposedWeight: wt.base, bias: bias.baseAddress!, x: trace.preInput.row(first),
+                                     net: trace.gates.row(first), hNew: trace.hidden.row(trace.batch + first),
+                                     activation: activation)
            }) { return }
         recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
         let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih

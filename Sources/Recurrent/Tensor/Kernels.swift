@@ -191,24 +191,29 @@ extension Kernels {
         return true
     }
 
-    /// The simple RNN's whole forward step in one pass, for f = relu or tanh:
-    /// net = x + (b_hh + h_{t-1} W_hhᵀ), h_t = f(net), each [rows, H], from W_hhᵀ [H, H].
-    /// Every value equals the unfused step's (`gemm` onto b_hh, then + x) bit for bit; the
-    /// product is never stored. False (doing nothing) when no fast body applies.
+    /// A recurrent step's product in one pass: net = x + (b_hh + h_{t-1} W_hhᵀ) [rows, n]
+    /// from W_hhᵀ [k, n]; with `activation` relu or tanh also h_t = f(net) (the simple RNN,
+    /// n = k = H), with nil only net (the LSTM's gate pre-activations, n = 4H). Every value
+    /// equals the unfused step's (`gemm` onto b_hh, then + x) bit for bit; the product is
+    /// never stored. False (doing nothing) when no fast body applies.
     @inlinable
-    public static func rnnStep<T: NeuralScalar>(
-        rows: Int, hidden: Int, hPrev: UnsafePointer<T>, transposedWeight: UnsafePointer<T>, bias: UnsafePointer<T>,
-        x: UnsafePointer<T>, net: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>, activation: Activation
+    public static func recurrentStep<T: NeuralScalar>(
+        rows: Int, width n: Int, hidden k: Int, hPrev: UnsafePointer<T>, transposedWeight: UnsafePointer<T>,
+        bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
+        hNew: UnsafeMutablePointer<T>? = nil, activation: Activation? = nil
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         let code: Int32
         switch activation {
-        case .relu: code = 1
-        case .tanh: code = 2
+        case nil: code = 0
+        case .relu?: code = 1
+        case .tanh?: code = 2
         default: return false
         }
-        return rk_rnn_forward_step(rows, hidden, floats(hPrev), floats(transposedWeight), floats(bias), floats(x),
-                                   floats(net), floats(hNew), code, Int32(clamping: max(1, Compute.threads))) != 0
+        guard code == 0 || hNew != nil else { return false }
+        rk_recurrent_step(rows, n, k, floats(hPrev), floats(transposedWeight), floats(bias), floats(x), floats(net),
+                          hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
+        return true
     }
 
     /// The tanh RNN's step after the product: net = x + r, h = tanh(net), `count` values.
