@@ -24,14 +24,8 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
         let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
-        // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: fused (H <= 256, where W_hhᵀ stays in cache) or in two passes.
-        let fused = hs <= 256 && trace.transposedRecurrentWeight.map { wt in
-            parameters.biasHH.storage.withUnsafeBufferPointer { bias in
-                Kernels.recurrentStep(rows: rows.count, width: w, hidden: hs, hPrev: trace.hidden.row(first),
-                                      transposedWeight: wt.base, bias: bias.baseAddress!, x: x0, net: gate0)
-            }
-        } == true
-        if !fused {
+        // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: in one pass where that applies, else in two.
+        if !fusedRecurrentStep(t, trace, rows: rows) {
             recurrentProjection(t, trace, rows: rows)
             let hh0 = trace.preHidden.row(first)
             for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }

@@ -28,14 +28,9 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
-        // Fused (relu, tanh; H <= 256, where W_hhᵀ stays in cache): product, bias and f in one pass.
-        if hiddenSize <= 256, let wt = trace.transposedRecurrentWeight,
-           parameters.biasHH.storage.withUnsafeBufferPointer({ bias in
-               Kernels.recurrentStep(rows: rows.count, width: hiddenSize, hidden: hiddenSize, hPrev: trace.hidden.row(first),
-                                     transposedWeight: wt.base, bias: bias.baseAddress!, x: trace.preInput.row(first),
-                                     net: trace.gates.row(first), hNew: trace.hidden.row(trace.batch + first),
-                                     activation: activation)
-           }) { return }
+        // Product, bias, input and f in one pass where that applies (relu, tanh; H <= 256).
+        if fusedRecurrentStep(t, trace, rows: rows, hNew: trace.hidden.row(trace.batch + first),
+                              activation: activation) { return }
         recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
         let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
         let r = trace.preHidden.row(first)                     // [R, H]

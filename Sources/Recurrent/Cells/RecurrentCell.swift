@@ -96,6 +96,24 @@ extension RecurrentCell {
         }
     }
 
+    /// The fused form of `recurrentProjection` plus the input: gates[t] = preInput[t] +
+    /// (b_hh + h_{t-1} W_hhᵀ) for the batch rows `rows` in one pass, preHidden never
+    /// written; with `hNew` and `activation` (relu or tanh) also h_t = f(gates[t]). Returns
+    /// false, doing nothing, where it does not apply (H > 256, where W_hhᵀ no longer stays
+    /// in cache; no W_hhᵀ; Double; another activation): the caller runs the two passes.
+    @inlinable
+    func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>,
+                            hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Activation? = nil) -> Bool {
+        guard hiddenSize <= 256, let wt = trace.transposedRecurrentWeight else { return false }
+        let first = t * trace.batch + rows.lowerBound
+        return parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+            Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
+                                  hPrev: trace.hidden.row(first), transposedWeight: wt.base, bias: bias.baseAddress!,
+                                  x: trace.preInput.row(first), net: trace.gates.row(first),
+                                  hNew: hNew, activation: activation)
+        }
+    }
+
     /// dHidden = dPreHidden[t] W_hh for the batch rows `rows`: the recurrent product of
     /// step t, reversed ([R, G*H] x [G*H, H]).
     @inlinable

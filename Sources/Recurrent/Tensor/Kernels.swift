@@ -50,6 +50,14 @@ public enum Compute {
 /// them), so that faster kernels replace the loops here without touching any layer.
 /// `NaiveKernels` keeps the plain loops as the test oracle.
 public enum Kernels {
+    /// The buffer as Float, for the C kernels (called only where `T` is `Float`).
+    @usableFromInline static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @usableFromInline static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
     /// `C = op(A) op(B)` or `C += op(A) op(B)`; see `NaiveKernels.gemm` for the shapes.
     @inlinable
     public static func gemm<T: NeuralScalar>(
@@ -66,10 +74,7 @@ public enum Kernels {
         }
         if T.self == Float.self && Compute.backend == .fast {
             // C kernel: register-blocked 6x16 FMA tiles; threads split C by rows or columns.
-            rk_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k,
-                     UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
-                     UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
-                     UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc,
+            rk_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, floats(a), lda, floats(b), ldb, floats(c), ldc,
                      accumulate ? 1 : 0, Int32(clamping: max(1, Compute.threads)))
             return
         }
@@ -83,8 +88,7 @@ public enum Kernels {
         _ a: UnsafePointer<T>, rows: Int, cols: Int, into out: UnsafeMutablePointer<T>, accumulate: Bool
     ) {
         if T.self == Float.self && Compute.backend == .fast {
-            rk_column_sums(UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), rows, cols,
-                           UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), accumulate ? 1 : 0)
+            rk_column_sums(floats(a), rows, cols, floats(out), accumulate ? 1 : 0)
             return
         }
         NaiveKernels.columnSums(a, rows: rows, cols: cols, into: out, accumulate: accumulate)
@@ -97,9 +101,7 @@ public enum Kernels {
         count n: Int, net: UnsafePointer<T>, dh: UnsafePointer<T>, into dnet: UnsafeMutablePointer<T>
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        rk_relu_backward(n, UnsafeRawPointer(net).assumingMemoryBound(to: Float.self),
-                         UnsafeRawPointer(dh).assumingMemoryBound(to: Float.self),
-                         UnsafeMutableRawPointer(dnet).assumingMemoryBound(to: Float.self))
+        rk_relu_backward(n, floats(net), floats(dh), floats(dnet))
         return true
     }
 
@@ -128,10 +130,7 @@ extension Kernels {
         cNew: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        rk_lstm_forward(rows, hidden, UnsafeMutableRawPointer(gates).assumingMemoryBound(to: Float.self),
-                        UnsafeRawPointer(cPrev).assumingMemoryBound(to: Float.self),
-                        UnsafeMutableRawPointer(cNew).assumingMemoryBound(to: Float.self),
-                        UnsafeMutableRawPointer(hNew).assumingMemoryBound(to: Float.self))
+        rk_lstm_forward(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(hNew))
         return true
     }
 
@@ -144,12 +143,7 @@ extension Kernels {
         dh: UnsafePointer<T>, dc: UnsafeMutablePointer<T>, dPre: UnsafeMutablePointer<T>
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        rk_lstm_backward(rows, hidden, UnsafeRawPointer(gates).assumingMemoryBound(to: Float.self),
-                         UnsafeRawPointer(cPrev).assumingMemoryBound(to: Float.self),
-                         UnsafeRawPointer(cNew).assumingMemoryBound(to: Float.self),
-                         UnsafeRawPointer(dh).assumingMemoryBound(to: Float.self),
-                         UnsafeMutableRawPointer(dc).assumingMemoryBound(to: Float.self),
-                         UnsafeMutableRawPointer(dPre).assumingMemoryBound(to: Float.self))
+        rk_lstm_backward(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(dh), floats(dc), floats(dPre))
         return true
     }
 }
@@ -157,13 +151,6 @@ extension Kernels {
 // MARK: - Fused GRU gates and the tanh step
 
 extension Kernels {
-    @usableFromInline static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-    @usableFromInline static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-
     /// The GRU's step after the products, one pass over `rows` rows: from x = W_i x_t + b_i
     /// and hh = W_h h_{t-1} + b_h ([rows, 3H], gate order r, z, n) and h_{t-1} [rows, H],
     /// writes the gates r, z, n and h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}. False when no fast body applies.
