@@ -14,7 +14,9 @@ let package = Package(
         // Float kernels in C: AVX2+FMA bodies behind per-function target attributes,
         // chosen at run time, and portable bodies; no flags, no system library.
         .target(name: "CRecurrentKernels"),
-        .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
+        // SVG charts: no knowledge of models, nothing on the hot path.
+        .target(name: "RecurrentPlot"),
+        .target(name: "Recurrent", dependencies: ["CRecurrentKernels", "RecurrentPlot"]),
         .executableTarget(
             name: "RecurrentCLI",
             dependencies: [
@@ -24,7 +26,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecurrentTests",
-            dependencies: ["Recurrent"],
+            dependencies: ["Recurrent", "RecurrentPlot"],
             resources: [.copy("Fixtures")]
         ),
     ]

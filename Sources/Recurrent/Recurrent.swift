@@ -1,3 +1,5 @@
+@_exported import RecurrentPlot
+
 /// Recurrent: recurrent neural networks on the CPU, built around the IRNN of Le, Jaitly
 /// & Hinton (2015): a ReLU RNN whose recurrent matrix starts at the identity.
 public enum Recurrent {

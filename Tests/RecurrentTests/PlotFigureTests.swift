@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recurrent
+@testable import RecurrentPlot
 
 // MARK: - Figures
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recurrent
+@testable import RecurrentPlot
 
 // MARK: - Linear ticks
 

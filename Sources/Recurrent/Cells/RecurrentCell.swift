@@ -105,12 +105,19 @@ extension RecurrentCell {
     func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>,
                             hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Activation? = nil) -> Bool {
         guard hiddenSize <= 256, let wt = trace.transposedRecurrentWeight else { return false }
+        let fused: Kernels.StepActivation?
+        switch activation {
+        case nil: fused = nil
+        case .relu?: fused = .relu
+        case .tanh?: fused = .tanh
+        default: return false
+        }
         let first = t * trace.batch + rows.lowerBound
         return parameters.biasHH.storage.withUnsafeBufferPointer { bias in
             Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                   hPrev: trace.hidden.row(first), transposedWeight: wt.base, bias: bias.baseAddress!,
                                   x: trace.preInput.row(first), net: trace.gates.row(first),
-                                  hNew: hNew, activation: activation)
+                                  hNew: hNew, activation: fused)
         }
     }
 

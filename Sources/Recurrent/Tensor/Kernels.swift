@@ -178,6 +178,12 @@ extension Kernels {
         return true
     }
 
+    /// The activations the fused recurrent step applies in its epilogue.
+    public enum StepActivation: Int32, Sendable {
+        case relu = 1
+        case tanh = 2
+    }
+
     /// A recurrent step's product in one pass: net = x + (b_hh + h_{t-1} W_hhᵀ) [rows, n]
     /// from W_hhᵀ [k, n]; with `activation` relu or tanh also h_t = f(net) (the simple RNN,
     /// n = k = H), with nil only net (the LSTM's gate pre-activations, n = 4H). Every value
@@ -187,16 +193,10 @@ extension Kernels {
     public static func recurrentStep<T: NeuralScalar>(
         rows: Int, width n: Int, hidden k: Int, hPrev: UnsafePointer<T>, transposedWeight: UnsafePointer<T>,
         bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
-        hNew: UnsafeMutablePointer<T>? = nil, activation: Activation? = nil
+        hNew: UnsafeMutablePointer<T>? = nil, activation: StepActivation? = nil
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        let code: Int32
-        switch activation {
-        case nil: code = 0
-        case .relu?: code = 1
-        case .tanh?: code = 2
-        default: return false
-        }
+        let code = activation?.rawValue ?? 0
         guard code == 0 || hNew != nil else { return false }
         rk_recurrent_step(rows, n, k, floats(hPrev), floats(transposedWeight), floats(bias), floats(x), floats(net),
                           hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
