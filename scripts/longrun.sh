@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long training runs that outlive their process: one idempotent command per run.
 #
-#   scripts/longrun.sh new DIR [train options...]   record a run (options + the current commit), then run it
+#   scripts/longrun.sh new DIR [train options...]   record a run (options + the current commit, or LONGRUN_COMMIT), then run it
 #   scripts/longrun.sh run DIR...                   start or resume each run, whichever applies, one after another
 #   scripts/longrun.sh stop DIR...                  Ctrl-C the running ones (they save a checkpoint and exit)
 #   scripts/longrun.sh status [DIR...]              step, last evaluation, state (default: experiments/longruns/*)
@@ -62,7 +62,9 @@ run_one() {
         # shellcheck disable=SC2206
         cmd=("$bin" train $ARGS --checkpoint-dir "$dir" --name model --log "$dir/log.jsonl" --threads "$threads")
     fi
-    echo "== $(date -u +%FT%TZ) $(hostname) pid $$: ${cmd[*]}" >>"$dir/train.log"
+    local cpu
+    cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+    echo "== $(date -u +%FT%TZ) $(hostname) ($(nproc) cores, ${cpu:-unknown CPU}) pid $$: ${cmd[*]}" >>"$dir/train.log"
     nice -n "$niceness" "${cmd[@]}" >>"$dir/train.log" 2>&1 &
     local child=$!
     echo "$child" >"$dir/.pid"
@@ -91,26 +93,31 @@ status_one() {
     echo "$dir: $state; $last"
 }
 
-cmd="${1:-}"; shift || true
-case "$cmd" in
-    new)
-        dir="${1:?usage: longrun.sh new DIR OPTIONS}"; shift
-        [ -e "$dir/run.conf" ] && die "$dir/run.conf exists; use: scripts/longrun.sh run $dir"
-        mkdir -p "$dir"
-        commit="$(git -C "$repo" rev-parse HEAD)"
-        printf 'COMMIT=%s\nARGS=%q\n' "$commit" "$*" >"$dir/run.conf"
-        run_one "$dir" ;;
-    run)
-        for d in "$@"; do run_one "$d" || exit $?; done ;;
-    stop)
-        for d in "$@"; do
-            [ -e "$d/.pid" ] || continue
-            pid="$(cat "$d/.pid")"; kill -INT "$pid" 2>/dev/null
-            while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
-            echo "longrun: $d stopped"
-        done ;;
-    status)
-        if [ $# -eq 0 ]; then set -- "$repo"/experiments/longruns/*/; fi
-        for d in "$@"; do status_one "${d%/}"; done ;;
-    *) sed -n '2,17p' "$0"; exit 64 ;;
-esac
+main() {
+    local cmd="${1:-}"; shift || true
+    case "$cmd" in
+        new)
+            dir="${1:?usage: longrun.sh new DIR OPTIONS}"; shift
+            [ -e "$dir/run.conf" ] && die "$dir/run.conf exists; use: scripts/longrun.sh run $dir"
+            mkdir -p "$dir"
+            commit="${LONGRUN_COMMIT:-$(git -C "$repo" rev-parse HEAD)}"
+            printf 'COMMIT=%s\nARGS=%q\n' "$commit" "$*" >"$dir/run.conf"
+            run_one "$dir" ;;
+        run)
+            for d in "$@"; do run_one "$d" || exit $?; done ;;
+        stop)
+            for d in "$@"; do
+                [ -e "$d/.pid" ] || continue
+                pid="$(cat "$d/.pid")"; kill -INT "$pid" 2>/dev/null
+                while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+                echo "longrun: $d stopped"
+            done ;;
+        status)
+            if [ $# -eq 0 ]; then set -- "$repo"/experiments/longruns/*/; fi
+            for d in "$@"; do status_one "${d%/}"; done ;;
+        *) sed -n '2,17p' "$0"; exit 64 ;;
+    esac
+}
+
+# One line, read whole before it runs: editing this file while a run is going cannot change what it does next.
+main "$@"; exit $?

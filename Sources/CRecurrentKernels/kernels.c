@@ -10,6 +10,9 @@
 // boundaries therefore never change a result: splitting C among threads is
 // bit-identical to one thread.
 #include "CRecurrentKernels.h"
+// No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
+// builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
+#pragma STDC FP_CONTRACT OFF
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
