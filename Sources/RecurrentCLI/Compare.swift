@@ -150,9 +150,7 @@ final class TensorBoardRuns {
 
     /// Creates DIR before any run starts, so that an unwritable folder stops the command at once.
     func createRoot() throws {
-        do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
-            throw CLIError("\(root.path): cannot create the TensorBoard folder (\(error.localizedDescription))", fix: "pass a writable --tensorboard folder")
-        }
+        try TensorBoardEventWriter.createFolder(root)
     }
 
     func record(_ event: Comparison.Event) {

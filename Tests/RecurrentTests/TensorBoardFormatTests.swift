@@ -179,6 +179,7 @@ struct TensorBoardFormatTests {
         let error = expectDataError { () throws(DataError) in
             _ = try TensorBoardEventWriter(directory: file.appendingPathComponent("run"), hostname: "h", clock: { 1 })
         }
-        #expect(error?.kind == .io && error?.path == file.appendingPathComponent("run").path, "\(String(describing: error))")
+        #expect(error?.kind == .io && error?.path == file.path, "\(String(describing: error))")
+        #expect(error?.what.contains("(it is a file, not a folder)") == true)
     }
 }

@@ -30,12 +30,7 @@ public final class TensorBoardEventWriter {
     public init(directory: URL, hostname: String = ProcessInfo.processInfo.hostName,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) throws(DataError) {
         self.clock = clock
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(.io, "cannot create the TensorBoard run folder (\(error.localizedDescription))", path: directory.path,
-                            fix: "choose a writable folder")
-        }
+        try Self.createFolder(directory)
         let now = clock()
         let seconds = now.isFinite ? Int64(now.rounded(.down)) : 0
         let digits = String(seconds)
@@ -59,6 +54,22 @@ public final class TensorBoardEventWriter {
             attempt += 1
         }
         try write([TensorBoardEvent(wallTime: now, step: 0, content: .fileVersion(TensorBoardEvent.currentFileVersion))])
+    }
+
+    /// Creates `folder` and its missing parents (like `mkdir -p`); the error names the first
+    /// path that could not be made a folder and the system's reason ("Not a directory", ...).
+    public static func createFolder(_ folder: URL) throws(DataError) {
+        var path = ""
+        for component in folder.standardizedFileURL.path.split(separator: "/", omittingEmptySubsequences: true) {
+            path += "/" + component
+            if mkdir(path, 0o755) == 0 { continue }
+            let code = errno
+            var status = stat()
+            if code == EEXIST && stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR { continue }
+            let reason = code == EEXIST ? "it is a file, not a folder" : String(cString: strerror(code))
+            throw DataError(.io, "cannot create the TensorBoard folder \(folder.path) (\(reason))", path: path,
+                            fix: "choose another folder, or remove what is in the way")
+        }
     }
 
     /// Seconds since 1970 by this writer's clock.
