@@ -32,6 +32,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Use only the first N examples of each data split.") var limit: Int?
     @Option(help: "Validation fraction for MNIST.") var valFraction: Double?
     @Option(help: "Truncated BPTT length for charlm.") var bptt = 100
+    @Option(help: ArgumentHelp("Write TensorBoard scalars of every run to DIR/MODEL-seedK/ (a resumed run adds an event file there). View all runs overlaid with: tensorboard --logdir DIR", valueName: "dir")) var tensorboard: String?
     @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too (results are bit-identical for any count).") var threads = 1
 
     func validate() throws {
@@ -40,6 +41,7 @@ struct Compare: ParsableCommand {
         }
         guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
         do { _ = try parsedModels() } catch { throw ValidationError("\(error)") }
+        if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
     }
 
     func parsedModels() throws -> [ModelSpec] {
@@ -66,19 +68,27 @@ struct Compare: ParsableCommand {
         let settings = try settings()
         let directory = URL(fileURLWithPath: report)
         try Compute.$threads.withValue(threads) {
-            _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false)
+            _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
+                                  tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })
         }
     }
 }
 
 /// Runs a comparison with progress lines on stderr and writes its report; shared by
 /// `compare` and `demo`. Returns the results (empty when interrupted before any finished).
+/// With `tensorboard`, every run also writes TensorBoard scalars to `tensorboard/<model>-seed<k>/`.
 @discardableResult
-func runComparison(_ settings: ComparisonSettings, directory: URL, command: String, quiet: Bool) throws -> [RunResult] {
-    let comparison = try Comparison(settings: settings, directory: directory)
-    let baseline = try settings.task.makeTask().baseline
+func runComparison(_ settings: ComparisonSettings, directory: URL, command: String, quiet: Bool,
+                   tensorboard: URL? = nil) throws -> [RunResult] {
+    var comparison = try Comparison(settings: settings, directory: directory)
+    comparison.reportsSpectralRadii = tensorboard != nil
+    let task = try settings.task.makeTask()
+    let baseline = task.baseline
     var lastLine = Date.distantPast
+    let runs = tensorboard.map { TensorBoardRuns(root: $0, settings: settings, metricName: task.metricName) }
+    try runs?.createRoot()
     let results = try comparison.run(observer: { event in
+        runs?.record(event)
         switch event {
         case .runStarted(let model, let seed, let resumedAt):
             printError("\(model) seed \(seed): " + (resumedAt.map { "resuming at step \($0)" } ?? "training \(settings.steps) steps"))
@@ -120,4 +130,47 @@ func machineDescription() -> String {
         .split(separator: "\n").first { $0.hasPrefix("model name") }?
         .split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
     return "\(cores) cores" + (model.map { ", \($0)" } ?? "")
+}
+
+/// `compare --tensorboard DIR`: one TensorBoard run folder per model and seed,
+/// `DIR/<model>-seed<k>/` (the model's folder name as in REPORT/runs/), so that
+/// `tensorboard --logdir DIR` overlays every run. A run whose log cannot be written warns once
+/// and trains on without it.
+final class TensorBoardRuns {
+    let root: URL
+    let settings: ComparisonSettings
+    let metricName: String
+    private var current: TensorBoardTrainingLog?
+
+    init(root: URL, settings: ComparisonSettings, metricName: String) {
+        self.root = root
+        self.settings = settings
+        self.metricName = metricName
+    }
+
+    /// Creates DIR before any run starts, so that an unwritable folder stops the command at once.
+    func createRoot() throws {
+        try TensorBoardEventWriter.createFolder(root)
+    }
+
+    func record(_ event: Comparison.Event) {
+        switch event {
+        case .runStarted(let model, let seed, let resumedAt):
+            let slug = settings.models.first { $0.description == model }?.slug ?? model
+            do {
+                current = try TensorBoardTrainingLog(directory: root.appendingPathComponent("\(slug)-seed\(seed)"), metricName: metricName,
+                                                     batchSize: settings.batchSize, startStep: resumedAt ?? 0)
+            } catch {
+                printError("  \(model): warning: no TensorBoard log for this run: \(error)")
+            }
+        case .training(let model, _, let trainingEvent):
+            guard let log = current else { return }
+            do { try log.record(trainingEvent) } catch {
+                printError("  \(model): warning: the TensorBoard log stopped: \(error)")
+                current = nil
+            }
+        case .runFinished, .runSkipped:
+            current = nil
+        }
+    }
 }

@@ -67,6 +67,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Write a JSON Lines metrics log: one record per logged step and per evaluation.", valueName: "file.jsonl"))
     var log: String?
 
+    @Option(help: ArgumentHelp("Write TensorBoard scalars to DIR/NAME/ (NAME: the checkpoint's; a resumed run adds an event file there). View with: tensorboard --logdir DIR", valueName: "dir"))
+    var tensorboard: String?
+
     @Flag(help: "Print nothing while training, then one JSON object with the results.")
     var json = false
 
@@ -77,6 +80,7 @@ struct Train: ParsableCommand {
                                          ("--log-every", logEvery, 1), ("--checkpoint-every", checkpointEvery, 0), ("--threads", threads, 1)] {
             if let v = value, v < minimum { throw ValidationError("\(option) must be at least \(minimum), got \(v)") }
         }
+        if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
         if let n = name, n.isEmpty || n.contains("/") { throw ValidationError("--name must be a file name without '/', got '\(n)'") }
     }
 
@@ -157,12 +161,20 @@ struct Train: ParsableCommand {
         let job = TrainingJob(
             task: task, optimizer: optimizer, options: options, configuration: configuration, seed: rng.next(),
             initFrom: initFile, resume: resume.map { URL(fileURLWithPath: $0) }, checkpoint: checkpoint, metadata: metadata,
-            observer: progress.handle,
+            observer: progress.handle, spectralRadii: tensorboard != nil,
             ready: { step in
                 progress.startStep = step
+                if let dir = tensorboard {
+                    let run = URL(fileURLWithPath: dir).appendingPathComponent(checkpoint.deletingPathExtension().lastPathComponent)
+                    progress.tensorboard = try TensorBoardTrainingLog(directory: run, metricName: task.metricName,
+                                                                      batchSize: runSpec.batch, startStep: step)
+                }
                 guard !json else { return }
                 Terminal.out("\(step > 0 ? "resuming at step \(step): " : "training ")\(configuration.summary) on \(Self.describe(taskSpec))")
                 Terminal.out("  \(runSpec.steps) steps of \(runSpec.batch), \(Self.describe(optimizerSpec, rate: optimizer.learningRate)), seed \(runSpec.seed); checkpoint \(checkpoint.path)")
+                if let tb = progress.tensorboard, let dir = tensorboard {
+                    Terminal.out("  tensorboard: \(tb.writer.url.path) (view: tensorboard --logdir \(dir))")
+                }
             })
         Interrupt.install()
         let summary: TrainingSummary

@@ -16,6 +16,8 @@ struct TrainingJob: ModelVisitor {
     var checkpoint: URL
     var metadata: [String: String]
     var observer: (TrainingEvent) -> Void
+    /// Send the layers' spectral radii at the start and after each evaluation (`--tensorboard`).
+    var spectralRadii = false
     /// Called once the trainer is ready (with its step), before the first training step.
     var ready: (Int) throws -> Void
 
@@ -35,6 +37,7 @@ struct TrainingJob: ModelVisitor {
                            fix: "check --task/--data, or the checkpoint you start from")
         }
         trainer.checkpointMetadata = metadata
+        trainer.reportsSpectralRadii = spectralRadii
         if let url = resume {
             try TrainingCheckpoint.restore(&trainer, from: url)
             if trainer.step >= options.steps {

@@ -15,6 +15,8 @@ final class TrainingProgress {
     /// Plain mode prints every this many steps (about ten lines per run).
     let printEvery: Int
     let log: MetricsLog?
+    /// `--tensorboard`: set once the run knows its start step; dropped (with a warning) if a write fails.
+    var tensorboard: TensorBoardTrainingLog?
     private var lineOpen = false
 
     init(mode: Mode, totalSteps: Int, startStep: Int = 0, batchSize: Int, metricName: String, logEvery: Int, log: MetricsLog?) {
@@ -29,6 +31,7 @@ final class TrainingProgress {
     }
 
     func handle(_ event: TrainingEvent) {
+        recordForTensorBoard(event)
         switch event {
         case .step(let r):
             log?.write(r, kind: "step")
@@ -45,7 +48,7 @@ final class TrainingProgress {
         case .evaluation(let r):
             log?.write(r, kind: "evaluation")
             if mode != .silent { closeLine(); Terminal.out("eval  step \(r.step)  \(r.split.rawValue) loss \(number(r.loss))  \(r.metricName) \(number(r.metric))") }
-        case .checkpoint:
+        case .checkpoint, .spectralRadii:
             break
         case .warning(let text):
             closeLine()
@@ -62,6 +65,17 @@ final class TrainingProgress {
         let step = String(repeating: " ", count: max(0, width - String(r.step).count)) + String(r.step)
         return "step \(step)/\(totalSteps)  \(duration(r.seconds)) < \(duration(eta))  loss \(number(r.loss))  "
             + "\(metricName) \(number(r.metric))  |g| \(number(r.gradientNorm))  \(Int((rate * Double(batchSize)).rounded())) seq/s"
+    }
+
+    /// Writes the event to the TensorBoard log; a failed write (a full disk) warns once and
+    /// stops the TensorBoard log, not the training.
+    func recordForTensorBoard(_ event: TrainingEvent) {
+        guard let tb = tensorboard else { return }
+        do { try tb.record(event) } catch {
+            closeLine()
+            Terminal.err("warning: the TensorBoard log stopped: \(error)")
+            tensorboard = nil
+        }
     }
 
     /// Ends the live line so that the next output starts on its own line.

@@ -77,6 +77,8 @@ public struct RunResult: Sendable, Codable, Equatable {
 public struct Comparison: Sendable {
     public var settings: ComparisonSettings
     public var directory: URL
+    /// Each run sends `TrainingEvent.spectralRadii` (see `Trainer.reportsSpectralRadii`).
+    public var reportsSpectralRadii = false
 
     public init(settings: ComparisonSettings, directory: URL) throws(ConfigurationError) {
         guard settings.steps >= 1, settings.seeds >= 1, !settings.models.isEmpty else {
@@ -136,7 +138,8 @@ public struct Comparison: Sendable {
         return try withoutActuallyEscaping(observer) { observer in
             try withoutActuallyEscaping(shouldStop) { shouldStop in
                 try model.visit(Runner(settings: settings, spec: spec, seed: seed, task: task, configuration: config,
-                                       directory: dir, observer: observer, shouldStop: shouldStop))
+                                       directory: dir, observer: observer, shouldStop: shouldStop,
+                                       reportsSpectralRadii: reportsSpectralRadii))
             }
         }
     }
@@ -151,6 +154,7 @@ public struct Comparison: Sendable {
         let directory: URL
         let observer: (Event) -> Void
         let shouldStop: () -> Bool
+        var reportsSpectralRadii = false
 
         func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> RunResult? where Cell.Scalar == Float {
             let o = spec.overrides
@@ -165,6 +169,7 @@ public struct Comparison: Sendable {
             options.target = settings.stopAtTarget ? settings.effectiveTarget : nil
             var trainer = try Trainer(model: model, optimizer: optimizer, task: task, options: options,
                                       configuration: configuration, seed: seed)
+            trainer.reportsSpectralRadii = reportsSpectralRadii
             let initialEigen = Self.eigenvalues(trainer)
             let initialRadius = trainer.recurrentSpectralRadius()
             let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")

@@ -26,6 +26,10 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// Extra metadata written into every checkpoint's model file (e.g. the command line's
     /// task description, a character vocabulary); `step` and `task` are always set.
     public var checkpointMetadata: [String: String] = [:]
+    /// Send `TrainingEvent.spectralRadii` at the start of a fresh run and after each
+    /// evaluation (for TensorBoard); off by default, since it costs an eigenvalue problem per
+    /// layer (and per gate block). Not part of a checkpoint.
+    public var reportsSpectralRadii = false
     /// Traces and backward buffers reused from step to step (not part of a checkpoint).
     var workspace = ModelWorkspace<Float>()
 

@@ -5,6 +5,9 @@ import Foundation
 public enum TrainingEvent: Sendable {
     case step(StepRecord)
     case evaluation(EvaluationRecord)
+    /// Every layer's spectral radius, at the start of a fresh run and after each evaluation;
+    /// only when `Trainer.reportsSpectralRadii` is on (an eigenvalue problem per layer).
+    case spectralRadii(SpectralRadiusRecord)
     case checkpoint(URL)
     case warning(String)
 }
@@ -53,6 +56,7 @@ extension Trainer {
                 let decisive = task.evaluationSplits.contains(.validation) ? split == .validation : split == .test
                 if decisive, let target = options.target, task.reaches(record.metric, target: target) { reached = true }
             }
+            if reportsSpectralRadii { observer(.spectralRadii(SpectralRadiusRecord(step: step, layers: recurrentSpectralRadii()))) }
             if reached && summary.targetReachedStep == nil {
                 summary.targetReachedStep = step
                 summary.targetReachedSeconds = clock() - start
@@ -60,6 +64,7 @@ extension Trainer {
             return reached
         }
         for w in warnings(after: nil) { observer(.warning(w)) }
+        if reportsSpectralRadii && step == 0 { observer(.spectralRadii(SpectralRadiusRecord(step: 0, layers: recurrentSpectralRadii()))) }
         var evaluatedAtEnd = false
         while step < options.steps {
             let logNow = (step + 1) % options.logEvery == 0 || step + 1 == options.steps
