@@ -38,7 +38,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let loaded = try loadCheckpoint(checkpoint, command: nil)
         var vocabulary = loaded.metadata[TrainSpec.vocabularyKey].map { CharacterVocabulary($0.unicodeScalars) }
         if let path = data {
             var spec = TaskSpec(name: "charlm", data: try TaskOptions.absolute(path), bptt: 1)
