@@ -83,6 +83,10 @@ struct SamplingJob: ModelVisitor {
         var logits = Array(outputs.row(outputs.rows - 1))
         var ids: [Int] = []
         for _ in 0..<length {
+            guard logits.allSatisfy({ $0.isFinite }) else {
+                throw CLIError("the model's outputs stopped being finite after \(prime.count + ids.count) characters (its state overflowed), so no character can be drawn",
+                               fix: "use a shorter --prime or --length, or a checkpoint trained with gradient clipping")
+            }
             let id = draw(logits, &rng)
             ids.append(id)
             (outputs, state) = model.predict(vocabulary.oneHot([id]), initial: state)
@@ -94,7 +98,7 @@ struct SamplingJob: ModelVisitor {
     /// An id from softmax(logits / temperature); the arg max when the temperature is 0.
     func draw(_ logits: [Float], _ rng: inout SeededGenerator) -> Int {
         let z = logits.map(Double.init)
-        let best = z.indices.max { z[$0] < z[$1] } ?? 0
+        let best = z.argmax() ?? 0
         guard temperature > 0 else { return best }
         let weights = z.map { Foundation.exp(($0 - z[best]) / temperature) }
         var u = Draw.uniform01(&rng) * weights.reduce(0, +)

@@ -170,7 +170,24 @@ struct CLIFiniteTests {
         let t = try CLI.run(["train", "--task", "charlm", "--data", "text.txt", "--cell", "gru", "--hidden", "8", "--batch", "4",
                              "--bptt", "8", "--steps", "2", "--name", "lm"], in: dir)
         #expect(t.status == 0, "\(t.output)")
-        try FiniteStateTests.poison(dir.appendingPathComponent("checkpoints/lm.safetensors"), tensor: "head.weight")
+        let url = dir.appendingPathComponent("checkpoints/lm.safetensors")
+        let finite = try SafeTensorsFile(contentsOf: url)
+
+        // Finite weights whose logits overflow: Σ_j w h_j ± b with |w| = |b| = the largest Float is
+        // ±infinity in one of the first two rows whatever the sign of Σ h_j.
+        var huge = finite
+        let w = try #require(huge.tensors["head.weight"]), b = try #require(huge.tensors["head.bias"])
+        huge.tensors["head.weight"] = SafeTensor(floats: [Float](repeating: .greatestFiniteMagnitude, count: w.elementCount), shape: w.shape)
+        var bias = try b.floats()
+        bias[0] = .greatestFiniteMagnitude
+        bias[1] = -.greatestFiniteMagnitude
+        huge.tensors["head.bias"] = SafeTensor(floats: bias, shape: b.shape)
+        try huge.write(to: url)
+        let o = try CLI.run(["sample", "--checkpoint", "checkpoints/lm.safetensors", "--length", "10"], in: dir)
+        #expect(o.status == 1 && o.stderr.contains("outputs stopped being finite") && o.stdout.isEmpty, "\(o.output)")
+
+        try finite.write(to: url)
+        try FiniteStateTests.poison(url, tensor: "head.weight")
         let s = try CLI.run(["sample", "--checkpoint", "checkpoints/lm.safetensors", "--length", "10"], in: dir)
         #expect(s.status == 1 && s.stderr.contains("head.weight (2 of") && s.stdout.isEmpty, "\(s.output)")
     }
