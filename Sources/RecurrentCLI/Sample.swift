@@ -60,7 +60,8 @@ struct Sample: ParsableCommand {
         do { primeIDs = try vocabulary.encode(primeText) } catch {
             throw ValidationError("--prime: \(error.what); \(error.fix)")
         }
-        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary))
+        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary,
+                                                          checkpoint: checkpoint))
         Terminal.out((prime ?? "") + (try vocabulary.decode(ids)))
     }
 }
@@ -72,6 +73,8 @@ struct SamplingJob: ModelVisitor {
     var temperature: Double
     var seed: UInt64
     var vocabulary: CharacterVocabulary
+    /// The checkpoint's path, for messages.
+    var checkpoint: String
 
     func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [Int] where Cell.Scalar == Float {
         var rng = SeededGenerator(seed: seed)
@@ -84,7 +87,8 @@ struct SamplingJob: ModelVisitor {
         var ids: [Int] = []
         for _ in 0..<length {
             guard logits.allSatisfy({ $0.isFinite }) else {
-                throw CLIError("the model's outputs stopped being finite after \(prime.count + ids.count) characters (its state overflowed), so no character can be drawn",
+                let n = prime.count + ids.count
+                throw CLIError("\(checkpoint): the model's outputs are NaN or infinite after \(n) character\(n == 1 ? "" : "s") (its weights are finite, but the state or the output layer overflowed Float32), so no character can be drawn",
                                fix: "use a shorter --prime or --length, or a checkpoint trained with gradient clipping")
             }
             let id = draw(logits, &rng)

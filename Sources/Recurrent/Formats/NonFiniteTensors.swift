@@ -80,7 +80,8 @@ public struct NonFiniteTensorsError: Error, CustomStringConvertible, Sendable, E
         let subject = tensors.count == 1 ? "1 tensor holds" : "\(tensors.count) tensors hold"
         switch operation {
         case .loading:
-            return "\(file)\(subject) NaN or infinite values, so the model would compute NaN: \(Self.list(tensors)). "
+            let state = tensors.allSatisfy { $0.name.hasPrefix("optimizer.") || $0.name.hasPrefix("carried.") }
+            return "\(file)\(subject) NaN or infinite values, so \(state ? "training would continue from NaN" : "the model would compute NaN"): \(Self.list(tensors)). "
                 + "The file was written after training diverged (or elsewhere with these values); use an earlier "
                 + "checkpoint of the run, or train again with a lower learning rate or gradient clipping"
         case .saving:
