@@ -483,14 +483,16 @@ static RK_AVX2 void column_sums_avx2(const float *restrict a, long rows, long co
     }
 }
 
+// PyTorch's threshold_backward: dnet = net <= 0 ? 0 : dh, so a NaN net passes dh through
+// (NLE_UQ is true for NaN) and a NaN anywhere upstream still reaches the gradients.
 static RK_AVX2 void relu_backward_avx2(long n, const float *net, const float *dh, float *dnet) {
     long i = 0;
     const __m256 zero = _mm256_setzero_ps();
     for (; i + 8 <= n; i += 8) {
-        __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(net + i), zero, _CMP_GT_OQ);
-        _mm256_storeu_ps(dnet + i, _mm256_and_ps(pos, _mm256_loadu_ps(dh + i)));
+        __m256 pass = _mm256_cmp_ps(_mm256_loadu_ps(net + i), zero, _CMP_NLE_UQ);
+        _mm256_storeu_ps(dnet + i, _mm256_and_ps(pass, _mm256_loadu_ps(dh + i)));
     }
-    for (; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+    for (; i < n; i++) dnet[i] = net[i] <= 0 ? 0.0f : dh[i];
 }
 #endif
 
@@ -498,7 +500,7 @@ void rk_relu_backward(long n, const float *net, const float *dh, float *dnet) {
 #ifdef RK_X86
     if (rk_uses_avx2()) { relu_backward_avx2(n, net, dh, dnet); return; }
 #endif
-    for (long i = 0; i < n; i++) dnet[i] = net[i] > 0 ? dh[i] : 0.0f;
+    for (long i = 0; i < n; i++) dnet[i] = net[i] <= 0 ? 0.0f : dh[i];
 }
 
 void rk_column_sums(const float *restrict a, long rows, long cols, float *restrict out, int accumulate) {
@@ -539,9 +541,10 @@ static void lstm_backward_scalar(long h, long j0, const float *gate, const float
 }
 
 #ifdef RK_X86
-/// e^x, Cephes' single-precision polynomial (about 1 ulp on [-87, 88]).
+/// e^x, Cephes' single-precision polynomial (about 1 ulp on [-87, 88]). The clamp keeps NaN:
+/// max_ps/min_ps return their second operand when either is NaN, so x goes second.
 RK_INLINE_AVX2 __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
     __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
@@ -772,7 +775,7 @@ static void step_epilogue_scalar(const step_t *s, long i, long j, const float *a
     for (long q = 0; q < w; q++) {
         float v = s->x[i * s->n + j + q] + acc[q];
         s->net[i * s->n + j + q] = v;
-        if (s->act == 1) s->hout[i * s->n + j + q] = v > 0 ? v : 0.0f;
+        if (s->act == 1) s->hout[i * s->n + j + q] = v < 0 ? 0.0f : v;   // = max_ps(0, v): NaN stays NaN
         else if (s->act == 2) s->hout[i * s->n + j + q] = tanhf(v);
     }
 }
@@ -797,7 +800,9 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
             __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
             if (masked) _mm256_maskstore_ps(nr_ + 8 * v, m, nv); else _mm256_storeu_ps(nr_ + 8 * v, nv);
             if (act == 0) continue;
-            __m256 hv = act == 1 ? _mm256_max_ps(nv, zero) : tanh8(nv);
+            // relu as max_ps(0, net): the second operand is returned for NaN (and for -0.0),
+            // which is Activation.relu's `x < 0 ? 0 : x` exactly.
+            __m256 hv = act == 1 ? _mm256_max_ps(zero, nv) : tanh8(nv);
             if (masked) _mm256_maskstore_ps(hr + 8 * v, m, hv); else _mm256_storeu_ps(hr + 8 * v, hv);
         }
     }

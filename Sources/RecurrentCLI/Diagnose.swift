@@ -95,6 +95,9 @@ struct Diagnose: ParsableCommand {
     @Option(help: ArgumentHelp("Diagnose layer 0 of a trained model (safetensors) instead of a fresh init: RNN and IndRNN fully, LSTM/GRU the spectrum of each gate block.", valueName: "FILE"))
     var checkpoint: String?
 
+    @Flag(name: .customLong("allow-non-finite"), help: ArgumentHelp(allowNonFiniteHelp))
+    var allowNonFinite = false
+
     // MARK: - Validation
 
     func parsedActivations() throws -> [Activation] {
@@ -136,6 +139,8 @@ struct Diagnose: ParsableCommand {
                 throw ValidationError("--checkpoint takes f, W, U, b and the sizes from the file; drop \(clashing.joined(separator: ", "))")
             }
             if !FileManager.default.fileExists(atPath: file) { throw ValidationError("--checkpoint: no file at '\(file)'") }
+        } else if allowNonFinite {
+            throw ValidationError("--allow-non-finite applies to --checkpoint (a fresh initialisation is always finite)")
         }
     }
 
@@ -144,8 +149,12 @@ struct Diagnose: ParsableCommand {
     func run() throws {
         let diagnosis: Diagnosis
         if let file = checkpoint {
-            diagnosis = try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
-                                      jacobianSequences: jacobianSequences)
+            do {
+                diagnosis = try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
+                                          jacobianSequences: jacobianSequences, allowNonFinite: allowNonFinite)
+            } catch let error as NonFiniteTensorsError {
+                throw refusal(error, command: "diagnose")
+            }
         } else {
             let input = try inputInit.map { try Self.initializer($0, option: "--input-init") } ?? DiagnosisSetting.defaultInputInit
             let bias = try biasInit.map { try Self.initializer($0, option: "--bias-init") } ?? .zeros

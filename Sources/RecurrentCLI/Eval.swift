@@ -19,12 +19,15 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object: {\"checkpoint\", \"step\", \"task\", \"val\", \"test\"}.")
     var json = false
 
+    @Flag(name: .customLong("allow-non-finite"), help: ArgumentHelp(allowNonFiniteHelp))
+    var allowNonFinite = false
+
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
     }
 
     func run() throws {
-        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "eval")
         let stored = TrainSpec.stored(in: loaded.metadata)
         if stored == nil && taskOptions.task == nil {
             throw ValidationError("\(checkpoint) records no task (it was not written by recurrent train): pass --task (and --data)")

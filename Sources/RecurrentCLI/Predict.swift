@@ -25,6 +25,9 @@ struct Predict: ParsableCommand {
     @Option(help: "Sequences per forward pass.")
     var batch = 256
 
+    @Flag(name: .customLong("allow-non-finite"), help: ArgumentHelp(allowNonFiniteHelp))
+    var allowNonFinite = false
+
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard output.hasSuffix(".safetensors") else { throw ValidationError("--output must be a .safetensors file, got \(output)") }
@@ -35,7 +38,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict")
         let x = try TensorData.inputs(input)
         let c = loaded.configuration
         guard x.i == c.inputSize else {

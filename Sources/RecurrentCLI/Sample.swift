@@ -38,7 +38,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let loaded = try loadCheckpoint(checkpoint, command: nil)
         var vocabulary = loaded.metadata[TrainSpec.vocabularyKey].map { CharacterVocabulary($0.unicodeScalars) }
         if let path = data {
             var spec = TaskSpec(name: "charlm", data: try TaskOptions.absolute(path), bptt: 1)
@@ -60,7 +60,8 @@ struct Sample: ParsableCommand {
         do { primeIDs = try vocabulary.encode(primeText) } catch {
             throw ValidationError("--prime: \(error.what); \(error.fix)")
         }
-        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary))
+        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary,
+                                                          checkpoint: checkpoint))
         Terminal.out((prime ?? "") + (try vocabulary.decode(ids)))
     }
 }
@@ -72,6 +73,8 @@ struct SamplingJob: ModelVisitor {
     var temperature: Double
     var seed: UInt64
     var vocabulary: CharacterVocabulary
+    /// The checkpoint's path, for messages.
+    var checkpoint: String
 
     func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [Int] where Cell.Scalar == Float {
         var rng = SeededGenerator(seed: seed)
@@ -83,6 +86,11 @@ struct SamplingJob: ModelVisitor {
         var logits = Array(outputs.row(outputs.rows - 1))
         var ids: [Int] = []
         for _ in 0..<length {
+            guard logits.allSatisfy({ $0.isFinite }) else {
+                let n = prime.count + ids.count
+                throw CLIError("\(checkpoint): the model's outputs are NaN or infinite after \(n) character\(n == 1 ? "" : "s") (its weights are finite, but the state or the output layer overflowed Float32), so no character can be drawn",
+                               fix: "use a shorter --prime or --length, or a checkpoint trained with gradient clipping")
+            }
             let id = draw(logits, &rng)
             ids.append(id)
             (outputs, state) = model.predict(vocabulary.oneHot([id]), initial: state)
@@ -94,7 +102,7 @@ struct SamplingJob: ModelVisitor {
     /// An id from softmax(logits / temperature); the arg max when the temperature is 0.
     func draw(_ logits: [Float], _ rng: inout SeededGenerator) -> Int {
         let z = logits.map(Double.init)
-        let best = z.indices.max { z[$0] < z[$1] } ?? 0
+        let best = z.argmax() ?? 0
         guard temperature > 0 else { return best }
         let weights = z.map { Foundation.exp(($0 - z[best]) / temperature) }
         var u = Draw.uniform01(&rng) * weights.reduce(0, +)

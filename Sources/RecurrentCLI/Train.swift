@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
             Exit status:
               0    done (all steps, or --target reached)
               1    bad input (the message names the file and the fix)
-              3    diverged (the last good weights are kept in the checkpoint)
+              3    diverged (the checkpoint holds the last finite state: weights, optimizer
+                   state, generator and data position of the step before)
               64   bad options
               130  interrupted by Ctrl-C (checkpoint saved; --resume continues)
             """)
@@ -95,6 +96,7 @@ struct Train: ParsableCommand {
         var initFile: (file: SafeTensorsFile, path: String)?
         if let path = resume ?? initFrom {
             let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
+            do { try file.requireFinite(.loading, path: path) } catch { throw refusal(error, command: nil) }
             do { storedConfiguration = try Checkpoint.configuration(of: file) } catch let error as CheckpointError {
                 throw CheckpointError(error.message, path: path)
             }
@@ -183,9 +185,9 @@ struct Train: ParsableCommand {
         } catch let divergence as TrainingDivergence {
             progress.closeLine()
             Terminal.err("error: \(divergence)")
-            Terminal.err("the last good weights (step \(divergence.step - 1)) are in \(checkpoint.path)")
+            Terminal.err("to continue from step \(divergence.keptStep) with other settings: recurrent train --resume \(checkpoint.path) --lr LOWER (options you pass override the checkpoint's)")
             if json {
-                Terminal.out(JSONValue.object([("checkpoint", .string(checkpoint.path)), ("steps", .integer(divergence.step - 1)),
+                Terminal.out(JSONValue.object([("checkpoint", .string(checkpoint.path)), ("steps", .integer(divergence.keptStep)),
                                                ("reason", .string("diverged")), ("error", .string(divergence.description))]).text)
             }
             throw ExitCode(3)

@@ -26,6 +26,9 @@ struct TrainingJob: ModelVisitor {
         if let (file, path) = initFrom {
             do { model = try Checkpoint.fill(model, from: file) } catch let error as CheckpointError {
                 throw CheckpointError(error.message + " (or drop --init-from and the options that differ from it)", path: path)
+            } catch var error as NonFiniteTensorsError {
+                error.path = path
+                throw refusal(error, command: nil)
             }
         }
         var trainer: Trainer<Cell>
@@ -39,7 +42,9 @@ struct TrainingJob: ModelVisitor {
         trainer.checkpointMetadata = metadata
         trainer.reportsSpectralRadii = spectralRadii
         if let url = resume {
-            try TrainingCheckpoint.restore(&trainer, from: url)
+            do { try TrainingCheckpoint.restore(&trainer, from: url) } catch let error as NonFiniteTensorsError {
+                throw refusal(error, command: nil)
+            }
             if trainer.step >= options.steps {
                 throw CLIError("\(url.path): the checkpoint is already at step \(trainer.step) of --steps \(options.steps)",
                                fix: "pass a larger total, e.g. --steps \(trainer.step + options.steps)")

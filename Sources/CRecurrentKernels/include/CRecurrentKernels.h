@@ -28,7 +28,8 @@ void rk_parallel_for(int parts, void (*fn)(void *ctx, int part, int parts), void
 /// out[j] (+)= sum_r a[r * cols + j]: rows summed in order, per column.
 void rk_column_sums(const float *a, long rows, long cols, float *out, int accumulate);
 
-/// The relu step backward: dnet[i] = net[i] > 0 ? dh[i] : 0 for i < n (exact).
+/// The relu step backward: dnet[i] = net[i] <= 0 ? 0 : dh[i] for i < n (exact; PyTorch's
+/// threshold_backward, so a NaN net passes dh through).
 void rk_relu_backward(long n, const float *net, const float *dh, float *dnet);
 
 /// LSTM step, forward, for `rows` rows of `h` units. pre [rows, 4h] holds the gate

@@ -36,7 +36,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
                             rec[j] = u[j] * hPrev[j] + bias[j]
                             let v = x[j] + rec[j]
                             net[j] = v
-                            h[j] = v > 0 ? v : 0
+                            h[j] = v < 0 ? 0 : v           // Activation.relu: NaN stays NaN
                         }
                         continue
                     }
@@ -61,7 +61,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
                 let dh = grad.dHidden.row(row), dnet = grad.dPreInput.row(t * b + row)
                 if case .relu = f {
                     for j in 0..<hs {
-                        dnet[j] = net[j] > 0 ? dh[j] : 0
+                        dnet[j] = net[j] <= 0 ? 0 : dh[j]
                         dh[j] = dnet[j] * u[j]                   // dL/dh_{t-1}
                     }
                     continue

@@ -41,7 +41,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
             for i in 0..<n {
                 let v = x[i] + r[i]
                 net[i] = v
-                h[i] = v > 0 ? v : 0
+                h[i] = v < 0 ? 0 : v                          // Activation.relu: NaN stays NaN
             }
             return
         }
@@ -64,7 +64,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let f = activation
         if case .relu = f {
             if !Kernels.reluBackward(count: n, net: net, dh: dh, into: dnet) {
-                for i in 0..<n { dnet[i] = net[i] > 0 ? dh[i] : 0 }
+                for i in 0..<n { dnet[i] = net[i] <= 0 ? 0 : dh[i] }
             }
         } else {
             for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }

@@ -19,8 +19,12 @@ extension Diagnosis {
     ///
     /// Inputs are x_t ~ N(0, 1) with the checkpoint's input size I, drawn from `seed`: not the
     /// data the model was trained on, which may sit in another range.
-    public init(checkpoint url: URL, length: Int, batch: Int, seed: UInt64, jacobianSequences: Int = 1) throws {
-        let (model, configuration, _) = try Checkpoint.load(from: url)
+    ///
+    /// A checkpoint with NaN or infinite weights is refused (`NonFiniteTensorsError`)
+    /// unless `allowNonFinite` is set; then the NaN shows in the measurements.
+    public init(checkpoint url: URL, length: Int, batch: Int, seed: UInt64, jacobianSequences: Int = 1,
+                allowNonFinite: Bool = false) throws {
+        let (model, configuration, _) = try Checkpoint.load(from: url, allowNonFinite: allowNonFinite)
         var rng = SeededGenerator(seed: seed)
         var notes: [String] = []
         if configuration.layers > 1 {

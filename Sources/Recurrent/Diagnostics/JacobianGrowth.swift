@@ -127,12 +127,12 @@ public struct JacobianGrowth: Sendable, Equatable {
     /// The largest lag t at which J_t is not exactly 0 (once 0, the product stays 0: every
     /// path from net_1 passed through a unit with f' = 0, an inactive ReLU).
     public var lastNonzeroLag: Int {
-        (spectralNormLog10.lastIndex { $0 > -.infinity } ?? -1) + 1
+        (spectralNormLog10.lastIndex { $0 != -.infinity } ?? -1) + 1       // NaN is not 0
     }
 
     /// The smallest step k at which dL/dh_k is not exactly 0 (1 when the gradient reaches t = 1).
     public var firstNonzeroGradientStep: Int {
-        (gradientNormLog10.firstIndex { $0 > -.infinity } ?? gradientNormLog10.count) + 1
+        (gradientNormLog10.firstIndex { $0 != -.infinity } ?? gradientNormLog10.count) + 1   // NaN is not 0
     }
 
     /// log10 of ||dL/dh_1|| / ||dL/dh_T||: how much of the last step's gradient reaches t = 1.

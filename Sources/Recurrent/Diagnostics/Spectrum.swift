@@ -29,11 +29,21 @@ public struct Spectrum: Sendable, Equatable {
     /// ||d net_t / d net_1|| when f is linear in the visited region: rho(W).
     public var predictedGrowth: Double { spectralRadius }
 
-    /// The spectrum of the row-major [n, n] matrix `w`.
+    /// The spectrum of the row-major [n, n] matrix `w`. A `w` holding NaN or infinity
+    /// (a diverged model, loaded on purpose) has no spectrum: every value is NaN, so that
+    /// the NaN shows in the report instead of stopping it.
     ///
-    /// - Throws: `LinearAlgebraError` when `w` is not n x n, holds NaN or infinity,
-    ///   or the QR iteration fails to converge.
+    /// - Throws: `LinearAlgebraError` when `w` is not n x n or the QR iteration fails to converge.
     public init(_ w: [Double], n: Int) throws {
+        if w.count == n * n, !w.allSatisfy(\.isFinite) {
+            order = n
+            eigenvalues = Array(repeating: ComplexValue(re: .nan, im: .nan), count: n)
+            spectralRadius = .nan
+            singularValueMax = .nan
+            singularValueMin = .nan
+            frobeniusNorm = .nan
+            return
+        }
         let values = try LinearAlgebra.eigenvalues(w, n: n)
         let sigma = LinearAlgebra.singularValues(w, rows: n, cols: n)
         order = n

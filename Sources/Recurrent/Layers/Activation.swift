@@ -3,8 +3,15 @@
 /// Each case gives the value f(x) and the derivative f'(x). At kinks the derivative
 /// follows PyTorch's autograd, so that gradients match a PyTorch model bit for bit in
 /// intent: relu'(0) = 0, leakyRelu'(0) = slope, clippedRelu'(0) = clippedRelu'(max) = 0.
+///
+/// NaN propagates as in PyTorch: f(NaN) = NaN for every case (a comparison-based
+/// `x > 0 ? x : 0` would turn it into 0 and hide a diverged model). f'(NaN) is PyTorch's
+/// backward: relu and clipped relu pass the gradient through (threshold_backward and
+/// hardtanh_backward test `x <= 0`), leaky relu scales it by the slope, the smooth
+/// cases give NaN.
 public enum Activation: Sendable, Hashable, Codable, CaseIterable {
     /// max(0, x). The IRNN's nonlinearity (Le, Jaitly & Hinton 2015). f'(0) = 0.
+    /// Written `x < 0 ? 0 : x`, the fast kernels' `max_ps(0, x)`: NaN and -0.0 pass unchanged.
     case relu
     /// tanh(x); f'(x) = 1 - tanh(x)^2.
     case tanh
@@ -28,12 +35,12 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
     @inlinable
     public func value<T: NeuralScalar>(_ x: T) -> T {
         switch self {
-        case .relu: return x > 0 ? x : 0
+        case .relu: return x < 0 ? 0 : x
         case .tanh: return T.tanh(x)
         case .sigmoid: return sigmoidValue(x)
         case .identity: return x
         case .leakyRelu(let slope): return x > 0 ? x : T(slope) * x
-        case .clippedRelu(let maximum): return Swift.min(Swift.max(x, 0), T(maximum))
+        case .clippedRelu(let maximum): return Swift.min(Swift.max(x, 0), T(maximum))   // NaN stays NaN
         case .softplus:
             // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), stable for large |x|.
             return Swift.max(x, 0) + T.log1p(T.exp(-Swift.abs(x)))
@@ -44,12 +51,12 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
     @inlinable
     public func derivative<T: NeuralScalar>(input x: T, output y: T) -> T {
         switch self {
-        case .relu: return x > 0 ? 1 : 0
+        case .relu: return x <= 0 ? 0 : 1
         case .tanh: return 1 - y * y
         case .sigmoid: return y * (1 - y)
         case .identity: return 1
         case .leakyRelu(let slope): return x > 0 ? 1 : T(slope)
-        case .clippedRelu(let maximum): return (x > 0 && x < T(maximum)) ? 1 : 0
+        case .clippedRelu(let maximum): return (x <= 0 || x >= T(maximum)) ? 0 : 1
         case .softplus: return sigmoidValue(x)
         }
     }

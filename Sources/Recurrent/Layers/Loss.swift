@@ -63,14 +63,14 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
     }
 
     /// Fraction of counted rows whose largest output is the target class (cross-entropy
-    /// only; nil for mse).
+    /// only; nil for mse). The largest is PyTorch's `argmax`: a row with a NaN picks the
+    /// NaN's index.
     public func accuracy<T: NeuralScalar>(_ outputs: Matrix<T>, _ target: LossTarget<T>) -> Double? {
         guard case .classes(let labels) = target, self == .crossEntropy else { return nil }
         var correct = 0, counted = 0
         for (r, label) in labels.enumerated() where label >= 0 {
             counted += 1
-            let row = outputs.row(r)
-            if let best = row.indices.max(by: { row[$0] < row[$1] }), best - row.startIndex == label { correct += 1 }
+            if outputs.row(r).argmax() == label { correct += 1 }
         }
         return counted == 0 ? nil : Double(correct) / Double(counted)
     }

@@ -57,22 +57,31 @@ public enum Checkpoint {
         return SafeTensorsFile(tensors: tensors, metadata: metadata)
     }
 
-    /// Writes the model atomically (temporary file, then rename).
+    /// Writes the model atomically (temporary file, then rename); a model with a NaN or
+    /// infinite weight is refused (`NonFiniteTensorsError`) and nothing is written.
     public static func save<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>, to url: URL, configuration: ModelConfiguration? = nil,
                                                  metadata: [String: String] = [:]) throws {
-        try stateDict(model, configuration: configuration, metadata: metadata).write(to: url)
+        let file = stateDict(model, configuration: configuration, metadata: metadata)
+        try file.requireFinite(.saving, path: url.path)
+        try file.write(to: url)
     }
 
     // MARK: - Reading
 
-    /// Loads a model of whichever cell kind the file holds.
-    public static func load(from url: URL) throws -> (model: AnyRecurrentModel, configuration: ModelConfiguration, metadata: [String: String]) {
+    /// Loads a model of whichever cell kind the file holds. A weight that is NaN or
+    /// infinite is an error (`NonFiniteTensorsError` naming the tensors) unless
+    /// `allowNonFinite` is set, for looking at a diverged model.
+    public static func load(from url: URL, allowNonFinite: Bool = false)
+        throws -> (model: AnyRecurrentModel, configuration: ModelConfiguration, metadata: [String: String]) {
         let file = try SafeTensorsFile(contentsOf: url)
         do {
             let config = try configuration(of: file)
-            return (try model(from: file, configuration: config), config, file.metadata)
+            return (try model(from: file, configuration: config, allowNonFinite: allowNonFinite), config, file.metadata)
         } catch let error as CheckpointError {
             throw CheckpointError(error.message, path: url.path)
+        } catch var error as NonFiniteTensorsError {
+            error.path = url.path
+            throw error
         }
     }
 
@@ -140,7 +149,8 @@ public enum Checkpoint {
     }
 
     /// Builds the model of `configuration` and fills it strictly from the file.
-    public static func model(from file: SafeTensorsFile, configuration: ModelConfiguration) throws -> AnyRecurrentModel {
+    public static func model(from file: SafeTensorsFile, configuration: ModelConfiguration,
+                             allowNonFinite: Bool = false) throws -> AnyRecurrentModel {
         var rng = SeededGenerator(seed: 0)   // the values are all overwritten below
         var init0 = configuration
         init0.inputInit = .zeros; init0.recurrentInit = .zeros; init0.biasInit = .zeros
@@ -150,16 +160,18 @@ public enum Checkpoint {
             throw CheckpointError("the checkpoint's configuration is impossible: \(error)")
         }
         switch empty {
-        case .rnn(let m): return .rnn(try fill(m, from: file))
-        case .lstm(let m): return .lstm(try fill(m, from: file))
-        case .gru(let m): return .gru(try fill(m, from: file))
-        case .indrnn(let m): return .indrnn(try fill(m, from: file))
+        case .rnn(let m): return .rnn(try fill(m, from: file, allowNonFinite: allowNonFinite))
+        case .lstm(let m): return .lstm(try fill(m, from: file, allowNonFinite: allowNonFinite))
+        case .gru(let m): return .gru(try fill(m, from: file, allowNonFinite: allowNonFinite))
+        case .indrnn(let m): return .indrnn(try fill(m, from: file, allowNonFinite: allowNonFinite))
         }
     }
 
     /// Copies every tensor into `model`, checking names and shapes strictly: all
-    /// problems are listed in one error.
-    public static func fill<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>, from file: SafeTensorsFile) throws -> RecurrentModel<Cell> {
+    /// problems are listed in one error. Then NaN or infinite weights are refused
+    /// (`NonFiniteTensorsError`, without a path) unless `allowNonFinite` is set.
+    public static func fill<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>, from file: SafeTensorsFile,
+                                                 allowNonFinite: Bool = false) throws -> RecurrentModel<Cell> {
         var model = model
         var missing: [String] = [], wrong: [String] = [], unreadable: [String] = []
         var expected = Set<String>()
@@ -188,6 +200,7 @@ public enum Checkpoint {
                 + problems.joined(separator: "; ")
                 + ". Check that the file was saved from Model(rnn=nn.\(Cell.kind == .rnn ? "RNN" : Cell.kind.rawValue.uppercased())(...), head=nn.Linear(...)) with the same sizes.")
         }
+        if !allowNonFinite { try file.requireFinite(.loading, path: nil, names: expected) }
         return model
     }
 }

@@ -32,6 +32,8 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public var reportsSpectralRadii = false
     /// Traces and backward buffers reused from step to step (not part of a checkpoint).
     var workspace = ModelWorkspace<Float>()
+    /// The state before the current step, to undo a step that diverges (Trainer+Finite.swift).
+    var snapshot = TrainingSnapshot()
 
     public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
                 options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {
@@ -58,20 +60,42 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
 
     /// Draws a batch, computes the loss and gradients, clips, and updates the weights.
     /// `detailed` adds max |h| and the dead-unit fraction (a scan of every state).
-    /// Throws `TrainingDivergence` before touching the weights when the loss or a
-    /// gradient is not finite.
+    ///
+    /// Finite or nothing: when the loss or a gradient is not finite, or the update leaves
+    /// a weight, an optimizer buffer or the carried state with a NaN or infinity, the
+    /// step is undone (weights, optimizer state, generator, data position and carried
+    /// state are again those after step `step`, as before the call) and
+    /// `TrainingDivergence` is thrown. Any other error undoes the step too.
     public mutating func trainStep(detailed: Bool = true) throws -> StepRecord {
+        var kept = TrainingSnapshot()                           // the buffers of the last step, reused
+        swap(&kept, &snapshot)
+        kept.capture(self)
+        snapshot = kept
+        do {
+            return try updateStep(detailed: detailed)
+        } catch var error {
+            let before = snapshot
+            before.restore(into: &self)
+            if var divergence = error as? TrainingDivergence {
+                divergence.spectralRadius = recurrentSpectralRadius()   // of the W that diverged
+                error = divergence
+            }
+            throw error
+        }
+    }
+
+    /// The step itself; `trainStep` undoes it when it throws.
+    mutating func updateStep(detailed: Bool) throws -> StepRecord {
         let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
         let initial = task.carriesState && !batch.resetState
             ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
         var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace)
-        func divergence(_ parameter: String?) -> TrainingDivergence {
+        func divergence(_ cause: TrainingDivergence.Cause) -> TrainingDivergence {
             let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
-            return TrainingDivergence(step: step + 1, parameter: parameter, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs,
-                                      spectralRadius: recurrentSpectralRadius())
+            return TrainingDivergence(step: step + 1, cause: cause, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs)
         }
-        guard result.loss.isFinite else { throw divergence(nil) }
+        guard result.loss.isFinite else { throw divergence(.loss) }
         let norm: Double
         do {
             if let c = options.clipNorm {
@@ -83,10 +107,12 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
                 norm = result.gradients.globalNorm
             }
         } catch {
-            throw divergence(error.parameter)
+            throw divergence(.gradient(parameter: error.parameter))
         }
         model.apply(result.gradients, using: &optimizer)
         if task.carriesState { carried = result.pass.finalState }
+        let nonFinite = nonFiniteState()
+        guard nonFinite.isEmpty else { throw divergence(.state(nonFinite)) }
         step += 1
         let clipped = options.clipNorm.map { norm > $0 } ?? options.clipValue.map { _ in true } ?? false
         var record = StepRecord(step: step, loss: result.loss, metric: task.metric(loss: result.loss, accuracy: result.accuracy),

@@ -28,8 +28,10 @@ public enum TrainingCheckpoint {
         url.deletingPathExtension().appendingPathExtension("state.safetensors")
     }
 
-    /// Writes the model, then the sidecar (each atomically).
+    /// Writes the model, then the sidecar (each atomically). A state with a NaN or
+    /// infinite value is refused before either is written (`NonFiniteTensorsError`).
     public static func save<Cell>(_ trainer: Trainer<Cell>, to url: URL) throws {
+        try trainer.requireFiniteState(saving: url)
         let stepText = String(trainer.step)
         try Checkpoint.save(trainer.model, to: url, configuration: trainer.configuration,
                             metadata: trainer.checkpointMetadata.merging(["step": stepText, "task": trainer.task.name]) { $1 })
@@ -67,12 +69,14 @@ public enum TrainingCheckpoint {
     /// total) stays as the trainer has it, so a resumed run can be extended.
     public static func restore<Cell>(_ trainer: inout Trainer<Cell>, from url: URL) throws {
         let modelFile = try SafeTensorsFile(contentsOf: url)
+        try modelFile.requireFinite(.loading, path: url.path)
         let sidecar = sidecarURL(for: url)
         guard FileManager.default.fileExists(atPath: sidecar.path) else {
             throw CheckpointError("no training state beside the checkpoint (expected \(sidecar.lastPathComponent)); "
                 + "to start a new run from these weights use --init-from instead of --resume", path: url.path)
         }
         let stateFile = try SafeTensorsFile(contentsOf: sidecar)
+        try stateFile.requireFinite(.loading, path: sidecar.path)
         guard let json = stateFile.metadata["trainer"],
               let info = try? JSONDecoder().decode(SidecarInfo.self, from: Data(json.utf8)) else {
             throw CheckpointError("the training state has no valid 'trainer' metadata; it was not written by recurrent train", path: sidecar.path)

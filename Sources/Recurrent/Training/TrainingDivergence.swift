@@ -1,26 +1,72 @@
-/// A run that produced a non-finite loss or gradient: what happened, where, and what
-/// to try. The weights were not updated with it; the trainer's model is the last good one.
+/// A step that produced a non-finite loss, gradient, weight, optimizer buffer or carried
+/// state: what happened, where, and what to try. The step was undone: the trainer holds
+/// the last finite state (after step `step - 1`), and a run saves that state.
 public struct TrainingDivergence: Error, CustomStringConvertible, Sendable {
+    /// What was not finite.
+    public enum Cause: Sendable, Equatable {
+        /// The loss of the step's batch.
+        case loss
+        /// The gradient of this parameter (`state_dict` name).
+        case gradient(parameter: String)
+        /// After the update: weights, optimizer buffers or the carried state, named as in
+        /// the checkpoint and its sidecar (`rnn.weight_hh_l0`, `optimizer.exp_avg_sq.head.bias`, `carried.h.l0`).
+        case state([NonFiniteTensor])
+    }
+
+    /// The step that diverged (1-based); the state kept is the one after `step - 1`.
     public var step: Int
-    /// The parameter whose gradient first went non-finite, or nil when the loss did.
-    public var parameter: String?
+    public var cause: Cause
     /// The first time step (1-based) at which max |h_t| exceeded 1e6 or stopped being
     /// finite in that batch, or nil when the state stayed bounded.
     public var explodedAtTimeStep: Int?
     public var maxAbsHidden: Double
-    /// The recurrent matrix's spectral radius at that moment (first layer), when known.
+    /// The recurrent matrix's spectral radius (first layer) in the state kept, when known.
     public var spectralRadius: Double?
+    /// Where the last finite state was saved, or nil when it was not (the trainer holds it).
+    public var checkpoint: String?
+
+    public init(step: Int, cause: Cause, explodedAtTimeStep: Int?, maxAbsHidden: Double,
+                spectralRadius: Double? = nil, checkpoint: String? = nil) {
+        self.step = step
+        self.cause = cause
+        self.explodedAtTimeStep = explodedAtTimeStep
+        self.maxAbsHidden = maxAbsHidden
+        self.spectralRadius = spectralRadius
+        self.checkpoint = checkpoint
+    }
+
+    /// The step whose state was kept: the last finite one.
+    public var keptStep: Int { step - 1 }
+
+    /// The parameter whose gradient went non-finite, when that was the cause.
+    public var parameter: String? {
+        if case .gradient(let p) = cause { return p }
+        return nil
+    }
 
     public var description: String {
         var s = "training diverged at step \(step): "
-        s += parameter.map { "the gradient of \($0) is not finite" } ?? "the loss is not finite"
+        switch cause {
+        case .loss: s += "the loss is not finite"
+        case .gradient(let p): s += "the gradient of \(p) is not finite"
+        case .state(let tensors):
+            s += "the update left NaN or infinite values in \(NonFiniteTensorsError.list(tensors, limit: 4))"
+        }
         if let t = explodedAtTimeStep {
             s += "; the hidden state exploded at time step \(t) (max |h| = \(formatScientific(maxAbsHidden)))"
         } else {
-            s += "; the hidden state stayed bounded (max |h| = \(formatScientific(maxAbsHidden))), so the blow-up is in the gradient"
+            s += "; the hidden state stayed bounded (max |h| = \(formatScientific(maxAbsHidden)))"
+            switch cause {
+            case .gradient: s += ", so the blow-up is in the gradient"
+            case .state: s += ", so the blow-up is in the update (learning rate times gradient, or an optimizer buffer, beyond Float32)"
+            case .loss: break
+            }
         }
         if let r = spectralRadius { s += "; spectral radius of W is \(formatFixed(r, digits: 3))" }
-        s += ". The last good weights were kept. Try: a lower learning rate (e.g. 10x lower), gradient clipping (--clip-norm 1), "
+        let kept = "the last finite state (step \(keptStep): weights, optimizer state, generator and data position)"
+        s += ". " + (checkpoint.map { "\(kept.prefix(1).uppercased() + kept.dropFirst()) is in \($0)" }
+                     ?? "The trainer holds \(kept)")
+        s += ". Try: a lower learning rate (e.g. 10x lower), gradient clipping (--clip-norm 1), "
             + "an identity-initialised W (--recurrent-init identity, or --cell irnn), or a bounded activation (--activation clipped_relu:6)."
         return s
     }
@@ -31,14 +77,18 @@ func formatScientific(_ x: Double) -> String {
     guard x.isFinite else { return "\(x)" }
     if x == 0 { return "0" }
     var exponent = Int((Swift.abs(x)).exponentBase10)
-    var mantissa = x / Double.power(10, Double(exponent))
+    // In two factors: 10^e alone leaves Double's range for subnormal x (e < -308).
+    let half = exponent / 2
+    var mantissa = x / Double.power(10, Double(half)) / Double.power(10, Double(exponent - half))
     if Swift.abs(mantissa) >= 9.995 { mantissa /= 10; exponent += 1 }
     return "\(formatFixed(mantissa, digits: 2))e\(exponent >= 0 ? "+" : "-")\(Swift.abs(exponent) < 10 ? "0" : "")\(Swift.abs(exponent))"
 }
 
-/// A number with a fixed count of decimals.
+/// A number with a fixed count of decimals; scientific (`formatScientific`) from 1e15 on,
+/// where the whole part would not fit the integer arithmetic below.
 func formatFixed(_ x: Double, digits: Int) -> String {
     guard x.isFinite else { return "\(x)" }
+    if Swift.abs(x) >= 1e15 { return formatScientific(x) }
     let scale = Double.power(10, Double(digits))
     let rounded = (Swift.abs(x) * scale).rounded()
     let whole = Int(rounded / scale)

@@ -35,7 +35,10 @@ extension Trainer {
     ///   - shouldStop: polled after every step (Ctrl-C): the step finishes, a checkpoint
     ///     is written, and the run returns with reason "interrupted".
     ///   - clock: seconds since some origin (injected so tests stay deterministic).
-    /// - Throws: `TrainingDivergence` after saving the last good weights to `checkpoint`.
+    /// - Throws: `TrainingDivergence` after saving the last finite state (weights, optimizer
+    ///   state, generator, data position: all from the step before the one that diverged)
+    ///   to `checkpoint`, whose path it then names. A run never ends otherwise with a NaN
+    ///   or infinity in its state: every step is checked (`trainStep`).
     public mutating func run(checkpoint: URL?, observer: (TrainingEvent) -> Void = { _ in },
                              shouldStop: () -> Bool = { false },
                              clock: () -> Double = { Date().timeIntervalSinceReferenceDate }) throws -> TrainingSummary {
@@ -71,11 +74,12 @@ extension Trainer {
             var record: StepRecord
             do {
                 record = try trainStep(detailed: logNow)
-            } catch let divergence as TrainingDivergence {
+            } catch var divergence as TrainingDivergence {
                 summary.reason = "diverged"
                 summary.steps = step
                 summary.seconds = clock() - start
                 try save()
+                divergence.checkpoint = checkpoint?.path
                 throw divergence
             }
             record.seconds = clock() - start
