@@ -100,6 +100,7 @@ public enum Checkpoint {
             }
             config.readout = r
         }
+        try checkTensors(of: config, in: file)
         return config
     }
 

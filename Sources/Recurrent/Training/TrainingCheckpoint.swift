@@ -83,6 +83,7 @@ public enum TrainingCheckpoint {
         guard info.taskName == trainer.task.name else {
             throw CheckpointError("the checkpoint was trained on task '\(info.taskName)', not '\(trainer.task.name)'; pass --task \(info.taskName)", path: url.path)
         }
+        try validateSidecar(info, stateFile, for: trainer, path: sidecar.path)
         do {
             trainer.model = try Checkpoint.fill(trainer.model, from: modelFile)
         } catch let error as CheckpointError {
