@@ -144,8 +144,10 @@ struct Diagnose: ParsableCommand {
     func run() throws {
         let diagnosis: Diagnosis
         if let file = checkpoint {
-            diagnosis = try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
-                                      jacobianSequences: jacobianSequences)
+            diagnosis = try refusingOverMemory({ _ in "lower --length or --batch" }) {
+                try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
+                              jacobianSequences: jacobianSequences)
+            }
         } else {
             let input = try inputInit.map { try Self.initializer($0, option: "--input-init") } ?? DiagnosisSetting.defaultInputInit
             let bias = try biasInit.map { try Self.initializer($0, option: "--bias-init") } ?? .zeros
@@ -156,7 +158,9 @@ struct Diagnose: ParsableCommand {
                                      jacobianSequences: jacobianSequences)
                 }
             }
-            diagnosis = try Diagnosis(settings: settings, feedforwardSeeds: feedforwardSeeds)
+            diagnosis = try refusingOverMemory({ $0 == .trace || $0 == .batches ? "lower --batch, --length or --hidden" : "lower --hidden" }) {
+                try Diagnosis(settings: settings, feedforwardSeeds: feedforwardSeeds)
+            }
         }
         if let dir = csv {
             let files = try diagnosis.writeCSV(to: URL(fileURLWithPath: dir))

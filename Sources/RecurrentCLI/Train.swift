@@ -78,6 +78,7 @@ struct Train: ParsableCommand {
             if let v = value, v < minimum { throw ValidationError("\(option) must be at least \(minimum), got \(v)") }
         }
         if let n = name, n.isEmpty || n.contains("/") { throw ValidationError("--name must be a file name without '/', got '\(n)'") }
+        if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
     }
 
     func run() throws {
@@ -149,7 +150,12 @@ struct Train: ParsableCommand {
         var metadata = [TrainSpec.metadataKey: spec.json]
         if let v = built.vocabulary { metadata[TrainSpec.vocabularyKey] = String(String.UnicodeScalarView(v.scalars)) }
 
-        // 4. Train.
+        // 4. Refuse what would not fit in memory, before the model and its buffers exist.
+        try MemoryEstimate.training(configuration, task: task, options: options, optimizer: optimizer).checkForCommandLine { kind in
+            Self.memoryAdvice(kind, task: taskSpec)
+        }
+
+        // 5. Train.
         let progress = TrainingProgress(mode: json ? .silent : Terminal.isTTY ? .live : .lines, totalSteps: runSpec.steps,
                                         batchSize: runSpec.batch, metricName: task.metricName, logEvery: runSpec.logEvery, log: metricsLog)
         var rng = SeededGenerator(seed: runSpec.seed)
@@ -207,6 +213,18 @@ struct Train: ParsableCommand {
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))\(beside)")
         }
         Terminal.out("checkpoint: \(checkpoint.path)")
+    }
+
+    /// Which options shrink a part of the memory estimate of `train` on task `t`.
+    static func memoryAdvice(_ kind: MemoryEstimate.Kind, task t: TaskSpec) -> String {
+        let length = ["adding": "--length", "copy": "--length", "charlm": "--bptt"][t.name]
+        switch kind {
+        case .weights, .analysis: return "lower --hidden or --layers"
+        case .trace: return length.map { "lower --batch, --hidden or \($0)" } ?? "lower --batch or --hidden"
+        case .batches, .outputs: return "lower --batch" + (length.map { " or \($0)" } ?? "")
+        case .evaluation:
+            return t.name == "adding" || t.name == "copy" ? "lower --limit (the test set's size) or --hidden" : "lower --hidden, or --limit to evaluate on fewer sequences"
+        }
     }
 
     static func describe(_ t: TaskSpec) -> String {

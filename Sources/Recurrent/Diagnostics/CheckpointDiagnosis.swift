@@ -21,6 +21,8 @@ extension Diagnosis {
     /// data the model was trained on, which may sit in another range.
     public init(checkpoint url: URL, length: Int, batch: Int, seed: UInt64, jacobianSequences: Int = 1) throws {
         let (model, configuration, _) = try Checkpoint.load(from: url)
+        try MemoryEstimate.diagnosis(hiddenSize: configuration.hiddenSize, inputSize: configuration.inputSize, length: length,
+                                     batch: batch, jacobianSequences: jacobianSequences).check()
         var rng = SeededGenerator(seed: seed)
         var notes: [String] = []
         if configuration.layers > 1 {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks for the numbers written inside settings (an initialiser's scale, an activation's
 /// slope, a learning rate, a forget-gate bias), shared by every parser so that a value that
 /// cannot train (NaN, infinity, or a Double that overflows Float32 weights) is refused where
@@ -22,7 +24,7 @@ public enum ParameterValue {
     public static func float32(_ value: Double, _ what: String) throws(ConfigurationError) -> Double {
         try finite(value, what)
         guard Swift.abs(value) <= float32Limit else {
-            throw ConfigurationError("\(what) = \(value) is too large for Float32 weights (|value| must be at most \(float32Limit))")
+            throw ConfigurationError("\(what) = \(value) is too large for Float32 weights (|value| must be at most \(String(format: "%.1e", float32Limit)))")
         }
         return value
     }

@@ -17,7 +17,8 @@ extension Checkpoint {
         for (name, rows, cols) in expected {
             guard let tensor = file.tensors[name] else { missing.append(name); continue }
             let fits = tensor.shape == [rows, cols] || (tensor.shape == [rows * cols] && (rows == 1 || cols == 1))
-            if !fits { wrong.append("\(name) is \(tensor.shape), expected \(rows == 1 ? [cols] : [rows, cols])") }
+            let vector = rows == 1 && (name.contains(".bias") || (configuration.cell == .indrnn && name.hasPrefix("rnn.weight_hh")))
+            if !fits { wrong.append("\(name) is \(tensor.shape), expected \(vector ? [cols] : [rows, cols])") }
         }
         let names = Set(expected.map(\.name))
         let unexpected = file.tensors.keys.filter { !names.contains($0) }.sorted()

@@ -67,9 +67,10 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 
     /// Throws `MemoryError` when the estimate exceeds `limit` (default `MemoryLimit.current`:
     /// the machine's physical memory unless overridden).
-    public func check(limit: Double? = nil) throws(MemoryError) {
+    public func check(limit: Double? = nil, subject: String? = nil) throws(MemoryError) {
+        let physical = limit == nil && MemoryLimit.override == nil
         let limit = limit ?? MemoryLimit.current
-        if bytes > limit { throw MemoryError(estimate: self, limit: limit) }
+        if bytes > limit { throw MemoryError(estimate: self, limit: limit, subject: subject, isPhysicalMemory: physical) }
     }
 
     /// "83.2 GB", "512.0 kB", "1.2e+21 bytes" (decimal units, as memory is usually sold and reported).
@@ -87,8 +88,18 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 public struct MemoryError: Error, CustomStringConvertible, Sendable {
     public var estimate: MemoryEstimate
     public var limit: Double
+    /// What would need it ("model lstm:hidden=4096"), when there are several; leads the message.
+    public var subject: String?
+    /// True when `limit` is the machine's physical memory (not an override).
+    public var isPhysicalMemory: Bool
+    public init(estimate: MemoryEstimate, limit: Double, subject: String? = nil, isPhysicalMemory: Bool = false) {
+        self.estimate = estimate
+        self.limit = limit
+        self.subject = subject
+        self.isPhysicalMemory = isPhysicalMemory
+    }
     public var description: String {
-        var text = "would need \(MemoryEstimate.format(estimate.bytes)), more than the \(MemoryEstimate.format(limit)) of memory available"
+        var text = (subject.map { "\($0) " } ?? "") + "would need \(MemoryEstimate.format(estimate.bytes)), more than the \(MemoryEstimate.format(limit)) \(isPhysicalMemory ? "of memory this machine has" : "allowed")"
         if let big = estimate.largest { text += ": \(big.what) alone takes \(MemoryEstimate.format(big.bytes))" }
         return text
     }
@@ -124,6 +135,17 @@ extension MemoryEstimate {
                              optimizerBuffers: Int = 0) -> MemoryEstimate {
         MemoryEstimate(parts: weightParts(c, training: training, optimizerBuffers: optimizerBuffers)
             + passParts(c, steps: steps, batch: batch, training: training, label: ""))
+    }
+
+    /// What `predict` needs: the weights, one forward pass over `batch` of the `sequences`
+    /// inputs of `steps` steps, and the outputs and final states kept for all of them.
+    public static func prediction(_ c: ModelConfiguration, sequences: Int, steps: Int, batch: Int) -> MemoryEstimate {
+        var e = model(c, steps: steps, batch: Swift.min(batch, sequences), training: false)
+        let n = Double(sequences), rows = c.readout == .everyStep ? n * Double(steps) : n
+        let states = Double(c.layers) * n * Double(c.hiddenSize) * (c.cell == .lstm ? 2 : 1)
+        e.add(.outputs, elements: rows * Double(c.outputs) + states,
+              "the outputs and final states of all \(sequences) sequences (\(c.outputs) outputs\(c.readout == .everyStep ? " x \(steps) steps" : ""), \(c.layers) x \(c.hiddenSize) states)")
+        return e
     }
 
     /// The weights (`training`: and their gradients and `optimizerBuffers` buffers each).

@@ -13,9 +13,9 @@ public struct CharacterLMTask: TrainingTask {
     public init(text: CharacterText, bptt: Int) throws {
         guard bptt >= 1 else { throw ConfigurationError("the truncated-BPTT window must be at least 1 step, got \(bptt)") }
         let sizes = [("training", text.train.count), ("validation", text.validation.count), ("test", text.test.count)]
-        if let (split, count) = sizes.first(where: { $0.1 < 2 }) {
+        if let (split, _) = sizes.first(where: { $0.1 < 2 }) {
             let total = text.train.count + text.validation.count + text.test.count
-            throw DataError(.malformed, "the \(split) split would be empty: \(total) characters split 90/5/5 give \(sizes.map { "\($0.0) \($0.1)" }.joined(separator: ", ")), and each split needs at least 2 (\(split): \(count))",
+            throw DataError(.malformed, "the \(split) split would be empty: \(total) characters split 90/5/5 give \(sizes.map { "\($0.0) \($0.1)" }.joined(separator: ", ")); each split needs at least 2 characters (an input and its target)",
                             path: text.source, fix: "use a text of at least 40 characters (several MB for a useful language model)")
         }
         self.text = text
