@@ -132,6 +132,10 @@ struct Train: ParsableCommand {
             throw ValidationError("\(error)")
         }
         let spec = TrainSpec(task: taskSpec, optimizer: optimizerSpec, run: runSpec)
+        // Refuse what would not fit in memory, before the model and its buffers exist.
+        try MemoryEstimate.training(configuration, task: task, options: options, optimizer: optimizer).checkForCommandLine { kind in
+            Self.memoryAdvice(kind, task: taskSpec)
+        }
 
         // 3. Where results go (created only now that every input has been read).
         let checkpoint: URL
@@ -150,12 +154,7 @@ struct Train: ParsableCommand {
         var metadata = [TrainSpec.metadataKey: spec.json]
         if let v = built.vocabulary { metadata[TrainSpec.vocabularyKey] = String(String.UnicodeScalarView(v.scalars)) }
 
-        // 4. Refuse what would not fit in memory, before the model and its buffers exist.
-        try MemoryEstimate.training(configuration, task: task, options: options, optimizer: optimizer).checkForCommandLine { kind in
-            Self.memoryAdvice(kind, task: taskSpec)
-        }
-
-        // 5. Train.
+        // 4. Train.
         let progress = TrainingProgress(mode: json ? .silent : Terminal.isTTY ? .live : .lines, totalSteps: runSpec.steps,
                                         batchSize: runSpec.batch, metricName: task.metricName, logEvery: runSpec.logEvery, log: metricsLog)
         var rng = SeededGenerator(seed: runSpec.seed)

@@ -148,18 +148,17 @@ extension MemoryEstimate {
         return e
     }
 
-    /// The weights (`training`: and their gradients and `optimizerBuffers` buffers each).
+    /// The weights (`training`: and their gradients and `optimizerBuffers` buffers each), as
+    /// one part: copies of every parameter.
     static func weightParts(_ c: ModelConfiguration, training: Bool, optimizerBuffers: Int = 0) -> [Part] {
         let p = c.parameterCount
         let count = p < 1e15 ? "\(Int(p))" : String(format: "%.2e", p)
-        let layersText = "\(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize) units"
-        var parts = [Part(kind: .weights, bytes: 4 * (training ? 2 * p : p),
-                          what: "the \(training ? "weights and gradients" : "weights") (\(count) parameters: \(layersText), \(c.inputSize) inputs, \(c.outputs) outputs)")]
-        if training && optimizerBuffers > 0 {
-            parts.append(Part(kind: .weights, bytes: 4 * Double(optimizerBuffers) * p,
-                              what: "the optimizer state (\(optimizerBuffers) buffer\(optimizerBuffers == 1 ? "" : "s") per parameter)"))
-        }
-        return parts
+        let copies = training ? 2 + Swift.max(0, optimizerBuffers) : 1
+        let what = training ? "the weights, gradients\(optimizerBuffers > 0 ? " and optimizer state" : "") (\(copies) x \(count) parameters"
+                            : "the weights (\(count) parameters"
+        let layers = "\(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize) units"
+        return [Part(kind: .weights, bytes: 4 * Double(copies) * p,
+                     what: what + ": \(layers), \(c.inputSize) inputs, \(c.outputs) outputs)")]
     }
 
     /// The trace and batch buffers of one pass (no weights): the training batch's, or an
