@@ -222,7 +222,7 @@ struct Train: ParsableCommand {
         case .trace: return length.map { "lower --batch, --hidden or \($0)" } ?? "lower --batch or --hidden"
         case .batches, .outputs: return "lower --batch" + (length.map { " or \($0)" } ?? "")
         case .evaluation:
-            return t.name == "adding" || t.name == "copy" ? "lower --limit (the test set's size) or --hidden" : "lower --hidden, or --limit to evaluate on fewer sequences"
+            return t.name == "adding" || t.name == "copy" ? "lower --limit (the test set's size)" : "lower --limit or --hidden"
         }
     }
 

@@ -63,6 +63,20 @@ struct DataValidationTests {
         #expect(try task.evaluationBatches(.validation, batchSize: 8).count >= 1 && task.evaluationBatches(.test, batchSize: 8).count >= 1)
     }
 
+    /// A saved charlm position is for one window length; another would silently keep the old T.
+    @Test func aCharacterPositionForAnotherWindowLengthIsRefused() throws {
+        let text = try CharacterText(text: String(repeating: "abcdefgh", count: 20), source: "t.txt")
+        var trained = try CharacterLMTask(text: text, bptt: 4)
+        var rng = SeededGenerator(seed: 1)
+        _ = try trained.nextTrainingBatch(size: 2, using: &rng)
+        var other = try CharacterLMTask(text: text, bptt: 8)
+        let message = catchMessage { try other.restore(position: trained.position) }
+        #expect(message.contains("windows of 4 steps, this task uses 8"), "\(message)")
+        var same = try CharacterLMTask(text: text, bptt: 4)
+        try same.restore(position: trained.position)
+        #expect(same.position == trained.position)
+    }
+
     @Test func mnistWithTooFewImagesForItsValidationSplitIsRefused() throws {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }

@@ -100,7 +100,7 @@ public struct MemoryError: Error, CustomStringConvertible, Sendable {
     }
     public var description: String {
         var text = (subject.map { "\($0) " } ?? "") + "would need \(MemoryEstimate.format(estimate.bytes)), more than the \(MemoryEstimate.format(limit)) \(isPhysicalMemory ? "of memory this machine has" : "allowed")"
-        if let big = estimate.largest { text += ": \(big.what) alone takes \(MemoryEstimate.format(big.bytes))" }
+        if let big = estimate.largest { text += "; the largest part is \(big.what) (\(MemoryEstimate.format(big.bytes)))" }
         return text
     }
 }

@@ -70,6 +70,10 @@ public struct CharacterLMTask: TrainingTask {
     public mutating func restore(position: [String: Int]) throws {
         guard let e = position["epoch"], let w = position["window"], let s = position["streams"], let b = position["bptt"],
               let n = position["tokenCount"] else { return }
+        guard b == bptt else {
+            throw DataError(.mismatch, "the saved position is for windows of \(b) steps, this task uses \(bptt)", path: text.source,
+                            fix: "resume with the window length the run was trained with")
+        }
         let saved = TBPTTPosition(epoch: e, window: w, streams: s, bptt: b, tokenCount: n)
         var batches = try text.batches(.train, streams: s, bptt: b)
         try batches.restore(saved)
