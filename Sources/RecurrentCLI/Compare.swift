@@ -40,6 +40,12 @@ struct Compare: ParsableCommand {
             throw ValidationError("--steps, --seeds, --batch, --hidden, --eval-every and --threads must be at least 1")
         }
         guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
+        if let r = lr, !(r > 0 && r.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(r)") }
+        if !(clipNorm >= 0 && clipNorm.isFinite) { throw ValidationError("--clip-norm must be a finite number >= 0 (0 = off), got \(clipNorm)") }
+        if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
+        if let f = valFraction, !(f >= 0 && f < 1) { throw ValidationError("--val-fraction must be in [0, 1), got \(f)") }
+        if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
+        if length < 1 || bptt < 1 { throw ValidationError("--length and --bptt must be at least 1") }
         do { _ = try parsedModels() } catch { throw ValidationError("\(error)") }
         if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
     }
@@ -67,6 +73,13 @@ struct Compare: ParsableCommand {
         Interrupt.install()
         let settings = try settings()
         let directory = URL(fileURLWithPath: report)
+        do {
+            try settings.check()
+        } catch let error as MemoryError {
+            throw error.refusal { $0 == .weights ? "lower --hidden (or the model's hidden=, layers=)" : "lower --batch or --hidden (or the model's hidden=)" }
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.message)
+        }
         try Compute.$threads.withValue(threads) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
                                   tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })

@@ -150,8 +150,10 @@ struct Diagnose: ParsableCommand {
         let diagnosis: Diagnosis
         if let file = checkpoint {
             do {
-                diagnosis = try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
-                                          jacobianSequences: jacobianSequences, allowNonFinite: allowNonFinite)
+                diagnosis = try refusingOverMemory({ _ in "lower --length or --batch" }) {
+                    try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
+                                  jacobianSequences: jacobianSequences, allowNonFinite: allowNonFinite)
+                }
             } catch let error as NonFiniteTensorsError {
                 throw refusal(error, command: "diagnose")
             }
@@ -165,7 +167,9 @@ struct Diagnose: ParsableCommand {
                                      jacobianSequences: jacobianSequences)
                 }
             }
-            diagnosis = try Diagnosis(settings: settings, feedforwardSeeds: feedforwardSeeds)
+            diagnosis = try refusingOverMemory({ $0 == .trace || $0 == .batches ? "lower --batch, --length or --hidden" : "lower --hidden" }) {
+                try Diagnosis(settings: settings, feedforwardSeeds: feedforwardSeeds)
+            }
         }
         if let dir = csv {
             let files = try diagnosis.writeCSV(to: URL(fileURLWithPath: dir))

@@ -35,6 +35,9 @@ struct Eval: ParsableCommand {
         let built = try taskOptions.spec(over: stored?.task).build()
         try checkVocabulary(built.vocabulary, metadata: loaded.metadata, checkpoint: checkpoint)
         let step = loaded.metadata["step"].flatMap(Int.init)
+        try MemoryEstimate.evaluation(loaded.configuration, task: built.task, batchSize: batch).checkForCommandLine { kind in
+            kind == .weights ? "the checkpoint's model itself is too large for this machine" : "lower --batch, or --limit to evaluate on fewer sequences"
+        }
         let records = try loaded.model.visit(EvaluationJob(task: built.task, batch: batch, checkpoint: checkpoint)).map {
             var r = $0
             r.step = step ?? 0

@@ -35,6 +35,14 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let h = hidden, h < 1 { throw ValidationError("--hidden must be at least 1, got \(h)") }
         if let l = layers, l < 1 { throw ValidationError("--layers must be at least 1, got \(l)") }
+        // Parsed here too, so that a bad value (unknown, NaN, too large for Float32) is refused before any data is read.
+        do {
+            if let a = activation { _ = try Activation(parsing: a) }
+        } catch { throw ValidationError("--activation: \(error)") }
+        for (option, text) in [("--recurrent-init", recurrentInit), ("--input-init", inputInit)] {
+            guard let text else { continue }
+            do { _ = try Initializer(parsing: text) } catch { throw ValidationError("\(option): \(error)") }
+        }
     }
 
     /// The configuration for a task's sizes: an explicit `--cell` starts from its preset,

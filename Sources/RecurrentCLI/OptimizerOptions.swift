@@ -54,8 +54,14 @@ struct OptimizerOptions: ParsableArguments {
     var schedule: String?
 
     func validate() throws {
-        if let c = clipNorm, !(c >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 = off), got \(c)") }
-        if let c = clipValue, !(c > 0) { throw ValidationError("--clip-value must be positive, got \(c)") }
+        if let r = lr, !(r > 0 && r.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(r)") }
+        if let m = momentum, !(m >= 0 && m < 1) { throw ValidationError("--momentum must be in [0, 1), got \(m)") }
+        if let w = weightDecay, !(w >= 0 && w.isFinite) { throw ValidationError("--weight-decay must be a finite number >= 0, got \(w)") }
+        if let c = clipNorm, !(c >= 0 && c.isFinite) { throw ValidationError("--clip-norm must be a finite number >= 0 (0 = off), got \(c)") }
+        if let c = clipValue, !(c > 0 && c.isFinite) { throw ValidationError("--clip-value must be a finite positive number, got \(c)") }
+        if let s = schedule {
+            do { _ = try LearningRateSchedule(parsing: s, totalSteps: 1) } catch { throw ValidationError("--schedule: \(error)") }
+        }
         if let c = clipNorm, c > 0, clipValue != nil { throw ValidationError("--clip-norm and --clip-value exclude each other; pass one") }
     }
 

@@ -45,6 +45,13 @@ struct Predict: ParsableCommand {
             throw DataError(.mismatch, "inputs have \(x.i) features per step (shape [\(x.n), \(x.t), \(x.i)]) but the model in \(checkpoint) reads \(c.inputSize)",
                             path: input, fix: "pass inputs of shape [N, T, \(c.inputSize)]")
         }
+        try MemoryEstimate.prediction(c, sequences: x.n, steps: x.t, batch: batch).checkForCommandLine { kind in
+            switch kind {
+            case .weights: return "the checkpoint's model itself is too large for this machine"
+            case .outputs: return "split the inputs into several files and predict each"
+            default: return "lower --batch, or split the inputs into shorter sequences"
+            }
+        }
         let inputs = SequenceBatch(batch: x.n, steps: x.t, features: x.i, values: x.values)
         let tensors = try loaded.model.visit(PredictionJob(inputs: inputs, batch: batch))
         try SafeTensorsFile(tensors: tensors, metadata: ["checkpoint": checkpoint, "inputs": input]).write(to: URL(fileURLWithPath: output))

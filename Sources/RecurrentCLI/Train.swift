@@ -83,6 +83,7 @@ struct Train: ParsableCommand {
         }
         if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
         if let n = name, n.isEmpty || n.contains("/") { throw ValidationError("--name must be a file name without '/', got '\(n)'") }
+        if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
     }
 
     func run() throws {
@@ -137,6 +138,10 @@ struct Train: ParsableCommand {
             throw ValidationError("\(error)")
         }
         let spec = TrainSpec(task: taskSpec, optimizer: optimizerSpec, run: runSpec)
+        // Refuse what would not fit in memory, before the model and its buffers exist.
+        try MemoryEstimate.training(configuration, task: task, options: options, optimizer: optimizer).checkForCommandLine { kind in
+            Self.memoryAdvice(kind, task: taskSpec)
+        }
 
         // 3. Where results go (created only now that every input has been read).
         let checkpoint: URL
@@ -221,6 +226,18 @@ struct Train: ParsableCommand {
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))\(beside)")
         }
         Terminal.out("checkpoint: \(checkpoint.path)")
+    }
+
+    /// Which options shrink a part of the memory estimate of `train` on task `t`.
+    static func memoryAdvice(_ kind: MemoryEstimate.Kind, task t: TaskSpec) -> String {
+        let length = ["adding": "--length", "copy": "--length", "charlm": "--bptt"][t.name]
+        switch kind {
+        case .weights, .analysis: return "lower --hidden or --layers"
+        case .trace: return length.map { "lower --batch, --hidden or \($0)" } ?? "lower --batch or --hidden"
+        case .batches, .outputs: return "lower --batch" + (length.map { " or \($0)" } ?? "")
+        case .evaluation:
+            return t.name == "adding" || t.name == "copy" ? "lower --limit (the test set's size)" : "lower --limit or --hidden"
+        }
     }
 
     static func describe(_ t: TaskSpec) -> String {

@@ -10,8 +10,11 @@
 //     float   `[N, O]`     → `Targets.values(columns: O)`
 //     float   `[N, T, O]`  → `Targets.valuesPerStep(columns: O)`
 //
-// N must agree, T must agree for per-step targets, and all floating-point values must be finite;
-// every violation is an error naming the file and the record (sequence) index.
+// N must agree, T must agree for per-step targets, all floating-point values must be finite, and
+// class ids must lie in 0..<`SequenceDataset.classLimit` (2^20 = 1048576 classes; -1 also allowed
+// per step); every violation is an error naming the file and the record (sequence) index, and for
+// class ids the index of the first bad value and the value. The checks run before anything sized
+// by the values (the model's outputs) is allocated.
 
 /// Sequences and targets held in memory, e.g. loaded from `.npy` files; a source for
 /// ``ShuffledBatches``.
@@ -26,6 +29,11 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
     public let inputs: [Scalar]
     /// Targets for all N sequences.
     public let targets: Targets<Scalar>
+
+    /// The most classes integer targets may name: ids must be below 2^20 (1048576). A larger id
+    /// is almost certainly not a class (a corrupt file, or a regression target saved as
+    /// integers), and would size the model's output layer (O = max id + 1) beyond reason.
+    public static var classLimit: Int { 1 << 20 }
 
     /// Loads `inputs` `[N, T, I]` and `targets` (see the table above) from `.npy` files.
     public static func load(inputs inputsPath: String, targets targetsPath: String) throws(DataError) -> SequenceDataset {
@@ -75,10 +83,10 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
         if let ids = targets.integers() {
             switch targetShape.count {
             case 1:
-                if let bad = ids.firstIndex(where: { $0 < 0 }) {
+                if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= Self.classLimit }) {
                     throw DataError(
-                        .malformed, "class id \(ids[bad]) is negative", path: targetsPath, recordIndex: bad,
-                        fix: "use class ids 0..<classes")
+                        .malformed, "class id \(ids[bad]) at index \(bad) is outside 0..<\(Self.classLimit)", path: targetsPath, recordIndex: bad,
+                        fix: "use class ids 0..<classes (at most \(Self.classLimit) classes); save regression targets as floats")
                 }
                 self.targets = .classes(ids)
             case 2:
@@ -87,10 +95,15 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                         .mismatch, "per-step class targets have \(targetShape[1]) steps, inputs have \(t)",
                         path: targetsPath, fix: "save targets of shape [N, T] with the inputs' T")
                 }
-                if let bad = ids.firstIndex(where: { $0 < -1 }) {
+                if let bad = ids.firstIndex(where: { $0 < -1 || $0 >= Self.classLimit }) {
                     throw DataError(
-                        .malformed, "class id \(ids[bad]) at step \(bad % t) is below -1", path: targetsPath,
-                        recordIndex: bad / t, fix: "use class ids 0..<classes, or -1 for steps without loss")
+                        .malformed, "class id \(ids[bad]) at index \(bad) (step \(bad % t)) is outside -1..<\(Self.classLimit)", path: targetsPath,
+                        recordIndex: bad / t, fix: "use class ids 0..<classes (at most \(Self.classLimit) classes), or -1 for steps without loss")
+                }
+                guard ids.contains(where: { $0 >= 0 }) else {
+                    throw DataError(
+                        .malformed, "every per-step class id is -1: no step has a target", path: targetsPath,
+                        fix: "give at least one step a class id 0..<classes")
                 }
                 self.targets = .classesPerStep(ids)
             default:

@@ -25,6 +25,8 @@ extension Diagnosis {
     public init(checkpoint url: URL, length: Int, batch: Int, seed: UInt64, jacobianSequences: Int = 1,
                 allowNonFinite: Bool = false) throws {
         let (model, configuration, _) = try Checkpoint.load(from: url, allowNonFinite: allowNonFinite)
+        try MemoryEstimate.diagnosis(hiddenSize: configuration.hiddenSize, inputSize: configuration.inputSize, length: length,
+                                     batch: batch, jacobianSequences: jacobianSequences).check()
         var rng = SeededGenerator(seed: seed)
         var notes: [String] = []
         if configuration.layers > 1 {

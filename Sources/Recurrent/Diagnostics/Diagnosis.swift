@@ -65,6 +65,8 @@ public struct DiagnosisSetting: Sendable, Hashable {
         if length < 2 { throw ConfigurationError("length must be at least 2 (a lag needs two steps), got \(length)") }
         if batch < 1 { throw ConfigurationError("batch must be at least 1, got \(batch)") }
         if jacobianSequences < 1 { throw ConfigurationError("the Jacobian needs at least 1 sequence, got \(jacobianSequences)") }
+        try activation.validate()
+        for initializer in [recurrentInit, inputInit, biasInit] { try initializer.validate() }
     }
 
     /// The generator positioned at the start of this setting's draws.
@@ -138,6 +140,8 @@ public struct DiagnosisRun: Sendable {
     /// Draws the cell of `setting` and measures it.
     public init(setting: DiagnosisSetting) throws {
         try setting.validate()
+        try MemoryEstimate.diagnosis(hiddenSize: setting.hiddenSize, inputSize: setting.inputSize, length: setting.length,
+                                     batch: setting.batch, jacobianSequences: setting.jacobianSequences).check()
         var rng = setting.generator
         let cell = setting.cell(using: &rng)
         try self.init(cell: cell, recurrentInit: setting.recurrentInit.name, length: setting.length, batch: setting.batch,

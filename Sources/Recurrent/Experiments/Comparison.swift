@@ -100,8 +100,10 @@ public struct Comparison: Sendable {
         case runFinished(RunResult)
     }
 
-    /// Runs (or resumes) every model x seed, returning their results in order.
+    /// Runs (or resumes) every model x seed, returning their results in order. Every model's
+    /// configuration, optimizer and memory estimate are checked before the first run starts.
     public func run(observer: (Event) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [RunResult] {
+        try settings.check()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var results: [RunResult] = []
         for spec in settings.models {
@@ -157,16 +159,7 @@ public struct Comparison: Sendable {
         var reportsSpectralRadii = false
 
         func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> RunResult? where Cell.Scalar == Float {
-            let o = spec.overrides
-            let optimizer = try OptimizerChoice<Float>(
-                name: o["optimizer"] ?? settings.optimizer,
-                learningRate: o["lr"].flatMap(Double.init) ?? settings.learningRate,
-                momentum: o["momentum"].flatMap(Double.init), weightDecay: nil)
-            var options = TrainingOptions(steps: settings.steps, batchSize: settings.batchSize)
-            options.clipNorm = o["clip-norm"].map { Double($0) ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? settings.clipNorm
-            options.evaluateEvery = settings.evaluateEvery
-            options.logEvery = max(1, settings.evaluateEvery)
-            options.target = settings.stopAtTarget ? settings.effectiveTarget : nil
+            let (optimizer, options) = try settings.training(spec)
             var trainer = try Trainer(model: model, optimizer: optimizer, task: task, options: options,
                                       configuration: configuration, seed: seed)
             trainer.reportsSpectralRadii = reportsSpectralRadii

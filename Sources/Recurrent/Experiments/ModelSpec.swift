@@ -51,13 +51,69 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         try check()
     }
 
+    /// Checks the name and every override's value (numbers finite and in range, names
+    /// known, specs parseable), so that `irnn:lr=abc` is refused when parsed instead of
+    /// training at the default rate.
     func check() throws(ConfigurationError) {
         guard ModelConfiguration.presetNames.contains(name) else {
             throw ConfigurationError("unknown model '\(name)'. Accepted: \(ModelConfiguration.presetNames.joined(separator: ", ")), each optionally followed by :option=value")
         }
-        for key in overrides.keys where !Self.options.contains(key) {
-            throw ConfigurationError("model '\(name)': unknown option '\(key)'. Accepted: \(Self.options.joined(separator: ", "))")
+        for key in overrides.keys.sorted() {
+            guard Self.options.contains(key) else {
+                throw ConfigurationError("model '\(name)': unknown option '\(key)'. Accepted: \(Self.options.joined(separator: ", "))")
+            }
+            let text = overrides[key]!
+            do throws(ConfigurationError) {
+                switch key {
+                case "activation": _ = try Activation(parsing: text)
+                case "recurrent-init", "input-init": _ = try Initializer(parsing: text)
+                case "optimizer":
+                    guard Self.optimizers.contains(text.lowercased()) else {
+                        throw ConfigurationError("unknown optimizer '\(text)'. Accepted: \(Self.optimizers.joined(separator: ", "))")
+                    }
+                case "hidden", "layers": _ = try size(key)
+                default: _ = try number(key)
+                }
+            } catch {
+                throw ConfigurationError("model '\(self)': \(key)=\(text): \(error.message)")
+            }
         }
+    }
+
+    static let optimizers = ["sgd", "rmsprop", "adam", "adamw"]
+
+    /// The number override `key`, checked for its range: lr > 0, momentum in [0, 1),
+    /// clip-norm >= 0 (0 = off), bound > 0, forget-bias within Float32's range; all finite.
+    func number(_ key: String) throws(ConfigurationError) -> Double? {
+        guard let text = overrides[key] else { return nil }
+        guard let v = Double(text) else { throw ConfigurationError("'\(text)' is not a number") }
+        try ParameterValue.float32(v, key)
+        switch key {
+        case "lr" where !(v > 0), "bound" where !(v > 0): throw ConfigurationError("\(key) must be positive, got \(v)")
+        case "momentum" where !(v >= 0 && v < 1): throw ConfigurationError("momentum must be in [0, 1), got \(v)")
+        case "clip-norm" where v < 0: throw ConfigurationError("clip-norm must be >= 0 (0 = off), got \(v)")
+        default: return v
+        }
+    }
+
+    /// The whole-number override `key` (hidden, layers), at least 1.
+    func size(_ key: String) throws(ConfigurationError) -> Int? {
+        guard let text = overrides[key] else { return nil }
+        guard let v = Int(text), v >= 1 else { throw ConfigurationError("'\(text)' is not a whole number >= 1") }
+        return v
+    }
+
+    /// The optimizer of this model: `optimizer=` and `lr=`/`momentum=` over the comparison's
+    /// `defaultName` and `defaultRate`.
+    public func optimizer(defaultName: String, defaultRate: Double?) throws(ConfigurationError) -> OptimizerChoice<Float> {
+        try OptimizerChoice(name: overrides["optimizer"] ?? defaultName, learningRate: try number("lr") ?? defaultRate,
+                            momentum: try number("momentum"), weightDecay: nil)
+    }
+
+    /// The global-norm clipping threshold: `clip-norm=` (0 turns clipping off) over `defaultNorm`.
+    public func clipNorm(default defaultNorm: Double?) throws(ConfigurationError) -> Double? {
+        guard let c = try number("clip-norm") else { return defaultNorm }
+        return c > 0 ? c : nil
     }
 
     public var description: String {
@@ -71,13 +127,9 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
 
     /// The model's configuration for a task, with overrides applied over the preset.
     public func configuration(for task: any TrainingTask, hidden defaultHidden: Int) throws(ConfigurationError) -> ModelConfiguration {
-        func number(_ key: String) throws(ConfigurationError) -> Double? {
-            guard let text = overrides[key] else { return nil }
-            guard let v = Double(text) else { throw ConfigurationError("model '\(self)': \(key)=\(text) is not a number") }
-            return v
-        }
-        let hidden = Int(try number("hidden") ?? Double(defaultHidden))
-        let layers = Int(try number("layers") ?? 1)
+        try check()
+        let hidden = try size("hidden") ?? defaultHidden
+        let layers = try size("layers") ?? 1
         var c = try ModelConfiguration.preset(name, inputSize: task.inputSize, hiddenSize: hidden, layers: layers,
                                               outputs: task.outputSize, readout: task.readout)
         if let a = overrides["activation"] { c.activation = try Activation(parsing: a) }

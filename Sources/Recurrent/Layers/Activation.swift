@@ -94,6 +94,20 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
         default: throw ConfigurationError("unknown activation '\(text)'. \(Self.accepted)")
         }
         if parts.count > 1, case .relu = self { throw ConfigurationError("activation 'relu' takes no number. \(Self.accepted)") }
+        do { try validate() } catch { throw ConfigurationError("activation '\(text)': \(error.message). \(Self.accepted)") }
+    }
+
+    /// Throws when the number inside is not usable: a NaN, infinite or (for Float32) too
+    /// large slope, or a clipped ReLU maximum that is not positive. Parsing calls it; so
+    /// does `ModelConfiguration.validate()` for configurations read from files.
+    public func validate() throws(ConfigurationError) {
+        switch self {
+        case .leakyRelu(let slope): try ParameterValue.float32(slope, "the leaky_relu slope")
+        case .clippedRelu(let maximum):
+            try ParameterValue.float32(maximum, "the clipped_relu maximum")
+            if !(maximum > 0) { throw ConfigurationError("the clipped_relu maximum must be positive, got \(maximum)") }
+        case .relu, .tanh, .sigmoid, .identity, .softplus: break
+        }
     }
 
     static let accepted = "Accepted: relu, tanh, sigmoid, identity, leaky_relu[:slope], clipped_relu[:max], softplus."

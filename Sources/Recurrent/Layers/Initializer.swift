@@ -97,10 +97,10 @@ public enum Initializer: Sendable, Hashable, Codable {
         guard let head = parts.first else { throw ConfigurationError("empty initializer. \(Self.accepted)") }
         var number: Double?
         if parts.count == 2 {
-            guard let v = Double(parts[1]), v.isFinite else {
-                throw ConfigurationError("initializer '\(text)': '\(parts[1])' is not a finite number. \(Self.accepted)")
+            guard let v = Double(parts[1]) else {
+                throw ConfigurationError("initializer '\(text)': '\(parts[1])' is not a number. \(Self.accepted)")
             }
-            number = v
+            number = try ParameterValue.float32(v, "the number of initializer '\(text)'")
         }
         func needs(_ name: String) throws(ConfigurationError) -> Double {
             guard let v = number else { throw ConfigurationError("initializer '\(name)' needs a number, e.g. '\(name):0.01'. \(Self.accepted)") }
@@ -122,8 +122,26 @@ public enum Initializer: Sendable, Hashable, Codable {
         case "default", "pytorch": try takesNone(); self = .pytorchDefault
         default: throw ConfigurationError("unknown initializer '\(text)'. \(Self.accepted)")
         }
-        if case .gaussian(let s) = self, s < 0 { throw ConfigurationError("gaussian std must be >= 0, got \(s)") }
-        if case .uniform(let b) = self, b < 0 { throw ConfigurationError("uniform bound must be >= 0, got \(b)") }
+        try validate()
+    }
+
+    /// Throws when the number inside is not usable: NaN, infinite, too large for Float32
+    /// weights (see `ParameterValue.float32Limit`), or a negative std or bound. Parsing
+    /// calls it; so does `ModelConfiguration.validate()` for configurations read from files.
+    public func validate() throws(ConfigurationError) {
+        switch self {
+        case .constant(let v): try ParameterValue.float32(v, "constant initializer value")
+        case .identity(let s): try ParameterValue.float32(s, "identity initializer scale")
+        case .gaussian(let s):
+            try ParameterValue.float32(s, "gaussian initializer std")
+            if s < 0 { throw ConfigurationError("gaussian std must be >= 0, got \(s)") }
+        case .uniform(let b):
+            try ParameterValue.float32(b, "uniform initializer bound")
+            if b < 0 { throw ConfigurationError("uniform bound must be >= 0, got \(b)") }
+        case .xavier(let g): try ParameterValue.float32(g, "xavier initializer gain")
+        case .orthogonal(let g): try ParameterValue.float32(g, "orthogonal initializer gain")
+        case .zeros, .he, .npRNN, .pytorchDefault: break
+        }
     }
 
     /// The text form that `init(parsing:)` reads back.

@@ -6,8 +6,14 @@ public enum AnyRecurrentModel: Sendable {
     case gru(RecurrentModel<GRUCell<Float>>)
     case indrnn(RecurrentModel<IndRNNCell<Float>>)
 
-    /// A freshly initialised model of the configuration's cell kind.
+    /// A freshly initialised model of the configuration's cell kind. Throws, before
+    /// allocating, when the configuration is impossible or its weights alone would not fit
+    /// in memory (`MemoryLimit.current`).
     public init(_ configuration: ModelConfiguration, using rng: inout some RandomNumberGenerator) throws(ConfigurationError) {
+        try configuration.validate()
+        do { try MemoryEstimate(parts: MemoryEstimate.weightParts(configuration, training: false)).check() } catch {
+            throw ConfigurationError("the model \(error)")
+        }
         switch configuration.cell {
         case .rnn: self = .rnn(try RecurrentModel(configuration, using: &rng))
         case .lstm: self = .lstm(try RecurrentModel(configuration, using: &rng))

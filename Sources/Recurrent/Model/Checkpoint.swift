@@ -109,6 +109,7 @@ public enum Checkpoint {
             }
             config.readout = r
         }
+        try checkTensors(of: config, in: file)
         return config
     }
 
@@ -151,6 +152,7 @@ public enum Checkpoint {
     /// Builds the model of `configuration` and fills it strictly from the file.
     public static func model(from file: SafeTensorsFile, configuration: ModelConfiguration,
                              allowNonFinite: Bool = false) throws -> AnyRecurrentModel {
+        try checkTensors(of: configuration, in: file)   // before allocating: the sizes must be the tensors'
         var rng = SeededGenerator(seed: 0)   // the values are all overwritten below
         var init0 = configuration
         init0.inputInit = .zeros; init0.recurrentInit = .zeros; init0.biasInit = .zeros

@@ -56,22 +56,55 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// Every parameter's `state_dict` name and matrix shape [rows, cols], in `state_dict`
+    /// order, without building the model: `weight_ih_l{k}` [G*H, I or H], `weight_hh_l{k}`
+    /// [G*H, H] (IndRNN: [1, H]), `bias_ih_l{k}` and `bias_hh_l{k}` [1, G*H], `head.weight`
+    /// [O, H], `head.bias` [1, O]. Checkpoint checks and memory estimates read it.
+    public var parameterShapes: [(name: String, rows: Int, cols: Int)] {
+        let g = gateCount, h = hiddenSize
+        var shapes: [(name: String, rows: Int, cols: Int)] = []
+        for l in 0..<Swift.max(0, layers) {
+            shapes.append(("rnn.weight_ih_l\(l)", g * h, l == 0 ? inputSize : h))
+            shapes.append(cell == .indrnn ? ("rnn.weight_hh_l\(l)", 1, h) : ("rnn.weight_hh_l\(l)", g * h, h))
+            shapes.append(("rnn.bias_ih_l\(l)", 1, g * h))
+            shapes.append(("rnn.bias_hh_l\(l)", 1, g * h))
+        }
+        return shapes + [("head.weight", outputs, h), ("head.bias", 1, outputs)]
+    }
+
+    /// The number of trainable scalars, as a Double so that absurd sizes cannot overflow.
+    public var parameterCount: Double {
+        let g = Double(gateCount), h = Double(hiddenSize), i = Double(inputSize), l = Double(layers), o = Double(outputs)
+        let recurrent = cell == .indrnn ? h : g * h * h
+        return g * h * i + (l - 1) * g * h * h + l * (recurrent + 2 * g * h) + o * h + o
+    }
+
     /// Throws when a size or option is impossible, saying which and what would work.
     public func validate() throws(ConfigurationError) {
         if inputSize < 1 { throw ConfigurationError("input size must be at least 1, got \(inputSize)") }
         if hiddenSize < 1 { throw ConfigurationError("hidden size must be at least 1, got \(hiddenSize)") }
         if layers < 1 { throw ConfigurationError("layers must be at least 1, got \(layers)") }
         if outputs < 1 { throw ConfigurationError("outputs must be at least 1, got \(outputs)") }
+        // Sizes whose products overflow Int (or a Float array's byte count) cannot be built at all.
+        if parameterCount * Double(MemoryLayout<Double>.size) >= Double(Int.max) {
+            throw ConfigurationError("\(layers) layers of \(hiddenSize) units with \(inputSize) inputs and \(outputs) outputs would have \(parameterCount) parameters, more than can be addressed")
+        }
         if (cell == .lstm || cell == .gru) && activation != .tanh {
             throw ConfigurationError("\(cell.rawValue) uses tanh by definition; --activation \(activation.name) applies to rnn, irnn and indrnn only")
         }
         if forgetGateBias != nil && cell != .lstm {
             throw ConfigurationError("a forget-gate bias applies to lstm only, not \(cell.rawValue)")
         }
-        if let bound = recurrentBound, !(bound > 0) || cell != .indrnn {
+        if let bound = recurrentBound, !(bound > 0) || !bound.isFinite || cell != .indrnn {
             throw ConfigurationError(cell != .indrnn ? "a recurrent bound applies to indrnn only, not \(cell.rawValue)"
-                                                     : "the recurrent bound must be positive, got \(bound)")
+                                                     : "the recurrent bound must be a finite positive number, got \(bound)")
         }
+        // The numbers inside (from a parser, a checkpoint's JSON or code) must make finite Float32 weights.
+        try activation.validate()
+        try inputInit.validate()
+        try recurrentInit.validate()
+        try biasInit.validate()
+        if let forget = forgetGateBias { try ParameterValue.float32(forget, "the forget-gate bias") }
     }
 
     // MARK: - Presets

@@ -14,6 +14,9 @@ public enum OptimizerChoice<Scalar: NeuralScalar>: Sendable {
         if let m = momentum, !(m >= 0 && m < 1) {
             throw ConfigurationError("momentum must be in [0, 1), got \(m)")
         }
+        if let wd = weightDecay, !(wd >= 0) || !wd.isFinite {
+            throw ConfigurationError("weight decay must be a finite number >= 0, got \(wd)")
+        }
         switch name.lowercased() {
         case "sgd":
             guard let lr = learningRate else { throw ConfigurationError("sgd needs a learning rate (--lr), e.g. --lr 0.01") }

@@ -21,10 +21,29 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
-    /// Restores a generator from a saved `state` (see `Checkpoint`).
+    /// Restores a generator from a saved `state` that the caller knows to be valid (4
+    /// words, not all zero), e.g. `stateWords` of a live generator. For words read from a
+    /// file use `init(validating:)`, which throws instead of trapping.
     public init(state: [UInt64]) {
         precondition(state.count == 4, "SeededGenerator state has 4 words")
         self.state = (state[0], state[1], state[2], state[3])
+    }
+
+    /// A saved state that is not a generator's: the wrong number of words, or all zero
+    /// (xoshiro256**'s one fixed point: it would draw 0 forever).
+    public struct InvalidState: Error, CustomStringConvertible, Equatable, Sendable {
+        public var words: [UInt64]
+        public var description: String {
+            words.count != 4 ? "a generator state has 4 words (xoshiro256**), found \(words.count)"
+                             : "a generator state of four zero words is not valid (xoshiro256** would draw 0 forever)"
+        }
+    }
+
+    /// Restores a generator from words read from a file (a checkpoint's sidecar), checking
+    /// them: exactly 4 words, not all zero.
+    public init(validating words: [UInt64]) throws(InvalidState) {
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { throw InvalidState(words: words) }
+        self.init(state: words)
     }
 
     public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
@@ -49,11 +68,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     public init(from decoder: any Decoder) throws {
         let words = try [UInt64](from: decoder)
-        guard words.count == 4 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                debugDescription: "SeededGenerator state needs 4 words, found \(words.count)"))
+        do { try self.init(validating: words) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
         }
-        self.init(state: words)
     }
     public func encode(to encoder: any Encoder) throws { try stateWords.encode(to: encoder) }
 }

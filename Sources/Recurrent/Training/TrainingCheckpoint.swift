@@ -76,7 +76,6 @@ public enum TrainingCheckpoint {
                 + "to start a new run from these weights use --init-from instead of --resume", path: url.path)
         }
         let stateFile = try SafeTensorsFile(contentsOf: sidecar)
-        try stateFile.requireFinite(.loading, path: sidecar.path)
         guard let json = stateFile.metadata["trainer"],
               let info = try? JSONDecoder().decode(SidecarInfo.self, from: Data(json.utf8)) else {
             throw CheckpointError("the training state has no valid 'trainer' metadata; it was not written by recurrent train", path: sidecar.path)
@@ -87,6 +86,8 @@ public enum TrainingCheckpoint {
         guard info.taskName == trainer.task.name else {
             throw CheckpointError("the checkpoint was trained on task '\(info.taskName)', not '\(trainer.task.name)'; pass --task \(info.taskName)", path: url.path)
         }
+        try validateSidecar(info, stateFile, for: trainer, path: sidecar.path)   // shapes, ranges, square averages >= 0
+        try stateFile.requireFinite(.loading, path: sidecar.path)               // and nothing else non-finite
         do {
             trainer.model = try Checkpoint.fill(trainer.model, from: modelFile)
         } catch let error as CheckpointError {

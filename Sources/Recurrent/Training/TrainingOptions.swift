@@ -33,8 +33,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if evaluateEvery < 0 || logEvery < 1 || checkpointEvery < 0 {
             throw ConfigurationError("--eval-every and --checkpoint-every must be >= 0 and --log-every >= 1")
         }
-        if let c = clipNorm, !(c > 0) { throw ConfigurationError("--clip-norm must be positive, got \(c)") }
-        if let c = clipValue, !(c > 0) { throw ConfigurationError("--clip-value must be positive, got \(c)") }
+        if let c = clipNorm, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping norm must be a finite positive number, got \(c)") }
+        if let c = clipValue, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping value must be a finite positive number, got \(c)") }
+        if let t = target { try ParameterValue.finite(t, "the target metric") }
     }
 }
 

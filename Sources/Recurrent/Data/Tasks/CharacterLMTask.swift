@@ -7,8 +7,17 @@ public struct CharacterLMTask: TrainingTask {
     public let bptt: Int
     var batches: TruncatedBPTTBatches?
 
-    public init(text: CharacterText, bptt: Int) throws(ConfigurationError) {
-        guard bptt >= 1 else { throw ConfigurationError("--bptt must be at least 1, got \(bptt)") }
+    /// Throws when `bptt` < 1, or when a split is too short for one window (each needs at
+    /// least 2 characters: an input and its next-character target), naming the split and
+    /// the sizes, so that a short text is refused before any training step.
+    public init(text: CharacterText, bptt: Int) throws {
+        guard bptt >= 1 else { throw ConfigurationError("the truncated-BPTT window must be at least 1 step, got \(bptt)") }
+        let sizes = [("training", text.train.count), ("validation", text.validation.count), ("test", text.test.count)]
+        if let (split, _) = sizes.first(where: { $0.1 < 2 }) {
+            let total = text.train.count + text.validation.count + text.test.count
+            throw DataError(.malformed, "the \(split) split would be empty: \(total) characters split 90/5/5 give \(sizes.map { "\($0.0) \($0.1)" }.joined(separator: ", ")); each split needs at least 2 characters (an input and its target)",
+                            path: text.source, fix: "use a text of at least 40 characters (several MB for a useful language model)")
+        }
         self.text = text
         self.bptt = bptt
     }
@@ -20,6 +29,8 @@ public struct CharacterLMTask: TrainingTask {
     public var loss: Loss { .crossEntropy }
     public var metricName: String { "bpc" }
     public var carriesState: Bool { true }
+    public var sequenceLength: Int { bptt }
+    public var evaluationSequences: Int { Swift.max(text.validation.count, text.test.count) / bptt + 1 }
     public var evaluationSplits: [EvaluationSplit] { [.validation, .test] }
     public var baseline: (value: Double, description: String)? {
         (Double.log(Double(max(1, text.vocabulary.count))) / Double.log(2), "uniform over \(text.vocabulary.count) characters (log2 V bits)")
@@ -59,6 +70,10 @@ public struct CharacterLMTask: TrainingTask {
     public mutating func restore(position: [String: Int]) throws {
         guard let e = position["epoch"], let w = position["window"], let s = position["streams"], let b = position["bptt"],
               let n = position["tokenCount"] else { return }
+        guard b == bptt else {
+            throw DataError(.mismatch, "the saved position is for windows of \(b) steps, this task uses \(bptt)", path: text.source,
+                            fix: "resume with the window length the run was trained with")
+        }
         let saved = TBPTTPosition(epoch: e, window: w, streams: s, bptt: b, tokenCount: n)
         var batches = try text.batches(.train, streams: s, bptt: b)
         try batches.restore(saved)

@@ -15,11 +15,20 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     public let loss: Loss
     public let metricName: String
     public let baseline: (value: Double, description: String)?
+    /// Steps T of every sequence.
+    public let sequenceLength: Int
     var batches: ShuffledBatches<Source>?
 
-    public init(name: String, train: Source, validation: Source?, test: Source?, inputSize: Int, outputSize: Int,
-                readout: Readout, loss: Loss, baseline: (value: Double, description: String)? = nil) {
+    /// Throws when the training split is empty, or when a validation or test split is
+    /// given but empty (a run would train and then have nothing to evaluate).
+    public init(name: String, train: Source, validation: Source?, test: Source?, inputSize: Int, sequenceLength: Int,
+                outputSize: Int, readout: Readout, loss: Loss, baseline: (value: Double, description: String)? = nil) throws(DataError) {
+        for (split, source) in [("training", train as Source?), ("validation", validation), ("test", test)] where source?.count == 0 {
+            throw DataError(.malformed, "the \(split) split would be empty (training \(train.count), validation \(validation.map { "\($0.count)" } ?? "none"), test \(test.map { "\($0.count)" } ?? "none") sequences)",
+                            path: name, fix: "provide more data, or hold out a larger fraction")
+        }
         self.name = name
+        self.sequenceLength = sequenceLength
         self.train = train
         self.validation = validation
         self.test = test
@@ -34,6 +43,8 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     public var evaluationSplits: [EvaluationSplit] {
         (validation.map { $0.count > 0 } ?? false ? [.validation] : []) + (test.map { $0.count > 0 } ?? false ? [.test] : [])
     }
+
+    public var evaluationSequences: Int { Swift.max(validation?.count ?? 0, test?.count ?? 0) }
 
     /// The last partial batch is dropped when there is at least one full one.
     public func batchesPerEpoch(batchSize: Int) throws -> Int? { train.count >= batchSize ? train.count / batchSize : 1 }
@@ -96,15 +107,26 @@ extension DatasetTask where Source == MNISTSequences {
         let data = try MNIST(directory: directory, validationFraction: validationFraction)
         func cap(_ s: MNISTSplit) -> MNISTSplit { limit.map { s.slice(0..<min(s.count, $0)) } ?? s }
         let train = cap(data.train).sequences(variant)
+        let heldOut = data.validation.count
+        if validationFraction > 0 && heldOut == 0 || train.count == 0 {
+            let images = data.train.count + heldOut
+            throw DataError(.malformed, "the \(train.count == 0 ? "training" : "validation") split would be empty: a validation fraction of \(validationFraction) of \(images) training images holds out \(heldOut) and leaves \(data.train.count) for training\(limit.map { " (limit \($0))" } ?? "")",
+                            path: directory, fix: "use more images, or a validation fraction that holds out at least one image and keeps one for training (0 for no validation split)")
+        }
+        if data.test.count == 0 {
+            throw DataError(.malformed, "the test split would be empty: the t10k files hold 0 images", path: directory,
+                            fix: "use t10k-images/labels files with at least one image")
+        }
         let name: String
         switch variant {
         case .sequential: name = "smnist"
         case .permuted: name = "pmnist"
         case .rows: name = "rowmnist"
         }
-        return DatasetTask(name: name, train: train, validation: cap(data.validation).sequences(variant),
-                           test: cap(data.test).sequences(variant), inputSize: train.features, outputSize: MNIST.classCount,
-                           readout: .lastStep, loss: .crossEntropy, baseline: (0.1, "chance (10 classes)"))
+        let validation = cap(data.validation).sequences(variant)
+        return try DatasetTask(name: name, train: train, validation: validation.count > 0 ? validation : nil,
+                               test: cap(data.test).sequences(variant), inputSize: train.features, sequenceLength: train.steps,
+                               outputSize: MNIST.classCount, readout: .lastStep, loss: .crossEntropy, baseline: (0.1, "chance (10 classes)"))
     }
 }
 
@@ -114,14 +136,24 @@ extension DatasetTask where Source == SequenceDataset<Float> {
     /// A user's data: `inputs` [N, T, I] and `targets` ([N] class ids, [N, O] values, or
     /// [N, T] / [N, T, O] per step). No validation split unless `validationFraction` > 0
     /// (the last part of the data, in file order); the test split is the same held-out part.
-    public static func tensors(_ data: SequenceDataset<Float>, validationFraction: Double) throws -> DatasetTask {
+    ///
+    /// Throws, naming the split and the sizes, when a positive `validationFraction` holds
+    /// out no sequence or leaves none for training.
+    public static func tensors(_ data: SequenceDataset<Float>, validationFraction: Double, source: String = "tensors") throws -> DatasetTask {
+        guard validationFraction >= 0 && validationFraction < 1 else {
+            throw ConfigurationError("the validation fraction must be in [0, 1), got \(validationFraction)")
+        }
         let held = Int((Double(data.count) * validationFraction).rounded())
         let trainCount = data.count - held
+        if validationFraction > 0 && (held == 0 || trainCount == 0) {
+            throw DataError(.malformed, "the \(held == 0 ? "validation" : "training") split would be empty: a validation fraction of \(validationFraction) of \(data.count) sequences holds out \(held) and leaves \(trainCount) for training",
+                            path: source, fix: "use more sequences, or a validation fraction that holds out at least one sequence and keeps one for training (0 for no validation split)")
+        }
         let train = data.subset(0..<trainCount)
         let validation = held > 0 ? data.subset(trainCount..<data.count) : nil
         let (loss, readout, outputs) = data.taskShape
-        return DatasetTask(name: "tensors", train: train, validation: validation, test: nil, inputSize: data.features,
-                           outputSize: outputs, readout: readout, loss: loss)
+        return try DatasetTask(name: "tensors", train: train, validation: validation, test: nil, inputSize: data.features,
+                               sequenceLength: data.steps, outputSize: outputs, readout: readout, loss: loss)
     }
 }
 

@@ -11,10 +11,12 @@ public struct AddingTask: TrainingTask {
     public var loss: Loss { .meanSquaredError }
     public var metricName: String { "mse" }
     public var baseline: (value: Double, description: String)? { (AddingProblem.baselineMSE, "predict 1 (MSE 1/6)") }
+    public var sequenceLength: Int { problem.steps }
+    public var evaluationSequences: Int { testSize }
 
     public init(length: Int, testSize: Int = 1000) throws {
         problem = try AddingProblem(steps: length)
-        self.testSize = testSize
+        self.testSize = try checkedTestSize(testSize)
     }
 
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
@@ -43,10 +45,12 @@ public struct CopyTask: TrainingTask {
     public var baseline: (value: Double, description: String)? {
         (problem.baselineCrossEntropy, "blanks, then a uniform guess over 8 symbols (cross-entropy 10 ln 8 / (T + 20))")
     }
+    public var sequenceLength: Int { problem.steps }
+    public var evaluationSequences: Int { testSize }
 
     public init(length: Int, testSize: Int = 1000) throws {
         problem = try CopyMemory(delay: length)
-        self.testSize = testSize
+        self.testSize = try checkedTestSize(testSize)
     }
 
     public mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch {
@@ -58,6 +62,13 @@ public struct CopyTask: TrainingTask {
         let (x, y) = problem.testSet(size: testSize)
         return chunked(x, y, batchSize: batchSize)
     }
+}
+
+/// A generated test set must hold at least one sequence, or the run would train and then
+/// have nothing to report.
+func checkedTestSize(_ size: Int) throws(ConfigurationError) -> Int {
+    guard size >= 1 else { throw ConfigurationError("the test split would be empty: a test set of \(size) sequences; ask for at least 1") }
+    return size
 }
 
 /// A fixed set split into batches of at most `batchSize` sequences, in order.

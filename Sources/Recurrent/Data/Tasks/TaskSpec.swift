@@ -79,7 +79,7 @@ public struct TaskSpec: Sendable, Codable, Hashable {
                 let (x, y) = dataset.batch(indices: Array(0..<n))
                 dataset = SequenceDataset(batch: x, targets: y)
             }
-            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? 0)
+            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? 0, source: path)
         default:
             throw ConfigurationError("unknown task '\(name)'. Accepted: \(Self.names.joined(separator: ", ")).")
         }

@@ -38,6 +38,12 @@ public protocol TrainingTask: Sendable {
     var carriesState: Bool { get }
     /// The splits this task can evaluate on.
     var evaluationSplits: [EvaluationSplit] { get }
+    /// Steps T of one training or evaluation sequence (charlm: the truncated-BPTT window),
+    /// for memory estimates made before anything is allocated.
+    var sequenceLength: Int { get }
+    /// Sequences in the largest evaluation split, which `evaluationBatches` builds all at
+    /// once (charlm: the split's tokens / T); 0 when there is none. For memory estimates.
+    var evaluationSequences: Int { get }
 
     /// The next training batch.
     mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch
