@@ -5,7 +5,7 @@ import Recurrent
 /// `recurrent train`: one model, one task, progress, checkpoints, Ctrl-C, resume.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model on a task; Ctrl-C saves and stops, --resume continues with the same bits.",
+        abstract: "Train a model on a task; Ctrl-C or SIGTERM saves and stops, --resume continues with the same bits.",
         discussion: """
             Examples:
               recurrent train --task adding --length 50
@@ -18,7 +18,8 @@ struct Train: ParsableCommand {
               1    bad input (the message names the file and the fix)
               3    diverged (the last good weights are kept in the checkpoint)
               64   bad options
-              130  interrupted by Ctrl-C (checkpoint saved; --resume continues)
+              130  stopped by Ctrl-C, SIGTERM or SIGHUP (checkpoint saved; --resume continues);
+                   a second signal quits at once, keeping the last complete checkpoint
             """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
@@ -85,10 +86,18 @@ struct Train: ParsableCommand {
     }
 
     func train() throws {
-        // 1. What a checkpoint we start from says (its own errors name its path).
+        Interrupt.install()
+        // 1. What a checkpoint we start from says (its own errors name its path). A resumed
+        // checkpoint is first made whole (a kill may have cut its last save short).
         var storedSpec: TrainSpec?
         var storedConfiguration: ModelConfiguration?
         var initFile: (file: SafeTensorsFile, path: String)?
+        var resumeStep: Int?
+        if let path = resume {
+            let recovery = try TrainingCheckpoint.recover(URL(fileURLWithPath: path))
+            for note in recovery.notes { Terminal.err("note: \(note)") }
+            resumeStep = recovery.step
+        }
         if let path = resume ?? initFrom {
             let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
             do { storedConfiguration = try Checkpoint.configuration(of: file) } catch let error as CheckpointError {
@@ -145,6 +154,12 @@ struct Train: ParsableCommand {
             let cellName = modelOptions.cell?.rawValue ?? (configuration.cell == .rnn && configuration.activation == .relu ? "irnn" : configuration.cell.rawValue)
             checkpoint = directory.appendingPathComponent((name ?? "\(task.name)-\(cellName)") + ".safetensors")
         }
+        for removed in TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint) {
+            Terminal.err("note: removed \(removed.path), a temporary file of a save cut short")
+        }
+        if let path = log, let step = resumeStep {
+            try TrainingCheckpoint.discardLogRecords(after: step, in: URL(fileURLWithPath: path))   // steps logged after the last save
+        }
         let metricsLog = try log.map { try MetricsLog(path: $0, append: resume != nil) }
         var metadata = [TrainSpec.metadataKey: spec.json]
         if let v = built.vocabulary { metadata[TrainSpec.vocabularyKey] = String(String.UnicodeScalarView(v.scalars)) }
@@ -164,7 +179,6 @@ struct Train: ParsableCommand {
                 Terminal.out("\(step > 0 ? "resuming at step \(step): " : "training ")\(configuration.summary) on \(Self.describe(taskSpec))")
                 Terminal.out("  \(runSpec.steps) steps of \(runSpec.batch), \(Self.describe(optimizerSpec, rate: optimizer.learningRate)), seed \(runSpec.seed); checkpoint \(checkpoint.path)")
             })
-        Interrupt.install()
         let summary: TrainingSummary
         do {
             summary = try model.visit(job)
@@ -181,8 +195,8 @@ struct Train: ParsableCommand {
         progress.closeLine()
         report(summary, task: task, checkpoint: checkpoint)
         if summary.reason == "interrupted" {
-            Terminal.err("interrupted at step \(summary.steps) of \(runSpec.steps); checkpoint saved. Continue with: recurrent train --resume \(checkpoint.path)")
-            throw ExitCode(130)
+            Terminal.err("interrupted at step \(summary.steps) of \(runSpec.steps) by \(Interrupt.signalName ?? "a signal"); checkpoint saved. Continue with: recurrent train --resume \(checkpoint.path)")
+            throw ExitCode(Interrupt.exitStatus)
         }
     }
 
