@@ -177,15 +177,16 @@ public struct Comparison: Sendable {
             let logURL = directory.appendingPathComponent("log.jsonl")
             var resumedAt: Int?
             var secondsBefore = 0.0
-            TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint)
             if FileManager.default.fileExists(atPath: TrainingCheckpoint.sidecarURL(for: checkpoint).path) {
-                for note in try TrainingCheckpoint.recover(checkpoint).notes {
+                for note in try TrainingCheckpoint.recover(checkpoint).notes {   // a save cut short by a kill
                     observer(.runRecovered(model: spec.description, seed: seed, note: note))
                 }
                 try TrainingCheckpoint.restore(&trainer, from: checkpoint)
                 resumedAt = trainer.step
                 try TrainingCheckpoint.discardLogRecords(after: trainer.step, in: logURL)   // steps logged after the last save
                 secondsBefore = MetricsLog.evaluations(in: logURL).last?.seconds ?? 0
+            } else {
+                TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint)   // a first save cut short
             }
             let log = try MetricsLog(url: logURL, truncate: resumedAt == nil)
             observer(.runStarted(model: spec.description, seed: seed, resumedAt: resumedAt))
