@@ -18,8 +18,8 @@ struct Train: ParsableCommand {
               1    bad input (the message names the file and the fix)
               3    diverged (the last good weights are kept in the checkpoint)
               64   bad options
-              130  stopped by Ctrl-C, SIGTERM or SIGHUP (checkpoint saved; --resume continues);
-                   a second signal quits at once, keeping the last complete checkpoint
+              130  stopped by Ctrl-C, SIGTERM or SIGHUP: checkpoint saved, --resume
+                   continues (a second signal quits at once, keeping the last save)
             """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
