@@ -208,7 +208,7 @@ public enum TrainingCheckpoint {
             if file.metadata["step"] == String(info.step) { return Recovery(step: info.step, notes: notes) }
             found = "at step \(file.metadata["step"] ?? "?")"
         } catch {
-            found = FileManager.default.fileExists(atPath: url.path) ? "unreadable (\(error))" : "missing"
+            found = FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "missing"
         }
         try snapshot.write(to: url)
         notes.append("\(url.path) was \(found) but its training state is at step \(info.step) (a save was cut short): "
