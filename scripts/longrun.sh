@@ -56,7 +56,7 @@ run_one() {
     exec 8>"$dir/.lock"
     if ! flock -n 8; then echo "longrun: $dir is already running (lock $dir/.lock)"; return 0; fi
     local cmd
-    if [ -f "$dir/model.safetensors" ] && [ -f "$dir/model.state.safetensors" ]; then
+    if [ -f "$dir/model.state.safetensors" ]; then   # the training state is the resumable unit (the model file may be one save behind)
         cmd=("$bin" train --resume "$dir/model.safetensors" --log "$dir/log.jsonl" --threads "$threads")
     else
         # shellcheck disable=SC2206

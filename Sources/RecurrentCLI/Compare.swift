@@ -6,8 +6,10 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train several models on one task and write a report (markdown, HTML, SVG curves, JSON Lines).",
         discussion: """
-        Each model/seed is a separate run under REPORT/runs/ with its own log and checkpoint; an interrupted \
-        compare (Ctrl-C) resumes the runs it has not finished when started again with the same options.
+        Each model/seed is a separate run under REPORT/runs/ with its own log and checkpoint (saved every \
+        --checkpoint-every steps). Ctrl-C, SIGTERM or SIGHUP finishes the current step, saves, writes the report of \
+        the finished runs and exits with status 130 (a second signal quits at once); the same command resumes the \
+        runs it has not finished, also after a kill -9.
 
         Models: \(ModelConfiguration.presetNames.joined(separator: ", ")); `name:option=value` overrides a setting \
         for one model (options: \(ModelSpec.options.joined(separator: ", "))), e.g. irnn:lr=1e-4.
@@ -27,6 +29,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Learning rate (default: the optimizer's).") var lr: Double?
     @Option(help: "Global gradient-norm clipping; 0 turns it off.") var clipNorm: Double = 1
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
+    @Option(help: "Save each run's checkpoint every this many steps; 0 = only at its end (a kill then loses the run's progress).") var checkpointEvery = 1000
     @Option(help: "The \"solved\" threshold (default: MSE 0.01 for adding, accuracy 0.99 for copy).") var target: Double?
     @Flag(help: "Stop each run once it reaches the threshold.") var stopAtTarget = false
     @Option(help: "Use only the first N examples of each data split.") var limit: Int?
@@ -39,6 +42,7 @@ struct Compare: ParsableCommand {
         guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1, threads >= 1 else {
             throw ValidationError("--steps, --seeds, --batch, --hidden, --eval-every and --threads must be at least 1")
         }
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be at least 0, got \(checkpointEvery)") }
         guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
         if let r = lr, !(r > 0 && r.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(r)") }
         if !(clipNorm >= 0 && clipNorm.isFinite) { throw ValidationError("--clip-norm must be a finite number >= 0 (0 = off), got \(clipNorm)") }
@@ -63,6 +67,7 @@ struct Compare: ParsableCommand {
         s.learningRate = lr
         s.clipNorm = clipNorm > 0 ? clipNorm : nil
         s.evaluateEvery = evalEvery
+        s.checkpointEvery = checkpointEvery
         s.target = target
         s.stopAtTarget = stopAtTarget
         s.firstSeed = seed
@@ -107,6 +112,8 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             printError("\(model) seed \(seed): " + (resumedAt.map { "resuming at step \($0)" } ?? "training \(settings.steps) steps"))
         case .runSkipped(let model, let seed):
             printError("\(model) seed \(seed): already finished, reusing its result")
+        case .runRecovered(let model, let seed, let note):
+            printError("\(model) seed \(seed): note: \(note)")
         case .training(let model, _, .evaluation(let r)):
             if !quiet && Date().timeIntervalSince(lastLine) > 2 {
                 printError("  \(model) step \(r.step): \(r.split.rawValue) \(r.metricName) \(formatMetric(r.metric)) (\(String(format: "%.1f", r.seconds)) s)")
@@ -122,18 +129,19 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
         }
     }, shouldStop: { Interrupt.isRequested })
     if Interrupt.isRequested {
-        printError("interrupted: finished runs are kept; run the same command again to resume the rest")
+        printError("interrupted by \(Interrupt.signalName ?? "a signal"): finished runs are kept and the current one is saved; run the same command again to resume the rest")
     }
     try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
     print("report: \(directory.appendingPathComponent("report.md").path) and report.html")
-    if Interrupt.isRequested { throw ExitCode(130) }
+    if Interrupt.isRequested { throw ExitCode(Interrupt.exitStatus) }
     return results
 }
 
 func formatMetric(_ x: Double) -> String { x.isFinite ? (abs(x) < 1e-3 && x != 0 ? String(format: "%.3e", x) : String(format: "%.4f", x)) : "\(x)" }
 
+/// A line on stderr; a failed write (the terminal went away: SIGHUP) is ignored, not a crash.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
 }
 
 /// "2 cores, <CPU model>" from /proc/cpuinfo where available.
@@ -184,6 +192,8 @@ final class TensorBoardRuns {
             }
         case .runFinished, .runSkipped:
             current = nil
+        case .runRecovered:
+            break
         }
     }
 }

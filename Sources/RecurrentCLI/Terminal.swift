@@ -6,7 +6,8 @@ import Darwin
 #endif
 
 /// Output helpers: unbuffered lines (so pipes and tests see them at once), stderr, and
-/// whether standard output is a terminal.
+/// whether standard output is a terminal. A failed write (the terminal went away, which is
+/// also when SIGHUP comes) is ignored, so the run still saves and stops cleanly.
 enum Terminal {
     static var isTTY: Bool { isatty(1) != 0 }
 
@@ -18,11 +19,11 @@ enum Terminal {
     }
 
     static func out(_ text: String, terminator: String = "\n") {
-        FileHandle.standardOutput.write(Data((text + terminator).utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data((text + terminator).utf8))
     }
 
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 }
 

@@ -5,7 +5,7 @@ import Recurrent
 /// `recurrent train`: one model, one task, progress, checkpoints, Ctrl-C, resume.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model on a task; Ctrl-C saves and stops, --resume continues with the same bits.",
+        abstract: "Train a model on a task; Ctrl-C or SIGTERM saves and stops, --resume continues with the same bits.",
         discussion: """
             Examples:
               recurrent train --task adding --length 50
@@ -19,7 +19,8 @@ struct Train: ParsableCommand {
               3    diverged (the checkpoint holds the last finite state: weights, optimizer
                    state, generator and data position of the step before)
               64   bad options
-              130  interrupted by Ctrl-C (checkpoint saved; --resume continues)
+              130  stopped by Ctrl-C, SIGTERM or SIGHUP: checkpoint saved, --resume
+                   continues (a second signal quits at once, keeping the last save)
             """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
@@ -91,10 +92,18 @@ struct Train: ParsableCommand {
     }
 
     func train() throws {
-        // 1. What a checkpoint we start from says (its own errors name its path).
+        Interrupt.install()
+        // 1. What a checkpoint we start from says (its own errors name its path). A resumed
+        // checkpoint is first made whole (a kill may have cut its last save short).
         var storedSpec: TrainSpec?
         var storedConfiguration: ModelConfiguration?
         var initFile: (file: SafeTensorsFile, path: String)?
+        var resumeStep: Int?
+        if let path = resume {
+            let recovery = try TrainingCheckpoint.recover(URL(fileURLWithPath: path))
+            for note in recovery.notes { Terminal.err("note: \(note)") }
+            resumeStep = recovery.step
+        }
         if let path = resume ?? initFrom {
             let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
             do { try file.requireFinite(.loading, path: path) } catch { throw refusal(error, command: nil) }
@@ -156,6 +165,12 @@ struct Train: ParsableCommand {
             let cellName = modelOptions.cell?.rawValue ?? (configuration.cell == .rnn && configuration.activation == .relu ? "irnn" : configuration.cell.rawValue)
             checkpoint = directory.appendingPathComponent((name ?? "\(task.name)-\(cellName)") + ".safetensors")
         }
+        for removed in TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint) {
+            Terminal.err("note: removed \(removed.path), a temporary file of a save cut short")
+        }
+        if let path = log, let step = resumeStep {
+            try TrainingCheckpoint.discardLogRecords(after: step, in: URL(fileURLWithPath: path))   // steps logged after the last save
+        }
         let metricsLog = try log.map { try MetricsLog(path: $0, append: resume != nil) }
         var metadata = [TrainSpec.metadataKey: spec.json]
         if let v = built.vocabulary { metadata[TrainSpec.vocabularyKey] = String(String.UnicodeScalarView(v.scalars)) }
@@ -183,7 +198,6 @@ struct Train: ParsableCommand {
                     Terminal.out("  tensorboard: \(tb.writer.url.path) (view: tensorboard --logdir \(dir))")
                 }
             })
-        Interrupt.install()
         let summary: TrainingSummary
         do {
             summary = try model.visit(job)
@@ -200,8 +214,8 @@ struct Train: ParsableCommand {
         progress.closeLine()
         report(summary, task: task, checkpoint: checkpoint)
         if summary.reason == "interrupted" {
-            Terminal.err("interrupted at step \(summary.steps) of \(runSpec.steps); checkpoint saved. Continue with: recurrent train --resume \(checkpoint.path)")
-            throw ExitCode(130)
+            Terminal.err("interrupted at step \(summary.steps) of \(runSpec.steps) by \(Interrupt.signalName ?? "a signal"); checkpoint saved. Continue with: recurrent train --resume \(checkpoint.path)")
+            throw ExitCode(Interrupt.exitStatus)
         }
     }
 

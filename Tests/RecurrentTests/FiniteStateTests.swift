@@ -207,6 +207,8 @@ struct FiniteStateTests {
                 "the NaN shows in the outputs")
         let file = try SafeTensorsFile(contentsOf: url)
         #expect(throws: NonFiniteTensorsError.self) { try Checkpoint.fill(t.model, from: file) }
+        // Resuming reads the model from the training state (the resumable unit): poison its copy.
+        try Self.poison(TrainingCheckpoint.sidecarURL(for: url), tensor: "model.rnn.weight_hh_l0")
         var resumed = try Self.adding()
         #expect(throws: NonFiniteTensorsError.self) { try TrainingCheckpoint.restore(&resumed, from: url) }
         #expect(resumed.step == 0)

@@ -13,6 +13,9 @@ public struct ComparisonSettings: Sendable, Codable, Equatable {
     public var learningRate: Double?
     public var clipNorm: Double? = 1
     public var evaluateEvery: Int = 100
+    /// Save each run's checkpoint every this many steps (0: only at its end and when
+    /// stopped), so that a killed comparison loses at most this many steps of one run.
+    public var checkpointEvery: Int = 1000
     /// The threshold "solved" is measured against (nil: the task's default).
     public var target: Double?
     /// Stop a run once it reaches the target (saves time; the curve ends there).
@@ -96,6 +99,8 @@ public struct Comparison: Sendable {
     public enum Event: Sendable {
         case runStarted(model: String, seed: UInt64, resumedAt: Int?)
         case runSkipped(model: String, seed: UInt64)
+        /// A run's checkpoint was repaired before resuming (a save cut short by a kill): one line.
+        case runRecovered(model: String, seed: UInt64, note: String)
         case training(model: String, seed: UInt64, TrainingEvent)
         case runFinished(RunResult)
     }
@@ -170,26 +175,35 @@ public struct Comparison: Sendable {
             var resumedAt: Int?
             var secondsBefore = 0.0
             if FileManager.default.fileExists(atPath: TrainingCheckpoint.sidecarURL(for: checkpoint).path) {
+                for note in try TrainingCheckpoint.recover(checkpoint).notes {   // a save cut short by a kill
+                    observer(.runRecovered(model: spec.description, seed: seed, note: note))
+                }
                 try TrainingCheckpoint.restore(&trainer, from: checkpoint)
                 resumedAt = trainer.step
+                try TrainingCheckpoint.discardLogRecords(after: trainer.step, in: logURL)   // steps logged after the last save
                 secondsBefore = MetricsLog.evaluations(in: logURL).last?.seconds ?? 0
+            } else {
+                TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint)   // a first save cut short
             }
             let log = try MetricsLog(url: logURL, truncate: resumedAt == nil)
             observer(.runStarted(model: spec.description, seed: seed, resumedAt: resumedAt))
             let start = Date()
             var divergence: TrainingDivergence?
             var summary: TrainingSummary?
-            do {
-                summary = try trainer.run(checkpoint: checkpoint, observer: { event in
-                    switch event {
-                    case .step(var r): r.seconds += secondsBefore; try? log.append(r)
-                    case .evaluation(var r): r.seconds += secondsBefore; try? log.append(r)
-                    default: break
-                    }
-                    observer(.training(model: spec.description, seed: seed, event))
-                }, shouldStop: shouldStop)
-            } catch let d as TrainingDivergence {
-                divergence = d
+            // A run killed after its final save but before its result was written has nothing left to train.
+            if !(resumedAt.map { finished(at: $0, log: logURL) } ?? false) {
+                do {
+                    summary = try trainer.run(checkpoint: checkpoint, observer: { event in
+                        switch event {
+                        case .step(var r): r.seconds += secondsBefore; try? log.append(r)
+                        case .evaluation(var r): r.seconds += secondsBefore; try? log.append(r)
+                        default: break
+                        }
+                        observer(.training(model: spec.description, seed: seed, event))
+                    }, shouldStop: shouldStop)
+                } catch let d as TrainingDivergence {
+                    divergence = d
+                }
             }
             if summary?.reason == "interrupted" { return nil }
             let seconds = secondsBefore + Date().timeIntervalSince(start)
@@ -208,6 +222,16 @@ public struct Comparison: Sendable {
                              targetStep: targetStep, targetSeconds: targetSeconds, curve: curve,
                              initialSpectralRadius: initialRadius, finalSpectralRadius: trainer.recurrentSpectralRadius(),
                              initialEigenvalues: initialEigen, finalEigenvalues: Self.eigenvalues(trainer))
+        }
+
+        /// Whether a run resumed at `step` had already ended there: its last step, or (when
+        /// runs stop at the target) an evaluation at `step` that reached it. Its final
+        /// checkpoint is then written and only its result is missing.
+        func finished(at step: Int, log: URL) -> Bool {
+            if step >= settings.steps { return true }
+            guard settings.stopAtTarget, let target = settings.effectiveTarget else { return false }
+            let decisive: EvaluationSplit = task.evaluationSplits.contains(.validation) ? .validation : .test
+            return MetricsLog.evaluations(in: log).contains { $0.step == step && $0.split == decisive && task.reaches($0.metric, target: target) }
         }
 
         static func eigenvalues<C>(_ trainer: Trainer<C>) -> [[Double]]? {

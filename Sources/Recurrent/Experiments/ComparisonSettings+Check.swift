@@ -12,6 +12,7 @@ extension ComparisonSettings {
         options.clipNorm = try spec.clipNorm(default: clipNorm)
         options.evaluateEvery = evaluateEvery
         options.logEvery = Swift.max(1, evaluateEvery)
+        options.checkpointEvery = checkpointEvery
         options.target = stopAtTarget ? effectiveTarget : nil
         try options.validate()
         return (optimizer, options)

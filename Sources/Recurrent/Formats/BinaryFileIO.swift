@@ -63,7 +63,7 @@ enum BinaryFileIO {
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
         let (directory, name) = split(path)
         let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
-        let temporary = "\(directory)/.\(name).tmp-\(suffix)"
+        let temporary = "\(directory)/\(temporaryPrefix(of: name))\(suffix)"
 
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(step: .writeTemporary, target: temporary, code: errno) }
@@ -85,6 +85,29 @@ enum BinaryFileIO {
         guard rename(temporary, path) == 0 else { throw Failure(step: .replace, target: path, code: errno) }
         succeeded = true
         syncDirectory(directory)
+    }
+
+    /// The name of `writeAtomically`'s temporary file for `name`, up to its random hex suffix.
+    static func temporaryPrefix(of name: String) -> String { ".\(name).tmp-" }
+
+    /// Removes the temporary files a `writeAtomically(_:to: path)` left behind when its
+    /// process was killed between creating one and renaming it: exactly the entries
+    /// `.<name>.tmp-<hex>` beside `path`, nothing else. Best effort; returns the paths removed.
+    static func removeLeftoverTemporaries(of path: String) -> [String] {
+        let (directory, name) = split(path)
+        let prefix = temporaryPrefix(of: name)
+        guard let dir = opendir(directory) else { return [] }
+        var candidates: [String] = []
+        while let entry = readdir(dir) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard entryName.hasPrefix(prefix) else { continue }
+            let suffix = entryName.dropFirst(prefix.count)
+            if !suffix.isEmpty && suffix.allSatisfy(\.isHexDigit) { candidates.append("\(directory)/\(entryName)") }
+        }
+        closedir(dir)
+        return candidates.filter { unlink($0) == 0 }
     }
 
     private static func writeFully(_ fd: Int32, _ bytes: [UInt8], target: String) throws(Failure) {

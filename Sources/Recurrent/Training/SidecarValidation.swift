@@ -41,7 +41,7 @@ extension TrainingCheckpoint {
         trainer.model.forEachParameter { _, name, m in parameters[name] = (m.rows, m.cols) }
         let layers = trainer.model.layers.count, hidden = trainer.model.hiddenSize
         var carried: [String: [Int]] = [:]   // "h.l0" -> shape
-        for key in file.tensors.keys.sorted() {
+        for key in file.tensors.keys.sorted() where !key.hasPrefix(TrainingCheckpoint.modelPrefix) {  // the model snapshot is checked by Checkpoint.fill
             let tensor = file.tensors[key]!
             let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
             let values: [Float]

@@ -1,16 +1,23 @@
 import Foundation
 
-/// A training checkpoint: two safetensors files written atomically side by side.
+/// A training checkpoint: two safetensors files side by side, kill-safe as one unit.
 ///
+/// - `NAME.state.safetensors` (the training state, "sidecar"): everything a resume needs, in
+///   one file: the model's tensors as `model.<state_dict name>` and the model file's metadata
+///   (key `model`, JSON), the optimizer's buffers as `optimizer.<slot>.<parameter name>`, the
+///   carried state of a truncated-BPTT task as `carried.h.l<k>` / `carried.c.l<k>`, and in its
+///   metadata the step, the optimizer's step count and learning rate, the generator's state,
+///   the task's position and the training options, as JSON.
 /// - `NAME.safetensors`: the model alone, PyTorch `state_dict` names (loads with
-///   `load_state_dict`), configuration in its metadata.
-/// - `NAME.state.safetensors` (the sidecar): the optimizer's buffers as
-///   `optimizer.<slot>.<parameter name>`, the carried state of a truncated-BPTT task as
-///   `carried.h.l<k>` / `carried.c.l<k>`, and in its metadata the step, the optimizer's
-///   step count and learning rate, the generator's state, the task's position and the
-///   training options, as JSON.
+///   `load_state_dict`), configuration in its metadata: the copy people and `eval` read.
 ///
-/// Both files record the step; `resume` refuses a pair from different steps.
+/// `save` writes the training state first, then the model file, each atomically (temporary
+/// file, fsync, rename, fsync of the directory). A process killed at any moment therefore
+/// leaves a complete training state of the last or the new step, and a model file of the same
+/// step or one save behind; `recover` rewrites a model file that is behind, missing or
+/// unreadable from the training state, and removes temporary files the kill left. Sidecars
+/// written before the model snapshot existed still resume (their weights come from the model
+/// file, and both files must record the same step).
 public enum TrainingCheckpoint {
     struct SidecarInfo: Codable {
         var step: Int
@@ -23,19 +30,35 @@ public enum TrainingCheckpoint {
         var options: TrainingOptions
     }
 
+    /// Prefix of the model's tensors in the training state.
+    static let modelPrefix = "model."
+    /// Training-state metadata key of the model file's metadata (a JSON object of strings).
+    static let modelMetadataKey = "model"
+
     /// The sidecar's URL for a model checkpoint URL.
     public static func sidecarURL(for url: URL) -> URL {
         url.deletingPathExtension().appendingPathExtension("state.safetensors")
     }
 
-    /// Writes the model, then the sidecar (each atomically). A state with a NaN or
-    /// infinite value is refused before either is written (`NonFiniteTensorsError`).
+    // MARK: - Saving
+
+    /// Writes the training state (the resumable unit), then the model file, each atomically.
+    /// A state with a NaN or infinite value is refused before either is written
+    /// (`NonFiniteTensorsError`).
     public static func save<Cell>(_ trainer: Trainer<Cell>, to url: URL) throws {
         try trainer.requireFiniteState(saving: url)
-        let stepText = String(trainer.step)
-        try Checkpoint.save(trainer.model, to: url, configuration: trainer.configuration,
-                            metadata: trainer.checkpointMetadata.merging(["step": stepText, "task": trainer.task.name]) { $1 })
+        let model = Checkpoint.stateDict(trainer.model, configuration: trainer.configuration,
+                                         metadata: trainer.checkpointMetadata.merging(["step": String(trainer.step), "task": trainer.task.name]) { $1 })
+        let state = try trainingState(trainer, model: model)
+        try state.write(to: sidecarURL(for: url))
+        try model.write(to: url)
+    }
+
+    /// The sidecar's contents: the model file's tensors and metadata, the optimizer's
+    /// buffers, the carried state and the trainer's scalars.
+    static func trainingState<Cell>(_ trainer: Trainer<Cell>, model: SafeTensorsFile) throws -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [:]
+        for (name, tensor) in model.tensors { tensors[modelPrefix + name] = tensor }
         var names: [String] = []
         trainer.model.forEachParameter { _, name, _ in names.append(name) }
         for (slot, buffers) in trainer.optimizer.state.slots {
@@ -60,29 +83,24 @@ public enum TrainingCheckpoint {
         let info = SidecarInfo(step: trainer.step, optimizerStep: trainer.optimizer.state.step, optimizer: optimizerName,
                                baseLearningRate: trainer.baseLearningRate, rng: trainer.rng.stateWords, taskName: trainer.task.name,
                                taskPosition: trainer.task.position, options: trainer.options)
-        let json = String(decoding: try JSONEncoder().encode(info), as: UTF8.self)
-        try SafeTensorsFile(tensors: tensors, metadata: ["trainer": json, "step": stepText]).write(to: sidecarURL(for: url))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(info), as: UTF8.self)
+        let modelMetadata = String(decoding: try encoder.encode(model.metadata), as: UTF8.self)
+        return SafeTensorsFile(tensors: tensors, metadata: ["trainer": json, "step": String(trainer.step), modelMetadataKey: modelMetadata])
     }
 
-    /// Restores the trainer's full state from a checkpoint and its sidecar. The trainer
+    // MARK: - Restoring
+
+    /// Restores the trainer's full state from a checkpoint's training state (and, for
+    /// sidecars written before the model snapshot, the model file beside it). The trainer
     /// must already hold the same task and an optimizer of the same kind; `steps` (the
     /// total) stays as the trainer has it, so a resumed run can be extended.
     public static func restore<Cell>(_ trainer: inout Trainer<Cell>, from url: URL) throws {
-        let modelFile = try SafeTensorsFile(contentsOf: url)
-        try modelFile.requireFinite(.loading, path: url.path)
         let sidecar = sidecarURL(for: url)
-        guard FileManager.default.fileExists(atPath: sidecar.path) else {
-            throw CheckpointError("no training state beside the checkpoint (expected \(sidecar.lastPathComponent)); "
-                + "to start a new run from these weights use --init-from instead of --resume", path: url.path)
-        }
-        let stateFile = try SafeTensorsFile(contentsOf: sidecar)
-        guard let json = stateFile.metadata["trainer"],
-              let info = try? JSONDecoder().decode(SidecarInfo.self, from: Data(json.utf8)) else {
-            throw CheckpointError("the training state has no valid 'trainer' metadata; it was not written by recurrent train", path: sidecar.path)
-        }
-        guard modelFile.metadata["step"] == String(info.step) else {
-            throw CheckpointError("the checkpoint (step \(modelFile.metadata["step"] ?? "?")) and its training state (step \(info.step)) are from different steps; use a matching pair", path: url.path)
-        }
+        let (stateFile, info) = try readTrainingState(of: url)
+        let modelFile = try modelFile(of: url, state: stateFile, step: info.step)
+        try modelFile.requireFinite(.loading, path: url.path)
         guard info.taskName == trainer.task.name else {
             throw CheckpointError("the checkpoint was trained on task '\(info.taskName)', not '\(trainer.task.name)'; pass --task \(info.taskName)", path: url.path)
         }
@@ -98,7 +116,7 @@ public enum TrainingCheckpoint {
         var state = OptimizerState<Float>()
         state.step = info.optimizerStep
         var carriedLayers: [Int: (h: Matrix<Float>?, c: Matrix<Float>?)] = [:]
-        for (key, tensor) in stateFile.tensors {
+        for (key, tensor) in stateFile.tensors where !key.hasPrefix(modelPrefix) {
             let values = try tensor.floats()
             let shape = tensor.shape.count == 2 ? tensor.shape : [1, values.count]
             let m = Matrix<Float>(rows: shape[0], cols: shape[1], values)
@@ -122,5 +140,92 @@ public enum TrainingCheckpoint {
                 return LayerState(hidden: h, memory: carriedLayers[l]?.c ?? Matrix(rows: 0, cols: h.cols))
             })
         }
+    }
+
+    /// The training state beside `url`, and its decoded `trainer` metadata.
+    static func readTrainingState(of url: URL) throws -> (file: SafeTensorsFile, info: SidecarInfo) {
+        let sidecar = sidecarURL(for: url)
+        guard FileManager.default.fileExists(atPath: sidecar.path) else {
+            throw CheckpointError("no training state beside the checkpoint (expected \(sidecar.lastPathComponent)); "
+                + "to start a new run from these weights use --init-from instead of --resume", path: url.path)
+        }
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(contentsOf: sidecar) } catch {
+            throw CheckpointError("the training state cannot be read, so the run cannot be resumed; a new run can start "
+                + "from the model file's weights with --init-from. The reader said: \(error)", path: sidecar.path)
+        }
+        guard let json = file.metadata["trainer"],
+              let info = try? JSONDecoder().decode(SidecarInfo.self, from: Data(json.utf8)) else {
+            throw CheckpointError("the training state has no valid 'trainer' metadata; it was not written by recurrent train", path: sidecar.path)
+        }
+        return (file, info)
+    }
+
+    /// The model file as of the training state's step: the snapshot the state holds, or
+    /// (sidecars written before snapshots) the file at `url`, which must record that step.
+    static func modelFile(of url: URL, state: SafeTensorsFile, step: Int) throws -> SafeTensorsFile {
+        if let snapshot = try snapshot(in: state, path: sidecarURL(for: url).path) { return snapshot }
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["step"] == String(step) else {
+            throw CheckpointError("the checkpoint (step \(file.metadata["step"] ?? "?")) and its training state (step \(step)) are from different steps; use a matching pair", path: url.path)
+        }
+        return file
+    }
+
+    /// The model file held in a training state (`model.*` tensors and the `model` metadata),
+    /// or nil for a sidecar written before snapshots.
+    static func snapshot(in state: SafeTensorsFile, path: String) throws -> SafeTensorsFile? {
+        guard let text = state.metadata[modelMetadataKey] else { return nil }
+        guard let metadata = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw CheckpointError("the training state's '\(modelMetadataKey)' metadata is not a JSON object of strings", path: path)
+        }
+        var tensors: [String: SafeTensor] = [:]
+        for (key, tensor) in state.tensors where key.hasPrefix(modelPrefix) { tensors[String(key.dropFirst(modelPrefix.count))] = tensor }
+        return SafeTensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    // MARK: - Recovering from a kill
+
+    /// What ``recover(_:)`` found: the step the run resumes at, and one line per repair.
+    public struct Recovery: Sendable, Equatable {
+        /// The training state's step.
+        public var step: Int
+        /// What was repaired, one line each, for the user (empty when nothing was).
+        public var notes: [String]
+    }
+
+    /// Makes the checkpoint at `url` whole again before a resume reads it: removes the
+    /// temporary files a killed save left beside it, and rewrites the model file from the
+    /// training state when the model file is missing, unreadable or from another step (the
+    /// process was killed between the two writes of a save). The training state is the last
+    /// complete save; the run resumes from it.
+    /// - Throws: `CheckpointError` when the training state is missing or unreadable.
+    public static func recover(_ url: URL) throws -> Recovery {
+        var notes: [String] = []
+        let removed = removeLeftoverTemporaries(of: url)
+        if !removed.isEmpty {
+            notes.append("removed \(removed.count) temporary file\(removed.count == 1 ? "" : "s") of a save cut short beside \(url.path) (\(removed.map(\.lastPathComponent).joined(separator: ", ")))")
+        }
+        let (state, info) = try readTrainingState(of: url)
+        guard let snapshot = try snapshot(in: state, path: sidecarURL(for: url).path) else { return Recovery(step: info.step, notes: notes) }
+        let found: String
+        do {
+            let file = try SafeTensorsFile(contentsOf: url)
+            if file.metadata["step"] == String(info.step) { return Recovery(step: info.step, notes: notes) }
+            found = "at step \(file.metadata["step"] ?? "?")"
+        } catch {
+            found = FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "missing"
+        }
+        try snapshot.write(to: url)
+        notes.append("\(url.path) was \(found) but its training state is at step \(info.step) (a save was cut short): "
+            + "rewrote the model file from the training state, the last complete save")
+        return Recovery(step: info.step, notes: notes)
+    }
+
+    /// Removes the temporary files that saves of this checkpoint (model file and training
+    /// state) left when their process was killed mid-write; only those. Returns them.
+    @discardableResult
+    public static func removeLeftoverTemporaries(of url: URL) -> [URL] {
+        [url, sidecarURL(for: url)].flatMap { BinaryFileIO.removeLeftoverTemporaries(of: $0.path) }.map { URL(fileURLWithPath: $0) }
     }
 }
