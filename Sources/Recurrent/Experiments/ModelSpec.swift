@@ -17,7 +17,11 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         self.overrides = overrides
     }
 
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` are refused; every override's
+    /// value is checked here (numbers finite, sizes whole and positive, names known), so that a
+    /// comparison never starts with a model it cannot build.
     public init(parsing text: String) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "model")
         var rest = Substring(text)
         guard let colon = rest.firstIndex(of: ":") else {
             self.init(name: text)
@@ -55,9 +59,42 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         guard ModelConfiguration.presetNames.contains(name) else {
             throw ConfigurationError("unknown model '\(name)'. Accepted: \(ModelConfiguration.presetNames.joined(separator: ", ")), each optionally followed by :option=value")
         }
-        for key in overrides.keys where !Self.options.contains(key) {
-            throw ConfigurationError("model '\(name)': unknown option '\(key)'. Accepted: \(Self.options.joined(separator: ", "))")
+        for key in overrides.keys.sorted() {
+            guard Self.options.contains(key) else {
+                throw ConfigurationError("model '\(name)': unknown option '\(key)'. Accepted: \(Self.options.joined(separator: ", "))")
+            }
+            let value = overrides[key] ?? ""
+            switch key {
+            case "hidden", "layers": _ = try wholeNumber(key)
+            case "lr", "clip-norm", "momentum", "forget-bias", "bound": _ = try number(key)
+            case "activation": _ = try Activation(parsing: value)
+            case "recurrent-init", "input-init": _ = try Initializer(parsing: value)
+            case "optimizer":
+                guard ["sgd", "rmsprop", "adam", "adamw"].contains(value.lowercased()) else {
+                    throw ConfigurationError("model '\(name)': unknown optimizer '\(value)'. Accepted: sgd, rmsprop, adam, adamw.")
+                }
+            default: break
+            }
         }
+    }
+
+    /// The override `key` as a finite number, or `nil` when it is not given.
+    private func number(_ key: String) throws(ConfigurationError) -> Double? {
+        guard let text = overrides[key] else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            throw ConfigurationError("model '\(self)': \(key)=\(text) is not a finite number")
+        }
+        return value
+    }
+
+    /// The override `key` as a whole number in 1...1_000_000 (written `128`, `128.0` or `1e2`),
+    /// or `nil` when it is not given.
+    private func wholeNumber(_ key: String) throws(ConfigurationError) -> Int? {
+        guard let text = overrides[key] else { return nil }
+        guard let value = Double(text), value == value.rounded(), value >= 1, value <= 1_000_000 else {
+            throw ConfigurationError("model '\(self)': \(key)=\(text) is not a whole number in 1...1000000")
+        }
+        return Int(value)
     }
 
     public var description: String {
@@ -71,13 +108,8 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
 
     /// The model's configuration for a task, with overrides applied over the preset.
     public func configuration(for task: any TrainingTask, hidden defaultHidden: Int) throws(ConfigurationError) -> ModelConfiguration {
-        func number(_ key: String) throws(ConfigurationError) -> Double? {
-            guard let text = overrides[key] else { return nil }
-            guard let v = Double(text) else { throw ConfigurationError("model '\(self)': \(key)=\(text) is not a number") }
-            return v
-        }
-        let hidden = Int(try number("hidden") ?? Double(defaultHidden))
-        let layers = Int(try number("layers") ?? 1)
+        let hidden = try wholeNumber("hidden") ?? defaultHidden
+        let layers = try wholeNumber("layers") ?? 1
         var c = try ModelConfiguration.preset(name, inputSize: task.inputSize, hiddenSize: hidden, layers: layers,
                                               outputs: task.outputSize, readout: task.readout)
         if let a = overrides["activation"] { c.activation = try Activation(parsing: a) }

@@ -69,12 +69,14 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
 
     /// Parses `relu`, `tanh`, `sigmoid`, `identity` (or `linear`), `leaky_relu[:slope]`
     /// (default 0.01), `clipped_relu[:max]` (default 6), `softplus`.
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` and non-finite numbers are refused.
     public init(parsing text: String) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "activation")
         let parts = text.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
         let head = String((parts.first ?? "").map { $0 == "-" ? "_" : $0 })
         let number = parts.count > 1 ? Double(parts[1]) : nil
-        if parts.count > 1 && number == nil {
-            throw ConfigurationError("activation '\(text)': '\(parts[1])' is not a number. \(Self.accepted)")
+        if parts.count > 1 && !(number?.isFinite ?? false) {
+            throw ConfigurationError("activation '\(text)': '\(parts[1])' is not a finite number. \(Self.accepted)")
         }
         switch head {
         case "relu": self = .relu
@@ -86,7 +88,14 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
         case "softplus": self = .softplus
         default: throw ConfigurationError("unknown activation '\(text)'. \(Self.accepted)")
         }
-        if parts.count > 1, case .relu = self { throw ConfigurationError("activation 'relu' takes no number. \(Self.accepted)") }
+        switch self {
+        case .leakyRelu, .clippedRelu: break
+        default:
+            if parts.count > 1 { throw ConfigurationError("activation '\(head)' takes no number. \(Self.accepted)") }
+        }
+        if case .clippedRelu(let maximum) = self, !(maximum > 0) {
+            throw ConfigurationError("activation '\(text)': the clipping maximum must be positive. \(Self.accepted)")
+        }
     }
 
     static let accepted = "Accepted: relu, tanh, sigmoid, identity, leaky_relu[:slope], clipped_relu[:max], softplus."

@@ -21,18 +21,22 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
     }
 
     /// Parses `constant`, `step:EVERY:FACTOR`, `cosine` (over the run) or `cosine:MIN`.
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` and non-finite numbers are refused.
     public init(parsing text: String, totalSteps: Int) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "schedule")
         let parts = text.lowercased().split(separator: ":").map(String.init)
         switch parts.first ?? "" {
         case "constant" where parts.count == 1: self = .constant
         case "step" where parts.count == 3:
-            guard let every = Int(parts[1]), every > 0, let factor = Double(parts[2]), factor > 0 else {
-                throw ConfigurationError("schedule '\(text)': expected step:EVERY:FACTOR with EVERY > 0 and FACTOR > 0, e.g. step:1000:0.5")
+            guard let every = Int(parts[1]), every > 0, let factor = Double(parts[2]), factor > 0, factor.isFinite else {
+                throw ConfigurationError("schedule '\(text)': expected step:EVERY:FACTOR with EVERY > 0 and a finite FACTOR > 0, e.g. step:1000:0.5")
             }
             self = .step(every: every, factor: factor)
         case "cosine" where parts.count <= 2:
             let minimum = parts.count == 2 ? Double(parts[1]) : 0
-            guard let m = minimum, m >= 0 else { throw ConfigurationError("schedule '\(text)': cosine:MIN needs MIN >= 0") }
+            guard let m = minimum, m >= 0, m.isFinite else {
+                throw ConfigurationError("schedule '\(text)': cosine:MIN needs a finite MIN >= 0")
+            }
             self = .cosine(totalSteps: totalSteps, minimum: m)
         default:
             throw ConfigurationError("unknown schedule '\(text)'. Accepted: constant, step:EVERY:FACTOR, cosine, cosine:MIN.")
