@@ -46,7 +46,12 @@ public struct CharacterText: Sendable {
         let bytes = try FileIO.read(
             path, limit: maximumFileSize, what: "text files",
             fix: "train on a part of it, e.g. `head -c \(maximumFileSize >> 20)M FILE > part.txt`")
-        try self.init(scalars: UTF8Decoding.scalars(bytes, path: path), source: path, maximumVocabulary: maximumVocabulary)
+        try self.init(bytes: bytes, source: path, maximumVocabulary: maximumVocabulary)
+    }
+
+    /// Splits the UTF-8 text in `bytes`; `source` names it in errors.
+    init(bytes: [UInt8], source: String, maximumVocabulary: Int = CharacterVocabulary.maximumCount) throws(DataError) {
+        try self.init(scalars: UTF8Decoding.scalars(bytes, path: source), source: source, maximumVocabulary: maximumVocabulary)
     }
 
     /// Splits an in-memory text; `source` names it in errors.

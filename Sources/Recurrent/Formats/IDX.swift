@@ -154,6 +154,14 @@ public enum IDX {
                 return error.kind == .truncated ? nil : prefix.count
             }
         }
+        return try decode(raw, path: path, maximumSize: maximumSize)
+    }
+
+    /// The array in the bytes of an IDX file, raw or gzip-compressed, decompressing no further
+    /// than its header declares (plus ``decompressionSlack``) nor past `maximumSize` bytes.
+    /// `path` is used in errors only.
+    static func decode(_ raw: [UInt8], path: String, maximumSize: Int) throws(DataError) -> IDXArray {
+        let fix = "IDX data sets this large do not fit the in-memory reader; use a subset of the examples"
         guard Gzip.hasMagic(raw) else { return try parse(raw, path: path) }
 
         // Read the header first, then decompress no further than it says (plus a slack).

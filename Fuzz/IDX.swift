@@ -1,0 +1,11 @@
+// libFuzzer target: raw IDX bytes -> IDX.parse, then a round trip through IDX.encode.
+// Built and run by scripts/fuzz.sh (not part of the package build).
+@testable import Recurrent
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let array = try? IDX.parse(bytes, path: "fuzz-idx") else { return 0 }
+    precondition(IDX.encode(array) == bytes, "an accepted file does not encode back to its bytes")
+    return 0
+}
