@@ -19,9 +19,7 @@ public struct CharacterVocabulary: Sendable, Hashable {
 
     /// The vocabulary of the given scalars (duplicates removed, sorted by code point).
     public init(_ scalars: some Sequence<Unicode.Scalar>) {
-        var present = [Bool](repeating: false, count: 0x11_0000)
-        for scalar in scalars { present[Int(scalar.value)] = true }
-        self.init(sortedValues: present.indices.filter { present[$0] }.map(UInt32.init))
+        self.init(sortedValues: Set(scalars.lazy.map(\.value)).sorted())
     }
 
     /// The vocabulary of the given scalars, refusing more than `maximumCount` distinct ones.
@@ -29,17 +27,15 @@ public struct CharacterVocabulary: Sendable, Hashable {
     public init(
         _ scalars: some Sequence<Unicode.Scalar>, maximumCount: Int = Self.maximumCount, source: String
     ) throws(DataError) {
-        var present = [Bool](repeating: false, count: 0x11_0000)
-        for scalar in scalars { present[Int(scalar.value)] = true }
-        let sorted = present.indices.filter { present[$0] }.map(UInt32.init)
-        guard sorted.count <= maximumCount else {
+        let distinct = Set(scalars.lazy.map(\.value))  // at most 1,112,064 values (every scalar)
+        guard distinct.count <= maximumCount else {
             throw DataError(
                 .tooLarge,
-                "the text has \(sorted.count) distinct characters, more than the \(maximumCount) a character vocabulary may hold (each one is an input and an output class of the model)",
+                "the text has \(distinct.count) distinct characters, more than the \(maximumCount) a character vocabulary may hold (each one is an input and an output class of the model)",
                 path: source,
                 fix: "use a text with fewer distinct characters: keep one language or script, or drop rare characters (e.g. `iconv -c -f utf-8 -t ascii//TRANSLIT`)")
         }
-        self.init(sortedValues: sorted)
+        self.init(sortedValues: distinct.sorted())
     }
 
     /// The vocabulary of distinct scalar values sorted in increasing order.

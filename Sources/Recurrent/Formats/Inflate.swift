@@ -145,7 +145,7 @@ private struct ByteSink {
 // MARK: - Huffman code
 
 /// A canonical Huffman code built from code lengths (RFC 1951 §3.2.2).
-private struct Huffman: Sendable {
+struct Huffman: Sendable {
     static let fastBits = 10
     /// Indexed by the next `fastBits` input bits (LSB first); entry = symbol << 4 | length, or 0
     /// when the code is longer than `fastBits` bits or the bit pattern is not a code.
