@@ -369,10 +369,11 @@ struct JSONReader {
     /// `maximumDepth` levels of nesting, so that a decoder (e.g. `JSONDecoder`) given it next
     /// meets no input larger or deeper than the caller allows. Throws a message for a person.
     static func check(_ text: String, maximumLength: Int, maximumDepth: Int) throws(Failure) {
-        let bytes = Array(text.utf8)
-        guard bytes.count <= maximumLength else {
-            throw Failure(reason: "it is \(bytes.count) bytes long, more than the \(maximumLength)-byte limit", offset: maximumLength)
+        let length = text.utf8.count
+        guard length <= maximumLength else {
+            throw Failure(reason: "it is \(length) bytes long, more than the \(maximumLength)-byte limit", offset: maximumLength)
         }
+        let bytes = Array(text.utf8)
         var reader = JSONReader(bytes[...], maximumDepth: maximumDepth)
         try reader.skipValue()
         try reader.finish()
