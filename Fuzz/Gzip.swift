@@ -13,6 +13,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let array = try IDX.decode(bytes, path: "fuzz.gz", maximumSize: maximumSize)
         precondition(IDX.encode(array).count <= maximumSize)
     } catch {
+        precondition(!error.description.isEmpty)  // the message is built (its formatting is code too)
         if Gzip.hasMagic(bytes), error.kind != .tooLarge, let whole = try? Gzip.decompress(bytes, path: "fuzz.gz", maximumSize: maximumSize) {
             // The gzip layer accepted it, so the IDX layer must have refused the content.
             precondition((try? IDX.parse(whole, path: "fuzz.gz", compressed: true)) == nil,

@@ -6,7 +6,11 @@
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let declared = NumPy.declaredFileSize(bytes[...])
-    guard let array = try? NumPy.parse(bytes, path: "fuzz.npy") else { return 0 }
+    let array: NumPyArray
+    do { array = try NumPy.parse(bytes, path: "fuzz.npy") } catch {
+        precondition(!error.description.isEmpty)  // the message is built (its formatting is code too)
+        return 0
+    }
     precondition(declared == bytes.count, "declared size \(String(describing: declared)) for an accepted file of \(bytes.count) bytes")
     let product = array.shape.reduce(1, *)
     precondition(product == array.count, "shape \(array.shape) for \(array.count) elements")

@@ -10,7 +10,11 @@
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let declared = SafeTensorsFile.declaredFileSize(bytes[...])
-    guard let file = try? SafeTensorsFile(bytes: bytes) else { return 0 }
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(bytes: bytes) } catch {
+        precondition(!error.description.isEmpty)  // the message is built (its formatting is code too)
+        return 0
+    }
     precondition(declared == bytes.count, "declared size \(String(describing: declared)) for an accepted file of \(bytes.count) bytes")
     for (_, tensor) in file.tensors {
         let count = tensor.elementCount

@@ -9,6 +9,16 @@ let task = try! AddingTask(length: 5, testSize: 1)
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     for line in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(8).map(String.init) {
+        // Refusals: the message is built, and stays short (the texts they quote are bounded).
+        func refusal(_ parse: () throws(ConfigurationError) -> Void) {
+            do { try parse() } catch {
+                precondition(!error.message.isEmpty && error.message.count < 2000, "message of \(error.message.count) characters")
+            }
+        }
+        refusal { () throws(ConfigurationError) in _ = try Activation(parsing: line) }
+        refusal { () throws(ConfigurationError) in _ = try Initializer(parsing: line) }
+        refusal { () throws(ConfigurationError) in _ = try LearningRateSchedule(parsing: line, totalSteps: 100) }
+        refusal { () throws(ConfigurationError) in _ = try ModelSpec(parsing: line) }
         if let activation = try? Activation(parsing: line) {
             precondition((try? Activation(parsing: activation.name)) == activation, "activation \(activation.name) does not read back")
         }

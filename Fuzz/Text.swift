@@ -11,7 +11,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition((scalars == nil) == (reference == nil), "UTF-8 validity differs from the standard library's")
     if let scalars, let reference { precondition(scalars == Array(reference.unicodeScalars)) }
     // A small vocabulary limit so that the limit itself is exercised.
-    guard let text = try? CharacterText(bytes: bytes, source: "fuzz.txt", maximumVocabulary: 64) else { return 0 }
+    let text: CharacterText
+    do { text = try CharacterText(bytes: bytes, source: "fuzz.txt", maximumVocabulary: 64) } catch {
+        precondition(!error.description.isEmpty)  // the message is built (its formatting is code too)
+        return 0
+    }
     precondition(text.vocabulary.count <= 64)
     let ids = (text.train + text.validation + text.test).map(Int.init)
     guard let decoded = try? text.vocabulary.decode(ids) else { preconditionFailure("ids outside the vocabulary") }
