@@ -100,7 +100,7 @@ main() {
             dir="${1:?usage: longrun.sh new DIR OPTIONS}"; shift
             [ -e "$dir/run.conf" ] && die "$dir/run.conf exists; use: scripts/longrun.sh run $dir"
             mkdir -p "$dir"
-            commit="${LONGRUN_COMMIT:-$(git -C "$repo" rev-parse HEAD)}"
+            commit="$(git -C "$repo" rev-parse "${LONGRUN_COMMIT:-HEAD}^{commit}")" || die "no such commit: ${LONGRUN_COMMIT:-HEAD}"
             printf 'COMMIT=%s\nARGS=%q\n' "$commit" "$*" >"$dir/run.conf"
             run_one "$dir" ;;
         run)

@@ -11,6 +11,9 @@
 //   (computed as `n * 90 / 100` in integers), `validation` the next ⌊0.05·n⌋ (`n * 5 / 100`) and
 //   `test` the remaining `n − train − validation` scalars.
 // - Batching for truncated backpropagation through time: ``TruncatedBPTTBatches``.
+// - Limits: files of at most ``CharacterText/maximumFileSize`` bytes (pipes and devices are read
+//   no further), vocabularies of at most ``CharacterVocabulary/maximumCount`` characters; each
+//   is refused with an error naming the file, the size found and the limit.
 
 /// A UTF-8 text as character ids, with vocabulary and 90/5/5 train/validation/test splits.
 public struct CharacterText: Sendable {
@@ -29,24 +32,40 @@ public struct CharacterText: Sendable {
     /// Remaining 5 %.
     public let test: [Int32]
 
+    /// Largest text file accepted, in bytes (256 MiB; enwik8 is 100 MB). The text is held in
+    /// memory as 4-byte scalars and ids, about 12 bytes per character at the peak.
+    public static let maximumFileSize = 1 << 28
+
     /// Reads and splits a UTF-8 text file.
     public init(path: String) throws(DataError) {
-        let bytes = try FileIO.read(path)
-        try self.init(scalars: UTF8Decoding.scalars(bytes, path: path), source: path)
+        try self.init(path: path, maximumFileSize: Self.maximumFileSize, maximumVocabulary: CharacterVocabulary.maximumCount)
+    }
+
+    /// ``init(path:)`` with other limits (tests use small ones).
+    init(path: String, maximumFileSize: Int, maximumVocabulary: Int) throws(DataError) {
+        let bytes = try FileIO.read(
+            path, limit: maximumFileSize, what: "text files",
+            fix: "train on a part of it, e.g. `head -c \(maximumFileSize >> 20)M FILE > part.txt`")
+        try self.init(bytes: bytes, source: path, maximumVocabulary: maximumVocabulary)
+    }
+
+    /// Splits the UTF-8 text in `bytes`; `source` names it in errors.
+    init(bytes: [UInt8], source: String, maximumVocabulary: Int = CharacterVocabulary.maximumCount) throws(DataError) {
+        try self.init(scalars: UTF8Decoding.scalars(bytes, path: source), source: source, maximumVocabulary: maximumVocabulary)
     }
 
     /// Splits an in-memory text; `source` names it in errors.
     public init(text: String, source: String = "<memory>") throws(DataError) {
-        try self.init(scalars: Array(text.unicodeScalars), source: source)
+        try self.init(scalars: Array(text.unicodeScalars), source: source, maximumVocabulary: CharacterVocabulary.maximumCount)
     }
 
-    private init(scalars: [Unicode.Scalar], source: String) throws(DataError) {
+    private init(scalars: [Unicode.Scalar], source: String, maximumVocabulary: Int) throws(DataError) {
         guard !scalars.isEmpty else {
             throw DataError(
                 .invalidText, "the text is empty", path: source, byteOffset: 0,
                 fix: "pass a non-empty UTF-8 text file (several MB for a useful language model)")
         }
-        let vocabulary = CharacterVocabulary(scalars)
+        let vocabulary = try CharacterVocabulary(scalars, maximumCount: maximumVocabulary, source: source)
         var ids: [Int32] = []
         ids.reserveCapacity(scalars.count)
         for scalar in scalars {

@@ -11,11 +11,38 @@ public struct CharacterVocabulary: Sendable, Hashable {
     public let scalars: [Unicode.Scalar]
     private let ids: [UInt32: Int32]
 
+    /// Most distinct characters a vocabulary read from a text may hold. Each character is an
+    /// input and an output class of the model (one-hot inputs `[B, T, V]`, a `V`-way softmax), so
+    /// a text of every Unicode scalar would build a model with a million inputs; 16,384 holds
+    /// any alphabet, and the Chinese or Japanese characters of ordinary text.
+    public static let maximumCount = 16_384
+
     /// The vocabulary of the given scalars (duplicates removed, sorted by code point).
     public init(_ scalars: some Sequence<Unicode.Scalar>) {
-        let sorted = Set(scalars.map(\.value)).sorted()
+        self.init(sortedValues: Set(scalars.lazy.map(\.value)).sorted())
+    }
+
+    /// The vocabulary of the given scalars, refusing more than `maximumCount` distinct ones.
+    /// - Parameter source: the file (or label) the scalars come from, for the error.
+    public init(
+        _ scalars: some Sequence<Unicode.Scalar>, maximumCount: Int = Self.maximumCount, source: String
+    ) throws(DataError) {
+        let distinct = Set(scalars.lazy.map(\.value))  // at most 1,112,064 values (every scalar)
+        guard distinct.count <= maximumCount else {
+            throw DataError(
+                .tooLarge,
+                "the text has \(distinct.count) distinct characters, more than the \(maximumCount) a character vocabulary may hold (each one is an input and an output class of the model)",
+                path: source,
+                fix: "use a text with fewer distinct characters: keep one language or script, or drop rare characters (e.g. `iconv -c -f utf-8 -t ascii//TRANSLIT`)")
+        }
+        self.init(sortedValues: distinct.sorted())
+    }
+
+    /// The vocabulary of distinct scalar values sorted in increasing order.
+    private init(sortedValues sorted: [UInt32]) {
         self.scalars = sorted.compactMap(Unicode.Scalar.init)
         var ids: [UInt32: Int32] = [:]
+        ids.reserveCapacity(sorted.count)
         for (id, value) in sorted.enumerated() { ids[value] = Int32(id) }
         self.ids = ids
     }

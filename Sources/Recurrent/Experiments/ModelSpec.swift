@@ -17,7 +17,11 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         self.overrides = overrides
     }
 
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` are refused; every override's
+    /// value is checked here (numbers finite, sizes whole and positive, names known), so that a
+    /// comparison never starts with a model it cannot build.
     public init(parsing text: String) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "model")
         var rest = Substring(text)
         guard let colon = rest.firstIndex(of: ":") else {
             self.init(name: text)
@@ -96,11 +100,13 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The whole-number override `key` (hidden, layers), at least 1.
+    /// The whole-number override `key` (hidden, layers) in 1...1_000_000, written `128`, `128.0` or `1e2`.
     func size(_ key: String) throws(ConfigurationError) -> Int? {
         guard let text = overrides[key] else { return nil }
-        guard let v = Int(text), v >= 1 else { throw ConfigurationError("'\(text)' is not a whole number >= 1") }
-        return v
+        guard let v = Double(text), v == v.rounded(), v >= 1, v <= 1_000_000 else {
+            throw ConfigurationError("'\(text)' is not a whole number in 1...1000000")
+        }
+        return Int(v)
     }
 
     /// The optimizer of this model: `optimizer=` and `lr=`/`momentum=` over the comparison's

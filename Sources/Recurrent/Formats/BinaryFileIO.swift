@@ -10,33 +10,67 @@ import Darwin
 /// so that failures carry the system's exact reason (`errno`).
 enum BinaryFileIO {
 
-    /// A failed system call: which step, on which path, and the `errno` value.
+    /// A failed system call: which step, on which path, and the `errno` value; or a file
+    /// larger than the reader's limit (`step == .tooLarge`, `code == 0`).
     struct Failure: Error {
-        enum Step { case read, writeTemporary, sync, replace }
+        enum Step: Equatable {
+            case read, writeTemporary, sync, replace
+            /// The file holds more than `limit` bytes; `size` is its size when the system knows
+            /// it (regular files), `nil` for pipes and devices, where reading stopped at the limit.
+            case tooLarge(limit: Int, size: Int?)
+        }
         var step: Step
         /// The path the failing call was made on.
         var target: String
         var code: Int32
         /// The system's explanation of `code`, e.g. "No such file or directory".
-        var reason: String { String(cString: strerror(code)) }
+        var reason: String {
+            if case .tooLarge(let limit, let size) = step {
+                return size.map { "the file has \($0) bytes, above the \(limit)-byte limit" }
+                    ?? "more than \(limit) bytes arrived, the limit for this kind of file"
+            }
+            return String(cString: strerror(code))
+        }
     }
 
     // MARK: - Reading
 
-    /// Reads the whole file at `path`.
-    static func readAll(path: String) throws(Failure) -> [UInt8] {
+    /// Reads the whole file at `path`, at most `limit` bytes.
+    ///
+    /// A regular file larger than `limit` is refused before anything is read. Pipes, character
+    /// devices (`/dev/zero`) and `/proc` files, whose size the system does not know, are read
+    /// in growing pieces and refused as soon as more than `limit` bytes arrived, so memory never
+    /// exceeds about `limit`. For those, `declaredSize` (called on the bytes read so far) may
+    /// return the total size the content's own header announces; reading then stops one byte
+    /// past it (enough for the parser to see trailing data), so an endless stream with a bad
+    /// or small header costs no more than its header. It is not used for regular files, whose
+    /// whole content is read so that errors can count trailing bytes exactly.
+    static func readAll(
+        path: String, limit: Int = Int.max - 1, declaredSize: (ArraySlice<UInt8>) -> Int? = { _ in nil }
+    ) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(step: .read, target: path, code: errno) }
         defer { _ = close(fd) }
 
         var status = stat()
-        let expected = fstat(fd, &status) == 0 ? max(Int(status.st_size), 0) : 0
-        // One spare byte lets the usual case reach end-of-file without growing.
-        var bytes = [UInt8](repeating: 0, count: expected + 1)
+        guard fstat(fd, &status) == 0 else { throw Failure(step: .read, target: path, code: errno) }
+        let kind = status.st_mode & S_IFMT
+        guard kind != S_IFDIR else { throw Failure(step: .read, target: path, code: EISDIR) }
+        let regularSize: Int? = kind == S_IFREG ? max(Int(status.st_size), 0) : nil
+        if let regularSize, regularSize > limit {
+            throw Failure(step: .tooLarge(limit: limit, size: regularSize), target: path, code: 0)
+        }
+
+        // Stop after `stop` bytes: one past the limit (to detect an over-long stream) or, once
+        // known, one past the size the header declares.
+        var stop = limit + 1
+        var declared: Int?
+        // One spare byte lets a regular file reach end-of-file without growing.
+        var bytes = [UInt8](repeating: 0, count: min(stop, (regularSize ?? (1 << 16) - 1) + 1))
         var filled = 0
-        while true {
+        while filled < stop {
             if filled == bytes.count {
-                bytes += repeatElement(0, count: max(bytes.count, 1 << 16))
+                bytes += repeatElement(0, count: min(max(bytes.count, 1 << 16), stop - bytes.count))
             }
             let count = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
@@ -48,8 +82,17 @@ enum BinaryFileIO {
             }
             if count == 0 { break }
             filled += count
+            if regularSize == nil, declared == nil, let size = declaredSize(bytes[..<filled]) {
+                declared = size
+                stop = min(stop, max(size, 0) + 1)
+            }
         }
-        bytes.removeSubrange(filled...)
+        if min(filled, stop) > limit {
+            // A regular file that grew while being read (or a /proc file, whose size reads as 0).
+            throw Failure(step: .tooLarge(limit: limit, size: regularSize.flatMap { $0 > limit ? $0 : nil }),
+                          target: path, code: 0)
+        }
+        bytes.removeSubrange(min(filled, stop)...)
         return bytes
     }
 

@@ -31,6 +31,9 @@ public struct DataError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidArgument
         /// Text is not valid UTF-8 or contains characters outside the vocabulary.
         case invalidText
+        /// The input exceeds a documented limit (file or decompressed size, header size,
+        /// nesting depth, number of dimensions, vocabulary size).
+        case tooLarge
     }
 
     public var kind: Kind

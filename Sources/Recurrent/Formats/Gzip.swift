@@ -16,12 +16,16 @@ enum Gzip {
     }
 
     /// Decompresses a whole gzip file. Byte offsets in errors are offsets into the compressed file.
-    static func decompress(_ bytes: [UInt8], path: String) throws(DataError) -> [UInt8] {
+    /// - Parameter maximumSize: the largest decompressed size accepted (all members together);
+    ///   more is a ``DataError/Kind/tooLarge`` error, raised as soon as the output passes it.
+    static func decompress(_ bytes: [UInt8], path: String, maximumSize: Int = Int.max) throws(DataError) -> [UInt8] {
         var output: [UInt8] = []
         var offset = 0
         var member = 0
         repeat {
-            let (data, end) = try decompressMember(bytes, at: offset, path: path)
+            let start = try memberDataStart(bytes, at: offset, path: path)
+            let (data, end) = try decompressMember(
+                bytes, header: offset, data: start, maximumSize: maximumSize - output.count, path: path)
             if member == 0 { output = data } else { output += data }
             offset = end
             member += 1
@@ -35,15 +39,22 @@ enum Gzip {
         return output
     }
 
-    private static func decompressMember(
-        _ bytes: [UInt8], at start: Int, path: String
-    ) throws(DataError) -> ([UInt8], Int) {
-        func truncated(_ what: String, at offset: Int) -> DataError {
-            DataError(
-                .truncated, "gzip file ends inside the \(what)", path: path, byteOffset: offset,
-                fix: "the compressed file is incomplete; download or copy it again")
-        }
-        guard bytes.count - start >= 10 else { throw truncated("10-byte member header", at: start) }
+    /// The first `count` decompressed bytes of the first member (fewer if it is shorter), without
+    /// decompressing the rest or checking the trailer: to read a header and learn how large the
+    /// whole output may be before decompressing it.
+    static func decompressPrefix(_ bytes: [UInt8], count: Int, path: String) throws(DataError) -> [UInt8] {
+        try Inflate.prefix(bytes, from: memberDataStart(bytes, at: 0, path: path), count: count, path: path)
+    }
+
+    private static func truncated(_ what: String, at offset: Int, path: String) -> DataError {
+        DataError(
+            .truncated, "gzip file ends inside the \(what)", path: path, byteOffset: offset,
+            fix: "the compressed file is incomplete; download or copy it again")
+    }
+
+    /// Checks the member header at `start` and returns the offset of its DEFLATE data.
+    private static func memberDataStart(_ bytes: [UInt8], at start: Int, path: String) throws(DataError) -> Int {
+        guard bytes.count - start >= 10 else { throw truncated("10-byte member header", at: start, path: path) }
         guard bytes[start] == 0x1F, bytes[start + 1] == 0x8B else {
             throw DataError(
                 .badMagic,
@@ -63,19 +74,19 @@ enum Gzip {
         }
         var offset = start + 10
         if flags & 0x04 != 0 {  // FEXTRA
-            guard offset + 2 <= bytes.count else { throw truncated("FEXTRA length", at: offset) }
+            guard offset + 2 <= bytes.count else { throw truncated("FEXTRA length", at: offset, path: path) }
             let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
             offset += 2
-            guard offset + length <= bytes.count else { throw truncated("FEXTRA field", at: offset) }
+            guard offset + length <= bytes.count else { throw truncated("FEXTRA field", at: offset, path: path) }
             offset += length
         }
         for (flag, name) in [(UInt8(0x08), "file name (FNAME)"), (UInt8(0x10), "comment (FCOMMENT)")]
         where flags & flag != 0 {
-            guard let zero = bytes[offset...].firstIndex(of: 0) else { throw truncated(name, at: offset) }
+            guard let zero = bytes[offset...].firstIndex(of: 0) else { throw truncated(name, at: offset, path: path) }
             offset = zero + 1
         }
         if flags & 0x02 != 0 {  // FHCRC: low 16 bits of the CRC-32 of the header
-            guard offset + 2 <= bytes.count else { throw truncated("header CRC", at: offset) }
+            guard offset + 2 <= bytes.count else { throw truncated("header CRC", at: offset, path: path) }
             let stored = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
             let actual = CRC32.checksum(Array(bytes[start..<offset])) & 0xFFFF
             guard stored == actual else {
@@ -85,15 +96,22 @@ enum Gzip {
             }
             offset += 2
         }
+        return offset
+    }
+
+    /// Inflates the member whose header starts at `header` and data at `data`, and checks its trailer.
+    private static func decompressMember(
+        _ bytes: [UInt8], header: Int, data offset: Int, maximumSize: Int, path: String
+    ) throws(DataError) -> ([UInt8], Int) {
         // ISIZE is in the last 4 bytes of a single-member file: use it as a size hint only.
         var hint = 0
         if bytes.count >= offset + 4 {
             let n = bytes.count
             hint = Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
         }
-        let (data, end) = try Inflate.decode(bytes, from: offset, expectedSize: hint, path: path)
+        let (data, end) = try Inflate.decode(bytes, from: offset, expectedSize: hint, maximumSize: maximumSize, path: path)
         guard end + 8 <= bytes.count else {
-            throw truncated("8-byte trailer (CRC32 and ISIZE)", at: end)
+            throw truncated("8-byte trailer (CRC32 and ISIZE)", at: end, path: path)
         }
         let storedCRC = readLE32(bytes, end)
         let storedSize = readLE32(bytes, end + 4)

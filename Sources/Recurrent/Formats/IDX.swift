@@ -15,6 +15,12 @@
 // `train-images-idx3-ubyte` and `train-images-idx3-ubyte.gz` read the same way. The file must hold
 // exactly the announced data: a shorter file is reported as truncated (with the expected and
 // actual byte counts), a longer one as having trailing bytes.
+//
+// Limits (each refused with an error naming the file and the limit): at most `IDX.maxDimensions`
+// dimensions; at most `IDX.maximumFileSize` bytes, raw or after gunzip. A gzip file is never
+// decompressed further than the size its IDX header declares plus `IDX.decompressionSlack`
+// bytes, so a small file that inflates to gigabytes (a "gzip bomb") costs no more than its
+// header's claim; pipes and devices are read no further than the header's claim either.
 
 /// An n-dimensional array read from an IDX file.
 public struct IDXArray: Sendable, Equatable {
@@ -124,19 +130,85 @@ public enum IDX {
     /// Largest accepted number of dimensions; real files use 1 to 4.
     public static let maxDimensions = 16
 
+    /// Largest IDX content accepted, in bytes (4 GiB), raw or after gunzip: the data are read
+    /// whole into memory. The largest MNIST-like sets (EMNIST ByClass, 0.55 GB) fit.
+    public static let maximumFileSize = 1 << 32
+
+    /// How many bytes beyond the size its header declares a gzip file may decompress to before
+    /// decompression stops (up to this, the error counts the unexpected trailing bytes exactly).
+    public static let decompressionSlack = 1 << 16
+
     /// Reads an IDX file, raw or gzip-compressed (detected by the `1F 8B` magic).
     public static func read(path: String) throws(DataError) -> IDXArray {
-        let raw = try FileIO.read(path)
-        if Gzip.hasMagic(raw) {
-            return try parse(Gzip.decompress(raw, path: path), path: path, compressed: true)
-        }
-        return try parse(raw, path: path)
+        try read(path: path, maximumSize: maximumFileSize)
     }
 
-    /// Parses the bytes of an uncompressed IDX file. `path` is used in errors only.
-    /// - Parameter compressed: set when `bytes` were gunzipped from `path`, so that errors say
-    ///   that byte offsets refer to the decompressed data.
-    public static func parse(_ bytes: [UInt8], path: String, compressed: Bool = false) throws(DataError) -> IDXArray {
+    /// ``read(path:)`` with another size limit (tests use small ones).
+    static func read(path: String, maximumSize: Int) throws(DataError) -> IDXArray {
+        let fix = "IDX data sets this large do not fit the in-memory reader; use a subset of the examples"
+        let raw = try FileIO.read(path, limit: maximumSize, what: "IDX files", fix: fix) { prefix in
+            if prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B { return nil }  // compressed: size unknown
+            do throws(DataError) {
+                return try header(Array(prefix.prefix(headerMaximumSize)), path: path, compressed: false).expectedSize
+            } catch {
+                return error.kind == .truncated ? nil : prefix.count
+            }
+        }
+        return try decode(raw, path: path, maximumSize: maximumSize)
+    }
+
+    /// The array in the bytes of an IDX file, raw or gzip-compressed, decompressing no further
+    /// than its header declares (plus ``decompressionSlack``) nor past `maximumSize` bytes.
+    /// `path` is used in errors only.
+    static func decode(_ raw: [UInt8], path: String, maximumSize: Int) throws(DataError) -> IDXArray {
+        let fix = "IDX data sets this large do not fit the in-memory reader; use a subset of the examples"
+        guard Gzip.hasMagic(raw) else { return try parse(raw, path: path) }
+
+        // Read the header first, then decompress no further than it says (plus a slack).
+        let prefix = try Gzip.decompressPrefix(raw, count: headerMaximumSize, path: path)
+        var declared: Header?
+        do throws(DataError) {
+            declared = try header(prefix, path: path, compressed: true)
+        } catch where error.kind == .truncated {
+            declared = nil  // the stream ends inside the header: `parse` below says so
+        }
+        let expected = declared?.expectedSize ?? prefix.count
+        if let declared, expected > maximumSize {
+            throw DataError(
+                .tooLarge,
+                "the IDX header (after gunzip) declares shape \(declared.shape) of \(declared.type), \(expected) bytes, above the \(FileIO.sizeText(maximumSize)) limit of the in-memory reader",
+                path: path, byteOffset: 4, fix: fix)
+        }
+        let bytes: [UInt8]
+        do throws(DataError) {
+            bytes = try Gzip.decompress(raw, path: path, maximumSize: expected + decompressionSlack)
+        } catch where error.kind == .tooLarge {
+            var reworded = error
+            let claim = declared.map { "shape \($0.shape) of \($0.type), \(expected) bytes" } ?? "\(expected) bytes"
+            reworded.what = "the file decompresses to more than \(expected + decompressionSlack) bytes, while its IDX header declares \(claim) (decompression stopped there)"
+            reworded.fix = "the file holds more than its header says (or is a decompression bomb); download or re-create it"
+            throw reworded
+        }
+        return try parse(bytes, path: path, compressed: true)
+    }
+
+    /// Bytes needed to read any valid header: 4 + 4 × `maxDimensions`.
+    static let headerMaximumSize = 4 + 4 * maxDimensions
+
+    /// What an IDX header announces.
+    struct Header {
+        var type: IDXArray.ElementType
+        var shape: [Int]
+        var headerSize: Int
+        var count: Int
+        /// Header plus data, in bytes.
+        var expectedSize: Int { headerSize + count * type.byteWidth }
+    }
+
+    /// Decodes the header at the start of `bytes` (which may hold only its beginning); throws the
+    /// errors ``parse(_:path:compressed:)`` reports for a bad header, and `.truncated` if `bytes`
+    /// ends inside it.
+    static func header(_ bytes: [UInt8], path: String, compressed: Bool) throws(DataError) -> Header {
         let stream = compressed ? " (after gunzip)" : ""
         let contentNote = compressed ? "decompressed data" : "file"
         func truncated(_ what: String, expected: Int) -> DataError {
@@ -183,7 +255,18 @@ public enum IDX {
             }
             count = product
         }
-        let expected = headerSize + count * type.byteWidth
+        return Header(type: type, shape: shape, headerSize: headerSize, count: count)
+    }
+
+    /// Parses the bytes of an uncompressed IDX file. `path` is used in errors only.
+    /// - Parameter compressed: set when `bytes` were gunzipped from `path`, so that errors say
+    ///   that byte offsets refer to the decompressed data.
+    public static func parse(_ bytes: [UInt8], path: String, compressed: Bool = false) throws(DataError) -> IDXArray {
+        let stream = compressed ? " (after gunzip)" : ""
+        let contentNote = compressed ? "decompressed data" : "file"
+        let header = try header(bytes, path: path, compressed: compressed)
+        let (type, shape, headerSize, count) = (header.type, header.shape, header.headerSize, header.count)
+        let expected = header.expectedSize
         guard bytes.count >= expected else {
             throw DataError(
                 .truncated,

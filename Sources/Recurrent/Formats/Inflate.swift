@@ -8,12 +8,19 @@
 // - `BTYPE = 01` blocks coded with the fixed Huffman codes of RFC 1951 §3.2.6,
 // - `BTYPE = 10` blocks with dynamic Huffman codes (RFC 1951 §3.2.7),
 //
-// and rejects `BTYPE = 11`, over-subscribed codes, invalid code-length repeats, length/distance
-// symbols outside the alphabet, distances reaching before the start of the output and truncated
-// input. Huffman codes are decoded through a 10-bit lookup table with a canonical-code fallback
+// and rejects `BTYPE = 11`, over-subscribed codes, incomplete codes where zlib does (see
+// `Huffman.defect`), invalid code-length repeats, length/distance symbols outside the alphabet,
+// distances reaching before the start of the output, truncated input, and output beyond the
+// caller's limit. It accepts exactly the streams zlib's `inflate` accepts (raw mode, 32 KiB
+// window), with the same output: `Fuzz/InflateDifferential.swift` checks this against zlib. Huffman codes are decoded through a 10-bit lookup table with a canonical-code fallback
 // for longer codes (the method of Mark Adler's `puff.c`).
 
 /// Raw DEFLATE (RFC 1951) decoder.
+///
+/// The output is bounded: the caller passes the largest output it accepts (`maximumSize`), and
+/// decoding stops with a ``DataError/Kind/tooLarge`` error as soon as the stream would write
+/// more (DEFLATE expands up to 1032:1, so a small file can otherwise claim gigabytes). Memory
+/// never exceeds `maximumSize` plus the input.
 enum Inflate {
     /// Decodes the raw DEFLATE stream that starts at `input[start]`.
     ///
@@ -21,15 +28,32 @@ enum Inflate {
     ///   - input: the whole file (the stream may be followed by other data, e.g. a gzip trailer).
     ///   - start: index of the first byte of the stream in `input`.
     ///   - expectedSize: a hint for the output size (e.g. gzip's ISIZE); only used to size the
-    ///     initial buffer, never trusted beyond 1032 × the input size (DEFLATE's maximal ratio).
+    ///     initial buffer, never trusted beyond 1032 × the input size (DEFLATE's maximal ratio)
+    ///     or `maximumSize`.
+    ///   - maximumSize: the largest output accepted; more is a `.tooLarge` error, whose `what`
+    ///     callers may reword to say where their limit comes from.
     ///   - path: the file name used in errors; byte offsets in errors are indices into `input`.
     /// - Returns: the decoded bytes and the index in `input` of the first byte after the stream.
     static func decode(
-        _ input: [UInt8], from start: Int = 0, expectedSize: Int = 0, path: String
+        _ input: [UInt8], from start: Int = 0, expectedSize: Int = 0, maximumSize: Int = Int.max,
+        path: String
     ) throws(DataError) -> (bytes: [UInt8], end: Int) {
+        try run(input, from: start, expectedSize: expectedSize, limit: maximumSize, stopsAtLimit: false, path: path)
+    }
+
+    /// The first `count` decoded bytes of the stream at `input[start]` (all of them if the
+    /// stream is shorter), decoding no further: for reading a header without inflating the rest.
+    static func prefix(_ input: [UInt8], from start: Int = 0, count: Int, path: String) throws(DataError) -> [UInt8] {
+        try run(input, from: start, expectedSize: count, limit: count, stopsAtLimit: true, path: path).bytes
+    }
+
+    private static func run(
+        _ input: [UInt8], from start: Int, expectedSize: Int, limit: Int, stopsAtLimit: Bool, path: String
+    ) throws(DataError) -> (bytes: [UInt8], end: Int) {
+        let limit = max(0, limit)
         let hintLimit = (input.count - start) &* 1032 &+ 1024
-        let capacity = max(1024, min(expectedSize, hintLimit))
-        var sink = ByteSink(capacity: capacity)
+        let capacity = min(max(1024, min(expectedSize, hintLimit)), limit)
+        var sink = ByteSink(capacity: capacity, limit: limit)
         defer { sink.release() }
         let end: Int
         do {
@@ -38,6 +62,9 @@ enum Inflate {
                 try decoder.run(into: &sink)
                 return decoder.streamEnd
             }
+        } catch {
+            guard stopsAtLimit, error.kind == .tooLarge else { throw error }
+            end = start
         }
         return (sink.array(), end)
     }
@@ -45,42 +72,50 @@ enum Inflate {
 
 // MARK: - Output buffer
 
-/// A growable byte buffer with manual storage, fast in unoptimised builds too.
+/// A growable byte buffer with manual storage, fast in unoptimised builds too, that never grows
+/// beyond `limit` bytes: the growing calls return `false` instead (after writing what fits).
 private struct ByteSink {
     var base: UnsafeMutablePointer<UInt8>
     var capacity: Int
     var count = 0
+    let limit: Int
 
-    init(capacity: Int) {
-        base = .allocate(capacity: capacity)
+    init(capacity: Int, limit: Int) {
+        base = .allocate(capacity: max(capacity, 1))
         self.capacity = capacity
+        self.limit = limit
     }
 
+    /// Makes room for `extra` more bytes; `false` if that would pass the limit.
     @inline(__always)
-    mutating func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(to: count + extra) }
+    mutating func reserve(_ extra: Int) -> Bool {
+        count + extra <= capacity || grow(to: count + extra)
     }
 
-    mutating func grow(to minimum: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity < minimum { newCapacity *= 2 }
+    /// Grows the storage to at least `minimum` bytes (doubling, capped at the limit); `false`
+    /// (and no change) if `minimum` is above the limit.
+    mutating func grow(to minimum: Int) -> Bool {
+        guard minimum <= limit else { return false }
+        var newCapacity = max(capacity, 1)
+        while newCapacity < minimum { newCapacity = newCapacity > limit / 2 ? limit : newCapacity * 2 }
+        if newCapacity <= capacity { return true }
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)
         base.deallocate()
         base = newBase
         capacity = newCapacity
-    }
-
-    @inline(__always)
-    mutating func append(_ byte: UInt8) {
-        if count == capacity { grow(to: count + 1) }
-        base[count] = byte
-        count += 1
+        return true
     }
 
     /// Appends `length` bytes copied from `distance` bytes back (LZ77 match; may overlap).
-    mutating func copyMatch(distance: Int, length: Int) {
-        reserve(length)
+    /// Past the limit, copies what fits and returns `false`.
+    mutating func copyMatch(distance: Int, length: Int) -> Bool {
+        var length = length
+        let fits = reserve(length)
+        if !fits {
+            length = limit - count
+            guard length > 0, grow(to: limit) else { return false }
+        }
         let destination = base + count
         let source = destination - distance
         if distance >= length {
@@ -89,6 +124,17 @@ private struct ByteSink {
             for i in 0..<length { destination[i] = source[i] }
         }
         count += length
+        return fits
+    }
+
+    /// Appends `length` bytes from `source`; past the limit, appends what fits and returns `false`.
+    mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) -> Bool {
+        let fits = reserve(length)
+        let written = fits ? length : max(0, limit - count)
+        if !fits && (written == 0 || !grow(to: limit)) { return false }
+        (base + count).update(from: source, count: written)
+        count += written
+        return fits
     }
 
     func array() -> [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
@@ -99,7 +145,7 @@ private struct ByteSink {
 // MARK: - Huffman code
 
 /// A canonical Huffman code built from code lengths (RFC 1951 §3.2.2).
-private struct Huffman: Sendable {
+struct Huffman: Sendable {
     static let fastBits = 10
     /// Indexed by the next `fastBits` input bits (LSB first); entry = symbol << 4 | length, or 0
     /// when the code is longer than `fastBits` bits or the bit pattern is not a code.
@@ -109,17 +155,34 @@ private struct Huffman: Sendable {
     /// Symbols ordered by (length, symbol value), i.e. by canonical code.
     var symbols: [Int]
 
-    /// Builds the code; returns `nil` if the lengths over-subscribe the code space.
-    /// Incomplete codes are accepted; unused bit patterns are rejected while decoding.
-    init?(lengths: ArraySlice<UInt8>) {
+    /// Why a set of code lengths is refused.
+    enum Defect { case overSubscribed, incomplete }
+
+    /// Checks code lengths as zlib's `inflate_table` does, so that both accept the same streams:
+    /// over-subscribed codes are refused; incomplete codes only when `allowsIncomplete` is false
+    /// (the code-length code), or when they hold more than one code (zlib's rule for the
+    /// literal/length and distance codes: an empty code, or a single code of length 1, is allowed,
+    /// and an unused bit pattern is then an error only if it is met while decoding).
+    static func defect(_ lengths: ArraySlice<UInt8>, allowsIncomplete: Bool) -> Defect? {
         var counts = [Int](repeating: 0, count: 16)
         for length in lengths { counts[Int(length)] += 1 }
+        let longest = (1...15).last { counts[$0] != 0 } ?? 0
+        if longest == 0 { return nil }  // no codes at all: refused only if a symbol is decoded
         var left = 1
         for length in 1...15 {
             left <<= 1
             left -= counts[length]
-            if left < 0 { return nil }
+            if left < 0 { return .overSubscribed }
         }
+        if left > 0 && (!allowsIncomplete || longest != 1) { return .incomplete }
+        return nil
+    }
+
+    /// Builds the code; `nil` if the lengths over-subscribe the code space. Incomplete codes are
+    /// built (unused bit patterns are rejected while decoding); use ``defect(_:allowsIncomplete:)``
+    /// first to refuse them.
+    init?(lengths: ArraySlice<UInt8>) {
+        guard Self.defect(lengths, allowsIncomplete: true) != .overSubscribed else { return nil }
         self.init(checkedLengths: lengths)
     }
 
@@ -224,6 +287,14 @@ private struct Decoder {
                 : "the compressed data is corrupted; download or copy the file again, or check it with `gzip -t`")
     }
 
+    /// The output would pass the caller's limit.
+    func limitError(_ sink: ByteSink) -> DataError {
+        DataError(
+            .tooLarge, "the compressed data decompress to more than \(FileIO.sizeText(sink.limit)), the limit for this file",
+            path: path, byteOffset: max(0, currentByte),
+            fix: "the file is not what it should be (or is a decompression bomb); check it with `gzip -l` and `zcat FILE | head -c 64 | xxd`")
+    }
+
     @inline(__always)
     mutating func refill() {
         while bitCount <= 56 && position < input.count {
@@ -326,11 +397,9 @@ private struct Decoder {
             throw error(
                 "stored block needs \(length) bytes but only \(input.count - position) remain", .truncated)
         }
-        sink.reserve(length)
         if length > 0, let source = input.baseAddress {
-            (sink.base + sink.count).update(from: source + position, count: length)
+            guard sink.append(source + position, count: length) else { throw limitError(sink) }
         }
-        sink.count += length
         position += length
     }
 
@@ -343,6 +412,9 @@ private struct Decoder {
         }
         var codeLengthLengths = [UInt8](repeating: 0, count: 19)
         for i in 0..<codeLengthCount { codeLengthLengths[codeLengthOrder[i]] = UInt8(try bits(3)) }
+        if let defect = Huffman.defect(codeLengthLengths[...], allowsIncomplete: false) {
+            throw error("\(defect == .overSubscribed ? "over-subscribed" : "incomplete") code-length code in dynamic block header")
+        }
         guard let codeLengthCode = Huffman(lengths: codeLengthLengths[...]) else {
             throw error("over-subscribed code-length code in dynamic block header")
         }
@@ -371,6 +443,11 @@ private struct Decoder {
             i += repeatCount
         }
         guard lengths[256] != 0 else { throw error("dynamic block has no end-of-block code") }
+        for (name, part) in [("literal/length", lengths[0..<literalCount]), ("distance", lengths[literalCount...])] {
+            if let defect = Huffman.defect(part, allowsIncomplete: true) {
+                throw error("\(defect == .overSubscribed ? "over-subscribed" : "incomplete") \(name) code in dynamic block header")
+            }
+        }
         guard let literal = Huffman(lengths: lengths[0..<literalCount]) else {
             throw error("over-subscribed literal/length code in dynamic block header")
         }
@@ -392,7 +469,9 @@ private struct Decoder {
         while true {
             let symbol = try decodeSymbol(literal, fast: literalFast)
             if symbol < 256 {
-                if sink.count == sink.capacity { sink.grow(to: sink.count + 1) }
+                if sink.count == sink.capacity {
+                    guard sink.grow(to: sink.count + 1) else { throw limitError(sink) }
+                }
                 sink.base[sink.count] = UInt8(truncatingIfNeeded: symbol)
                 sink.count += 1
             } else if symbol == 256 {
@@ -407,7 +486,7 @@ private struct Decoder {
                 guard offset <= sink.count else {
                     throw error("back-reference distance \(offset) reaches before the start of the output (\(sink.count) bytes)")
                 }
-                sink.copyMatch(distance: offset, length: length)
+                guard sink.copyMatch(distance: offset, length: length) else { throw limitError(sink) }
             }
         }
     }

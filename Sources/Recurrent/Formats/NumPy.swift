@@ -15,8 +15,14 @@
 // little-endian forms) and the big-endian `>f4`, `>f8`, `>i4`, `>i8`, converted to the host order
 // when read. Only C (row-major) order is supported: a file with `'fortran_order': True` is an
 // error that says how to re-save it. The file must hold exactly the announced data (truncated or
-// over-long files are errors with expected and actual byte counts). Headers longer than
-// ``NumPy/maxHeaderLength`` are rejected, like `numpy.load`'s `max_header_size`.
+// over-long files are errors with expected and actual byte counts).
+//
+// Limits, each refused with an error naming the file and the limit: headers longer than
+// ``NumPy/maxHeaderLength`` (like `numpy.load`'s `max_header_size`), values nested deeper than
+// ``NumPy/maxHeaderDepth`` (the header parser keeps an explicit stack: no recursion on input),
+// shapes of more than ``NumPy/maxDimensions`` dimensions (NumPy's own `NPY_MAXDIMS`), files
+// larger than ``NumPy/maximumFileSize``. Pipes and devices are read no further than the size
+// the header declares.
 //
 // The writer produces the same bytes as `numpy.save` (NumPy ≥ 1.23): keys sorted, 21 − len(repr
 // of the first dimension) spare spaces, padding to a multiple of 64 bytes, version 1.0 unless
@@ -124,11 +130,62 @@ public enum NumPy {
     /// Largest accepted header, in bytes.
     public static let maxHeaderLength = 1 << 20
 
+    /// Deepest nesting of tuples and lists accepted in a header (a plain header nests 1 deep; a
+    /// structured dtype, which is refused anyway, a few levels).
+    public static let maxHeaderDepth = 32
+
+    /// Most dimensions accepted: NumPy's own limit (`NPY_MAXDIMS`, 64 since NumPy 2.0).
+    public static let maxDimensions = 64
+
+    /// Largest file accepted, in bytes (4 GiB): arrays are read whole into memory.
+    public static let maximumFileSize = 1 << 32
+
     private static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
     /// Reads a `.npy` file.
     public static func read(path: String) throws(DataError) -> NumPyArray {
-        try parse(FileIO.read(path), path: path)
+        try read(path: path, maximumSize: maximumFileSize)
+    }
+
+    /// ``read(path:)`` with another size limit (tests use small ones).
+    static func read(path: String, maximumSize: Int) throws(DataError) -> NumPyArray {
+        let bytes = try FileIO.read(
+            path, limit: maximumSize, what: ".npy files",
+            fix: "arrays this large do not fit the in-memory reader; save a subset (e.g. array[:n]) in several files"
+        ) { prefix in declaredFileSize(prefix) }
+        return try parse(bytes, path: path)
+    }
+
+    /// The file size the preamble and header at the start of `prefix` announce; `nil` while
+    /// `prefix` ends inside the header, `prefix.count` if the header is invalid (reading can stop:
+    /// `parse` reports the problem).
+    static func declaredFileSize(_ prefix: ArraySlice<UInt8>) -> Int? {
+        guard prefix.count >= 12 else { return nil }
+        let bytes = Array(prefix.prefix(12))
+        guard Array(bytes[0..<6]) == magic, [1, 2, 3].contains(bytes[6]) else { return prefix.count }
+        let lengthSize = bytes[6] == 1 ? 2 : 4
+        var headerLength = 0
+        for k in 0..<lengthSize { headerLength |= Int(bytes[8 + k]) << (8 * k) }
+        guard headerLength <= maxHeaderLength else { return prefix.count }
+        let dataStart = 8 + lengthSize + headerLength
+        guard prefix.count >= dataStart else { return nil }
+        var parser = HeaderParser(bytes: Array(prefix.prefix(dataStart)), position: 8 + lengthSize, end: dataStart, path: "")
+        guard let header = try? parser.parseHeader(), let dtype = try? decodeDescr(header.descr, path: "", offset: 0),
+              let size = dataSize(header.shape, width: dtype.width, dataStart: dataStart)
+        else { return prefix.count }
+        return dataStart + size
+    }
+
+    /// The byte size of `shape` elements of `width` bytes, if a file starting its data at
+    /// `dataStart` can hold them without overflowing `Int`.
+    private static func dataSize(_ shape: [Int], width: Int, dataStart: Int) -> Int? {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= (Int.max - dataStart) / width else { return nil }
+            count = product
+        }
+        return count * width
     }
 
     /// Parses the bytes of a `.npy` file; `path` is used in errors only.
@@ -173,17 +230,13 @@ public enum NumPy {
                 fix: "re-save it in C order: numpy.save(path, numpy.ascontiguousarray(array))")
         }
         let dtype = try decodeDescr(header.descr, path: path, offset: header.descrOffset)
-        var count = 1
-        for size in header.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= (Int.max - dataStart) / dtype.width else {
-                throw DataError(
-                    .malformed, "shape \(header.shape) has more elements than any file can hold", path: path,
-                    byteOffset: header.shapeOffset, fix: "the header is corrupted; save the array again")
-            }
-            count = product
+        guard let dataSize = dataSize(header.shape, width: dtype.width, dataStart: dataStart) else {
+            throw DataError(
+                .malformed, "shape \(header.shape) has more elements than any file can hold", path: path,
+                byteOffset: header.shapeOffset, fix: "the header is corrupted; save the array again")
         }
-        let expected = dataStart + count * dtype.width
+        let count = dataSize / dtype.width
+        let expected = dataStart + dataSize
         guard bytes.count >= expected else {
             throw DataError(
                 .truncated,
@@ -389,6 +442,11 @@ private struct HeaderParser {
                 fortran = (b, valueOffset)
             case "shape":
                 guard case .sequence(let items) = value else { throw error("'shape' must be a tuple of integers", at: valueOffset) }
+                guard items.count <= NumPy.maxDimensions else {
+                    throw DataError(
+                        .tooLarge, "'shape' has \(items.count) dimensions, more than NumPy's limit of \(NumPy.maxDimensions)",
+                        path: path, byteOffset: valueOffset, fix: "save the array with numpy.save (which cannot write more dimensions)")
+                }
                 var sizes: [Int] = []
                 for item in items {
                     guard case .int(let n) = item, n >= 0 else {
@@ -417,10 +475,51 @@ private struct HeaderParser {
             shape: shape.0, shapeOffset: shape.1)
     }
 
+    /// Parses one value. Tuples and lists are parsed with an explicit stack of open sequences
+    /// (no recursion), at most ``NumPy/maxHeaderDepth`` deep.
     mutating func parseValue() throws(DataError) -> Value {
-        skipSpace()
-        guard position < end else { throw error("value expected before the end of the header") }
-        let c = bytes[position]
+        // Open sequences, innermost last: their closing byte and the items so far.
+        var open: [(close: UInt8, items: [Value])] = []
+        while true {
+            skipSpace()
+            guard position < end else { throw error("value expected before the end of the header") }
+            let c = bytes[position]
+            var value: Value
+            if c == UInt8(ascii: "(") || c == UInt8(ascii: "[") {
+                guard open.count < NumPy.maxHeaderDepth else {
+                    throw DataError(
+                        .tooLarge, "npy header nests tuples or lists deeper than \(NumPy.maxHeaderDepth) levels",
+                        path: path, byteOffset: position,
+                        fix: "save the array with numpy.save; a plain array's header nests one level deep")
+                }
+                position += 1
+                let close = c == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "]")
+                if accept(close) {
+                    value = .sequence([])
+                } else {
+                    open.append((close, []))
+                    continue
+                }
+            } else {
+                value = try parseScalar(c)
+            }
+            // Hand the finished value to the innermost open sequence, closing sequences as they end.
+            while let last = open.indices.last {
+                open[last].items.append(value)
+                let close = open[last].close
+                if accept(UInt8(ascii: ",")) {
+                    if !accept(close) { break }  // another item follows
+                } else {
+                    try expect(close)
+                }
+                value = .sequence(open.removeLast().items)
+            }
+            if open.isEmpty { return value }
+        }
+    }
+
+    /// Parses a string, number, `True`, `False` or `None` starting with byte `c`.
+    mutating func parseScalar(_ c: UInt8) throws(DataError) -> Value {
         switch c {
         case UInt8(ascii: "'"), UInt8(ascii: "\""):
             let start = position
@@ -434,18 +533,6 @@ private struct HeaderParser {
             guard position < end else { throw error("unterminated string", at: start) }
             position += 1
             return .string(String(decoding: content, as: UTF8.self))
-        case UInt8(ascii: "("), UInt8(ascii: "["):
-            let close = c == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "]")
-            position += 1
-            var items: [Value] = []
-            while !accept(close) {
-                items.append(try parseValue())
-                if !accept(UInt8(ascii: ",")) {
-                    try expect(close)
-                    break
-                }
-            }
-            return .sequence(items)
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
             let start = position
             if c == UInt8(ascii: "-") { position += 1 }

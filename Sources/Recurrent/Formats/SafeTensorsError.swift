@@ -32,6 +32,12 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
         case headerNotUTF8(fileOffset: Int)
         /// The header is not parseable JSON.
         case headerNotJSON(reason: String)
+        /// The header nests arrays and objects deeper than `limit` levels.
+        case headerTooDeep(limit: Int, fileOffset: Int)
+        /// Two header entries have the same tensor name (or `__metadata__` appears twice).
+        case duplicateTensor(name: String)
+        /// The file is larger than `limit` bytes; `size` is its size when the system knows it.
+        case fileTooLarge(size: Int?, limit: Int)
         /// The header parsed, but its top-level value is not a JSON object.
         case headerNotObject(found: String)
         /// A tensor's header entry is not a JSON object.
@@ -135,6 +141,13 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
             return "the JSON header is not valid UTF-8 (first invalid byte at file offset \(offset))."
         case .headerNotJSON(let reason):
             return "the header is not valid JSON (\(reason))."
+        case .headerTooDeep(let limit, let offset):
+            return "the JSON header nests arrays and objects deeper than \(limit) levels (at file offset \(offset)), the limit of the reader (and of the reference library's JSON parser)."
+        case .duplicateTensor(let name):
+            return "the header names '\(name)' twice; every tensor name (and \"__metadata__\") must appear once."
+        case .fileTooLarge(let size, let limit):
+            return (size.map { "the file has \($0) bytes, " } ?? "more than \(limit) bytes arrived from it (a pipe or device), ")
+                + "above the \(limit)-byte limit: safetensors files are read whole into memory."
         case .headerNotObject(let found):
             return "the header's top-level JSON value is \(found), but it must be an object mapping tensor names to entries."
         case .entryNotObject(let tensor, let found):
@@ -198,6 +211,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
             return "Convert the tensor before saving, e.g. tensor.to(torch.float32) in PyTorch, then save again with safetensors.torch.save_file."
         case .fileSystem(.read, _, _):
             return "Check that the path exists, is a regular file and is readable."
+        case .fileTooLarge:
+            return "Split the tensors over several files, or save a subset."
         case .fileSystem(.writeTemporary, _, _):
             return "Check that the directory exists, is writable and has free space; any existing destination file was left untouched."
         case .fileSystem:

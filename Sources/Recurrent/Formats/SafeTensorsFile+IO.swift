@@ -5,8 +5,16 @@ import Foundation
 extension SafeTensorsFile {
 
     /// Reads and validates the safetensors file at `url`.
+    ///
+    /// At most ``maximumFileSize`` bytes are read; a pipe or device (e.g. `/dev/zero`) is read
+    /// no further than the size its header declares.
     /// - Throws: ``SafeTensorsError`` whose ``SafeTensorsError/path`` is the file's path.
     public init(contentsOf url: URL) throws(SafeTensorsError) {
+        try self.init(contentsOf: url, maximumSize: Self.maximumFileSize)
+    }
+
+    /// ``init(contentsOf:)`` with another size limit (tests use small ones).
+    init(contentsOf url: URL, maximumSize: Int) throws(SafeTensorsError) {
         let path = url.path
         guard url.isFileURL else {
             throw SafeTensorsError(
@@ -14,8 +22,11 @@ extension SafeTensorsFile {
         }
         let bytes: [UInt8]
         do {
-            bytes = try BinaryFileIO.readAll(path: path)
+            bytes = try BinaryFileIO.readAll(path: path, limit: maximumSize) { Self.declaredFileSize($0) }
         } catch {
+            if case .tooLarge(let limit, let size) = error.step {
+                throw SafeTensorsError(.fileTooLarge(size: size, limit: limit), path: path)
+            }
             throw SafeTensorsError(.fileSystem(operation: .read, target: error.target, detail: error.reason), path: path)
         }
         do {
@@ -54,6 +65,7 @@ extension SafeTensorsFile {
             case .writeTemporary: .writeTemporary
             case .sync: .sync
             case .replace: .replace
+            case .tooLarge: .read  // not raised by writes
             }
             throw SafeTensorsError(.fileSystem(operation: operation, target: error.target, detail: error.reason), path: path)
         }

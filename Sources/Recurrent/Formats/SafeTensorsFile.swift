@@ -20,6 +20,26 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// The largest header accepted, as in the reference library (100 MB).
     public static let maximumHeaderLength = 100_000_000
 
+    /// The largest file read from disk (4 GiB): files are read whole into memory.
+    public static let maximumFileSize = 1 << 32
+
+    /// The file size the length prefix and header at the start of `prefix` announce; `nil`
+    /// while `prefix` ends inside the header, `prefix.count` if the header is invalid (reading
+    /// can stop: parsing reports the problem).
+    static func declaredFileSize(_ prefix: ArraySlice<UInt8>) -> Int? {
+        guard prefix.count >= 8 else { return nil }
+        var headerLength: UInt64 = 0
+        for index in (0..<8).reversed() { headerLength = headerLength << 8 | UInt64(prefix[prefix.startIndex + index]) }
+        guard headerLength <= UInt64(maximumHeaderLength) else { return prefix.count }
+        let dataStart = 8 + Int(headerLength)
+        guard prefix.count >= dataStart else { return nil }
+        let start = prefix.startIndex
+        guard let header = try? SafeTensorsHeader.parse(
+            prefix[(start + 8)..<(start + dataStart)], headerFileOffset: 8, dataSize: Int.max - dataStart, checkLayout: false)
+        else { return prefix.count }
+        return dataStart + (header.entries.map(\.end).max() ?? 0)
+    }
+
     // MARK: - Initialisers
 
     /// Creates a file from tensors and metadata.

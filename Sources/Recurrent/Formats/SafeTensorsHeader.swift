@@ -1,5 +1,3 @@
-import Foundation
-
 /// The JSON header of a safetensors file: parsing with full validation, and
 /// deterministic encoding in the reference writer's byte format.
 ///
@@ -19,75 +17,164 @@ struct SafeTensorsHeader {
 
     static let metadataKey = "__metadata__"
 
+    /// Deepest nesting of arrays and objects accepted in a header: serde_json's recursion limit,
+    /// which the reference loader inherits. A valid header nests 3 deep (extra fields may nest more).
+    static let maximumDepth = 128
+
     var entries: [Entry]
     var metadata: [String: String]
 
     // MARK: - Parsing
 
-    /// Parses and validates `header` (the JSON bytes after the length prefix)
-    /// against a data section of `dataSize` bytes.
-    /// - Parameter headerFileOffset: where `header` starts in the file, for messages.
+    /// Parses and validates `header` (the JSON bytes after the length prefix) against a data
+    /// section of `dataSize` bytes, reading it in one pass with ``JSONReader`` (no tree of JSON
+    /// objects: memory is the entries themselves). Tensor names must be unique; unknown fields
+    /// of an entry are skipped, as by the reference library.
+    /// - Parameters:
+    ///   - headerFileOffset: where `header` starts in the file, for messages.
+    ///   - checkLayout: whether to check that the tensors tile the data section exactly (off
+    ///     when only the entries are wanted, e.g. to learn the data size a header declares).
     static func parse(
-        _ header: ArraySlice<UInt8>, headerFileOffset: Int, dataSize: Int
+        _ header: ArraySlice<UInt8>, headerFileOffset: Int, dataSize: Int, checkLayout: Bool = true
     ) throws(SafeTensorsError) -> SafeTensorsHeader {
         if let bad = firstInvalidUTF8Offset(header) {
             throw SafeTensorsError(.headerNotUTF8(fileOffset: headerFileOffset + bad))
         }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: Data(header), options: [.fragmentsAllowed])
-        } catch {
-            throw SafeTensorsError(.headerNotJSON(reason: jsonErrorReason(error)))
-        }
-        guard let object = json as? [String: Any] else {
-            throw SafeTensorsError(.headerNotObject(found: describe(json)))
-        }
-
+        var reader = JSONReader(header, maximumDepth: maximumDepth)
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
-        // Sorted so that the first error reported is the same on every run.
-        for name in object.keys.sorted(by: utf8Precedes) {
-            let value = object[name] ?? NSNull()
-            if name == metadataKey {
-                metadata = try parseMetadata(value)
-            } else {
-                entries.append(try parseEntry(name: name, value: value, dataSize: dataSize))
+        do {
+            guard try reader.peek() == .object else {
+                throw SafeTensorsError(.headerNotObject(found: try reader.describeNext()))
             }
+            try reader.beginObject()
+            var names = Set<String>()
+            var sawMetadata = false
+            while let name = try reader.nextKey() {
+                if name == metadataKey {
+                    guard !sawMetadata else { throw SafeTensorsError(.duplicateTensor(name: name)) }
+                    sawMetadata = true
+                    metadata = try parseMetadata(&reader)
+                } else {
+                    guard names.insert(name).inserted else { throw SafeTensorsError(.duplicateTensor(name: name)) }
+                    entries.append(try parseEntry(name: name, reader: &reader, dataSize: dataSize))
+                }
+            }
+            try reader.finish()
+        } catch let error as SafeTensorsError {
+            throw error
+        } catch let error as JSONReader.Failure {
+            let offset = headerFileOffset + error.offset
+            throw error.isDepthLimit
+                ? SafeTensorsError(.headerTooDeep(limit: maximumDepth, fileOffset: offset))
+                : SafeTensorsError(.headerNotJSON(reason: "\(error.reason) at file offset \(offset)"))
+        } catch {
+            throw SafeTensorsError(.headerNotJSON(reason: "\(error)"))  // not reached: only the two above are thrown
         }
-        try checkContiguous(entries, dataSize: dataSize)
+        if checkLayout { try checkContiguous(entries, dataSize: dataSize) }
         return SafeTensorsHeader(entries: entries, metadata: metadata)
     }
 
-    private static func parseMetadata(_ value: Any) throws(SafeTensorsError) -> [String: String] {
-        if value is NSNull { return [:] }
-        guard let object = value as? [String: Any] else {
-            throw SafeTensorsError(.invalidMetadata(key: nil, found: describe(value)))
+    private static func parseMetadata(_ reader: inout JSONReader) throws -> [String: String] {
+        switch try reader.peek() {
+        case .null:
+            try reader.readNull()
+            return [:]
+        case .object:
+            break
+        default:
+            throw SafeTensorsError(.invalidMetadata(key: nil, found: try reader.describeNext()))
         }
+        try reader.beginObject()
         var metadata: [String: String] = [:]
-        for key in object.keys.sorted(by: utf8Precedes) {
-            guard let string = object[key] as? String else {
-                throw SafeTensorsError(.invalidMetadata(key: key, found: describe(object[key] ?? NSNull())))
+        while let key = try reader.nextKey() {
+            guard try reader.peek() == .string else {
+                throw SafeTensorsError(.invalidMetadata(key: key, found: try reader.describeNext()))
             }
-            metadata[key] = string
+            metadata[key] = try reader.readString()
         }
         return metadata
     }
 
-    private static func parseEntry(name: String, value: Any, dataSize: Int) throws(SafeTensorsError) -> Entry {
-        guard let object = value as? [String: Any] else {
-            throw SafeTensorsError(.entryNotObject(tensor: name, found: describe(value)))
+    /// A field of an entry as read: its value, or the description of a value of the wrong type.
+    private enum Field<Value> {
+        case missing
+        case value(Value)
+        case wrongType(found: String)
+    }
+
+    private static func parseEntry(
+        name: String, reader: inout JSONReader, dataSize: Int
+    ) throws -> Entry {
+        guard try reader.peek() == .object else {
+            throw SafeTensorsError(.entryNotObject(tensor: name, found: try reader.describeNext()))
         }
-        func field(_ key: String) throws(SafeTensorsError) -> Any {
-            guard let value = object[key] else { throw SafeTensorsError(.missingField(tensor: name, field: key)) }
-            return value
+        // Read the fields in any order (the last of a repeated field wins, as in a JSON object
+        // read into a dictionary), then check them in a fixed order.
+        var dtypeField = Field<String>.missing
+        var shapeField = Field<[Int]>.missing
+        var offsetsField = Field<[Int]>.missing
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "dtype":
+                dtypeField = try reader.peek() == .string ? .value(try reader.readString()) : .wrongType(found: try reader.describeNext())
+            case "shape":
+                shapeField = try integerArray(&reader, lengthRequired: nil)
+            case "data_offsets":
+                offsetsField = try integerArray(&reader, lengthRequired: 2)
+            default:
+                try reader.skipValue()
+            }
         }
-        func wrongType(_ key: String, _ expected: String, _ found: Any) -> SafeTensorsError {
-            SafeTensorsError(.wrongFieldType(tensor: name, field: key, expected: expected, found: describe(found)))
+        return try checkEntry(name: name, dtypeField, shapeField, offsetsField, dataSize: dataSize)
+    }
+
+    /// Reads an array of integers; a value of another type (or an array whose length is not
+    /// `lengthRequired`) is returned described, for the error.
+    private static func integerArray(
+        _ reader: inout JSONReader, lengthRequired: Int?
+    ) throws(JSONReader.Failure) -> Field<[Int]> {
+        guard try reader.peek() == .array else { return .wrongType(found: try reader.describeNext()) }
+        try reader.beginArray()
+        var values: [Int] = []
+        var wrong: String?  // the first element that is not an integer, described
+        var count = 0
+        while try reader.nextElement() {
+            count += 1
+            if try reader.peek() != .number {
+                if wrong == nil { wrong = try reader.describeNext() } else { try reader.skipValue() }
+                continue
+            }
+            switch try reader.readNumber() {
+            case .integer(let value):
+                if wrong == nil, lengthRequired.map({ values.count < $0 }) ?? true { values.append(value) }
+            case .other(let text):
+                if wrong == nil { wrong = "the number \(text.count > 40 ? String(text.prefix(40)) + "…" : text)" }
+            }
+        }
+        if let lengthRequired, count != lengthRequired {
+            return .wrongType(found: "an array of \(count) element\(count == 1 ? "" : "s")")
+        }
+        if let wrong { return .wrongType(found: wrong) }
+        return .value(values)
+    }
+
+    private static func checkEntry(
+        name: String, _ dtypeField: Field<String>, _ shapeField: Field<[Int]>, _ offsetsField: Field<[Int]>,
+        dataSize: Int
+    ) throws(SafeTensorsError) -> Entry {
+        func wrongType(_ key: String, _ expected: String, _ found: String) -> SafeTensorsError {
+            SafeTensorsError(.wrongFieldType(tensor: name, field: key, expected: expected, found: found))
         }
 
         // dtype
-        let dtypeValue = try field("dtype")
-        guard let dtypeName = dtypeValue as? String else { throw wrongType("dtype", "a string such as \"F32\"", dtypeValue) }
+        let dtypeName: String
+        switch dtypeField {
+        case .missing: throw SafeTensorsError(.missingField(tensor: name, field: "dtype"))
+        case .wrongType(let found): throw wrongType("dtype", "a string such as \"F32\"", found)
+        case .value(let value): dtypeName = value
+        }
         guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
             throw SafeTensorsDType.unsupportedFormatNames.contains(dtypeName)
                 ? SafeTensorsError(.unsupportedDType(tensor: name, dtype: dtypeName))
@@ -95,12 +182,11 @@ struct SafeTensorsHeader {
         }
 
         // shape
-        let shapeValue = try field("shape")
-        guard let shapeArray = shapeValue as? [Any] else { throw wrongType("shape", "an array of integers", shapeValue) }
-        var shape: [Int] = []
-        for dimension in shapeArray {
-            guard let value = integer(dimension) else { throw wrongType("shape", "an array of integers", dimension) }
-            shape.append(value)
+        let shape: [Int]
+        switch shapeField {
+        case .missing: throw SafeTensorsError(.missingField(tensor: name, field: "shape"))
+        case .wrongType(let found): throw wrongType("shape", "an array of integers", found)
+        case .value(let value): shape = value
         }
         if shape.contains(where: { $0 < 0 }) {
             throw SafeTensorsError(.negativeDimension(tensor: name, shape: shape))
@@ -112,13 +198,16 @@ struct SafeTensorsHeader {
         }
 
         // data_offsets
-        let offsetsValue = try field("data_offsets")
         let expectedOffsets = "an array of two non-negative integers [begin, end]"
-        guard let offsetsArray = offsetsValue as? [Any], offsetsArray.count == 2 else {
-            throw wrongType("data_offsets", expectedOffsets, offsetsValue)
+        let offsets: [Int]
+        switch offsetsField {
+        case .missing: throw SafeTensorsError(.missingField(tensor: name, field: "data_offsets"))
+        case .wrongType(let found): throw wrongType("data_offsets", expectedOffsets, found)
+        case .value(let value): offsets = value
         }
-        guard let begin = integer(offsetsArray[0]), begin >= 0 else { throw wrongType("data_offsets", expectedOffsets, offsetsArray[0]) }
-        guard let end = integer(offsetsArray[1]), end >= 0 else { throw wrongType("data_offsets", expectedOffsets, offsetsArray[1]) }
+        let (begin, end) = (offsets[0], offsets[1])
+        guard begin >= 0 else { throw wrongType("data_offsets", expectedOffsets, "the number \(begin)") }
+        guard end >= 0 else { throw wrongType("data_offsets", expectedOffsets, "the number \(end)") }
         guard begin <= end else { throw SafeTensorsError(.offsetsReversed(tensor: name, begin: begin, end: end)) }
         guard end <= dataSize else {
             throw SafeTensorsError(.offsetsOutOfBounds(tensor: name, begin: begin, end: end, dataSize: dataSize))
@@ -209,46 +298,6 @@ struct SafeTensorsHeader {
     /// `String.<` does not depend on Unicode normalisation.
     static func utf8Precedes(_ lhs: String, _ rhs: String) -> Bool {
         lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
-    }
-
-    /// A JSON integer as `Int`; `nil` for booleans, non-integral numbers, values out
-    /// of `Int` range and non-numbers.
-    private static func integer(_ value: Any) -> Int? {
-        guard !(value is String), let number = value as? NSNumber else { return nil }
-        switch UInt8(bitPattern: number.objCType.pointee) {
-        case UInt8(ascii: "s"), UInt8(ascii: "i"), UInt8(ascii: "l"), UInt8(ascii: "q"):
-            return Int(exactly: number.int64Value)
-        case UInt8(ascii: "S"), UInt8(ascii: "I"), UInt8(ascii: "L"), UInt8(ascii: "Q"):
-            return Int(exactly: number.uint64Value)
-        default:
-            // "c" is a JSON boolean; "f"/"d" are floating-point numbers.
-            return nil
-        }
-    }
-
-    /// A short description of a JSON value for error messages.
-    private static func describe(_ value: Any) -> String {
-        switch value {
-        case is NSNull: return "null"
-        case let string as String:
-            let shown = string.count > 40 ? String(string.prefix(40)) + "…" : string
-            return "the string \(quoted(shown))"
-        case let array as [Any]: return "an array of \(array.count) element\(array.count == 1 ? "" : "s")"
-        case is [String: Any]: return "an object"
-        case let number as NSNumber:
-            if UInt8(bitPattern: number.objCType.pointee) == UInt8(ascii: "c") {
-                return number.boolValue ? "true" : "false"
-            }
-            return "the number \(number)"
-        default: return "an unexpected value"
-        }
-    }
-
-    /// The parser's own explanation, without Foundation's generic wrapper text.
-    private static func jsonErrorReason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String ?? nsError.localizedDescription
-        return detail.hasSuffix(".") ? String(detail.dropLast()) : detail
     }
 
     /// The offset of the first byte that is not part of a valid UTF-8 sequence.

@@ -78,10 +78,13 @@ public enum TensorBoardRecord {
 public enum TensorBoardEventFile {
     /// What TensorBoard globs for in a log directory: `*tfevents*`.
     public static let namePrefix = "events.out.tfevents."
+    /// The largest event file `events(atPath:)` reads whole (1 GiB).
+    public static let maximumReadSize = 1 << 30
 
     /// Every event of the file at `path`, in order (records framed and checked, events decoded).
     public static func events(atPath path: String) throws(DataError) -> [TensorBoardEvent] {
-        try events(in: try FileIO.read(path), path: path)
+        try events(in: try FileIO.read(path, limit: maximumReadSize, what: "TensorBoard event files",
+                                       fix: "read a smaller event file (a run writes one per start or resume)"), path: path)
     }
 
     /// Every event in `bytes`; `path` only names the file in errors.

@@ -76,7 +76,9 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
 
     /// Parses `relu`, `tanh`, `sigmoid`, `identity` (or `linear`), `leaky_relu[:slope]`
     /// (default 0.01), `clipped_relu[:max]` (default 6), `softplus`.
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` and non-finite numbers are refused.
     public init(parsing text: String) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "activation")
         let parts = text.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
         let head = String((parts.first ?? "").map { $0 == "-" ? "_" : $0 })
         let number = parts.count > 1 ? Double(parts[1]) : nil
@@ -93,7 +95,11 @@ public enum Activation: Sendable, Hashable, Codable, CaseIterable {
         case "softplus": self = .softplus
         default: throw ConfigurationError("unknown activation '\(text)'. \(Self.accepted)")
         }
-        if parts.count > 1, case .relu = self { throw ConfigurationError("activation 'relu' takes no number. \(Self.accepted)") }
+        switch self {
+        case .leakyRelu, .clippedRelu: break
+        default:
+            if parts.count > 1 { throw ConfigurationError("activation '\(head)' takes no number. \(Self.accepted)") }
+        }
         do { try validate() } catch { throw ConfigurationError("activation '\(text)': \(error.message). \(Self.accepted)") }
     }
 

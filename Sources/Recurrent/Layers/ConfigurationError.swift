@@ -5,3 +5,21 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+// MARK: - Bounds shared by the spec parsers
+
+extension ConfigurationError {
+    /// Longest text the small spec parsers accept (``Activation/init(parsing:)``,
+    /// ``Initializer/init(parsing:)``, ``LearningRateSchedule/init(parsing:totalSteps:)``,
+    /// ``ModelSpec/init(parsing:)``): real specs are a few dozen characters, and their errors
+    /// quote the text, so a bound keeps the messages readable.
+    public static let maximumSpecLength = 200
+
+    /// Refuses `text` if it is longer than ``maximumSpecLength`` characters, quoting its start.
+    /// - Parameter what: the kind of spec, e.g. "activation".
+    static func checkLength(_ text: String, of what: String) throws(ConfigurationError) {
+        guard text.count > maximumSpecLength else { return }
+        throw ConfigurationError(
+            "\(what) '\(text.prefix(40))…' is \(text.count) characters long, more than the \(maximumSpecLength) accepted; pass a short form such as the examples in --help")
+    }
+}

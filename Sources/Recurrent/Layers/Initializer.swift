@@ -92,7 +92,9 @@ public enum Initializer: Sendable, Hashable, Codable {
     /// Parses `identity`, `identity:0.5`, `gaussian:0.01` (entry standard deviation),
     /// `uniform:0.1`, `xavier`, `xavier:2`, `he`, `orthogonal`, `orthogonal:1.2`, `nprnn`,
     /// `zeros`, `constant:0.5`, `default` (PyTorch's).
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` and non-finite numbers are refused.
     public init(parsing text: String) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "initializer")
         let parts = text.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
         guard let head = parts.first else { throw ConfigurationError("empty initializer. \(Self.accepted)") }
         var number: Double?

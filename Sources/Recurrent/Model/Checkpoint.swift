@@ -29,6 +29,12 @@ public enum Checkpoint {
     /// The metadata key of the JSON-encoded `ModelConfiguration`.
     public static let configurationKey = "recurrent.configuration"
 
+    /// Longest configuration JSON read from metadata (64 KiB; ours are about 400 bytes), and its
+    /// deepest nesting (ours nest 3 levels): checked with ``JSONReader`` before `JSONDecoder`
+    /// sees the text, since the metadata comes from a file anyone may have written.
+    public static let maximumConfigurationLength = 1 << 16
+    public static let maximumConfigurationDepth = 16
+
     // MARK: - Writing
 
     /// The model as a safetensors file (Float32 tensors).
@@ -90,6 +96,11 @@ public enum Checkpoint {
         let meta = file.metadata
         var config: ModelConfiguration
         if let text = meta[configurationKey] {
+            do {
+                try JSONReader.check(text, maximumLength: maximumConfigurationLength, maximumDepth: maximumConfigurationDepth)
+            } catch {
+                throw CheckpointError("the metadata '\(configurationKey)' is not a model configuration: \(error.reason) (byte \(error.offset) of its JSON); remove it to infer the model from the tensor shapes")
+            }
             do {
                 config = try JSONDecoder().decode(ModelConfiguration.self, from: Data(text.utf8))
             } catch {

@@ -21,7 +21,9 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
     }
 
     /// Parses `constant`, `step:EVERY:FACTOR`, `cosine` (over the run) or `cosine:MIN`.
+    /// Texts longer than ``ConfigurationError/maximumSpecLength`` and non-finite numbers are refused.
     public init(parsing text: String, totalSteps: Int) throws(ConfigurationError) {
+        try ConfigurationError.checkLength(text, of: "schedule")
         let parts = text.lowercased().split(separator: ":").map(String.init)
         switch parts.first ?? "" {
         case "constant" where parts.count == 1: self = .constant
