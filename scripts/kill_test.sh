@@ -198,58 +198,62 @@ if [ "$compare_kills" -gt 0 ]; then
     cargs=(compare --task adding --length 5 --models irnn,lstm --seeds 2 --steps 300 --hidden 16 --batch 8 --eval-every 20 --checkpoint-every 3)
     "$bin" "${cargs[@]}" --report "$work/b-reference" > /dev/null 2> "$work/b-reference.err" \
         || { echo "kill_test: the reference compare failed: $(tail -3 "$work/b-reference.err")" >&2; exit 1; }
-    kills=0 resumed=0 mismatches=0 lost=0 midwrite=0 repaired=0
-    report="$work/b-killed"
-    declare -A laststep=()
-    while :; do
-        final=0
-        [ "$kills" -ge "$compare_kills" ] && final=1
-        "$bin" "${cargs[@]}" --report "$report" > "$report.out" 2> "$report.err" &
-        pid=$!
-        if [ "$final" -eq 1 ]; then wait "$pid"; rc=$?; else sleep "$(delay 900)"; rc=-1; fi
-        if [ "$rc" -eq -1 ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; then
-            wait "$pid" 2>/dev/null
-            kills=$((kills + 1))
-        else
-            [ "$rc" -eq -1 ] && { wait "$pid"; rc=$?; }
-            [ "$rc" -eq 0 ] || fail "compare exited $rc: $(tail -2 "$report.err")"
-            final=1
-        fi
-        # Every run that resumed did so at the step its training state held after the previous kill.
-        while read -r model seed at; do
-            key="$model-seed$seed"
-            if [ "${laststep[$key]:-}" = "$at" ]; then resumed=$((resumed + 1)); else fail "compare: $key resumed at $at, its training state was at ${laststep[$key]:-none}"; fi
-        done < <(sed -n 's/^\([^ ]*\) seed \([0-9]*\): resuming at step \([0-9]*\)$/\1 \2 \3/p' "$report.err")
-        grep -q "was at step\|was missing\|was unreadable" "$report.err" && repaired=$((repaired + 1))
-        grep -qi "error" "$report.err" && fail "compare printed an error: $(grep -i error "$report.err" | head -2)"
-        for run in "$report"/runs/*/; do
-            [ -d "$run" ] || continue
-            key="$(basename "$run")"
-            [ "$(temporaries "$run")" -gt 0 ] && midwrite=$((midwrite + 1))
-            if [ -f "$run/result.json" ]; then
-                laststep[$key]="finished"
-            elif [ -f "$run/checkpoint.state.safetensors" ]; then
-                step="$(py step "$run/checkpoint.state.safetensors")"
-                [ "$step" -ge "${laststep[$key]:--1}" ] || fail "compare: $key went back from ${laststep[$key]} to $step"
-                laststep[$key]="$step"
-                if [ -f "$run/checkpoint.safetensors" ] && ! "$bin" eval --checkpoint "$run/checkpoint.safetensors" --task adding --length 5 > /dev/null 2> "$work/eval.err"; then
-                    fail "compare: eval of $key failed: $(tail -1 "$work/eval.err")"
-                fi
-            elif [ -n "${laststep[$key]:-}" ]; then
-                fail "compare: the training state of $key vanished"
+    kills=0 resumed=0 mismatches=0 lost=0 midwrite=0 repaired=0 episodes=0
+    while [ "$kills" -lt "$compare_kills" ]; do              # episodes: a comparison killed until it finishes
+        episodes=$((episodes + 1))
+        report="$work/b-killed-$episodes"
+        unset laststep; declare -A laststep=()
+        while :; do
+            final=0
+            [ "$kills" -ge "$compare_kills" ] && final=1
+            "$bin" "${cargs[@]}" --report "$report" > "$report.out" 2> "$report.err" &
+            pid=$!
+            if [ "$final" -eq 1 ]; then wait "$pid"; rc=$?; else sleep "$(delay 900)"; rc=-1; fi
+            if [ "$rc" -eq -1 ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; then
+                wait "$pid" 2>/dev/null
+                kills=$((kills + 1))
+            else
+                [ "$rc" -eq -1 ] && { wait "$pid"; rc=$?; }
+                [ "$rc" -eq 0 ] || fail "compare exited $rc: $(tail -2 "$report.err")"
+                final=1
             fi
+            # Every run that resumed did so at the step its training state held after the previous kill.
+            while read -r model seed at; do
+                key="$model-seed$seed"
+                if [ "${laststep[$key]:-}" = "$at" ]; then resumed=$((resumed + 1)); else fail "compare: $key resumed at $at, its training state was at ${laststep[$key]:-none}"; fi
+            done < <(sed -n 's/^\([^ ]*\) seed \([0-9]*\): resuming at step \([0-9]*\)$/\1 \2 \3/p' "$report.err")
+            grep -q "was at step\|was missing\|was unreadable" "$report.err" && repaired=$((repaired + 1))
+            grep -qi "error" "$report.err" && fail "compare printed an error: $(grep -i error "$report.err" | head -2)"
+            for run in "$report"/runs/*/; do
+                [ -d "$run" ] || continue
+                key="$(basename "$run")"
+                [ "$(temporaries "$run")" -gt 0 ] && midwrite=$((midwrite + 1))
+                if [ -f "$run/result.json" ]; then
+                    laststep[$key]="finished"
+                elif [ -f "$run/checkpoint.state.safetensors" ]; then
+                    step="$(py step "$run/checkpoint.state.safetensors")"
+                    [ "$step" -ge "${laststep[$key]:--1}" ] || fail "compare: $key went back from ${laststep[$key]} to $step"
+                    laststep[$key]="$step"
+                    if [ -f "$run/checkpoint.safetensors" ] && ! "$bin" eval --checkpoint "$run/checkpoint.safetensors" --task adding --length 5 > /dev/null 2> "$work/eval.err"; then
+                        fail "compare: eval of $key failed: $(tail -1 "$work/eval.err")"
+                    fi
+                elif [ -n "${laststep[$key]:-}" ]; then
+                    fail "compare: the training state of $key vanished"
+                fi
+            done
+            [ "$final" -eq 1 ] && break
         done
-        [ "$final" -eq 1 ] && break
-    done
-    py runs "$report/runs.jsonl" "$work/b-reference/runs.jsonl" > "$work/same.out" 2>&1 || { mismatches=$((mismatches + 1)); echo "  MISMATCH compare: $(cat "$work/same.out")" >&2; }
-    for run in "$work"/b-reference/runs/*/; do
-        key="$(basename "$run")"
-        for f in checkpoint.safetensors checkpoint.state.safetensors; do
-            py same "$report/runs/$key/$f" "$run/$f" > "$work/same.out" 2>&1 || { mismatches=$((mismatches + 1)); echo "  MISMATCH compare $key/$f: $(cat "$work/same.out")" >&2; }
+        py runs "$report/runs.jsonl" "$work/b-reference/runs.jsonl" > "$work/same.out" 2>&1 || { mismatches=$((mismatches + 1)); echo "  MISMATCH compare: $(cat "$work/same.out")" >&2; }
+        for run in "$work"/b-reference/runs/*/; do
+            key="$(basename "$run")"
+            for f in checkpoint.safetensors checkpoint.state.safetensors; do
+                py same "$report/runs/$key/$f" "$run/$f" > "$work/same.out" 2>&1 || { mismatches=$((mismatches + 1)); echo "  MISMATCH compare $key/$f: $(cat "$work/same.out")" >&2; }
+            done
+            [ "$(temporaries "$report/runs/$key")" -eq 0 ] || fail "compare: temporary files left in $key: $(ls -a "$report/runs/$key")"
         done
-        [ "$(temporaries "$report/runs/$key")" -eq 0 ] || fail "compare: temporary files left in $key: $(ls -a "$report/runs/$key")"
+        echo "  (b) episode $episodes: finished; runs.jsonl and checkpoints compared"
     done
-    echo "(b) compare: kills $kills, resumed $resumed, mismatches $mismatches, lost $lost; kills mid-write (a .tmp- file left) $midwrite, repairs announced $repaired"
+    echo "(b) compare: kills $kills, resumed $resumed, mismatches $mismatches, lost $lost; $episodes episodes; kills mid-write (a .tmp- file left) $midwrite, repairs announced $repaired"
     failures=$((failures + mismatches + lost))
 fi
 
