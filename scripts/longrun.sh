@@ -13,7 +13,8 @@
 # (DIR/model.safetensors + DIR/model.state.safetensors), its JSON Lines log (DIR/log.jsonl, appended
 # across resumes) and its console output (DIR/train.log) are small: commit them with the code.
 # A run that finished gets DIR/DONE, one that diverged DIR/DIVERGED (exit status 3 kept in the log).
-# Runs use one thread (results are bit-identical for any count) and `nice` (THREADS, NICE override).
+# Runs use one thread (results are bit-identical for any count) and `nice` (THREADS, NICE override);
+# RECURRENT_LONGRUN_BINARY runs a given binary instead of the run's commit (for tests).
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,6 +28,8 @@ die() { echo "longrun: $*" >&2; exit 1; }
 # The release binary of COMMIT, built from a clean export of that commit (never the work tree).
 binary_for() {
     local commit="$1" bin="$cache/$1/recurrent"
+    # Tests run the binary they just built instead of building the run's commit.
+    if [ -n "${RECURRENT_LONGRUN_BINARY:-}" ]; then echo "$RECURRENT_LONGRUN_BINARY"; return 0; fi
     if [ -x "$bin" ]; then echo "$bin"; return 0; fi
     mkdir -p "$cache/$commit"
     (
