@@ -11,45 +11,29 @@ struct Compare: ParsableCommand {
         the finished runs and exits with status 130 (a second signal quits at once); the same command resumes the \
         runs it has not finished, also after a kill -9.
 
-        Models: \(ModelConfiguration.presetNames.joined(separator: ", ")); `name:option=value` overrides a setting \
+        Models: \(ModelPreset.accepted); `name:option=value` overrides a setting \
         for one model (options: \(ModelSpec.options.joined(separator: ", "))), e.g. irnn:lr=1e-4.
+
+        Task, optimizer and run options are train's, with the same defaults, except that a \
+        comparison evaluates every \(TrainingDefaults.comparisonEvalEvery) steps (its report is the curves). \
+        Each run is trained as `recurrent train` trains: its checkpoint holds the same \
+        metadata, so `recurrent eval` and `recurrent train --resume` take it.
         """)
 
-    @Option(help: "The task: \(TaskSpec.names.joined(separator: ", ")).") var task = "adding"
-    @Option(help: "Sequence length T (adding) or delay (copy).") var length = 150
-    @Option(help: "Data folder or file for MNIST, charlm and tensors tasks.") var data: String?
+    @OptionGroup(title: "Task") var taskOptions: TaskOptions
     @Option(help: "Comma-separated models.") var models = "irnn,lstm,rnn-tanh,rnn-relu-gaussian"
-    @Option(help: "Optimizer steps per run.") var steps = 2000
+    @OptionGroup(title: "Models (a model's hidden= and layers= override)") var size: ModelSizeOptions
+    @OptionGroup(title: "Optimizer (a model's optimizer=, lr=, momentum= and clip-norm= override)") var optimizerOptions: OptimizerOptions
+    @OptionGroup(title: "Run") var runOptions: RunOptions
     @Option(help: "Seeds per model.") var seeds = 1
-    @Option(help: "The first seed.") var seed: UInt64 = 1
     @Option(help: "Where the report goes.") var report = "out/compare"
-    @Option(help: "Batch size.") var batch = 50
-    @Option(help: "Hidden units (a model's hidden= overrides).") var hidden = 100
-    @Option(help: "sgd, rmsprop, adam or adamw.") var optimizer = "adam"
-    @Option(help: "Learning rate (default: the optimizer's).") var lr: Double?
-    @Option(help: "Global gradient-norm clipping; 0 turns it off.") var clipNorm: Double = 1
-    @Option(help: "Evaluate every this many steps.") var evalEvery = 100
-    @Option(help: "Save each run's checkpoint every this many steps; 0 = only at its end (a kill then loses the run's progress).") var checkpointEvery = 1000
-    @Option(help: "The \"solved\" threshold (default: MSE 0.01 for adding, accuracy 0.99 for copy).") var target: Double?
+    @Option(help: "The \"solved\" threshold (default: MSE \(Remedy.number(TaskKind.adding.solvedThreshold!)) for adding, accuracy \(Remedy.number(TaskKind.copy.solvedThreshold!)) for copy).") var target: Double?
     @Flag(help: "Stop each run once it reaches the threshold.") var stopAtTarget = false
-    @Option(help: "Use only the first N examples of each data split.") var limit: Int?
-    @Option(help: "Validation fraction for MNIST.") var valFraction: Double?
-    @Option(help: "Truncated BPTT length for charlm.") var bptt = 100
     @Option(help: ArgumentHelp("Write TensorBoard scalars of every run to DIR/MODEL-seedK/ (a resumed run adds an event file there). View all runs overlaid with: tensorboard --logdir DIR", valueName: "dir")) var tensorboard: String?
-    @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too (results are bit-identical for any count).") var threads = 1
 
     func validate() throws {
-        guard steps >= 1, seeds >= 1, batch >= 1, hidden >= 1, evalEvery >= 1, threads >= 1 else {
-            throw ValidationError("--steps, --seeds, --batch, --hidden, --eval-every and --threads must be at least 1")
-        }
-        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be at least 0, got \(checkpointEvery)") }
-        guard TaskSpec.names.contains(task) else { throw ValidationError("unknown --task '\(task)'. Accepted: \(TaskSpec.names.joined(separator: ", "))") }
-        if let r = lr, !(r > 0 && r.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(r)") }
-        if !(clipNorm >= 0 && clipNorm.isFinite) { throw ValidationError("--clip-norm must be a finite number >= 0 (0 = off), got \(clipNorm)") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
         if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
-        if let f = valFraction, !(f >= 0 && f < 1) { throw ValidationError("--val-fraction must be in [0, 1), got \(f)") }
-        if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
-        if length < 1 || bptt < 1 { throw ValidationError("--length and --bptt must be at least 1") }
         do { _ = try parsedModels() } catch { throw ValidationError("\(error)") }
         if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
     }
@@ -59,18 +43,13 @@ struct Compare: ParsableCommand {
     }
 
     func settings() throws -> ComparisonSettings {
-        var s = ComparisonSettings(task: TaskSpec(name: task, length: length, data: data, validationFraction: valFraction, bptt: bptt, limit: limit),
-                                   models: try parsedModels(), steps: steps, seeds: seeds)
-        s.batchSize = batch
-        s.hidden = hidden
-        s.optimizer = optimizer
-        s.learningRate = lr
-        s.clipNorm = clipNorm > 0 ? clipNorm : nil
-        s.evaluateEvery = evalEvery
-        s.checkpointEvery = checkpointEvery
+        var s = ComparisonSettings(task: try taskOptions.spec(over: nil), models: try parsedModels(), seeds: seeds)
+        s.optimizer = optimizerOptions.spec(over: nil)
+        s.run = runOptions.spec(over: nil, evalEvery: TrainingDefaults.comparisonEvalEvery)
+        s.hidden = size.hidden ?? TrainingDefaults.hidden
+        s.layers = size.layers ?? TrainingDefaults.layers
         s.target = target
         s.stopAtTarget = stopAtTarget
-        s.firstSeed = seed
         return s
     }
 
@@ -85,7 +64,7 @@ struct Compare: ParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.message)
         }
-        try Compute.$threads.withValue(threads) {
+        try Compute.$threads.withValue(runOptions.threads ?? 1) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
                                   tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })
         }
@@ -120,7 +99,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
                 lastLine = Date()
             }
         case .training(let model, _, .warning(let w)):
-            if !quiet { printError("  \(model): warning: \(w)") }
+            if !quiet { printError("  \(model): warning: \(w.worded)") }
         case .runFinished(let r):
             let outcome = r.diverged ? "diverged" : "final \(r.metricName) \(formatMetric(r.finalMetric ?? .nan))"
             printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(String(format: "%.1f", r.seconds)) s")
@@ -160,10 +139,10 @@ func machineDescription() -> String {
 final class TensorBoardRuns {
     let root: URL
     let settings: ComparisonSettings
-    let metricName: String
+    let metricName: TaskMetric
     private var current: TensorBoardTrainingLog?
 
-    init(root: URL, settings: ComparisonSettings, metricName: String) {
+    init(root: URL, settings: ComparisonSettings, metricName: TaskMetric) {
         self.root = root
         self.settings = settings
         self.metricName = metricName

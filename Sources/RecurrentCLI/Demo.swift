@@ -38,7 +38,7 @@ struct Demo: ParsableCommand {
         print(diagnosis)
 
         print("\n== 2. Training on the adding problem, T = \(length) (\(steps) steps each, Adam lr 0.003, clip-norm 1, H = \(hidden))\n")
-        var settings = ComparisonSettings(task: TaskSpec(name: "adding", length: length),
+        var settings = ComparisonSettings(task: TaskSpec(name: .adding, length: length),
                                           models: ["irnn", "lstm", "rnn-tanh", "rnn-relu-gaussian"].map { ModelSpec(name: $0) },
                                           steps: steps, seeds: 1)
         settings.hidden = hidden

@@ -32,62 +32,30 @@ struct Eval: ParsableCommand {
         if stored == nil && taskOptions.task == nil {
             throw ValidationError("\(checkpoint) records no task (it was not written by recurrent train): pass --task (and --data)")
         }
-        let built = try taskOptions.spec(over: stored?.task).build()
-        try checkVocabulary(built.vocabulary, metadata: loaded.metadata, checkpoint: checkpoint)
+        let task = try taskOptions.spec(over: stored?.task).makeTask()
+        try TrainSpec.checkVocabulary(task.vocabulary, metadata: loaded.metadata, path: checkpoint)
         let step = loaded.metadata["step"].flatMap(Int.init)
-        try MemoryEstimate.evaluation(loaded.configuration, task: built.task, batchSize: batch).checkForCommandLine { kind in
+        try MemoryEstimate.evaluation(loaded.configuration, task: task, batchSize: batch).checkForCommandLine { kind in
             kind == .weights ? "the checkpoint's model itself is too large for this machine" : "lower --batch, or --limit to evaluate on fewer sequences"
         }
-        let records = try loaded.model.visit(EvaluationJob(task: built.task, batch: batch, checkpoint: checkpoint)).map {
-            var r = $0
-            r.step = step ?? 0
-            return r
+        let records: [EvaluationRecord]
+        do { records = try loaded.model.evaluate(on: task, batchSize: batch, step: step ?? 0) } catch let error as ConfigurationError {
+            throw CLIError("\(checkpoint): the model (\(loaded.configuration.summary)) does not fit the task: \(error.message)",
+                           fix: "pass the --task and --data it was trained on")
         }
-        let baseline = built.task.baseline
         if json {
             let validation = records.first { $0.split == .validation }, test = records.first { $0.split == .test }
             Terminal.out(JSONValue.object([
-                ("checkpoint", .string(checkpoint)), ("step", step.map { .integer($0) } ?? .null), ("task", .string(built.task.name)),
-                ("metric", .string(built.task.metricName)), ("val", validation?.json ?? .null), ("test", test?.json ?? .null),
-                ("baseline", baseline.map { .object([("value", .number($0.value)), ("description", .string($0.description))]) } ?? .null),
+                ("checkpoint", .string(checkpoint)), ("step", step.map { .int($0) } ?? .null), ("task", .string(task.name.rawValue)),
+                ("metric", .string(task.metricName.rawValue)), ("val", validation?.json ?? .null), ("test", test?.json ?? .null),
+                ("baseline", task.baselineJSON),
             ]).text)
             return
         }
-        Terminal.out("\(checkpoint): \(loaded.configuration.summary)\(step.map { ", step \($0)" } ?? "") on \(built.task.name)")
+        Terminal.out("\(checkpoint): \(loaded.configuration.summary)\(step.map { ", step \($0)" } ?? "") on \(task.name)")
         for r in records {
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))")
         }
-        if let b = baseline { Terminal.out("  baseline \(number(b.value)): \(b.description)") }
-    }
-}
-
-/// Evaluates the model on every split of the task.
-struct EvaluationJob: ModelVisitor {
-    var task: any TrainingTask
-    var batch: Int
-    var checkpoint: String
-
-    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [EvaluationRecord] where Cell.Scalar == Float {
-        var options = TrainingOptions(steps: 1, batchSize: 1)
-        options.evaluationBatchSize = batch
-        let trainer: Trainer<Cell>
-        do {
-            trainer = try Trainer(model: model, optimizer: .sgd(SGD(learningRate: 0)), task: task, options: options,
-                                  configuration: model.architecture, seed: 0)
-        } catch {
-            throw CLIError("\(checkpoint): the model (\(model.architecture.summary)) does not fit the task: \(error.message)",
-                           fix: "pass the --task and --data it was trained on")
-        }
-        return try task.evaluationSplits.map { try trainer.evaluate($0) }
-    }
-}
-
-/// A charlm checkpoint must be used with the vocabulary it was trained on.
-func checkVocabulary(_ vocabulary: CharacterVocabulary?, metadata: [String: String], checkpoint: String) throws {
-    guard let v = vocabulary, let stored = metadata[TrainSpec.vocabularyKey] else { return }
-    let text = String(String.UnicodeScalarView(v.scalars))
-    if text != stored {
-        throw CLIError("\(checkpoint): the model was trained on a vocabulary of \(stored.unicodeScalars.count) characters, the text gives \(v.count) different ones",
-                       fix: "pass the text file (and --limit) it was trained on")
+        if let b = task.baseline { Terminal.out("  baseline \(number(b.value)): \(b.description)") }
     }
 }

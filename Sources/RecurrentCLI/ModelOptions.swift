@@ -26,15 +26,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("input-init"), help: "Initialiser of U (weight_ih), same forms as --recurrent-init.")
     var inputInit: String?
 
-    @Option(help: "Hidden units H per layer (default: 64).")
-    var hidden: Int?
-
-    @Option(help: "Stacked recurrent layers L (default: 1).")
-    var layers: Int?
+    /// `--hidden`, `--layers` (shared with `compare`).
+    @OptionGroup var size: ModelSizeOptions
+    var hidden: Int? { size.hidden }
+    var layers: Int? { size.layers }
 
     func validate() throws {
-        if let h = hidden, h < 1 { throw ValidationError("--hidden must be at least 1, got \(h)") }
-        if let l = layers, l < 1 { throw ValidationError("--layers must be at least 1, got \(l)") }
         // Parsed here too, so that a bad value (unknown, NaN, too large for Float32) is refused before any data is read.
         do {
             if let a = activation { _ = try Activation(parsing: a) }
@@ -58,8 +55,9 @@ struct ModelOptions: ParsableArguments {
             if let h = hidden { c.hiddenSize = h }
             if let l = layers { c.layers = l }
         } else {
-            c = try ModelConfiguration.preset((cell ?? .irnn).rawValue, inputSize: inputSize, hiddenSize: hidden ?? stored?.hiddenSize ?? 64,
-                                              layers: layers ?? stored?.layers ?? 1, outputs: outputs, readout: readout)
+            c = try ModelConfiguration.preset(cell?.rawValue ?? TrainingDefaults.preset, inputSize: inputSize,
+                                              hiddenSize: hidden ?? stored?.hiddenSize ?? TrainingDefaults.hidden,
+                                              layers: layers ?? stored?.layers ?? TrainingDefaults.layers, outputs: outputs, readout: readout)
         }
         do {
             if let a = activation { c.activation = try Activation(parsing: a) }
@@ -70,6 +68,21 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("\(error)")
         }
         return c
+    }
+}
+
+/// H and L of the model (of every model of a comparison unless its `hidden=` / `layers=`
+/// says otherwise).
+struct ModelSizeOptions: ParsableArguments {
+    @Option(help: "Hidden units H per layer. (default: \(TrainingDefaults.hidden))")
+    var hidden: Int?
+
+    @Option(help: "Stacked recurrent layers L. (default: \(TrainingDefaults.layers))")
+    var layers: Int?
+
+    func validate() throws {
+        if let h = hidden, h < 1 { throw ValidationError("--hidden must be at least 1, got \(h)") }
+        if let l = layers, l < 1 { throw ValidationError("--layers must be at least 1, got \(l)") }
     }
 }
 

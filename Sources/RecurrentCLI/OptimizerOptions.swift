@@ -1,38 +1,14 @@
 import ArgumentParser
 import Recurrent
 
-/// `--optimizer`.
-enum OptimizerName: String, ExpressibleByArgument, CaseIterable, Codable, Sendable {
-    case sgd, rmsprop, adam, adamw
-}
-
-/// The optimizer, its schedule and gradient clipping, as stored in checkpoints.
-struct OptimizerSpec: Codable, Equatable, Sendable {
-    var optimizer: OptimizerName
-    var learningRate: Double?
-    var momentum: Double?
-    var nesterov: Bool
-    var weightDecay: Double?
-    var clipNorm: Double?
-    var clipValue: Double?
-    var schedule: String
-
-    func choice() throws -> OptimizerChoice<Float> {
-        do {
-            return try OptimizerChoice(name: optimizer.rawValue, learningRate: learningRate, momentum: momentum,
-                                       nesterov: nesterov, weightDecay: weightDecay)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-    }
-}
-
-/// Optimizer options (PyTorch's names and defaults where an option is not given).
+/// Optimizer options (PyTorch's names and defaults where an option is not given): the same
+/// for `train` and `compare` (where a model's `optimizer=`, `lr=`, `momentum=`, `clip-norm=`
+/// override them).
 struct OptimizerOptions: ParsableArguments {
-    @Option(help: "sgd, rmsprop, adam or adamw. (default: adam)")
-    var optimizer: OptimizerName?
+    @Option(help: "\(OptimizerKind.help). (default: \(TrainingDefaults.optimizer))")
+    var optimizer: OptimizerKind?
 
-    @Option(help: "Learning rate (default: adam/adamw 0.001, rmsprop 0.01; sgd needs it).")
+    @Option(help: "Learning rate (default: the optimizer's; sgd needs it).")
     var lr: Double?
 
     @Option(help: "Momentum for sgd and rmsprop (default: 0).")
@@ -41,16 +17,16 @@ struct OptimizerOptions: ParsableArguments {
     @Flag(help: "Nesterov momentum (sgd).")
     var nesterov = false
 
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (adamw: decoupled, default 0.01; others 0).")
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (adamw: decoupled, default \(OptimizerKind.adamw.defaultWeightDecay); others 0).")
     var weightDecay: Double?
 
-    @Option(name: .customLong("clip-norm"), help: "Rescale the gradient when its global norm exceeds this (default: 1; 0 turns clipping off).")
+    @Option(name: .customLong("clip-norm"), help: "Rescale the gradient when its global norm exceeds this (default: \(Remedy.number(TrainingDefaults.clipNorm)); 0 turns clipping off).")
     var clipNorm: Double?
 
     @Option(name: .customLong("clip-value"), help: "Clip every gradient element to [-v, v] (instead of --clip-norm).")
     var clipValue: Double?
 
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine, cosine:MIN. (default: constant)")
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine, cosine:MIN. (default: \(TrainingDefaults.schedule))")
     var schedule: String?
 
     func validate() throws {
@@ -65,13 +41,14 @@ struct OptimizerOptions: ParsableArguments {
         if let c = clipNorm, c > 0, clipValue != nil { throw ValidationError("--clip-norm and --clip-value exclude each other; pass one") }
     }
 
-    /// Explicit options over `stored` over the defaults.
+    /// Explicit options over `stored` over the defaults (`OptimizerSpec()`): the learning rate,
+    /// momentum, Nesterov and weight decay of a stored spec carry over only to the same optimizer.
     func spec(over stored: OptimizerSpec?) -> OptimizerSpec {
-        let name = optimizer ?? stored?.optimizer ?? .adam
-        let base = stored?.optimizer == name ? stored : nil
-        var s = OptimizerSpec(optimizer: name, learningRate: lr ?? base?.learningRate, momentum: momentum ?? base?.momentum,
+        let kind = optimizer ?? stored?.kind ?? TrainingDefaults.optimizer
+        let base = stored?.kind == kind ? stored : nil
+        var s = OptimizerSpec(kind: kind, learningRate: lr ?? base?.learningRate, momentum: momentum ?? base?.momentum,
                               nesterov: nesterov || (base?.nesterov ?? false), weightDecay: weightDecay ?? base?.weightDecay,
-                              clipNorm: nil, clipValue: nil, schedule: schedule ?? stored?.schedule ?? "constant")
+                              clipNorm: nil, clipValue: nil, schedule: schedule ?? stored?.schedule ?? TrainingDefaults.schedule)
         if let v = clipValue {
             s.clipValue = v
         } else if let c = clipNorm {
@@ -80,7 +57,7 @@ struct OptimizerOptions: ParsableArguments {
             s.clipNorm = stored.clipNorm
             s.clipValue = stored.clipValue
         } else {
-            s.clipNorm = 1
+            s.clipNorm = TrainingDefaults.clipNorm
         }
         return s
     }

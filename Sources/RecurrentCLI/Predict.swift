@@ -53,39 +53,9 @@ struct Predict: ParsableCommand {
             }
         }
         let inputs = SequenceBatch(batch: x.n, steps: x.t, features: x.i, values: x.values)
-        let tensors = try loaded.model.visit(PredictionJob(inputs: inputs, batch: batch))
+        let tensors = try loaded.model.predict(inputs, chunkSize: batch).tensors
         try SafeTensorsFile(tensors: tensors, metadata: ["checkpoint": checkpoint, "inputs": input]).write(to: URL(fileURLWithPath: output))
         let shapes = tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", ")
         Terminal.out("wrote \(shapes) to \(output)")
-    }
-}
-
-/// Runs the model over the inputs in chunks of `batch` sequences.
-struct PredictionJob: ModelVisitor {
-    var inputs: SequenceBatch<Float>
-    var batch: Int
-
-    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [String: SafeTensor] where Cell.Scalar == Float {
-        let n = inputs.batch, t = inputs.steps, l = model.layers.count, h = model.hiddenSize, o = model.outputSize
-        var outputs: [Float] = []
-        outputs.reserveCapacity(n * o * (model.readout == .everyStep ? t : 1))
-        var hidden = [Float](repeating: 0, count: l * n * h)      // [L, N, H]
-        var memory = [Float](repeating: 0, count: Cell.hasMemory ? l * n * h : 0)
-        for start in stride(from: 0, to: n, by: batch) {
-            let range = start..<min(n, start + batch)
-            let (y, state) = model.predict(inputs.sequences(range))
-            outputs += y.storage
-            for (layer, s) in state.layers.enumerated() {
-                let offset = (layer * n + start) * h
-                hidden.replaceSubrange(offset..<(offset + range.count * h), with: s.hidden.storage)
-                if Cell.hasMemory { memory.replaceSubrange(offset..<(offset + range.count * h), with: s.memory.storage) }
-            }
-        }
-        var tensors = [
-            "outputs": SafeTensor(floats: outputs, shape: model.readout == .everyStep ? [n, t, o] : [n, o]),
-            "hidden": SafeTensor(floats: hidden, shape: [l, n, h]),
-        ]
-        if Cell.hasMemory { tensors["cell"] = SafeTensor(floats: memory, shape: [l, n, h]) }
-        return tensors
     }
 }

@@ -9,4 +9,15 @@ struct RecurrentCommand: ParsableCommand {
         version: Recurrent.version,
         subcommands: [Demo.self, Train.self, Eval.self, Predict.self, Sample.self, Diagnose.self, Compare.self, Bench.self]
     )
+
+    /// Parses and runs the subcommand; an error that reaches here is shown in the command
+    /// line's words (`commandLineError`: the library's remedies as flags).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: commandLineError(error))
+        }
+    }
 }

@@ -41,10 +41,10 @@ struct Sample: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, command: nil)
         var vocabulary = loaded.metadata[TrainSpec.vocabularyKey].map { CharacterVocabulary($0.unicodeScalars) }
         if let path = data {
-            var spec = TaskSpec(name: "charlm", data: try TaskOptions.absolute(path), bptt: 1)
+            var spec = TaskSpec(name: .charlm, data: try TaskOptions.absolute(path), bptt: 1)
             if let stored = TrainSpec.stored(in: loaded.metadata)?.task, stored.data == spec.data { spec.limit = stored.limit }
-            let fromText = try spec.build().vocabulary
-            try checkVocabulary(fromText, metadata: loaded.metadata, checkpoint: checkpoint)
+            let fromText = try spec.makeTask().vocabulary
+            try TrainSpec.checkVocabulary(fromText, metadata: loaded.metadata, path: checkpoint)
             vocabulary = fromText
         }
         guard let vocabulary else {
@@ -60,56 +60,12 @@ struct Sample: ParsableCommand {
         do { primeIDs = try vocabulary.encode(primeText) } catch {
             throw ValidationError("--prime: \(error.what); \(error.fix)")
         }
-        let ids = try loaded.model.visit(SamplingJob(prime: primeIDs, length: length, temperature: temperature, seed: seed, vocabulary: vocabulary,
-                                                          checkpoint: checkpoint))
+        let ids: [Int]
+        do {
+            ids = try loaded.model.sample(prime: primeIDs, length: length, vocabularySize: vocabulary.count, temperature: temperature, seed: seed)
+        } catch let error as SamplingError {
+            throw CLIError("\(checkpoint): \(error.problem)", fix: "use " + Remedy.joined(error.remedies.map(\.flags)) + ", or a checkpoint trained with gradient clipping")
+        }
         Terminal.out((prime ?? "") + (try vocabulary.decode(ids)))
-    }
-}
-
-/// Feeds the prime, then draws `length` characters one at a time, carrying the state.
-struct SamplingJob: ModelVisitor {
-    var prime: [Int]
-    var length: Int
-    var temperature: Double
-    var seed: UInt64
-    var vocabulary: CharacterVocabulary
-    /// The checkpoint's path, for messages.
-    var checkpoint: String
-
-    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [Int] where Cell.Scalar == Float {
-        var rng = SeededGenerator(seed: seed)
-        let v = vocabulary.count
-        // The prime as one sequence [1, P, V]; its last output row predicts the next character.
-        let primeBatch = SequenceBatch(batch: 1, steps: prime.count, features: v,
-                                       values: prime.flatMap { id in (0..<v).map { $0 == id ? Float(1) : 0 } })
-        var (outputs, state) = model.predict(primeBatch)
-        var logits = Array(outputs.row(outputs.rows - 1))
-        var ids: [Int] = []
-        for _ in 0..<length {
-            guard logits.allSatisfy({ $0.isFinite }) else {
-                let n = prime.count + ids.count
-                throw CLIError("\(checkpoint): the model's outputs are NaN or infinite after \(n) character\(n == 1 ? "" : "s") (its weights are finite, but the state or the output layer overflowed Float32), so no character can be drawn",
-                               fix: "use a shorter --prime or --length, or a checkpoint trained with gradient clipping")
-            }
-            let id = draw(logits, &rng)
-            ids.append(id)
-            (outputs, state) = model.predict(vocabulary.oneHot([id]), initial: state)
-            logits = Array(outputs.row(0))
-        }
-        return ids
-    }
-
-    /// An id from softmax(logits / temperature); the arg max when the temperature is 0.
-    func draw(_ logits: [Float], _ rng: inout SeededGenerator) -> Int {
-        let z = logits.map(Double.init)
-        let best = z.argmax() ?? 0
-        guard temperature > 0 else { return best }
-        let weights = z.map { Foundation.exp(($0 - z[best]) / temperature) }
-        var u = Draw.uniform01(&rng) * weights.reduce(0, +)
-        for (i, w) in weights.enumerated() {
-            u -= w
-            if u < 0 { return i }
-        }
-        return best
     }
 }

@@ -11,15 +11,14 @@ final class TrainingProgress {
     let totalSteps: Int
     var startStep: Int
     let batchSize: Int
-    let metricName: String
+    let metricName: TaskMetric
     /// Plain mode prints every this many steps (about ten lines per run).
     let printEvery: Int
-    let log: MetricsLog?
     /// `--tensorboard`: set once the run knows its start step; dropped (with a warning) if a write fails.
     var tensorboard: TensorBoardTrainingLog?
     private var lineOpen = false
 
-    init(mode: Mode, totalSteps: Int, startStep: Int = 0, batchSize: Int, metricName: String, logEvery: Int, log: MetricsLog?) {
+    init(mode: Mode, totalSteps: Int, startStep: Int = 0, batchSize: Int, metricName: TaskMetric, logEvery: Int) {
         self.mode = mode
         self.totalSteps = totalSteps
         self.startStep = startStep
@@ -27,14 +26,12 @@ final class TrainingProgress {
         self.metricName = metricName
         let tenth = max(1, (totalSteps - startStep) / 10)
         self.printEvery = max(logEvery, (tenth + logEvery - 1) / logEvery * logEvery)
-        self.log = log
     }
 
     func handle(_ event: TrainingEvent) {
         recordForTensorBoard(event)
         switch event {
         case .step(let r):
-            log?.write(r, kind: "step")
             switch mode {
             case .live:
                 let line = String(statusLine(r).prefix(max(20, Terminal.columns - 1)))
@@ -46,13 +43,12 @@ final class TrainingProgress {
                 break
             }
         case .evaluation(let r):
-            log?.write(r, kind: "evaluation")
             if mode != .silent { closeLine(); Terminal.out("eval  step \(r.step)  \(r.split.rawValue) loss \(number(r.loss))  \(r.metricName) \(number(r.metric))") }
         case .checkpoint, .spectralRadii:
             break
-        case .warning(let text):
+        case .warning(let warning):
             closeLine()
-            Terminal.err("warning: " + text)
+            Terminal.err("warning: " + warning.worded)
         }
     }
 

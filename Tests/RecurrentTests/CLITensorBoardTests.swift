@@ -71,7 +71,7 @@ struct CLITensorBoardTests {
     @Test func compareWritesOneRunFolderPerModelAndSeed() throws {
         let dir = try CLI.directory()
         let r = try CLI.run(["compare", "--task", "adding", "--length", "5", "--models", "irnn,lstm", "--seeds", "2", "--steps", "10",
-                             "--hidden", "4", "--batch", "8", "--eval-every", "5", "--report", "out", "--tensorboard", "tb"], in: dir)
+                             "--hidden", "4", "--batch", "8", "--eval-every", "5", "--log-every", "5", "--report", "out", "--tensorboard", "tb"], in: dir)
         #expect(r.status == 0, "\(r.output)")
         let folders = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tb").path).sorted()
         #expect(folders == ["irnn-seed1", "irnn-seed2", "lstm-seed1", "lstm-seed2"])
@@ -87,7 +87,7 @@ struct CLITensorBoardTests {
         }
         // A second call reuses the finished runs and writes no new event file.
         let again = try CLI.run(["compare", "--task", "adding", "--length", "5", "--models", "irnn,lstm", "--seeds", "2", "--steps", "10",
-                                 "--hidden", "4", "--batch", "8", "--eval-every", "5", "--report", "out", "--tensorboard", "tb"], in: dir)
+                                 "--hidden", "4", "--batch", "8", "--eval-every", "5", "--log-every", "5", "--report", "out", "--tensorboard", "tb"], in: dir)
         #expect(again.status == 0, "\(again.output)")
         #expect(try eventFiles(dir.appendingPathComponent("tb/irnn-seed1")).count == 1)
     }

@@ -11,7 +11,7 @@ struct ComparisonTests {
     }
 
     func settings() throws -> ComparisonSettings {
-        var s = ComparisonSettings(task: TaskSpec(name: "adding", length: 6),
+        var s = ComparisonSettings(task: TaskSpec(name: .adding, length: 6),
                                    models: [try ModelSpec(parsing: "irnn"), try ModelSpec(parsing: "lstm:hidden=4")], steps: 40, seeds: 2)
         s.hidden = 8
         s.batchSize = 8

@@ -13,7 +13,7 @@ struct FiniteStateTests {
         var options = TrainingOptions(steps: 100, batchSize: 8)
         options.clipNorm = 1
         return try Trainer(model: try RecurrentModel<RNNCell<Float>>(config, using: &rng),
-                           optimizer: try OptimizerChoice(name: "adam", learningRate: 0.01, momentum: nil, weightDecay: nil),
+                           optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
                            task: try AddingTask(length: 6, testSize: 50), options: options, configuration: config, seed: 7)
     }
 
@@ -28,7 +28,7 @@ struct FiniteStateTests {
         var options = TrainingOptions(steps: 100, batchSize: 3)
         options.clipNorm = 1
         return try Trainer(model: try RecurrentModel<RNNCell<Float>>(config, using: &rng),
-                           optimizer: try OptimizerChoice(name: "adam", learningRate: 0.01, momentum: nil, weightDecay: nil),
+                           optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
                            task: task, options: options, configuration: config, seed: 7)
     }
 
@@ -98,7 +98,7 @@ struct FiniteStateTests {
                                         recurrentInit: .identity(scale: 3))
         var rng = SeededGenerator(seed: 1)
         var t = try Trainer(model: try RecurrentModel<RNNCell<Float>>(config, using: &rng),
-                            optimizer: try OptimizerChoice(name: "sgd", learningRate: 0.1, momentum: nil, weightDecay: nil),
+                            optimizer: try OptimizerChoice(.sgd, learningRate: 0.1, momentum: nil, weightDecay: nil),
                             task: try AddingTask(length: 100, testSize: 10), options: TrainingOptions(steps: 5, batchSize: 4),
                             configuration: config, seed: 1)
         let before = State(t)

@@ -15,7 +15,7 @@ struct KillSafeCheckpointTests {
         var options = TrainingOptions(steps: steps, batchSize: 8)
         options.logEvery = 5
         options.evaluationBatchSize = 50
-        return try Trainer(model: model, optimizer: try OptimizerChoice(name: "adam", learningRate: 0.01, momentum: nil, weightDecay: nil),
+        return try Trainer(model: model, optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
                            task: try AddingTask(length: 5, testSize: 50), options: options, configuration: config, seed: seed)
     }
 
@@ -35,7 +35,7 @@ struct KillSafeCheckpointTests {
     /// The two files a save of `t` writes, in memory.
     func savedFiles(_ t: Trainer<RNNCell<Float>>) throws -> (model: SafeTensorsFile, state: SafeTensorsFile) {
         let model = Checkpoint.stateDict(t.model, configuration: t.configuration,
-                                         metadata: t.checkpointMetadata.merging(["step": String(t.step), "task": t.task.name]) { $1 })
+                                         metadata: t.checkpointMetadata.merging(["step": String(t.step), "task": t.task.name.rawValue]) { $1 })
         return (model, try TrainingCheckpoint.trainingState(t, model: model))
     }
 
@@ -157,7 +157,7 @@ struct KillSafeCheckpointTests {
         try TrainingCheckpoint.save(try trained(to: 10), to: url)
         try FileManager.default.removeItem(at: TrainingCheckpoint.sidecarURL(for: url))
         let error = try #require(throws: CheckpointError.self) { try TrainingCheckpoint.recover(url) }
-        #expect(error.path == url.path && error.message.contains("run.state.safetensors") && error.message.contains("--init-from"))
+        #expect(error.path == url.path && error.message.contains("run.state.safetensors") && error.remedies == [.startFromWeights])
         #expect(try Checkpoint.load(from: url).metadata["step"] == "10", "the model file is untouched and still loads")
     }
 
@@ -174,7 +174,7 @@ struct KillSafeCheckpointTests {
             try TrainingCheckpoint.restore(&t, from: url)
         }] {
             let error = try #require(throws: CheckpointError.self) { try attempt() }
-            #expect(error.path == stateURL.path && error.message.contains("cannot be read") && error.message.contains("--init-from"), "\(error)")
+            #expect(error.path == stateURL.path && error.message.contains("cannot be read") && error.remedies == [.startFromWeights], "\(error)")
         }
         #expect(try Checkpoint.load(from: url).metadata["step"] == "10", "the model file is untouched and still loads")
     }
@@ -238,7 +238,7 @@ struct KillSafeCheckpointTests {
     // MARK: - Comparisons
 
     func comparisonSettings() throws -> ComparisonSettings {
-        var s = ComparisonSettings(task: TaskSpec(name: "adding", length: 5),
+        var s = ComparisonSettings(task: TaskSpec(name: .adding, length: 5),
                                    models: [try ModelSpec(parsing: "irnn"), try ModelSpec(parsing: "lstm:hidden=4")], steps: 30, seeds: 1)
         s.hidden = 6
         s.batchSize = 8

@@ -51,7 +51,7 @@ struct OptionValidationTests {
 
     @Test func optimizerAndTrainingNumbersMustBeFinite() throws {
         for wd in [Double.nan, .infinity, -1] {
-            #expect(throws: ConfigurationError.self) { try OptimizerChoice<Float>(name: "adam", learningRate: nil, momentum: nil, weightDecay: wd) }
+            #expect(throws: ConfigurationError.self) { try OptimizerChoice<Float>(.adam, learningRate: nil, momentum: nil, weightDecay: wd) }
         }
         var options = TrainingOptions(steps: 10, batchSize: 4)
         for (norm, value, target) in [(Double.infinity, nil, nil), (nil, Double.nan, nil), (nil, nil, Double.nan), (nil, nil, -Double.infinity)] as [(Double?, Double?, Double?)] {
@@ -73,7 +73,7 @@ struct OptionValidationTests {
     }
 
     @Test func modelOverridesReachTheRun() throws {
-        var settings = ComparisonSettings(task: TaskSpec(name: "adding", length: 5), models: [], steps: 10, seeds: 1)
+        var settings = ComparisonSettings(task: TaskSpec(name: .adding, length: 5), models: [], steps: 10, seeds: 1)
         settings.learningRate = 0.01
         let (optimizer, options) = try settings.training(try ModelSpec(parsing: "irnn:lr=1e-4:clip-norm=0"))
         #expect(optimizer.learningRate == 1e-4)
@@ -87,7 +87,7 @@ struct OptionValidationTests {
 
     /// A comparison refuses a model that would not fit before any run starts.
     @Test func aComparisonChecksEveryModelsMemoryFirst() throws {
-        let settings = ComparisonSettings(task: TaskSpec(name: "adding", length: 5),
+        let settings = ComparisonSettings(task: TaskSpec(name: .adding, length: 5),
                                           models: [try ModelSpec(parsing: "irnn:hidden=8"), try ModelSpec(parsing: "lstm:hidden=4000")],
                                           steps: 10, seeds: 1)
         try MemoryLimit.$override.withValue(50e6) {

@@ -20,7 +20,7 @@ struct SidecarValidationTests {
         var rng = SeededGenerator(seed: 1)
         var options = TrainingOptions(steps: steps, batchSize: 4)
         options.clipNorm = 1
-        return try Trainer(model: try RecurrentModel(config, using: &rng), optimizer: try OptimizerChoice(name: "adam", learningRate: 0.01, momentum: nil, weightDecay: nil),
+        return try Trainer(model: try RecurrentModel(config, using: &rng), optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
                            task: task, options: options, configuration: config, seed: 1)
     }
 

@@ -16,13 +16,13 @@ struct TensorBoardTrainingLogTests {
     }
 
     static func evaluation(_ split: EvaluationSplit, _ step: Int, loss: Double, seconds: Double) -> EvaluationRecord {
-        EvaluationRecord(step: step, split: split, loss: loss, metric: 1 - loss / 10, metricName: "accuracy", seconds: seconds)
+        EvaluationRecord(step: step, split: split, loss: loss, metric: 1 - loss / 10, metricName: .accuracy, seconds: seconds)
     }
 
     // MARK: Scalars
 
     @Test func aStepBecomesTheTrainGradLrHiddenAndThroughputScalars() throws {
-        let log = try TensorBoardTrainingLog(directory: temporaryDirectory(), metricName: "accuracy", batchSize: 32, startStep: 100,
+        let log = try TensorBoardTrainingLog(directory: temporaryDirectory(), metricName: .accuracy, batchSize: 32, startStep: 100,
                                              hostname: "h", clock: { 1 })
         let first = log.scalars(Self.step(110, loss: 0.75, seconds: 0.5))
         #expect(first == [TensorBoardScalar("train/loss", 0.75), TensorBoardScalar("train/accuracy", 0.925),
@@ -60,7 +60,7 @@ struct TensorBoardTrainingLogTests {
         let config = try ModelConfiguration.preset(preset, inputSize: 2, hiddenSize: hidden, layers: layers, outputs: 1)
         var rng = SeededGenerator(seed: 3)
         let model = try RecurrentModel<Cell>(config, using: &rng)
-        return try Trainer(model: model, optimizer: try OptimizerChoice(name: "adam", learningRate: 0.01, momentum: nil, weightDecay: nil),
+        return try Trainer(model: model, optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
                            task: try AddingTask(length: 4, testSize: 50), options: options(), configuration: config, seed: 3)
     }
 
@@ -181,7 +181,7 @@ enum TensorBoardFixture {
             .spectralRadii(SpectralRadiusRecord(step: 0, layers: [LayerSpectralRadius(layer: 0, gate: nil, value: 1),
                                                                    LayerSpectralRadius(layer: 1, gate: nil, value: 0.1)])),
             .step(T.step(10, loss: 2.25, seconds: 0.5)),
-            .warning("not a scalar"),
+            .warning(TrainingWarning(message: "not a scalar")),
             .step(T.step(20, loss: 1.5, seconds: 1.0)),
             .evaluation(T.evaluation(.validation, 20, loss: 1.75, seconds: 1.5)),
             .evaluation(T.evaluation(.test, 20, loss: 1.8, seconds: 2.0)),
@@ -203,7 +203,7 @@ enum TensorBoardFixture {
     /// Writes each process's event file into `directory`, in order.
     static func write(to directory: URL) throws -> [URL] {
         try processes.map { start, clockStart, events in
-            let log = try TensorBoardTrainingLog(directory: directory, metricName: "accuracy", batchSize: 32, startStep: start,
+            let log = try TensorBoardTrainingLog(directory: directory, metricName: .accuracy, batchSize: 32, startStep: start,
                                                  hostname: hostname, clock: clock(from: clockStart))
             for e in events { try log.record(e) }
             return log.writer.url

@@ -14,7 +14,7 @@ struct TrainerTests {
         options.clipNorm = clipNorm
         options.logEvery = 10
         options.evaluationBatchSize = 250
-        return try Trainer(model: model, optimizer: try OptimizerChoice(name: "adam", learningRate: lr, momentum: nil, weightDecay: nil),
+        return try Trainer(model: model, optimizer: try OptimizerChoice(.adam, learningRate: lr, momentum: nil, weightDecay: nil),
                            task: try AddingTask(length: length, testSize: 500), options: options, configuration: config, seed: seed)
     }
 
@@ -44,7 +44,7 @@ struct TrainerTests {
             calls += 1
             return calls == 13          // "Ctrl-C" after step 13
         })
-        #expect(interrupted.reason == "interrupted" && interrupted.steps == 13)
+        #expect(interrupted.reason == .interrupted && interrupted.steps == 13)
         var second = try trainer(steps: 30, seed: 99)   // a different seed: everything must come from the checkpoint
         try TrainingCheckpoint.restore(&second, from: dir.appendingPathComponent("resumed.safetensors"))
         #expect(second.step == 13)
@@ -78,21 +78,22 @@ struct TrainerTests {
     @Test func warnsBeforeARunThatWillExplode() throws {
         var t = try trainer(steps: 1, recurrentInit: .identity(scale: 1.5))
         let warnings = t.warnings(after: nil)
-        #expect(warnings.contains { $0.contains("spectral radius") })
+        #expect(warnings.contains { $0.message.contains("spectral radius") })
         #expect(t.warnings(after: nil).isEmpty, "each warning is given once")
     }
 
     @Test(arguments: [nil, 1.0] as [Double?])
     func radiusWarningAdvisesClippingOnlyWhenItIsOff(_ clipNorm: Double?) throws {
         var t = try trainer(steps: 1, recurrentInit: .identity(scale: 1.5), clipNorm: clipNorm)
-        let warning = try #require(t.warnings(after: nil).first { $0.contains("spectral radius") })
-        #expect(warning.contains("--clip-norm") == (clipNorm == nil), "\(warning)")
+        let warning = try #require(t.warnings(after: nil).first { $0.message.contains("spectral radius") })
+        #expect(warning.remedies.contains(.clipGradients(norm: 1)) == (clipNorm == nil), "\(warning)")
+        #expect(warning.remedies.contains(.useIdentityInit), "\(warning)")
     }
 
     @Test func aResumedRunIsNotWarnedAboutItsTrainedW() throws {
         var t = try trainer(steps: 1, recurrentInit: .identity(scale: 1.5))
         t.step = 6000                                   // as after --resume
-        #expect(!t.warnings(after: nil).contains { $0.contains("spectral radius") })
+        #expect(!t.warnings(after: nil).contains { $0.message.contains("spectral radius") })
     }
 
     @Test func targetStopsTheRunEarly() throws {
@@ -100,7 +101,7 @@ struct TrainerTests {
         t.options.evaluateEvery = 50
         t.options.target = 0.05
         let summary = try t.run(checkpoint: nil)
-        #expect(summary.reason == "target reached")
+        #expect(summary.reason == .targetReached)
         #expect(summary.steps < 2000 && summary.targetReachedStep == summary.steps)
         #expect(try #require(summary.test).metric <= 0.05)
     }
@@ -110,7 +111,7 @@ struct TrainerTests {
         var rng = SeededGenerator(seed: 1)
         let model = try RecurrentModel<RNNCell<Float>>(config, using: &rng)
         #expect(throws: ConfigurationError.self) {
-            try Trainer(model: model, optimizer: try OptimizerChoice(name: "sgd", learningRate: 0.1, momentum: nil, weightDecay: nil),
+            try Trainer(model: model, optimizer: try OptimizerChoice(.sgd, learningRate: 0.1, momentum: nil, weightDecay: nil),
                         task: try AddingTask(length: 5), options: TrainingOptions(steps: 1, batchSize: 1), configuration: config, seed: 1)
         }
     }

@@ -63,7 +63,7 @@ public enum TrainingBenchmark {
             throw ConfigurationError("unknown cell '\(o.cell)'. Accepted: relu, tanh, lstm, gru.")
         }
         guard ["xent", "mse"].contains(o.loss) else { throw ConfigurationError("unknown loss '\(o.loss)'. Accepted: auto, xent, mse.") }
-        if o.loss == "xent" && o.classes < 2 { throw ConfigurationError("cross-entropy needs --classes >= 2") }
+        if o.loss == "xent" && o.classes < 2 { throw ConfigurationError("cross-entropy needs at least 2 classes") }
         guard o.hidden >= 1, o.input >= 1, o.seqLen >= 1, o.batch >= 1, o.classes >= 1, o.threads >= 1, o.steps >= 1, o.warmup >= 0 else {
             throw ConfigurationError("hidden, input, seq-len, batch, classes, threads and steps must be >= 1 (warmup >= 0)")
         }

@@ -2,59 +2,14 @@ import Foundation
 
 // MARK: - The diagnosis as one JSON document (the contract of `recurrent diagnose --json`)
 
-/// A JSON value with ordered keys, written by hand so that the output is deterministic and
-/// non-finite numbers become `null` (JSON has no inf or NaN).
-public indirect enum DiagnosisJSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case number(Double)
-    case string(String)
-    case array([DiagnosisJSONValue])
-    case object([(String, DiagnosisJSONValue)])
+/// The diagnosis document's values: the library's one JSON value type.
+public typealias DiagnosisJSONValue = JSONValue
 
-    public static func == (a: DiagnosisJSONValue, b: DiagnosisJSONValue) -> Bool { a.text == b.text }
-
+extension JSONValue {
     /// A number, or null when not finite.
-    static func num(_ x: Double) -> DiagnosisJSONValue { x.isFinite ? .number(x) : .null }
-    static func nums(_ xs: [Double]) -> DiagnosisJSONValue { .array(xs.map(num)) }
-    static func optInt(_ x: Int?) -> DiagnosisJSONValue { x.map { .int($0) } ?? .null }
-
-    /// Compact JSON text.
-    public var text: String {
-        var out = ""
-        write(into: &out)
-        return out
-    }
-
-    func write(into out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .number(let x):
-            // Swift's shortest round-tripping form ("0.1", "1e-05", "2.5e+20") is valid JSON.
-            out += x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)"
-        case .string(let s): out += Self.quoted(s)
-        case .array(let items):
-            out += "["
-            for (k, item) in items.enumerated() {
-                if k > 0 { out += "," }
-                item.write(into: &out)
-            }
-            out += "]"
-        case .object(let pairs):
-            out += "{"
-            for (k, pair) in pairs.enumerated() {
-                if k > 0 { out += "," }
-                out += Self.quoted(pair.0) + ":"
-                pair.1.write(into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    static func quoted(_ s: String) -> String { JSONText.quoted(s) }
+    static func num(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
+    static func nums(_ xs: [Double]) -> JSONValue { .array(xs.map(num)) }
+    static func optInt(_ x: Int?) -> JSONValue { x.map { .int($0) } ?? .null }
 }
 
 extension Diagnosis {

@@ -1,44 +1,84 @@
 import Foundation
 
-/// Settings of a comparison: one task, several models, several seeds each.
+/// Settings of a comparison: one task, several models, several seeds each. Every run is
+/// a `TrainSpec` (`spec(for:seed:)`): the comparison's task, optimizer and run settings,
+/// with the model's own overrides, trained by `TrainingSession` like `train`'s runs. The
+/// defaults are the one table's (`TrainingDefaults`), except that a comparison evaluates
+/// every `TrainingDefaults.comparisonEvalEvery` steps (its report is the curves).
 public struct ComparisonSettings: Sendable, Codable, Equatable {
     public var task: TaskSpec
     public var models: [ModelSpec]
-    public var steps: Int
     public var seeds: Int
-    public var batchSize: Int = 50
-    public var hidden: Int = 100
-    public var optimizer: String = "adam"
-    /// nil: the optimizer's default (Adam 1e-3, RMSProp 1e-2); SGD needs one.
-    public var learningRate: Double?
-    public var clipNorm: Double? = 1
-    public var evaluateEvery: Int = 100
-    /// Save each run's checkpoint every this many steps (0: only at its end and when
-    /// stopped), so that a killed comparison loses at most this many steps of one run.
-    public var checkpointEvery: Int = 1000
-    /// The threshold "solved" is measured against (nil: the task's default).
+    /// Every run's optimizer, before a model's `optimizer=`, `lr=`, `momentum=`, `clip-norm=`.
+    public var optimizer = OptimizerSpec()
+    /// Every run's length, batch and cadences. `run.seed` is the first seed: runs use seeds
+    /// `run.seed ..< run.seed + seeds`. `run.target` is unused: see `target` and `stopAtTarget`.
+    public var run = RunSpec(evalEvery: TrainingDefaults.comparisonEvalEvery)
+    /// H and L of every model unless its `hidden=` / `layers=` says otherwise.
+    public var hidden = TrainingDefaults.hidden
+    public var layers = TrainingDefaults.layers
+    /// The threshold "solved" is measured against (nil: the task's, `TaskKind.solvedThreshold`).
     public var target: Double?
     /// Stop a run once it reaches the target (saves time; the curve ends there).
     public var stopAtTarget: Bool = false
-    /// The first seed; runs use seeds firstSeed ..< firstSeed + seeds.
-    public var firstSeed: UInt64 = 1
 
-    public init(task: TaskSpec, models: [ModelSpec], steps: Int, seeds: Int) {
+    public init(task: TaskSpec, models: [ModelSpec], steps: Int = TrainingDefaults.steps, seeds: Int = 1) {
         self.task = task
         self.models = models
-        self.steps = steps
         self.seeds = seeds
+        self.run.steps = steps
     }
 
     /// "Solved": MSE < 0.01 for adding, 99% accuracy for copy; none for other tasks
     /// unless `target` is given.
-    public var effectiveTarget: Double? {
-        if let t = target { return t }
-        switch task.name {
-        case "adding": return 0.01
-        case "copy": return 0.99
-        default: return nil
+    public var effectiveTarget: Double? { target ?? task.name.solvedThreshold }
+
+    /// The spec of one run: the task, the optimizer with the model's overrides, the run
+    /// settings with `seed`, and the target when runs stop at it.
+    public func spec(for model: ModelSpec, seed: UInt64) throws(ConfigurationError) -> TrainSpec {
+        let optimizer: OptimizerSpec
+        do { optimizer = try model.optimizerSpec(over: self.optimizer) } catch {
+            throw ConfigurationError("model '\(model)': \(error.message)")
         }
+        var run = self.run
+        run.seed = seed
+        run.target = stopAtTarget ? effectiveTarget : nil
+        return TrainSpec(task: task, optimizer: optimizer, run: run)
+    }
+
+    // MARK: - The run settings by their former names
+
+    public var steps: Int {
+        get { run.steps }
+        set { run.steps = newValue }
+    }
+    public var batchSize: Int {
+        get { run.batch }
+        set { run.batch = newValue }
+    }
+    public var evaluateEvery: Int {
+        get { run.evalEvery }
+        set { run.evalEvery = newValue }
+    }
+    /// Save each run's checkpoint every this many steps (0: only at its end and when
+    /// stopped), so that a killed comparison loses at most this many steps of one run.
+    public var checkpointEvery: Int {
+        get { run.checkpointEvery }
+        set { run.checkpointEvery = newValue }
+    }
+    /// The first seed.
+    public var firstSeed: UInt64 {
+        get { run.seed }
+        set { run.seed = newValue }
+    }
+    /// nil: the optimizer's default (Adam 1e-3, RMSProp 1e-2); SGD needs one.
+    public var learningRate: Double? {
+        get { optimizer.learningRate }
+        set { optimizer.learningRate = newValue }
+    }
+    public var clipNorm: Double? {
+        get { optimizer.clipNorm }
+        set { optimizer.clipNorm = newValue }
     }
 }
 
@@ -60,7 +100,7 @@ public struct RunResult: Sendable, Codable, Equatable {
     public var secondsPerStep: Double
     public var finalMetric: Double?
     public var finalLoss: Double?
-    public var metricName: String
+    public var metricName: TaskMetric
     public var diverged: Bool
     public var divergence: String?
     public var targetStep: Int?
@@ -107,8 +147,10 @@ public struct Comparison: Sendable {
 
     /// Runs (or resumes) every model x seed, returning their results in order. Every model's
     /// configuration, optimizer and memory estimate are checked before the first run starts.
+    /// `shouldStop` is polled before each run and after each step.
     public func run(observer: (Event) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [RunResult] {
-        try settings.check()
+        let task = try settings.task.makeTask()
+        try settings.check(task: task)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var results: [RunResult] = []
         for spec in settings.models {
@@ -122,7 +164,7 @@ public struct Comparison: Sendable {
                     results.append(done)
                     continue
                 }
-                let result = try runOne(spec, seed: seed, directory: dir, observer: observer, shouldStop: shouldStop)
+                let result = try runOne(spec, seed: seed, task: task, directory: dir, observer: observer, shouldStop: shouldStop)
                 guard let result else { return results }   // interrupted
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -134,110 +176,42 @@ public struct Comparison: Sendable {
         return results
     }
 
-    /// One run; nil when interrupted (its checkpoint lets the next call resume it).
-    func runOne(_ spec: ModelSpec, seed: UInt64, directory dir: URL, observer: (Event) -> Void,
+    /// One run, started or resumed by `TrainingSession` in its folder; nil when interrupted
+    /// (its checkpoint lets the next call resume it).
+    func runOne(_ spec: ModelSpec, seed: UInt64, task: any TrainingTask, directory dir: URL, observer: (Event) -> Void,
                 shouldStop: () -> Bool) throws -> RunResult? {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let task = try settings.task.makeTask()
-        let config = try spec.configuration(for: task, hidden: settings.hidden)
-        var rng = SeededGenerator(seed: seed)
-        let model = try AnyRecurrentModel(config, using: &rng)
-        return try withoutActuallyEscaping(observer) { observer in
-            try withoutActuallyEscaping(shouldStop) { shouldStop in
-                try model.visit(Runner(settings: settings, spec: spec, seed: seed, task: task, configuration: config,
-                                       directory: dir, observer: observer, shouldStop: shouldStop,
-                                       reportsSpectralRadii: reportsSpectralRadii))
-            }
+        let configuration = try spec.configuration(for: task, hidden: settings.hidden, layers: settings.layers)
+        var session = try TrainingSession(try settings.spec(for: spec, seed: seed), task: task)
+        session.start = .resumeIfPresent
+        session.reportsSpectralRadii = reportsSpectralRadii
+        session.measuresSpectra = true
+        let files = RunFiles(folder: dir)
+        let start = Date()
+        let outcome = try session.run(configuration, files: files, started: { start in
+            for note in start.notes { observer(.runRecovered(model: spec.description, seed: seed, note: note)) }
+            observer(.runStarted(model: spec.description, seed: seed, resumedAt: start.resumed ? start.step : nil))
+        }, observer: { event in
+            observer(.training(model: spec.description, seed: seed, event))
+        }, shouldStop: shouldStop)
+        if outcome.summary.reason == .interrupted { return nil }
+        let seconds = outcome.previousSeconds + Date().timeIntervalSince(start)
+        let evaluations = MetricsLog.evaluations(in: files.log!).filter { $0.split == (task.evaluationSplits.last ?? .test) }
+        let curve = evaluations.map { CurvePoint(step: $0.step, seconds: $0.seconds, metric: $0.metric, loss: $0.loss) }
+        var targetStep: Int?, targetSeconds: Double?
+        if let target = settings.effectiveTarget, let hit = evaluations.first(where: { task.reaches($0.metric, target: target) }) {
+            targetStep = hit.step
+            targetSeconds = hit.seconds
         }
-    }
-
-    /// Trains a concrete model (reached through `AnyRecurrentModel.visit`).
-    struct Runner: ModelVisitor {
-        let settings: ComparisonSettings
-        let spec: ModelSpec
-        let seed: UInt64
-        let task: any TrainingTask
-        let configuration: ModelConfiguration
-        let directory: URL
-        let observer: (Event) -> Void
-        let shouldStop: () -> Bool
-        var reportsSpectralRadii = false
-
-        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> RunResult? where Cell.Scalar == Float {
-            let (optimizer, options) = try settings.training(spec)
-            var trainer = try Trainer(model: model, optimizer: optimizer, task: task, options: options,
-                                      configuration: configuration, seed: seed)
-            trainer.reportsSpectralRadii = reportsSpectralRadii
-            let initialEigen = Self.eigenvalues(trainer)
-            let initialRadius = trainer.recurrentSpectralRadius()
-            let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
-            let logURL = directory.appendingPathComponent("log.jsonl")
-            var resumedAt: Int?
-            var secondsBefore = 0.0
-            if FileManager.default.fileExists(atPath: TrainingCheckpoint.sidecarURL(for: checkpoint).path) {
-                for note in try TrainingCheckpoint.recover(checkpoint).notes {   // a save cut short by a kill
-                    observer(.runRecovered(model: spec.description, seed: seed, note: note))
-                }
-                try TrainingCheckpoint.restore(&trainer, from: checkpoint)
-                resumedAt = trainer.step
-                try TrainingCheckpoint.discardLogRecords(after: trainer.step, in: logURL)   // steps logged after the last save
-                secondsBefore = MetricsLog.evaluations(in: logURL).last?.seconds ?? 0
-            } else {
-                TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint)   // a first save cut short
-            }
-            let log = try MetricsLog(url: logURL, truncate: resumedAt == nil)
-            observer(.runStarted(model: spec.description, seed: seed, resumedAt: resumedAt))
-            let start = Date()
-            var divergence: TrainingDivergence?
-            var summary: TrainingSummary?
-            // A run killed after its final save but before its result was written has nothing left to train.
-            if !(resumedAt.map { finished(at: $0, log: logURL) } ?? false) {
-                do {
-                    summary = try trainer.run(checkpoint: checkpoint, observer: { event in
-                        switch event {
-                        case .step(var r): r.seconds += secondsBefore; try? log.append(r)
-                        case .evaluation(var r): r.seconds += secondsBefore; try? log.append(r)
-                        default: break
-                        }
-                        observer(.training(model: spec.description, seed: seed, event))
-                    }, shouldStop: shouldStop)
-                } catch let d as TrainingDivergence {
-                    divergence = d
-                }
-            }
-            if summary?.reason == "interrupted" { return nil }
-            let seconds = secondsBefore + Date().timeIntervalSince(start)
-            let evaluations = MetricsLog.evaluations(in: logURL).filter { $0.split == (task.evaluationSplits.last ?? .test) }
-            let curve = evaluations.map { CurvePoint(step: $0.step, seconds: $0.seconds, metric: $0.metric, loss: $0.loss) }
-            var targetStep: Int?, targetSeconds: Double?
-            if let target = settings.effectiveTarget, let hit = evaluations.first(where: { task.reaches($0.metric, target: target) }) {
-                targetStep = hit.step
-                targetSeconds = hit.seconds
-            }
-            let final = divergence == nil ? evaluations.last : nil
-            return RunResult(model: spec.description, seed: seed, parameters: trainer.model.parameterCount, steps: trainer.step,
-                             seconds: seconds, secondsPerStep: trainer.step > 0 ? seconds / Double(trainer.step) : 0,
-                             finalMetric: final?.metric, finalLoss: final?.loss, metricName: task.metricName,
-                             diverged: divergence != nil, divergence: divergence?.description,
-                             targetStep: targetStep, targetSeconds: targetSeconds, curve: curve,
-                             initialSpectralRadius: initialRadius, finalSpectralRadius: trainer.recurrentSpectralRadius(),
-                             initialEigenvalues: initialEigen, finalEigenvalues: Self.eigenvalues(trainer))
-        }
-
-        /// Whether a run resumed at `step` had already ended there: its last step, or (when
-        /// runs stop at the target) an evaluation at `step` that reached it. Its final
-        /// checkpoint is then written and only its result is missing.
-        func finished(at step: Int, log: URL) -> Bool {
-            if step >= settings.steps { return true }
-            guard settings.stopAtTarget, let target = settings.effectiveTarget else { return false }
-            let decisive: EvaluationSplit = task.evaluationSplits.contains(.validation) ? .validation : .test
-            return MetricsLog.evaluations(in: log).contains { $0.step == step && $0.split == decisive && task.reaches($0.metric, target: target) }
-        }
-
-        static func eigenvalues<C>(_ trainer: Trainer<C>) -> [[Double]]? {
-            guard C.kind == .rnn else { return nil }
-            let w = trainer.model.layers[0].parameters.weightHH
-            return (try? LinearAlgebra.eigenvalues(w.storage.map(Double.init), n: w.rows))?.map { [$0.re, $0.im] }
-        }
+        let steps = outcome.summary.steps
+        let final = outcome.divergence == nil ? evaluations.last : nil
+        return RunResult(model: spec.description, seed: seed, parameters: outcome.parameterCount, steps: steps,
+                         seconds: seconds, secondsPerStep: steps > 0 ? seconds / Double(steps) : 0,
+                         finalMetric: final?.metric, finalLoss: final?.loss, metricName: task.metricName,
+                         diverged: outcome.divergence != nil, divergence: outcome.divergence?.description,
+                         targetStep: targetStep, targetSeconds: targetSeconds, curve: curve,
+                         initialSpectralRadius: outcome.initialSpectrum?.spectralRadius,
+                         finalSpectralRadius: outcome.finalSpectrum?.spectralRadius,
+                         initialEigenvalues: outcome.initialSpectrum?.eigenvalues, finalEigenvalues: outcome.finalSpectrum?.eigenvalues)
     }
 }

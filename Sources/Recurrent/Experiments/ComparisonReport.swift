@@ -19,7 +19,7 @@ public struct ModelSummary: Sendable, Codable, Equatable {
         self.model = model
         parameters = results.first?.parameters ?? 0
         runs = results.count
-        metricName = results.first?.metricName ?? ""
+        metricName = results.first?.metricName.rawValue ?? ""
         let finals = results.compactMap(\.finalMetric).filter(\.isFinite)
         metricMean = finals.isEmpty ? nil : finals.reduce(0, +) / Double(finals.count)
         metricSpread = metricMean.map { m in (finals.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(max(1, finals.count))).squareRoot() }
@@ -35,17 +35,17 @@ public struct ModelSummary: Sendable, Codable, Equatable {
 /// Published numbers to read ours against (as reported by the papers; our runs use
 /// our own hyper-parameters and budgets, so compare trends, not decimals).
 public enum PublishedResults {
-    public static func notes(for task: String) -> [String] {
+    public static func notes(for task: TaskKind) -> [String] {
         switch task {
-        case "adding":
+        case .adding:
             return ["Le, Jaitly & Hinton (2015), §4.1 and Fig. 2 (T = 150, 200, 300, 400): the IRNN reaches a low test MSE, comparable to the LSTM, "
                     + "while the tanh RNN does much worse at the longer lengths (see the figure for the curves; their budgets and hyper-parameters differ from ours).",
                     "Predicting 1 always gives MSE 1/6 ≈ 0.167 (the variance of a sum of two U(0,1)); \"solved\" here means test MSE < 0.01."]
-        case "smnist", "pmnist":
+        case .smnist, .pmnist:
             return ["Le, Jaitly & Hinton (2015), §4.2 (pixel-by-pixel MNIST, 784 steps): IRNN 97% test accuracy on sequential MNIST and 82% "
                     + "on permuted MNIST; LSTM 65% and 36%; RNN + tanh about 35% (as reported, with their budgets and hyper-parameters).",
                     "This machine's default data is Fashion-MNIST, which is harder than MNIST: the same model scores lower on it."]
-        case "copy":
+        case .copy:
             return ["Arjovsky, Shah & Bengio (2016): on the copy-memory task, a model that has not learned to remember stays at the baseline "
                     + "cross-entropy 10 ln 8 / (T + 20); \"solved\" here means 99% accuracy over all steps."]
         default:
@@ -63,7 +63,7 @@ public enum ComparisonReport {
 
     /// Test metric against steps and against seconds, every run on one chart each.
     public static func learningCurves(_ results: [RunResult], settings: ComparisonSettings, baseline: Double?) -> PlotFigure {
-        let metricName = results.first?.metricName ?? "metric"
+        let metricName = results.first?.metricName.rawValue ?? "metric"
         let logY = metricName != "accuracy"
         let lines = baseline.map { [PlotReferenceLine($0, label: "baseline")] } ?? []
         let targetLines = settings.effectiveTarget.map { [PlotReferenceLine($0, label: "solved")] } ?? []
@@ -113,10 +113,10 @@ public enum ComparisonReport {
         var md = "# Comparison: \(s.task.name), T = \(s.task.displayLength)\n\n"
         md += "Command: `\(command)`  \nMachine: \(machine)  \n"
         md += "Models: \(s.models.map(\.description).joined(separator: ", ")); \(s.seeds) seed(s) from \(s.firstSeed); \(s.steps) steps of batch \(s.batchSize); "
-        md += "H = \(s.hidden); \(s.optimizer) (lr \(s.learningRate.map { "\($0)" } ?? "default")), clip-norm \(s.clipNorm.map { "\($0)" } ?? "off").\n\n"
+        md += "H = \(s.hidden); \(s.optimizer.kind) (lr \(s.learningRate.map { "\($0)" } ?? "default")), clip-norm \(s.clipNorm.map { "\($0)" } ?? "off").\n\n"
         if let b = baseline { md += "Trivial baseline: \(fmt(b.value, digits: 4)) (\(b.description)).  \n" }
-        if let t = s.effectiveTarget { md += "Threshold (\"solved\"): test \(results.first?.metricName ?? "metric") \(results.first?.metricName == "accuracy" ? ">=" : "<") \(t).\n" }
-        md += "\n| model | parameters | final test \(results.first?.metricName ?? "metric") (mean ± sd) | solved | steps to solve | seconds to solve | ms / step | diverged |\n"
+        if let t = s.effectiveTarget { md += "Threshold (\"solved\"): test \(results.first?.metricName.rawValue ?? "metric") \(results.first?.metricName.higherIsBetter == true ? ">=" : "<") \(t).\n" }
+        md += "\n| model | parameters | final test \(results.first?.metricName.rawValue ?? "metric") (mean ± sd) | solved | steps to solve | seconds to solve | ms / step | diverged |\n"
         md += "|---|---|---|---|---|---|---|---|\n"
         for m in summaries(results, settings: settings) {
             if m.runs == 0 {                                     // an interrupted compare: nothing measured yet
@@ -126,7 +126,7 @@ public enum ComparisonReport {
             md += "| \(m.model) | \(m.parameters) | \(fmt(m.metricMean, digits: 4)) ± \(fmt(m.metricSpread, digits: 4)) | \(m.solved)/\(m.runs) | "
             md += "\(m.stepsToTarget.map { "\(Int($0.rounded()))" } ?? "–") | \(fmt(m.secondsToTarget, digits: 1)) | \(fmt(m.secondsPerStep * 1000, digits: 2)) | \(m.diverged) |\n"
         }
-        md += "\n## Runs\n\n| model | seed | steps | seconds | final \(results.first?.metricName ?? "metric") | solved at step | ρ(W) before → after | note |\n|---|---|---|---|---|---|---|---|\n"
+        md += "\n## Runs\n\n| model | seed | steps | seconds | final \(results.first?.metricName.rawValue ?? "metric") | solved at step | ρ(W) before → after | note |\n|---|---|---|---|---|---|---|---|\n"
         for r in results {
             md += "| \(r.model) | \(r.seed) | \(r.steps) | \(fmt(r.seconds, digits: 1)) | \(fmt(r.finalMetric, digits: 4)) | \(r.targetStep.map(String.init) ?? "–") | "
             md += "\(fmt(r.initialSpectralRadius)) → \(fmt(r.finalSpectralRadius)) | \(r.diverged ? "diverged: " + (r.divergence ?? "").prefix(120) + "…" : "") |\n"

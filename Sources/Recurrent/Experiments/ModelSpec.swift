@@ -59,8 +59,8 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
     /// known, specs parseable), so that `irnn:lr=abc` is refused when parsed instead of
     /// training at the default rate.
     func check() throws(ConfigurationError) {
-        guard ModelConfiguration.presetNames.contains(name) else {
-            throw ConfigurationError("unknown model '\(name)'. Accepted: \(ModelConfiguration.presetNames.joined(separator: ", ")), each optionally followed by :option=value")
+        guard ModelPreset(rawValue: name) != nil else {
+            throw ConfigurationError("unknown model '\(name)'. Accepted: \(ModelPreset.accepted), each optionally followed by :option=value")
         }
         for key in overrides.keys.sorted() {
             guard Self.options.contains(key) else {
@@ -71,10 +71,7 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
                 switch key {
                 case "activation": _ = try Activation(parsing: text)
                 case "recurrent-init", "input-init": _ = try Initializer(parsing: text)
-                case "optimizer":
-                    guard Self.optimizers.contains(text.lowercased()) else {
-                        throw ConfigurationError("unknown optimizer '\(text)'. Accepted: \(Self.optimizers.joined(separator: ", "))")
-                    }
+                case "optimizer": _ = try OptimizerKind(parsing: text)
                 case "hidden", "layers": _ = try size(key)
                 default: _ = try number(key)
                 }
@@ -83,8 +80,6 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
             }
         }
     }
-
-    static let optimizers = ["sgd", "rmsprop", "adam", "adamw"]
 
     /// The number override `key`, checked for its range: lr > 0, momentum in [0, 1),
     /// clip-norm >= 0 (0 = off), bound > 0, forget-bias within Float32's range; all finite.
@@ -109,17 +104,25 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         return Int(v)
     }
 
-    /// The optimizer of this model: `optimizer=` and `lr=`/`momentum=` over the comparison's
-    /// `defaultName` and `defaultRate`.
-    public func optimizer(defaultName: String, defaultRate: Double?) throws(ConfigurationError) -> OptimizerChoice<Float> {
-        try OptimizerChoice(name: overrides["optimizer"] ?? defaultName, learningRate: try number("lr") ?? defaultRate,
-                            momentum: try number("momentum"), weightDecay: nil)
-    }
-
-    /// The global-norm clipping threshold: `clip-norm=` (0 turns clipping off) over `defaultNorm`.
-    public func clipNorm(default defaultNorm: Double?) throws(ConfigurationError) -> Double? {
-        guard let c = try number("clip-norm") else { return defaultNorm }
-        return c > 0 ? c : nil
+    /// This model's optimizer: `optimizer=`, `lr=`, `momentum=` and `clip-norm=` (0 turns
+    /// clipping off) over `base`, the comparison's. The learning rate and the clipping carry
+    /// over to another optimizer; momentum, Nesterov and weight decay only to the same one.
+    public func optimizerSpec(over base: OptimizerSpec) throws(ConfigurationError) -> OptimizerSpec {
+        var s = base
+        if let text = overrides["optimizer"] {
+            let kind = try OptimizerKind(parsing: text)
+            if kind != base.kind {
+                s = OptimizerSpec(kind: kind, learningRate: base.learningRate, clipNorm: base.clipNorm, clipValue: base.clipValue,
+                                  schedule: base.schedule)
+            }
+        }
+        if let lr = try number("lr") { s.learningRate = lr }
+        if let m = try number("momentum") { s.momentum = m }
+        if let c = try number("clip-norm") {
+            s.clipNorm = c > 0 ? c : nil
+            s.clipValue = nil
+        }
+        return s
     }
 
     public var description: String {
@@ -132,10 +135,11 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     /// The model's configuration for a task, with overrides applied over the preset.
-    public func configuration(for task: any TrainingTask, hidden defaultHidden: Int) throws(ConfigurationError) -> ModelConfiguration {
+    public func configuration(for task: any TrainingTask, hidden defaultHidden: Int = TrainingDefaults.hidden,
+                              layers defaultLayers: Int = TrainingDefaults.layers) throws(ConfigurationError) -> ModelConfiguration {
         try check()
         let hidden = try size("hidden") ?? defaultHidden
-        let layers = try size("layers") ?? 1
+        let layers = try size("layers") ?? defaultLayers
         var c = try ModelConfiguration.preset(name, inputSize: task.inputSize, hiddenSize: hidden, layers: layers,
                                               outputs: task.outputSize, readout: task.readout)
         if let a = overrides["activation"] { c.activation = try Activation(parsing: a) }

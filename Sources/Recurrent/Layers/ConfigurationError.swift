@@ -20,6 +20,6 @@ extension ConfigurationError {
     static func checkLength(_ text: String, of what: String) throws(ConfigurationError) {
         guard text.count > maximumSpecLength else { return }
         throw ConfigurationError(
-            "\(what) '\(text.prefix(40))…' is \(text.count) characters long, more than the \(maximumSpecLength) accepted; pass a short form such as the examples in --help")
+            "\(what) '\(text.prefix(40))…' is \(text.count) characters long, more than the \(maximumSpecLength) accepted; pass a short form such as the documented examples")
     }
 }

@@ -1,15 +1,18 @@
 import Foundation
 
 /// A checkpoint that cannot be loaded into the model asked for: missing, unexpected or
-/// wrongly shaped tensors (all listed), or metadata that names an unknown cell.
-public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+/// wrongly shaped tensors (all listed), or metadata that names an unknown cell; `remedies`
+/// say what to do instead where there is something (a front end words them).
+public struct CheckpointError: AdvisedError, Equatable, Sendable {
     public var message: String
     public var path: String?
-    public init(_ message: String, path: String? = nil) {
+    public var remedies: [Remedy]
+    public init(_ message: String, path: String? = nil, remedies: [Remedy] = []) {
         self.message = message
         self.path = path
+        self.remedies = remedies
     }
-    public var description: String { (path.map { "\($0): " } ?? "") + message }
+    public var problem: String { (path.map { "\($0): " } ?? "") + message }
 }
 
 /// Model weights as safetensors with PyTorch's `state_dict` names, so that

@@ -90,7 +90,7 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
             throw ConfigurationError("\(layers) layers of \(hiddenSize) units with \(inputSize) inputs and \(outputs) outputs would have \(parameterCount) parameters, more than can be addressed")
         }
         if (cell == .lstm || cell == .gru) && activation != .tanh {
-            throw ConfigurationError("\(cell.rawValue) uses tanh by definition; --activation \(activation.name) applies to rnn, irnn and indrnn only")
+            throw ConfigurationError("\(cell.rawValue) uses tanh by definition; the activation \(activation.name) applies to rnn, irnn and indrnn only")
         }
         if forgetGateBias != nil && cell != .lstm {
             throw ConfigurationError("a forget-gate bias applies to lstm only, not \(cell.rawValue)")

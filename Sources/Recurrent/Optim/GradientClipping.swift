@@ -1,14 +1,14 @@
 /// A gradient with a NaN or infinity: training must stop before it reaches the weights.
-public struct NonFiniteGradientError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct NonFiniteGradientError: AdvisedError, Equatable, Sendable {
     /// The `state_dict` name of the parameter, e.g. `rnn.weight_hh_l0`.
     public var parameter: String
     /// The flat index of the first non-finite entry.
     public var index: Int
     public var value: Double
-    public var description: String {
-        "the gradient of \(parameter) is not finite (\(value) at flat index \(index)); the weights were not updated. "
-            + "Lower the learning rate, clip the gradient norm (--clip-norm 1), or start W nearer the identity."
+    public var problem: String {
+        "the gradient of \(parameter) is not finite (\(value) at flat index \(index)); the weights were not updated"
     }
+    public var remedies: [Remedy] { [.lowerLearningRate(factor: 10), .clipGradients(norm: 1), .useIdentityInit] }
 }
 
 /// Gradient clipping (Pascanu, Mikolov & Bengio 2013, "On the difficulty of training

@@ -1,12 +1,12 @@
-/// An optimizer chosen at run time (the command line's `--optimizer`), with the state it
+/// An optimizer chosen at run time (`OptimizerKind`), with the state it
 /// carries, so that training code needs no generic parameter for it.
 public enum OptimizerChoice<Scalar: NeuralScalar>: Sendable {
     case sgd(SGD<Scalar>)
     case rmsprop(RMSProp<Scalar>)
     case adam(Adam<Scalar>)
 
-    /// `sgd`, `rmsprop`, `adam` or `adamw` with PyTorch's defaults where an option is nil.
-    public init(name: String, learningRate: Double?, momentum: Double?, nesterov: Bool = false,
+    /// The optimizer `kind` with PyTorch's defaults where an option is nil.
+    public init(_ kind: OptimizerKind, learningRate: Double?, momentum: Double?, nesterov: Bool = false,
                 weightDecay: Double?) throws(ConfigurationError) {
         if let lr = learningRate, !(lr > 0) || !lr.isFinite {
             throw ConfigurationError("the learning rate must be a positive number, got \(lr)")
@@ -17,21 +17,32 @@ public enum OptimizerChoice<Scalar: NeuralScalar>: Sendable {
         if let wd = weightDecay, !(wd >= 0) || !wd.isFinite {
             throw ConfigurationError("weight decay must be a finite number >= 0, got \(wd)")
         }
-        switch name.lowercased() {
-        case "sgd":
-            guard let lr = learningRate else { throw ConfigurationError("sgd needs a learning rate (--lr), e.g. --lr 0.01") }
-            if nesterov && (momentum ?? 0) == 0 { throw ConfigurationError("Nesterov momentum needs --momentum > 0") }
-            self = .sgd(SGD(learningRate: lr, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay ?? 0))
-        case "rmsprop":
-            self = .rmsprop(RMSProp(learningRate: learningRate ?? 0.01, momentum: momentum ?? 0, weightDecay: weightDecay ?? 0))
-        case "adam":
-            if momentum != nil { throw ConfigurationError("adam takes no --momentum (its β1 is 0.9)") }
-            self = .adam(Adam(learningRate: learningRate ?? 1e-3, weightDecay: weightDecay ?? 0))
-        case "adamw":
-            if momentum != nil { throw ConfigurationError("adamw takes no --momentum (its β1 is 0.9)") }
-            self = .adam(Adam.adamW(learningRate: learningRate ?? 1e-3, weightDecay: weightDecay ?? 0.01))
-        default:
-            throw ConfigurationError("unknown optimizer '\(name)'. Accepted: sgd, rmsprop, adam, adamw.")
+        if momentum != nil && !kind.takesMomentum {
+            throw ConfigurationError("\(kind) takes no momentum (its β1 is 0.9)")
+        }
+        if nesterov && (kind != .sgd || (momentum ?? 0) == 0) {
+            throw ConfigurationError("Nesterov momentum applies to sgd with a momentum > 0")
+        }
+        let weightDecay = weightDecay ?? kind.defaultWeightDecay
+        switch kind {
+        case .sgd:
+            guard let lr = learningRate else { throw ConfigurationError("sgd needs a learning rate (it has no default), e.g. 0.01") }
+            self = .sgd(SGD(learningRate: lr, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay))
+        case .rmsprop:
+            self = .rmsprop(RMSProp(learningRate: learningRate ?? kind.defaultLearningRate!, momentum: momentum ?? 0, weightDecay: weightDecay))
+        case .adam:
+            self = .adam(Adam(learningRate: learningRate ?? kind.defaultLearningRate!, weightDecay: weightDecay))
+        case .adamw:
+            self = .adam(Adam.adamW(learningRate: learningRate ?? kind.defaultLearningRate!, weightDecay: weightDecay))
+        }
+    }
+
+    /// Which optimizer this is (AdamW is Adam with decoupled weight decay).
+    public var kind: OptimizerKind {
+        switch self {
+        case .sgd: return .sgd
+        case .rmsprop: return .rmsprop
+        case .adam(let a): return a.decoupledWeightDecay ? .adamw : .adam
         }
     }
 

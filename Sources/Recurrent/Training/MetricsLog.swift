@@ -1,21 +1,34 @@
 import Foundation
 
-/// A JSON Lines metrics log: one JSON object per line, each with a `kind`
-/// ("step" or "evaluation") and the fields of `StepRecord` / `EvaluationRecord`.
-/// Lines are appended and flushed as they come, so a log survives an interrupted run.
+/// A JSON Lines metrics log (`train --log`, each comparison run's `log.jsonl`): one JSON
+/// object per line, the fields of `StepRecord` / `EvaluationRecord` and a `kind` ("step" or
+/// "evaluation"). Lines are appended as they come, so a log survives an interrupted run.
 public final class MetricsLog: @unchecked Sendable {
     let handle: FileHandle
     public let url: URL
     let encoder: JSONEncoder
 
-    /// Opens `url` for appending (creating it and its folder if needed).
-    public init(url: URL, truncate: Bool = false) throws {
+    /// Opens `url` for appending (creating it, and its folder, if needed), or empties it first
+    /// when `truncate` (a fresh run). Throws a `DataError` naming the file.
+    public init(url: URL, truncate: Bool = false) throws(DataError) {
         self.url = url
         let fm = FileManager.default
-        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if truncate || !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
+        do { try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
+            throw DataError(.io, "cannot create the log file's folder (\(error.localizedDescription))", path: url.path,
+                            fix: "check that the folder can be created and written")
+        }
+        if truncate || !fm.fileExists(atPath: url.path) {
+            guard fm.createFile(atPath: url.path, contents: nil) else {
+                throw DataError(.io, "cannot create the log file", path: url.path, fix: "check that the folder exists and is writable")
+            }
+        }
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        } catch {
+            throw DataError(.io, "cannot open the log file for writing (\(error.localizedDescription))", path: url.path,
+                            fix: "check the file's permissions")
+        }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -23,6 +36,7 @@ public final class MetricsLog: @unchecked Sendable {
 
     deinit { try? handle.close() }
 
+    /// A record's own fields plus "kind".
     struct Tagged<R: Encodable>: Encodable {
         var kind: String
         var record: R
@@ -48,14 +62,28 @@ public final class MetricsLog: @unchecked Sendable {
         try handle.write(contentsOf: data)
     }
 
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
     /// The evaluation records of a log file (for curves of resumed runs).
     public static func evaluations(in url: URL) -> [EvaluationRecord] {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = Self.decoder
         return text.split(separator: "\n").compactMap { line in
             guard line.contains("\"kind\":\"evaluation\"") else { return nil }
             return try? decoder.decode(EvaluationRecord.self, from: Data(line.utf8))
         }
+    }
+
+    /// The run time the log's last record (of either kind) was written at: where a resumed
+    /// run's clock continues from. nil when the log is missing or holds no record.
+    public static func lastSeconds(in url: URL) -> Double? {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        struct Timed: Decodable { var seconds: Double }
+        let decoder = Self.decoder
+        return text.split(separator: "\n").reversed().lazy.compactMap { try? decoder.decode(Timed.self, from: Data($0.utf8)).seconds }.first
     }
 }

@@ -16,7 +16,7 @@ import Foundation
 public final class TensorBoardTrainingLog {
     public let writer: TensorBoardEventWriter
     /// The task's metric name (`StepRecord.metric` carries no name).
-    public let metricName: String
+    public let metricName: TaskMetric
     /// Sequences per step, for the throughput.
     public let batchSize: Int
     /// The step and run time from which the next throughput is measured.
@@ -30,7 +30,7 @@ public final class TensorBoardTrainingLog {
     ///
     /// - Parameters:
     ///   - clock: wall time in seconds since 1970 (injected so tests are deterministic).
-    public init(directory: URL, metricName: String, batchSize: Int, startStep: Int = 0,
+    public init(directory: URL, metricName: TaskMetric, batchSize: Int, startStep: Int = 0,
                 hostname: String = ProcessInfo.processInfo.hostName,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) throws(DataError) {
         writer = try TensorBoardEventWriter(directory: directory, hostname: hostname, clock: clock)

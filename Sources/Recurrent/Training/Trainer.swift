@@ -38,15 +38,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public init(model: RecurrentModel<Cell>, optimizer: OptimizerChoice<Float>, task: any TrainingTask,
                 options: TrainingOptions, configuration: ModelConfiguration, seed: UInt64) throws(ConfigurationError) {
         try options.validate()
-        guard task.inputSize == model.inputSize else {
-            throw ConfigurationError("the task '\(task.name)' has \(task.inputSize) input features per step but the model reads \(model.inputSize)")
-        }
-        guard task.outputSize == model.outputSize else {
-            throw ConfigurationError("the task '\(task.name)' needs \(task.outputSize) outputs but the model has \(model.outputSize)")
-        }
-        guard task.readout == model.readout else {
-            throw ConfigurationError("the task '\(task.name)' needs the \(task.readout.rawValue)-step readout but the model has \(model.readout.rawValue)")
-        }
+        try Evaluator.check(model, fits: task)
         self.model = model
         self.optimizer = optimizer
         self.task = task
@@ -127,27 +119,10 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
 
     // MARK: - Evaluation
 
-    /// Loss and metric over a fixed split (state carried across batches for
-    /// truncated-BPTT tasks, starting from zero).
+    /// Loss and metric over a fixed split at the current step (`Evaluator`, with the
+    /// options' evaluation batch).
     public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
-        var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
-        var state: RecurrentState<Float>?
-        for batch in try task.evaluationBatches(split, batchSize: options.evaluationBatchSize) {
-            let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-            let pass = model.forward(batch.inputs, initial: initial)
-            let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps)
-            let (value, _) = try task.loss.evaluate(pass.outputs, target)
-            let n: Double
-            if case .classes(let ids) = target { n = Double(ids.filter { $0 >= 0 }.count) } else { n = Double(pass.outputs.rows) }
-            totalLoss += value * n
-            totalCorrect += (task.loss.accuracy(pass.outputs, target) ?? 0) * n
-            counted += n
-            if task.carriesState { state = pass.finalState }
-        }
-        let loss = counted > 0 ? totalLoss / counted : .nan
-        let accuracy = counted > 0 ? totalCorrect / counted : nil
-        return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
-                                metricName: task.metricName, seconds: 0)
+        try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize).evaluate(split, step: step)
     }
 
     // MARK: - What the states did
@@ -205,22 +180,26 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// Warnings that predict trouble before it happens (each given once): a recurrent
     /// matrix whose spectral radius makes h_t grow or shrink geometrically, and a state
     /// growing fast in the last logged batch.
-    public mutating func warnings(after record: StepRecord?) -> [String] {
-        var out: [String] = []
-        func once(_ key: String, _ text: String) { if warned.insert(key).inserted { out.append(text) } }
+    public mutating func warnings(after record: StepRecord?) -> [TrainingWarning] {
+        var out: [TrainingWarning] = []
+        func once(_ key: String, _ text: String, _ remedies: [Remedy] = []) {
+            if warned.insert(key).inserted { out.append(TrainingWarning(message: text, remedies: remedies)) }
+        }
         // Only for an initial W: a trained W (a resumed run) may rightly have radius > 1.
         if record == nil, step == 0, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
             let f = model.layers[0].activation
             if radius > 1.05 && f != .tanh && f != .sigmoid {
-                let advice = options.clipNorm == nil && options.clipValue == nil
-                    ? "consider --recurrent-init identity or --clip-norm 1" : "consider --recurrent-init identity"
-                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12); \(advice)")
+                let clipping = options.clipNorm == nil && options.clipValue == nil ? [Remedy.clipGradients(norm: 1)] : []
+                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12)",
+                     [.useIdentityInit] + clipping)
             } else if radius < 0.5 {
-                once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn; consider --recurrent-init identity")
+                once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn",
+                     [.useIdentityInit])
             }
         }
         if let r = record, r.maxAbsHidden > 1e4 && r.maxAbsHidden.isFinite {
-            once("state-large", "max |h| reached \(formatScientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge (try --clip-norm 1 or a lower --lr)")
+            once("state-large", "max |h| reached \(formatScientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge",
+                 [.clipGradients(norm: 1), .lowerLearningRate(factor: 10)])
         }
         if let r = record, r.deadFraction > 0.5 {
             once("dead", "\(Int((r.deadFraction * 100).rounded()))% of hidden units were zero for the whole batch at step \(r.step) (dead ReLUs)")

@@ -16,7 +16,7 @@ extension TrainingCheckpoint {
     public static func discardLogRecords(after step: Int, in url: URL) throws(DataError) -> Int {
         guard FileIO.isFile(url.path) else { return 0 }
         let bytes = try FileIO.read(url.path, limit: 1 << 32, what: "metrics logs",
-                                    fix: "move the log aside and resume with a new --log")
+                                    fix: "move the log aside, or resume with a new log file")
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
         var dropped = 0

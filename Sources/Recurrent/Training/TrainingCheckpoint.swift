@@ -22,10 +22,10 @@ public enum TrainingCheckpoint {
     struct SidecarInfo: Codable {
         var step: Int
         var optimizerStep: Int
-        var optimizer: String
+        var optimizer: OptimizerKind
         var baseLearningRate: Double
         var rng: [UInt64]
-        var taskName: String
+        var taskName: TaskKind
         var taskPosition: [String: Int]
         var options: TrainingOptions
     }
@@ -48,7 +48,7 @@ public enum TrainingCheckpoint {
     public static func save<Cell>(_ trainer: Trainer<Cell>, to url: URL) throws {
         try trainer.requireFiniteState(saving: url)
         let model = Checkpoint.stateDict(trainer.model, configuration: trainer.configuration,
-                                         metadata: trainer.checkpointMetadata.merging(["step": String(trainer.step), "task": trainer.task.name]) { $1 })
+                                         metadata: trainer.checkpointMetadata.merging(["step": String(trainer.step), "task": trainer.task.name.rawValue]) { $1 })
         let state = try trainingState(trainer, model: model)
         try state.write(to: sidecarURL(for: url))
         try model.write(to: url)
@@ -74,13 +74,7 @@ public enum TrainingCheckpoint {
                 }
             }
         }
-        let optimizerName: String
-        switch trainer.optimizer {
-        case .sgd: optimizerName = "sgd"
-        case .rmsprop: optimizerName = "rmsprop"
-        case .adam(let a): optimizerName = a.decoupledWeightDecay ? "adamw" : "adam"
-        }
-        let info = SidecarInfo(step: trainer.step, optimizerStep: trainer.optimizer.state.step, optimizer: optimizerName,
+        let info = SidecarInfo(step: trainer.step, optimizerStep: trainer.optimizer.state.step, optimizer: trainer.optimizer.kind,
                                baseLearningRate: trainer.baseLearningRate, rng: trainer.rng.stateWords, taskName: trainer.task.name,
                                taskPosition: trainer.task.position, options: trainer.options)
         let encoder = JSONEncoder()
@@ -102,7 +96,8 @@ public enum TrainingCheckpoint {
         let modelFile = try modelFile(of: url, state: stateFile, step: info.step)
         try modelFile.requireFinite(.loading, path: url.path)
         guard info.taskName == trainer.task.name else {
-            throw CheckpointError("the checkpoint was trained on task '\(info.taskName)', not '\(trainer.task.name)'; pass --task \(info.taskName)", path: url.path)
+            throw CheckpointError("the checkpoint was trained on task '\(info.taskName)', not '\(trainer.task.name)'", path: url.path,
+                                  remedies: [.useTask(info.taskName.rawValue)])
         }
         try validateSidecar(info, stateFile, for: trainer, path: sidecar.path)   // shapes, ranges, square averages >= 0
         try stateFile.requireFinite(.loading, path: sidecar.path)               // and nothing else non-finite
@@ -146,13 +141,13 @@ public enum TrainingCheckpoint {
     static func readTrainingState(of url: URL) throws -> (file: SafeTensorsFile, info: SidecarInfo) {
         let sidecar = sidecarURL(for: url)
         guard FileManager.default.fileExists(atPath: sidecar.path) else {
-            throw CheckpointError("no training state beside the checkpoint (expected \(sidecar.lastPathComponent)); "
-                + "to start a new run from these weights use --init-from instead of --resume", path: url.path)
+            throw CheckpointError("no training state beside the checkpoint (expected \(sidecar.lastPathComponent)), so the run cannot be resumed",
+                                  path: url.path, remedies: [.startFromWeights])
         }
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(contentsOf: sidecar) } catch {
-            throw CheckpointError("the training state cannot be read, so the run cannot be resumed; a new run can start "
-                + "from the model file's weights with --init-from. The reader said: \(error)", path: sidecar.path)
+            throw CheckpointError("the training state cannot be read, so the run cannot be resumed (the reader said: \(error))",
+                                  path: sidecar.path, remedies: [.startFromWeights])
         }
         guard let json = file.metadata["trainer"],
               let info = try? JSONDecoder().decode(SidecarInfo.self, from: Data(json.utf8)) else {

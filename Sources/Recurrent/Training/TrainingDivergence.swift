@@ -1,7 +1,7 @@
 /// A step that produced a non-finite loss, gradient, weight, optimizer buffer or carried
-/// state: what happened, where, and what to try. The step was undone: the trainer holds
-/// the last finite state (after step `step - 1`), and a run saves that state.
-public struct TrainingDivergence: Error, CustomStringConvertible, Sendable {
+/// state: what happened, where, and what to try (`remedies`). The step was undone: the
+/// trainer holds the last finite state (after step `step - 1`), and a run saves that state.
+public struct TrainingDivergence: AdvisedError, Sendable {
     /// What was not finite.
     public enum Cause: Sendable, Equatable {
         /// The loss of the step's batch.
@@ -44,7 +44,8 @@ public struct TrainingDivergence: Error, CustomStringConvertible, Sendable {
         return nil
     }
 
-    public var description: String {
+    /// What diverged, where, and where the last finite state is.
+    public var problem: String {
         var s = "training diverged at step \(step): "
         switch cause {
         case .loss: s += "the loss is not finite"
@@ -66,9 +67,12 @@ public struct TrainingDivergence: Error, CustomStringConvertible, Sendable {
         let kept = "the last finite state (step \(keptStep): weights, optimizer state, generator and data position)"
         s += ". " + (checkpoint.map { "\(kept.prefix(1).uppercased() + kept.dropFirst()) is in \($0)" }
                      ?? "The trainer holds \(kept)")
-        s += ". Try: a lower learning rate (e.g. 10x lower), gradient clipping (--clip-norm 1), "
-            + "an identity-initialised W (--recurrent-init identity, or --cell irnn), or a bounded activation (--activation clipped_relu:6)."
         return s
+    }
+
+    /// What to change before training on from the kept state.
+    public var remedies: [Remedy] {
+        [.lowerLearningRate(factor: 10), .clipGradients(norm: 1), .useIdentityInit, .boundedActivation("clipped_relu:6")]
     }
 }
 

@@ -27,11 +27,11 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     }
 
     public func validate() throws(ConfigurationError) {
-        if steps < 1 { throw ConfigurationError("--steps must be at least 1, got \(steps)") }
-        if batchSize < 1 { throw ConfigurationError("--batch must be at least 1, got \(batchSize)") }
+        if steps < 1 { throw ConfigurationError("the total of steps must be at least 1, got \(steps)") }
+        if batchSize < 1 { throw ConfigurationError("the batch size must be at least 1, got \(batchSize)") }
         if evaluationBatchSize < 1 { throw ConfigurationError("the evaluation batch must be at least 1") }
         if evaluateEvery < 0 || logEvery < 1 || checkpointEvery < 0 {
-            throw ConfigurationError("--eval-every and --checkpoint-every must be >= 0 and --log-every >= 1")
+            throw ConfigurationError("the evaluation and checkpoint cadences must be >= 0 (0: only at the end) and the log cadence >= 1, got \(evaluateEvery), \(checkpointEvery) and \(logEvery)")
         }
         if let c = clipNorm, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping norm must be a finite positive number, got \(c)") }
         if let c = clipValue, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping value must be a finite positive number, got \(c)") }
@@ -63,6 +63,7 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
     public var split: EvaluationSplit
     public var loss: Double
     public var metric: Double
-    public var metricName: String
+    /// What `metric` is (stored as its name: "mse", "accuracy", "bpc").
+    public var metricName: TaskMetric
     public var seconds: Double
 }

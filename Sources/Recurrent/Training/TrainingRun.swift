@@ -9,7 +9,40 @@ public enum TrainingEvent: Sendable {
     /// only when `Trainer.reportsSpectralRadii` is on (an eigenvalue problem per layer).
     case spectralRadii(SpectralRadiusRecord)
     case checkpoint(URL)
-    case warning(String)
+    case warning(TrainingWarning)
+}
+
+/// Something that predicts trouble (a spectral radius far from 1, a growing state, dead
+/// units), with what to change; given once per run.
+public struct TrainingWarning: Sendable, Equatable, CustomStringConvertible {
+    /// What was seen, e.g. "the spectral radius of W is 1.500 > 1: ...".
+    public var message: String
+    /// What to change, worded by the front end (empty when there is nothing to change).
+    public var remedies: [Remedy]
+
+    public init(message: String, remedies: [Remedy] = []) {
+        self.message = message
+        self.remedies = remedies
+    }
+
+    /// The message and the remedies in the library's words: "...; consider a or b".
+    public var description: String {
+        remedies.isEmpty ? message : message + "; consider " + Remedy.list(remedies)
+    }
+}
+
+/// Why a run stopped; stored by these names in `--json` output and reports.
+public enum StopReason: String, NamedCase, Codable {
+    /// Every step of `TrainingOptions.steps` was taken.
+    case completed
+    /// The evaluation metric reached `TrainingOptions.target`.
+    case targetReached = "target reached"
+    /// A stop request (`shouldStop`: Ctrl-C, SIGTERM) ended it after a step; a checkpoint was saved.
+    case interrupted
+    /// A step produced NaN or infinity (`TrainingDivergence`); the last finite state was saved.
+    case diverged
+
+    public static let noun = "stop reason"
 }
 
 /// How a run ended.
@@ -20,8 +53,8 @@ public struct TrainingSummary: Sendable, Codable {
     public var train: StepRecord?
     public var validation: EvaluationRecord?
     public var test: EvaluationRecord?
-    /// "completed", "target reached", "interrupted" or "diverged".
-    public var reason: String
+    /// Why the run stopped.
+    public var reason: StopReason
     /// The first step at which the evaluation metric reached the target, and its time.
     public var targetReachedStep: Int?
     public var targetReachedSeconds: Double?
@@ -33,7 +66,7 @@ extension Trainer {
     /// - Parameters:
     ///   - checkpoint: where checkpoints go (`NAME.safetensors` + sidecar), or nil.
     ///   - shouldStop: polled after every step (Ctrl-C): the step finishes, a checkpoint
-    ///     is written, and the run returns with reason "interrupted".
+    ///     is written, and the run returns with reason `.interrupted`.
     ///   - clock: seconds since some origin (injected so tests stay deterministic).
     /// - Throws: `TrainingDivergence` after saving the last finite state (weights, optimizer
     ///   state, generator, data position: all from the step before the one that diverged)
@@ -43,7 +76,7 @@ extension Trainer {
                              shouldStop: () -> Bool = { false },
                              clock: () -> Double = { Date().timeIntervalSinceReferenceDate }) throws -> TrainingSummary {
         let start = clock()
-        var summary = TrainingSummary(checkpoint: checkpoint?.path, steps: step, seconds: 0, reason: "completed")
+        var summary = TrainingSummary(checkpoint: checkpoint?.path, steps: step, seconds: 0, reason: .completed)
         func save() throws {
             guard let url = checkpoint else { return }
             try TrainingCheckpoint.save(self, to: url)
@@ -75,7 +108,7 @@ extension Trainer {
             do {
                 record = try trainStep(detailed: logNow)
             } catch var divergence as TrainingDivergence {
-                summary.reason = "diverged"
+                summary.reason = .diverged
                 summary.steps = step
                 summary.seconds = clock() - start
                 try save()
@@ -92,18 +125,18 @@ extension Trainer {
             if evalNow || step == options.steps {
                 evaluatedAtEnd = step == options.steps
                 if try evaluateAll() {
-                    summary.reason = "target reached"
+                    summary.reason = .targetReached
                     evaluatedAtEnd = true
                     break
                 }
             }
             if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 && step < options.steps { try save() }
             if shouldStop() {
-                summary.reason = "interrupted"
+                summary.reason = .interrupted
                 break
             }
         }
-        if !evaluatedAtEnd && summary.reason != "interrupted" { _ = try evaluateAll() }
+        if !evaluatedAtEnd && summary.reason != .interrupted { _ = try evaluateAll() }
         summary.steps = step
         summary.seconds = clock() - start
         try save()

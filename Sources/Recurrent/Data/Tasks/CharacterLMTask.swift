@@ -22,12 +22,12 @@ public struct CharacterLMTask: TrainingTask {
         self.bptt = bptt
     }
 
-    public var name: String { "charlm" }
+    public var name: TaskKind { .charlm }
     public var inputSize: Int { text.vocabulary.count }
     public var outputSize: Int { text.vocabulary.count }
     public var readout: Readout { .everyStep }
     public var loss: Loss { .crossEntropy }
-    public var metricName: String { "bpc" }
+    public var metricName: TaskMetric { .bpc }
     public var carriesState: Bool { true }
     public var sequenceLength: Int { bptt }
     public var evaluationSequences: Int { Swift.max(text.validation.count, text.test.count) / bptt + 1 }
@@ -47,7 +47,7 @@ public struct CharacterLMTask: TrainingTask {
         if let (x, y, reset) = batches!.next() { return TaskBatch(inputs: x, targets: y, resetState: reset) }
         guard let (x, y, _) = batches!.next() else {
             throw DataError(.malformed, "the training text is too short for \(size) streams of \(bptt) steps", path: text.source,
-                            fix: "use a longer text, fewer --batch streams or a shorter --bptt")
+                            fix: "use a longer text, fewer batch streams or a shorter truncated-BPTT window")
         }
         return TaskBatch(inputs: x, targets: y, resetState: true)
     }

@@ -5,7 +5,7 @@
 /// the order of every epoch follows from it (see `ShuffledBatches`), and the position
 /// (epoch, batch, seed) is what a checkpoint saves.
 public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Source.Scalar == Float {
-    public let name: String
+    public let name: TaskKind
     public let train: Source
     public let validation: Source?
     public let test: Source?
@@ -13,7 +13,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     public let outputSize: Int
     public let readout: Readout
     public let loss: Loss
-    public let metricName: String
+    public let metricName: TaskMetric
     public let baseline: (value: Double, description: String)?
     /// Steps T of every sequence.
     public let sequenceLength: Int
@@ -21,11 +21,11 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
 
     /// Throws when the training split is empty, or when a validation or test split is
     /// given but empty (a run would train and then have nothing to evaluate).
-    public init(name: String, train: Source, validation: Source?, test: Source?, inputSize: Int, sequenceLength: Int,
+    public init(name: TaskKind, train: Source, validation: Source?, test: Source?, inputSize: Int, sequenceLength: Int,
                 outputSize: Int, readout: Readout, loss: Loss, baseline: (value: Double, description: String)? = nil) throws(DataError) {
         for (split, source) in [("training", train as Source?), ("validation", validation), ("test", test)] where source?.count == 0 {
             throw DataError(.malformed, "the \(split) split would be empty (training \(train.count), validation \(validation.map { "\($0.count)" } ?? "none"), test \(test.map { "\($0.count)" } ?? "none") sequences)",
-                            path: name, fix: "provide more data, or hold out a larger fraction")
+                            path: name.rawValue, fix: "provide more data, or hold out a larger fraction")
         }
         self.name = name
         self.sequenceLength = sequenceLength
@@ -36,7 +36,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
         self.outputSize = outputSize
         self.readout = readout
         self.loss = loss
-        self.metricName = loss == .crossEntropy ? "accuracy" : "mse"
+        self.metricName = loss == .crossEntropy ? .accuracy : .mse
         self.baseline = baseline
     }
 
@@ -54,7 +54,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
             batches = try ShuffledBatches(source: train, batchSize: size, dropLast: train.count >= size, using: &rng)
         }
         if let (x, y) = batches!.next() { return TaskBatch(inputs: x, targets: y) }
-        let (x, y) = try batches!.next().unwrapOrThrow(DataError(.malformed, "the training split is empty", path: name,
+        let (x, y) = try batches!.next().unwrapOrThrow(DataError(.malformed, "the training split is empty", path: name.rawValue,
                                                                   fix: "provide at least one training sequence"))
         return TaskBatch(inputs: x, targets: y)
     }
@@ -117,11 +117,11 @@ extension DatasetTask where Source == MNISTSequences {
             throw DataError(.malformed, "the test split would be empty: the t10k files hold 0 images", path: directory,
                             fix: "use t10k-images/labels files with at least one image")
         }
-        let name: String
+        let name: TaskKind
         switch variant {
-        case .sequential: name = "smnist"
-        case .permuted: name = "pmnist"
-        case .rows: name = "rowmnist"
+        case .sequential: name = .smnist
+        case .permuted: name = .pmnist
+        case .rows: name = .rowmnist
         }
         let validation = cap(data.validation).sequences(variant)
         return try DatasetTask(name: name, train: train, validation: validation.count > 0 ? validation : nil,
@@ -152,7 +152,7 @@ extension DatasetTask where Source == SequenceDataset<Float> {
         let train = data.subset(0..<trainCount)
         let validation = held > 0 ? data.subset(trainCount..<data.count) : nil
         let (loss, readout, outputs) = data.taskShape
-        return try DatasetTask(name: "tensors", train: train, validation: validation, test: nil, inputSize: data.features,
+        return try DatasetTask(name: .tensors, train: train, validation: validation, test: nil, inputSize: data.features,
                                sequenceLength: data.steps, outputSize: outputs, readout: readout, loss: loss)
     }
 }

@@ -4,12 +4,12 @@
 public struct AddingTask: TrainingTask {
     public let problem: AddingProblem
     public let testSize: Int
-    public var name: String { "adding" }
+    public var name: TaskKind { .adding }
     public var inputSize: Int { AddingProblem.features }
     public var outputSize: Int { 1 }
     public var readout: Readout { .lastStep }
     public var loss: Loss { .meanSquaredError }
-    public var metricName: String { "mse" }
+    public var metricName: TaskMetric { .mse }
     public var baseline: (value: Double, description: String)? { (AddingProblem.baselineMSE, "predict 1 (MSE 1/6)") }
     public var sequenceLength: Int { problem.steps }
     public var evaluationSequences: Int { testSize }
@@ -36,12 +36,12 @@ public struct AddingTask: TrainingTask {
 public struct CopyTask: TrainingTask {
     public let problem: CopyMemory
     public let testSize: Int
-    public var name: String { "copy" }
+    public var name: TaskKind { .copy }
     public var inputSize: Int { CopyMemory.alphabetSize }
     public var outputSize: Int { CopyMemory.alphabetSize }
     public var readout: Readout { .everyStep }
     public var loss: Loss { .crossEntropy }
-    public var metricName: String { "accuracy" }
+    public var metricName: TaskMetric { .accuracy }
     public var baseline: (value: Double, description: String)? {
         (problem.baselineCrossEntropy, "blanks, then a uniform guess over 8 symbols (cross-entropy 10 ln 8 / (T + 20))")
     }

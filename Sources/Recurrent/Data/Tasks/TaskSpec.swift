@@ -4,26 +4,26 @@ import Foundation
 /// describe it; `makeTask()` loads the data and builds the `TrainingTask`.
 ///
 /// Stored as JSON in checkpoints (inside `recurrent.train`), so that `eval` and
-/// `--resume` rebuild the same task.
+/// `--resume` rebuild the same task. A setting left nil takes its value from `Defaults`.
 public struct TaskSpec: Sendable, Codable, Hashable {
-    /// `adding`, `copy`, `smnist`, `pmnist`, `rowmnist`, `charlm` or `tensors`.
-    public var name: String
-    /// T for `adding`, the delay for `copy` (default 50).
+    /// Which task (stored as its name: `adding`, `copy`, `smnist`, ...).
+    public var name: TaskKind
+    /// T for `adding`, the delay for `copy`.
     public var length: Int?
     /// A folder of IDX files (MNIST tasks), a text file (`charlm`), or for `tensors` a
     /// `.safetensors` file or a folder holding `inputs.npy` and `targets.npy`.
     public var data: String?
-    /// Held-out fraction of the training data (MNIST default 0.05, tensors 0).
+    /// Held-out fraction of the training data (MNIST tasks and tensors).
     public var validationFraction: Double?
-    /// pmnist's pixel permutation seed (default `MNISTVariant.defaultPermutationSeed`).
+    /// pmnist's pixel permutation seed.
     public var permutationSeed: UInt64?
-    /// charlm's truncated-BPTT window (default 50).
+    /// charlm's truncated-BPTT window.
     public var bptt: Int?
     /// Quick runs: the first N examples of each split (characters for charlm, test
     /// sequences for adding and copy).
     public var limit: Int?
 
-    public init(name: String, length: Int? = nil, data: String? = nil, validationFraction: Double? = nil,
+    public init(name: TaskKind, length: Int? = nil, data: String? = nil, validationFraction: Double? = nil,
                 permutationSeed: UInt64? = nil, bptt: Int? = nil, limit: Int? = nil) {
         self.name = name
         self.length = length
@@ -34,54 +34,91 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         self.limit = limit
     }
 
-    public static let names = ["adding", "copy", "smnist", "pmnist", "rowmnist", "charlm", "tensors"]
+    // MARK: - Defaults
+
+    /// The task part of the one table of defaults (`TrainingDefaults` holds the rest): what a
+    /// setting is when neither the command line nor a checkpoint gives it. `train`, `compare`,
+    /// `eval` and the library all read these.
+    public enum Defaults {
+        /// The task when none is named.
+        public static let task = TaskKind.adding
+        /// T of adding and copy: long enough that a tanh RNN fails and an IRNN learns in minutes.
+        public static let length = 50
+        /// charlm's truncated-BPTT window, in characters.
+        public static let bptt = 50
+        /// The share of the MNIST training files held out for validation (3000 of 60000 images).
+        public static let mnistValidationFraction = 0.05
+        /// A user's tensors are all for training unless a fraction is asked for.
+        public static let tensorsValidationFraction = 0.0
+        /// Test sequences of adding and copy (a fixed, seeded set).
+        public static let syntheticTestSize = 1000
+        /// pmnist's permutation.
+        public static let permutationSeed = MNISTVariant.defaultPermutationSeed
+
+        /// The validation fraction of `task` when none is given (nil: the task has no such setting).
+        public static func validationFraction(_ task: TaskKind) -> Double? {
+            task.isMNIST ? mnistValidationFraction : task == .tensors ? tensorsValidationFraction : nil
+        }
+    }
+
+    /// The spec with every setting that applies to its task filled in from `Defaults`, and
+    /// those that do not apply left out: what a checkpoint stores, so that it documents the
+    /// run completely. The MNIST folder stays nil when not given (`makeTask` looks for
+    /// Fashion-MNIST then).
+    public func resolved() -> TaskSpec {
+        var s = TaskSpec(name: name, data: name.readsData ? data : nil, limit: limit)
+        if name.isSynthetic { s.length = length ?? Defaults.length }
+        s.validationFraction = Defaults.validationFraction(name).map { validationFraction ?? $0 }
+        if name == .pmnist { s.permutationSeed = permutationSeed ?? Defaults.permutationSeed }
+        if name == .charlm { s.bptt = bptt ?? Defaults.bptt }
+        return s
+    }
 
     /// The length a report names: T for adding and copy, the steps of the MNIST variants.
     public var displayLength: Int {
         switch name {
-        case "smnist", "pmnist": return MNIST.pixelCount
-        case "rowmnist": return MNIST.side
-        case "charlm": return bptt ?? 50
-        default: return length ?? 50
+        case .smnist, .pmnist: return MNIST.pixelCount
+        case .rowmnist: return MNIST.side
+        case .charlm: return bptt ?? Defaults.bptt
+        case .adding, .copy, .tensors: return length ?? Defaults.length
         }
     }
 
     /// Loads the data and builds the task. Errors name the file and how to fix it.
     public func makeTask() throws -> any TrainingTask {
         switch name {
-        case "adding":
-            return try AddingTask(length: length ?? 50, testSize: limit ?? 1000)
-        case "copy":
-            return try CopyTask(length: length ?? 50, testSize: limit ?? 1000)
-        case "smnist", "pmnist", "rowmnist":
+        case .adding:
+            return try AddingTask(length: length ?? Defaults.length, testSize: limit ?? Defaults.syntheticTestSize)
+        case .copy:
+            return try CopyTask(length: length ?? Defaults.length, testSize: limit ?? Defaults.syntheticTestSize)
+        case .smnist, .pmnist, .rowmnist:
             let directory = data ?? MNIST.fashionMNISTDirectory
             guard FileManager.default.fileExists(atPath: directory) else {
                 throw DataError(.fileNotFound, "no MNIST data here", path: directory,
-                                fix: "pass --data DIR with train-images-idx3-ubyte[.gz] and the other three IDX files, or install Fashion-MNIST with 'apt-get install dataset-fashion-mnist'")
+                                fix: "give a folder with train-images-idx3-ubyte[.gz] and the other three IDX files, or install Fashion-MNIST with 'apt-get install dataset-fashion-mnist'")
             }
-            let variant: MNISTVariant = name == "smnist" ? .sequential
-                : name == "rowmnist" ? .rows : .permuted(seed: permutationSeed ?? MNISTVariant.defaultPermutationSeed)
-            return try DatasetTask.mnist(variant, directory: directory, validationFraction: validationFraction ?? 0.05, limit: limit)
-        case "charlm":
-            guard let path = data else { throw ConfigurationError("--task charlm needs --data FILE, a UTF-8 text file") }
+            let variant: MNISTVariant = name == .smnist ? .sequential
+                : name == .rowmnist ? .rows : .permuted(seed: permutationSeed ?? Defaults.permutationSeed)
+            return try DatasetTask.mnist(variant, directory: directory,
+                                         validationFraction: validationFraction ?? Defaults.mnistValidationFraction, limit: limit)
+        case .charlm:
+            guard let path = data else { throw ConfigurationError("the charlm task needs a data path: a UTF-8 text file") }
             var text = try CharacterText(path: path)
             if let n = limit {
                 let ids = (text.train + text.validation + text.test).prefix(n).map(Int.init)
                 text = try CharacterText(text: try text.vocabulary.decode(ids), source: text.source)
             }
-            return try CharacterLMTask(text: text, bptt: bptt ?? 50)
-        case "tensors":
+            return try CharacterLMTask(text: text, bptt: bptt ?? Defaults.bptt)
+        case .tensors:
             guard let path = data else {
-                throw ConfigurationError("--task tensors needs --data: a .safetensors file with tensors 'inputs' and 'targets', or a folder with inputs.npy and targets.npy")
+                throw ConfigurationError("the tensors task needs a data path: a .safetensors file with tensors 'inputs' and 'targets', or a folder with inputs.npy and targets.npy")
             }
             var dataset = try Self.loadTensors(path)
             if let n = limit, n < dataset.count {
                 let (x, y) = dataset.batch(indices: Array(0..<n))
                 dataset = SequenceDataset(batch: x, targets: y)
             }
-            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? 0, source: path)
-        default:
-            throw ConfigurationError("unknown task '\(name)'. Accepted: \(Self.names.joined(separator: ", ")).")
+            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? Defaults.tensorsValidationFraction, source: path)
         }
     }
 
@@ -104,6 +141,12 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         return try SequenceDataset(inputs: try file.numPyArray("inputs", path: path), targets: try file.numPyArray("targets", path: path),
                                    inputsPath: "\(path) (tensor 'inputs')", targetsPath: "\(path) (tensor 'targets')")
     }
+}
+
+extension TrainingTask {
+    /// The character vocabulary of a charlm task (nil for other tasks): stored in checkpoints
+    /// (`recurrent.vocabulary`) so that sampling needs no text.
+    public var vocabulary: CharacterVocabulary? { (self as? CharacterLMTask)?.text.vocabulary }
 }
 
 extension SafeTensorsFile {

@@ -24,14 +24,14 @@ public enum EvaluationSplit: String, Sendable, Codable, CaseIterable {
 /// between batches (an epoch's order, a position in a text) is its `position`, saved
 /// with checkpoints so that a resumed run sees exactly the batches it would have seen.
 public protocol TrainingTask: Sendable {
-    /// A short name (`adding`, `copy`, `smnist`, ...).
-    var name: String { get }
+    /// Which task this is (`adding`, `copy`, `smnist`, ...).
+    var name: TaskKind { get }
     var inputSize: Int { get }
     var outputSize: Int { get }
     var readout: Readout { get }
     var loss: Loss { get }
-    /// What `metric` reports: "mse", "accuracy" or "bpc".
-    var metricName: String { get }
+    /// What `metric` reports: mse, accuracy or bpc.
+    var metricName: TaskMetric { get }
     /// The trivial baseline's metric and how it is obtained, when there is one.
     var baseline: (value: Double, description: String)? { get }
     /// True when the state is carried from one batch to the next (truncated BPTT).
@@ -67,15 +67,11 @@ extension TrainingTask {
     /// The task's metric from a loss value and an accuracy: MSE is the loss itself,
     /// bits per character is the cross-entropy / ln 2.
     public func metric(loss value: Double, accuracy: Double?) -> Double {
-        switch metricName {
-        case "accuracy": return accuracy ?? 0
-        case "bpc": return value / Double.log(2)
-        default: return value
-        }
+        metricName.value(loss: value, accuracy: accuracy)
     }
 
     /// True when `metric` meets `target`: accuracy at or above, any loss at or below.
     public func reaches(_ metric: Double, target: Double) -> Bool {
-        metricName == "accuracy" ? metric >= target : metric <= target
+        metricName.reaches(metric, target: target)
     }
 }

@@ -1,0 +1,85 @@
+/// Loss and metric of a model on a task's fixed evaluation splits: what `Trainer.run`
+/// reports at its evaluations, `recurrent eval` prints and a comparison's curves are made of.
+/// It needs no optimizer and changes nothing: a forward pass per batch, the state carried
+/// across batches for truncated-BPTT tasks (starting from zero).
+public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float {
+    public var model: RecurrentModel<Cell>
+    public var task: any TrainingTask
+    /// Sequences per forward pass (charlm: parallel streams, so it changes the numbers).
+    public var batchSize: Int
+
+    /// Throws when the model does not read the task's inputs or write its outputs.
+    public init(model: RecurrentModel<Cell>, task: any TrainingTask,
+                batchSize: Int = TrainingDefaults.evaluationBatch) throws(ConfigurationError) {
+        try Self.check(model, fits: task)
+        guard batchSize >= 1 else { throw ConfigurationError("the evaluation batch must be at least 1, got \(batchSize)") }
+        self.model = model
+        self.task = task
+        self.batchSize = batchSize
+    }
+
+    /// The one check that a model fits a task: inputs per step, outputs, readout.
+    static func check(_ model: RecurrentModel<Cell>, fits task: any TrainingTask) throws(ConfigurationError) {
+        guard task.inputSize == model.inputSize else {
+            throw ConfigurationError("the task '\(task.name)' has \(task.inputSize) input features per step but the model reads \(model.inputSize)")
+        }
+        guard task.outputSize == model.outputSize else {
+            throw ConfigurationError("the task '\(task.name)' needs \(task.outputSize) outputs but the model has \(model.outputSize)")
+        }
+        guard task.readout == model.readout else {
+            throw ConfigurationError("the task '\(task.name)' needs the \(task.readout.rawValue)-step readout but the model has \(model.readout.rawValue)")
+        }
+    }
+
+    /// Loss and metric over one split, averaged over its targets (class ids of -1 do not
+    /// count); `step` is recorded as given.
+    @_specialize(where Cell == RNNCell<Float>)
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == IndRNNCell<Float>)
+    public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
+        var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
+        var state: RecurrentState<Float>?
+        for batch in try task.evaluationBatches(split, batchSize: batchSize) {
+            let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+            let pass = model.forward(batch.inputs, initial: initial)
+            let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps)
+            let (value, _) = try task.loss.evaluate(pass.outputs, target)
+            let n: Double
+            if case .classes(let ids) = target { n = Double(ids.filter { $0 >= 0 }.count) } else { n = Double(pass.outputs.rows) }
+            totalLoss += value * n
+            totalCorrect += (task.loss.accuracy(pass.outputs, target) ?? 0) * n
+            counted += n
+            if task.carriesState { state = pass.finalState }
+        }
+        let loss = counted > 0 ? totalLoss / counted : .nan
+        let accuracy = counted > 0 ? totalCorrect / counted : nil
+        return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
+                                metricName: task.metricName, seconds: 0)
+    }
+
+    /// Every split the task evaluates on (validation first, when it has one).
+    public func evaluateAll(step: Int = 0) throws -> [EvaluationRecord] {
+        try task.evaluationSplits.map { try evaluate($0, step: step) }
+    }
+}
+
+extension AnyRecurrentModel {
+    /// The model's loss and metric on every evaluation split of `task` (`Evaluator`), for a
+    /// model whose cell is known only at run time (a loaded checkpoint).
+    public func evaluate(on task: any TrainingTask, batchSize: Int = TrainingDefaults.evaluationBatch,
+                         step: Int = 0) throws -> [EvaluationRecord] {
+        try visit(EvaluationVisitor(task: task, batchSize: batchSize, step: step))
+    }
+}
+
+/// `AnyRecurrentModel.evaluate`'s generic half.
+struct EvaluationVisitor: ModelVisitor {
+    var task: any TrainingTask
+    var batchSize: Int
+    var step: Int
+
+    func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [EvaluationRecord] where Cell.Scalar == Float {
+        try Evaluator(model: model, task: task, batchSize: batchSize).evaluateAll(step: step)
+    }
+}
