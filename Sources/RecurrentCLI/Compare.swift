@@ -21,7 +21,7 @@ struct Compare: ParsableCommand {
         """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
-    @Option(help: "Comma-separated models.") var models = "irnn,lstm,rnn-tanh,rnn-relu-gaussian"
+    @Option(help: "Comma-separated models.") var models = TrainingDefaults.comparisonModels.joined(separator: ",")
     @OptionGroup(title: "Models (a model's hidden= and layers= override)") var size: ModelSizeOptions
     @OptionGroup(title: "Optimizer (a model's optimizer=, lr=, momentum= and clip-norm= override)") var optimizerOptions: OptimizerOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions

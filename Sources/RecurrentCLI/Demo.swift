@@ -39,7 +39,7 @@ struct Demo: ParsableCommand {
 
         print("\n== 2. Training on the adding problem, T = \(length) (\(steps) steps each, Adam lr 0.003, clip-norm 1, H = \(hidden))\n")
         var settings = ComparisonSettings(task: TaskSpec(name: .adding, length: length),
-                                          models: ["irnn", "lstm", "rnn-tanh", "rnn-relu-gaussian"].map { ModelSpec(name: $0) },
+                                          models: TrainingDefaults.comparisonModels.map { ModelSpec(name: $0) },
                                           steps: steps, seeds: 1)
         settings.hidden = hidden
         settings.learningRate = 0.003

@@ -53,4 +53,45 @@ import Testing
             }
         }
     }
+
+    /// The library's `Evaluator`, with no optimizer, on the checkpoints: the same numbers.
+    @Test func theEvaluatorComputesThePinnedNumbers() throws {
+        let dir = try PinnedRuns.train(["a", "c", "t"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for pin in Self.pins {
+            let url = dir.appendingPathComponent("checkpoints/\(pin.run).safetensors")
+            let loaded = try Checkpoint.load(from: url)
+            var spec = try #require(TrainSpec.stored(in: loaded.metadata)).task
+            if spec.name == .charlm { spec.data = dir.appendingPathComponent("text.txt").path }
+            let records = try loaded.model.evaluate(on: try spec.makeTask(), batchSize: pin.batch, step: 30)
+            let test = try #require(records.first { $0.split == .test })
+            #expect(test.loss == pin.test.loss && test.metric == pin.test.metric && test.metricName.rawValue == pin.metric && test.step == 30,
+                    "\(pin.testDescription)")
+            let validation = records.first { $0.split == .validation }
+            #expect(validation.map { ($0.loss, $0.metric) } ?? (0, 0) == pin.validation ?? (0, 0), "\(pin.testDescription)")
+        }
+    }
+
+    /// The trainer's evaluations are the Evaluator's, at the trainer's step.
+    @Test func theTrainerEvaluatesThroughTheEvaluator() throws {
+        let task = try AddingTask(length: 5, testSize: 40)
+        var rng = SeededGenerator(seed: 2)
+        let config = try ModelConfiguration.preset("irnn", inputSize: 2, hiddenSize: 5, outputs: 1)
+        let model = try RecurrentModel<RNNCell<Float>>(config, using: &rng)
+        var options = TrainingOptions(steps: 3, batchSize: 4)
+        options.evaluationBatchSize = 7
+        var trainer = try Trainer(model: model, optimizer: try OptimizerChoice(.adam, learningRate: 0.01, momentum: nil, weightDecay: nil),
+                                  task: task, options: options, configuration: config, seed: 9)
+        _ = try trainer.run(checkpoint: nil)
+        let fromTrainer = try trainer.evaluate(.test)
+        let fromEvaluator = try Evaluator(model: trainer.model, task: task, batchSize: 7).evaluate(.test, step: 3)
+        #expect(fromTrainer == fromEvaluator)
+    }
+
+    @Test func aModelThatDoesNotFitTheTaskIsRefused() throws {
+        var rng = SeededGenerator(seed: 1)
+        let model = try RecurrentModel<RNNCell<Float>>(try ModelConfiguration.preset("irnn", inputSize: 3, hiddenSize: 4, outputs: 1), using: &rng)
+        #expect(throws: ConfigurationError.self) { try Evaluator(model: model, task: try AddingTask(length: 5)) }
+        #expect(throws: ConfigurationError.self) { try AnyRecurrentModel(model).evaluate(on: try CopyTask(length: 3)) }
+    }
 }

@@ -29,4 +29,29 @@ import Testing
         if ProcessInfo.processInfo.environment["GOLDEN_PRINT"] != nil { print("predict \(batch): \(hash)") }
         #expect(hash == Self.expected)
     }
+
+    /// The library's chunked prediction: the pinned tensors for any chunk size, and h_n / c_n
+    /// as the last step's state of each sequence run alone.
+    @Test func theLibraryStacksTheFinalStatesAcrossChunks() throws {
+        let dir = try PinnedRuns.train(["p"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loaded = try Checkpoint.load(from: dir.appendingPathComponent("checkpoints/p.safetensors"))
+        let values = try Self.inputs().tensors["inputs"]!.floats()
+        let inputs = SequenceBatch(batch: 7, steps: 5, features: 2, values: values)
+        for chunk in [1, 3, 7, 100] {
+            let out = dir.appendingPathComponent("y\(chunk).safetensors")
+            try SafeTensorsFile(tensors: try loaded.model.predict(inputs, chunkSize: chunk).tensors).write(to: out)
+            #expect(try GoldenCheckpointTests.hash([out]) == Self.expected, "chunk \(chunk)")
+        }
+        guard case .lstm(let model) = loaded.model else { Issue.record("not an LSTM"); return }
+        let all = model.predict(inputs, chunkSize: 7)
+        #expect(all.hidden.rows == 2 * 7 && all.memory?.rows == 2 * 7 && all.outputShape == [7, 1])
+        for n in [0, 4, 6] {
+            let alone = model.predict(inputs.sequences(n..<(n + 1))).finalState
+            for l in 0..<2 {
+                #expect(Array(all.hidden.row(l * 7 + n)) == alone.layers[l].hidden.storage)
+                #expect(Array(all.memory!.row(l * 7 + n)) == alone.layers[l].memory.storage)
+            }
+        }
+    }
 }

@@ -22,4 +22,32 @@ import Testing
             #expect(r.stdout == pin.text + "\n", "\(pin.arguments)")
         }
     }
+
+    /// The library's sampling on the checkpoint: the same characters.
+    @Test func theLibraryDrawsThePinnedText() throws {
+        let dir = try PinnedRuns.train(["t"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loaded = try Checkpoint.load(from: dir.appendingPathComponent("checkpoints/t.safetensors"))
+        let vocabulary = CharacterVocabulary(try #require(loaded.metadata[TrainSpec.vocabularyKey]).unicodeScalars)
+        let ids = try loaded.model.sample(prime: try vocabulary.encode("the "), length: 60, vocabularySize: vocabulary.count,
+                                          temperature: 0.7, seed: 3)
+        #expect("the " + (try vocabulary.decode(ids)) == Self.pins[0].text)
+    }
+
+    @Test func temperatureZeroIsTheArgMaxAndDrawsNothing() {
+        var rng = SeededGenerator(seed: 4)
+        let before = rng
+        #expect(TemperatureSampling.draw([0.5, 2, -1, 2], temperature: 0, using: &rng) == 1)
+        #expect(rng.stateWords == before.stateWords)
+    }
+
+    /// softmax([0, ln 3]) = (1/4, 3/4) at temperature 1; at temperature ln 3 / ln 1.5 the
+    /// logits become (0, ln 1.5): (0.4, 0.6). 20000 seeded draws land within 0.01.
+    @Test(arguments: [(1.0, 0.75), (log(3) / log(1.5), 0.6)])
+    func drawsFollowTheTemperedSoftmax(_ temperature: Double, _ expected: Double) {
+        var rng = SeededGenerator(seed: 11)
+        let logits: [Float] = [0, Float(log(3.0))]
+        let ones = (0..<20_000).filter { _ in TemperatureSampling.draw(logits, temperature: temperature, using: &rng) == 1 }.count
+        #expect(abs(Double(ones) / 20_000 - expected) < 0.01, "\(ones)")
+    }
 }

@@ -64,7 +64,7 @@ public enum ComparisonReport {
     /// Test metric against steps and against seconds, every run on one chart each.
     public static func learningCurves(_ results: [RunResult], settings: ComparisonSettings, baseline: Double?) -> PlotFigure {
         let metricName = results.first?.metricName.rawValue ?? "metric"
-        let logY = metricName != "accuracy"
+        let logY = results.first?.metricName.higherIsBetter != true
         let lines = baseline.map { [PlotReferenceLine($0, label: "baseline")] } ?? []
         let targetLines = settings.effectiveTarget.map { [PlotReferenceLine($0, label: "solved")] } ?? []
         var colors: [String: PlotColor] = [:]

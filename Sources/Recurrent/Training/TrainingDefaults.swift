@@ -18,6 +18,10 @@ public enum TrainingDefaults {
     /// L, stacked recurrent layers.
     public static let layers = 1
 
+    /// The models `compare` (and `demo`) train side by side: the seed's argument in four
+    /// presets (IRNN against LSTM, tanh RNN and a ReLU RNN with a small Gaussian W).
+    public static let comparisonModels = ["irnn", "lstm", "rnn-tanh", "rnn-relu-gaussian"]
+
     // MARK: - Optimizer
     /// Adam at PyTorch's defaults (lr 1e-3): the rate least sensitive to the task.
     public static let optimizer = OptimizerKind.adam
