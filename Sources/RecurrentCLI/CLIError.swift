@@ -27,6 +27,7 @@ extension Remedy {
         case .raiseTotalSteps(let steps): return "a larger total, e.g. --steps \(steps)"
         case .shorterSequence: return "a shorter --prime or --length"
         case .useTrainingData: return "--data with the text (and --limit) it was trained on"
+        case .setLearningRate(let rate): return "--lr \(Remedy.number(rate))"
         }
     }
 }

@@ -62,7 +62,7 @@ struct Compare: ParsableCommand {
         } catch let error as MemoryError {
             throw error.refusal { $0 == .weights ? "lower --hidden (or the model's hidden=, layers=)" : "lower --batch or --hidden (or the model's hidden=)" }
         } catch let error as ConfigurationError {
-            throw ValidationError(error.message)
+            throw ValidationError(error.worded)
         }
         try Compute.$threads.withValue(runOptions.threads ?? 1) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
@@ -82,7 +82,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
     let task = try settings.task.makeTask()
     let baseline = task.baseline
     var lastLine = Date.distantPast
-    let runs = tensorboard.map { TensorBoardRuns(root: $0, settings: settings, metricName: task.metricName) }
+    let runs = tensorboard.map { ComparisonTensorBoard(root: $0, settings: settings, metricName: task.metricName, warn: printError) }
     try runs?.createRoot()
     let results = try comparison.run(observer: { event in
         runs?.record(event)
@@ -130,49 +130,4 @@ func machineDescription() -> String {
         .split(separator: "\n").first { $0.hasPrefix("model name") }?
         .split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
     return "\(cores) cores" + (model.map { ", \($0)" } ?? "")
-}
-
-/// `compare --tensorboard DIR`: one TensorBoard run folder per model and seed,
-/// `DIR/<model>-seed<k>/` (the model's folder name as in REPORT/runs/), so that
-/// `tensorboard --logdir DIR` overlays every run. A run whose log cannot be written warns once
-/// and trains on without it.
-final class TensorBoardRuns {
-    let root: URL
-    let settings: ComparisonSettings
-    let metricName: TaskMetric
-    private var current: TensorBoardTrainingLog?
-
-    init(root: URL, settings: ComparisonSettings, metricName: TaskMetric) {
-        self.root = root
-        self.settings = settings
-        self.metricName = metricName
-    }
-
-    /// Creates DIR before any run starts, so that an unwritable folder stops the command at once.
-    func createRoot() throws {
-        try TensorBoardEventWriter.createFolder(root)
-    }
-
-    func record(_ event: Comparison.Event) {
-        switch event {
-        case .runStarted(let model, let seed, let resumedAt):
-            let slug = settings.models.first { $0.description == model }?.slug ?? model
-            do {
-                current = try TensorBoardTrainingLog(directory: root.appendingPathComponent("\(slug)-seed\(seed)"), metricName: metricName,
-                                                     batchSize: settings.batchSize, startStep: resumedAt ?? 0)
-            } catch {
-                printError("  \(model): warning: no TensorBoard log for this run: \(error)")
-            }
-        case .training(let model, _, let trainingEvent):
-            guard let log = current else { return }
-            do { try log.record(trainingEvent) } catch {
-                printError("  \(model): warning: the TensorBoard log stopped: \(error)")
-                current = nil
-            }
-        case .runFinished, .runSkipped:
-            current = nil
-        case .runRecovered:
-            break
-        }
-    }
 }

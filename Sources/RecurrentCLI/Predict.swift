@@ -39,20 +39,19 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict")
-        let x = try TensorData.inputs(input)
+        let inputs = try SequenceBatch.loadInputs(input)
         let c = loaded.configuration
-        guard x.i == c.inputSize else {
-            throw DataError(.mismatch, "inputs have \(x.i) features per step (shape [\(x.n), \(x.t), \(x.i)]) but the model in \(checkpoint) reads \(c.inputSize)",
+        guard inputs.features == c.inputSize else {
+            throw DataError(.mismatch, "inputs have \(inputs.features) features per step (shape [\(inputs.batch), \(inputs.steps), \(inputs.features)]) but the model in \(checkpoint) reads \(c.inputSize)",
                             path: input, fix: "pass inputs of shape [N, T, \(c.inputSize)]")
         }
-        try MemoryEstimate.prediction(c, sequences: x.n, steps: x.t, batch: batch).checkForCommandLine { kind in
+        try MemoryEstimate.prediction(c, sequences: inputs.batch, steps: inputs.steps, batch: batch).checkForCommandLine { kind in
             switch kind {
             case .weights: return "the checkpoint's model itself is too large for this machine"
             case .outputs: return "split the inputs into several files and predict each"
             default: return "lower --batch, or split the inputs into shorter sequences"
             }
         }
-        let inputs = SequenceBatch(batch: x.n, steps: x.t, features: x.i, values: x.values)
         let tensors = try loaded.model.predict(inputs, chunkSize: batch).tensors
         try SafeTensorsFile(tensors: tensors, metadata: ["checkpoint": checkpoint, "inputs": input]).write(to: URL(fileURLWithPath: output))
         let shapes = tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", ")

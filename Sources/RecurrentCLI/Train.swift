@@ -92,7 +92,7 @@ struct Train: ParsableCommand {
         let spec = TrainSpec(task: try taskOptions.spec(over: stored?.task), optimizer: optimizerOptions.spec(over: stored?.optimizer), run: runSpec)
         var session: TrainingSession
         do { session = try TrainingSession(spec) } catch let error as ConfigurationError {
-            throw ValidationError(error.message)
+            throw ValidationError(error.worded)
         }
         let task = session.task
         let configuration = try modelOptions.configuration(inputSize: task.inputSize, outputs: task.outputSize, readout: task.readout,

@@ -151,7 +151,7 @@ import Testing
     /// Every remedy has library words without a flag, and command-line words (checked through
     /// the binary: a divergence, a resume without a training state, a warning).
     @Test(arguments: [Remedy.lowerLearningRate(factor: 10), .clipGradients(norm: 1), .useIdentityInit, .boundedActivation("clipped_relu:6"),
-                      .useTask("copy"), .startFromWeights, .raiseTotalSteps(60), .shorterSequence, .useTrainingData])
+                      .useTask("copy"), .startFromWeights, .raiseTotalSteps(60), .shorterSequence, .useTrainingData, .setLearningRate(0.01)])
     func remediesAreWordedWithoutFlags(_ remedy: Remedy) {
         #expect(!remedy.description.contains("--") && !remedy.description.isEmpty, "\(remedy)")
     }
@@ -172,5 +172,11 @@ import Testing
         let noState = try CLI.run(["train", "--resume", "checkpoints/d.safetensors", "--steps", "10"], in: dir)
         #expect(noState.status == 1 && noState.stderr.contains("d.state.safetensors") && noState.stderr.contains("Fix: --init-from FILE"),
                 "\(noState.stderr)")
+        let sgd = try CLI.run(["train", "--optimizer", "sgd", "--steps", "1"], in: dir)
+        #expect(sgd.status == 64 && sgd.stderr.contains("sgd needs a learning rate") && sgd.stderr.contains("Try: --lr 0.01"), "\(sgd.stderr)")
+        let ok = try CLI.run(CLI.tinyAdding + ["--steps", "2", "--name", "ok"], in: dir)
+        try #require(ok.status == 0, "\(ok.output)")
+        let other = try CLI.run(["train", "--resume", "checkpoints/ok.safetensors", "--task", "copy", "--length", "3", "--steps", "4"], in: dir)
+        #expect(other.status == 1 && other.stderr.contains("trained on task 'adding', not 'copy'. Fix: --task adding"), "\(other.output)")
     }
 }

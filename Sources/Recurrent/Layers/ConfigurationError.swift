@@ -1,9 +1,14 @@
 /// An impossible or malformed setting (an unknown activation name, a shape that does
-/// not fit, a negative size). The message says what is wrong and what is accepted.
-public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+/// not fit, a negative size). The message says what is wrong and what is accepted;
+/// `remedies`, when there are any, what to set (a front end words them).
+public struct ConfigurationError: AdvisedError, Equatable, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    public var remedies: [Remedy]
+    public init(_ message: String, remedies: [Remedy] = []) {
+        self.message = message
+        self.remedies = remedies
+    }
+    public var problem: String { message }
 }
 
 // MARK: - Bounds shared by the spec parsers

@@ -21,6 +21,8 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
     case shorterSequence
     /// Use the data (and the limit) the model was trained on.
     case useTrainingData
+    /// Give a learning rate (the optimizer has no default), e.g. this one.
+    case setLearningRate(Double)
 
     /// The remedy in the library's words, e.g. "gradient clipping at norm 1".
     public var description: String {
@@ -34,6 +36,7 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
         case .raiseTotalSteps(let n): return "a larger total of steps, e.g. \(n)"
         case .shorterSequence: return "a shorter prime or fewer characters"
         case .useTrainingData: return "the text (and the limit) it was trained on"
+        case .setLearningRate(let r): return "a learning rate, e.g. \(Self.number(r))"
         }
     }
 

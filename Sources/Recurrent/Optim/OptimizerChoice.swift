@@ -26,7 +26,7 @@ public enum OptimizerChoice<Scalar: NeuralScalar>: Sendable {
         let weightDecay = weightDecay ?? kind.defaultWeightDecay
         switch kind {
         case .sgd:
-            guard let lr = learningRate else { throw ConfigurationError("sgd needs a learning rate (it has no default), e.g. 0.01") }
+            guard let lr = learningRate else { throw ConfigurationError("sgd needs a learning rate (it has no default)", remedies: [.setLearningRate(0.01)]) }
             self = .sgd(SGD(learningRate: lr, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay))
         case .rmsprop:
             self = .rmsprop(RMSProp(learningRate: learningRate ?? kind.defaultLearningRate!, momentum: momentum ?? 0, weightDecay: weightDecay))

@@ -143,6 +143,33 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     }
 }
 
+extension SequenceBatch where Scalar == Float {
+    /// The `inputs` [N, T, I] of a .safetensors file (tensor `inputs`) or a .npy file: what
+    /// `recurrent predict` runs a model on. Refuses other files, other ranks, empty
+    /// dimensions and non-finite values, naming the file (and the sequence).
+    public static func loadInputs(_ path: String) throws -> SequenceBatch<Float> {
+        let array: NumPyArray
+        if path.hasSuffix(".npy") {
+            array = try NumPy.read(path: path)
+        } else if path.hasSuffix(".safetensors") {
+            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).numPyArray("inputs", path: path)
+        } else {
+            throw DataError(.unsupported, "inputs come as a .safetensors file (tensor 'inputs') or a .npy file", path: path,
+                            fix: "save the inputs [N, T, I] with safetensors or numpy.save")
+        }
+        guard array.shape.count == 3, array.shape.allSatisfy({ $0 > 0 }) else {
+            throw DataError(.malformed, "inputs must have shape [N, T, I] with no empty dimension, found \(array.shape)", path: path,
+                            fix: "reshape to [sequences, steps, features], e.g. x[None] for one sequence or x[:, :, None] for one feature")
+        }
+        let values: [Float] = array.scalars()
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(.malformed, "inputs contain a non-finite value", path: path,
+                            recordIndex: bad / (array.shape[1] * array.shape[2]), fix: "replace NaN/infinite values")
+        }
+        return SequenceBatch(batch: array.shape[0], steps: array.shape[1], features: array.shape[2], values: values)
+    }
+}
+
 extension TrainingTask {
     /// The character vocabulary of a charlm task (nil for other tasks): stored in checkpoints
     /// (`recurrent.vocabulary`) so that sampling needs no text.
