@@ -38,7 +38,7 @@ public struct ComparisonSettings: Sendable, Codable, Equatable {
     public func spec(for model: ModelSpec, seed: UInt64) throws(ConfigurationError) -> TrainSpec {
         let optimizer: OptimizerSpec
         do { optimizer = try model.optimizerSpec(over: self.optimizer) } catch {
-            throw ConfigurationError("model '\(model)': \(error.message)")
+            throw ConfigurationError("model '\(model)': \(error.message)", remedies: error.remedies)
         }
         var run = self.run
         run.seed = seed

@@ -7,7 +7,7 @@ extension ComparisonSettings {
         let run = try self.spec(for: spec, seed: firstSeed)
         let optimizer: OptimizerChoice<Float>
         do { optimizer = try run.optimizer.choice() } catch {
-            throw ConfigurationError("model '\(spec)': \(error.message)")
+            throw ConfigurationError("model '\(spec)': \(error.message)", remedies: error.remedies)
         }
         return (optimizer, try run.trainingOptions())
     }
@@ -23,7 +23,7 @@ extension ComparisonSettings {
             let configuration = try spec.configuration(for: task, hidden: hidden, layers: layers)
             let session: TrainingSession
             do { session = try TrainingSession(try self.spec(for: spec, seed: firstSeed), task: task) } catch let error as ConfigurationError {
-                throw ConfigurationError("model '\(spec)': \(error.message)")
+                throw ConfigurationError("model '\(spec)': \(error.message)", remedies: error.remedies)
             }
             try session.memoryEstimate(configuration).check(subject: "model '\(spec)'")
         }
