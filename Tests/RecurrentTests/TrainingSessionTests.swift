@@ -173,4 +173,28 @@ import Testing
         let stored = try SafeTensorsFile(contentsOf: cli).metadata
         #expect(TrainSpec.stored(in: stored) == session.spec)
     }
+
+    /// One run as one JSON value: it round-trips, and run in a folder it is the comparison's run
+    /// of the same model and seed (same bits), resumable in that folder.
+    @Test func aRequestIsOneRunAsOneValue() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var settings = ComparisonSettings(task: TaskSpec(name: .adding, length: 5, limit: 30), models: [try ModelSpec(parsing: "irnn:lr=0.01")],
+                                          steps: 20, seeds: 1)
+        settings.hidden = 6
+        settings.batchSize = 8
+        settings.evaluateEvery = 10
+        let results = try Comparison(settings: settings, directory: dir.appendingPathComponent("cmp")).run()
+        let request = TrainingRequest(spec: try settings.spec(for: settings.models[0], seed: 1), model: settings.models[0], hidden: 6)
+        let json = try JSONEncoder().encode(request)
+        #expect(try JSONDecoder().decode(TrainingRequest.self, from: json) == request)
+        var polls = 0
+        let stopped = try request.run(in: dir.appendingPathComponent("shard"), shouldStop: { polls += 1; return polls == 7 })
+        #expect(stopped.summary.reason == .interrupted && stopped.summary.steps == 7)
+        let outcome = try request.run(in: dir.appendingPathComponent("shard"))
+        #expect(outcome.start.resumed && outcome.summary.steps == 20 && outcome.summary.test?.metric == results[0].finalMetric)
+        let a = dir.appendingPathComponent("cmp/runs/irnn_lr_0.01-seed1/checkpoint.safetensors")
+        let b = dir.appendingPathComponent("shard/checkpoint.safetensors")
+        #expect(try GoldenCheckpointTests.hash([a, TrainingCheckpoint.sidecarURL(for: a)]) == GoldenCheckpointTests.hash([b, TrainingCheckpoint.sidecarURL(for: b)]))
+    }
 }

@@ -181,8 +181,8 @@ public struct Comparison: Sendable {
     func runOne(_ spec: ModelSpec, seed: UInt64, task: any TrainingTask, directory dir: URL, observer: (Event) -> Void,
                 shouldStop: () -> Bool) throws -> RunResult? {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let configuration = try spec.configuration(for: task, hidden: settings.hidden, layers: settings.layers)
-        var session = try TrainingSession(try settings.spec(for: spec, seed: seed), task: task)
+        let request = TrainingRequest(spec: try settings.spec(for: spec, seed: seed), model: spec, hidden: settings.hidden, layers: settings.layers)
+        var (session, configuration) = try request.session(task: task)
         session.start = .resumeIfPresent
         session.reportsSpectralRadii = reportsSpectralRadii
         session.measuresSpectra = true
