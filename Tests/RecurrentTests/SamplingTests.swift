@@ -50,4 +50,22 @@ import Testing
         let ones = (0..<20_000).filter { _ in TemperatureSampling.draw(logits, temperature: temperature, using: &rng) == 1 }.count
         #expect(abs(Double(ones) / 20_000 - expected) < 0.01, "\(ones)")
     }
+
+    /// A finite model whose state overflows: no draw from NaN, an error that counts the
+    /// characters fed and advises a shorter sequence (in the library's words).
+    @Test func overflowingOutputsStopTheSamplingWithAnError() throws {
+        var rng = SeededGenerator(seed: 1)
+        var config = try ModelConfiguration.preset("irnn", inputSize: 3, hiddenSize: 4, outputs: 3, readout: .everyStep)
+        config.recurrentInit = .identity(scale: 1e30)
+        config.inputInit = .constant(1)
+        let model = try RecurrentModel<RNNCell<Float>>(config, using: &rng)
+        #expect(try model.sample(prime: [0], length: 1, vocabularySize: 3, temperature: 1, using: &rng).count == 1, "one step is finite")
+        do {
+            _ = try model.sample(prime: [0, 1, 2], length: 5, vocabularySize: 3, temperature: 1, using: &rng)
+            Issue.record("drew from non-finite logits")
+        } catch {
+            #expect(error.tokens == 3 && error.remedies == [.shorterSequence])
+            #expect(error.description.contains("NaN or infinite after 3 characters") && !error.description.contains("--"), "\(error)")
+        }
+    }
 }

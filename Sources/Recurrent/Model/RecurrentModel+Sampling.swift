@@ -29,7 +29,7 @@ public struct SamplingError: AdvisedError, Equatable, Sendable {
     public var problem: String {
         "the model's outputs are NaN or infinite after \(tokens) character\(tokens == 1 ? "" : "s") (its weights are finite, but the state or the output layer overflowed Float32), so no character can be drawn"
     }
-    public var remedies: [Remedy] { [.shorterSequence, .clipGradients(norm: 1)] }
+    public var remedies: [Remedy] { [.shorterSequence] }
 }
 
 extension RecurrentModel where Scalar == Float {
