@@ -63,7 +63,7 @@ enum BinaryFileIO {
 
         // Stop after `stop` bytes: one past the limit (to detect an over-long stream) or, once
         // known, one past the size the header declares.
-        var stop = limit + 1
+        var stop = limit < Int.max ? limit + 1 : Int.max
         var declared: Int?
         // One spare byte lets a regular file reach end-of-file without growing.
         var bytes = [UInt8](repeating: 0, count: min(stop, (regularSize ?? (1 << 16) - 1) + 1))
@@ -84,7 +84,7 @@ enum BinaryFileIO {
             filled += count
             if regularSize == nil, declared == nil, let size = declaredSize(bytes[..<filled]) {
                 declared = size
-                stop = min(stop, max(size, 0) + 1)
+                stop = min(stop, size < Int.max ? max(size, 0) + 1 : Int.max)  // a header may claim Int.max
             }
         }
         if min(filled, stop) > limit {

@@ -181,7 +181,8 @@ public enum IDX {
         }
         let bytes: [UInt8]
         do throws(DataError) {
-            bytes = try Gzip.decompress(raw, path: path, maximumSize: expected + decompressionSlack)
+            bytes = try Gzip.decompress(raw, path: path, maximumSize: expected.addingReportingOverflow(decompressionSlack).overflow
+                                        ? Int.max : expected + decompressionSlack)
         } catch where error.kind == .tooLarge {
             var reworded = error
             let claim = declared.map { "shape \($0.shape) of \($0.type), \(expected) bytes" } ?? "\(expected) bytes"
