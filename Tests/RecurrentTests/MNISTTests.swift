@@ -109,7 +109,7 @@ struct MNISTTests {
     @Test func defaultPermutationSeed() {
         #expect(MNISTVariant.permuted() == .permuted(seed: 92916))
         // Pinned with an independent Python re-implementation of SplitMix64-seeded xoshiro256**,
-        // Lemire's bounded integers and Fisher–Yates (see Sampling.swift), so that a change of
+        // Lemire's bounded integers and Fisher–Yates (see Draw.swift), so that a change of
         // generator or shuffle algorithm — which would change the task — is noticed.
         #expect(Array(MNISTVariant.pixelPermutation(seed: 92916).prefix(8)) == [416, 153, 458, 219, 290, 388, 757, 516])
     }

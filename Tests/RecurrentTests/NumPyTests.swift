@@ -61,8 +61,8 @@ struct NumPyTests {
         defer { removeDirectory(directory) }
         var rng = SeededGenerator(seed: 42)
         let arrays: [NumPyArray] = try [
-            NumPyArray(shape: [3, 4, 5], elements: .float32((0..<60).map { _ in Float(uniform01(&rng)) - 0.5 })),
-            NumPyArray(shape: [7], elements: .float64((0..<7).map { _ in uniform01(&rng) * 1e10 })),
+            NumPyArray(shape: [3, 4, 5], elements: .float32((0..<60).map { _ in Float(Draw.uniform01(&rng)) - 0.5 })),
+            NumPyArray(shape: [7], elements: .float64((0..<7).map { _ in Draw.uniform01(&rng) * 1e10 })),
             NumPyArray(shape: [2, 3], elements: .int64([Int64.min, -1, 0, 1, 2, Int64.max])),
             NumPyArray(shape: [1, 3], elements: .int32([Int32.min, 0, Int32.max])),
             NumPyArray(shape: [0, 4], elements: .uint8([])),
@@ -97,10 +97,10 @@ struct NumPyTests {
         var rng = SeededGenerator(seed: 123)
         for _ in 0..<500 {
             var bad = good
-            for _ in 0..<(1 + uniformIndex(below: 3, &rng)) {
-                bad[uniformIndex(below: 128, &rng)] = UInt8(truncatingIfNeeded: rng.next())
+            for _ in 0..<(1 + Draw.index(below: 3, &rng)) {
+                bad[Draw.index(below: 128, &rng)] = UInt8(truncatingIfNeeded: rng.next())
             }
-            let length = uniformIndex(below: 4, &rng) == 0 ? uniformIndex(below: bad.count, &rng) : bad.count
+            let length = Draw.index(below: 4, &rng) == 0 ? Draw.index(below: bad.count, &rng) : bad.count
             if let array = try? NumPy.parse(Array(bad[..<length]), path: "fuzz.npy") {
                 #expect(array.count * 4 <= good.count)
             }
