@@ -102,8 +102,8 @@ public enum ComparisonReport {
 
     static func fmt(_ x: Double?, digits: Int = 3) -> String {
         guard let x else { return "–" }
-        if x != 0 && (Swift.abs(x) < 1e-3 || Swift.abs(x) >= 1e5) { return formatScientific(x) }
-        return formatFixed(x, digits: digits)
+        if x != 0 && (Swift.abs(x) < 1e-3 || Swift.abs(x) >= 1e5) { return NumberText.scientific(x) }
+        return NumberText.fixed(x, digits: digits)
     }
 
     /// The markdown report.
