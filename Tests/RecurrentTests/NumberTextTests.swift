@@ -20,7 +20,7 @@ import Testing
         Case(x: 0, fixed2: "0.00", scientific: "0", significant3: "0"),
         Case(x: 7.61e35, fixed2: "7.61e+35", scientific: "7.61e+35", significant3: "7.61e+35"),
         Case(x: 1e15, fixed2: "1.00e+15", scientific: "1.00e+15", significant3: "1e+15"),
-        Case(x: 5e-324, fixed2: "0.00", scientific: "4.94e-324", significant3: "4.94e-324"),
+        Case(x: .leastNonzeroMagnitude, fixed2: "0.00", scientific: "4.94e-324", significant3: "4.94e-324"),
         Case(x: .nan, fixed2: "nan", scientific: "nan", significant3: "nan"),
         Case(x: -.nan, fixed2: "nan", scientific: "nan", significant3: "nan"),
         Case(x: .infinity, fixed2: "inf", scientific: "inf", significant3: "inf"),
