@@ -126,7 +126,7 @@ public struct Comparison: Sendable {
                 guard let result else { return results }   // interrupted
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(result).write(to: resultURL, options: .atomic)
+                try FileIO.write(Array(encoder.encode(result)), to: resultURL.path)
                 observer(.runFinished(result))
                 results.append(result)
             }
