@@ -6,11 +6,11 @@ import Recurrent
 enum TensorData {
     /// The `inputs` tensor [N, T, I] of a .safetensors or .npy file (`predict`).
     static func inputs(_ path: String) throws -> (values: [Float], n: Int, t: Int, i: Int) {
-        let array: NumPyArray
+        let array: NDArray
         if path.hasSuffix(".npy") {
             array = try NumPy.read(path: path)
         } else if path.hasSuffix(".safetensors") {
-            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).numPyArray("inputs", path: path)
+            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).array("inputs", path: path)
         } else {
             throw DataError(.unsupported, "inputs come as a .safetensors file (tensor 'inputs') or a .npy file", path: path,
                             fix: "save the inputs [N, T, I] with safetensors or numpy.save")

@@ -239,7 +239,7 @@ struct FiniteStateTests {
 
     @Test(arguments: [7.6e35, -3.4e38, 1e300, 1.7976931348623157e308, 5e-324, -2.5e-310, 1e15, 123.456, 0, Double.nan, -Double.infinity] as [Double])
     func numbersFormatWithoutTrapping(_ x: Double) {
-        let fixed = formatFixed(x, digits: 3), scientific = formatScientific(x)
+        let fixed = NumberText.fixed(x, digits: 3), scientific = NumberText.scientific(x)
         #expect(!fixed.isEmpty && !scientific.isEmpty)
         if x.isFinite && x != 0 {
             #expect(!scientific.contains("inf") && !scientific.contains("nan"), "\(x) -> \(scientific)")

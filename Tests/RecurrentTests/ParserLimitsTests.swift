@@ -64,7 +64,7 @@ struct FileLimitTests {
         let directory = try makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let path = directory + "/big.npy"
-        try NumPy.write(try NumPyArray(shape: [500], elements: .float32([Float](repeating: 1, count: 500))), to: path)
+        try NumPy.write(try NDArray(shape: [500], elements: .float32([Float](repeating: 1, count: 500))), to: path)
         let size = try readBytes(path).count
         let error = dataError { () throws(DataError) in _ = try NumPy.read(path: path, maximumSize: 1024) }
         #expect(error?.kind == .tooLarge)
@@ -108,7 +108,7 @@ struct FileLimitTests {
         let directory = try makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let file = directory + "/x.npy"
-        try NumPy.write(try NumPyArray(shape: [2, 3], elements: .float32([1, 2, 3, 4, 5, 6])), to: file)
+        try NumPy.write(try NDArray(shape: [2, 3], elements: .float32([1, 2, 3, 4, 5, 6])), to: file)
         let (fifo, writer) = try fifoWriting([file, "/dev/zero"], in: directory)
         let error = dataError { () throws(DataError) in _ = try NumPy.read(path: fifo, maximumSize: 1 << 20) }
         writer.waitUntilExit()

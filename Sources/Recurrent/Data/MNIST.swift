@@ -15,7 +15,7 @@
 // - `.sequential`: one pixel per step in scanline order (row 0 left to right, then row 1, ...):
 //   784 steps × 1 feature; step `t` shows pixel `t`, i.e. row `t / 28`, column `t % 28`.
 // - `.permuted(seed:)`: the same 784 steps in a fixed order: step `t` shows pixel `p[t]`, where
-//   `p = fisherYatesPermutation(count: 784, SeededGenerator(seed: seed))` (`Sampling.swift`).
+//   `p = Draw.permutation(count: 784, SeededGenerator(seed: seed))` (`Draw.swift`).
 //   The permutation is the same for every image, split and epoch; the default seed is 92916.
 // - `.rows`: one row per step: 28 steps × 28 features (step `t` = row `t`).
 //
@@ -37,7 +37,7 @@ public enum MNISTVariant: Sendable, Hashable {
     /// pixel `permutation[t]` (a bijection of `0..<pixelCount`).
     public static func pixelPermutation(seed: UInt64, pixelCount: Int = MNIST.pixelCount) -> [Int] {
         var generator = SeededGenerator(seed: seed)
-        return fisherYatesPermutation(count: pixelCount, &generator)
+        return Draw.permutation(count: pixelCount, &generator)
     }
 }
 

@@ -33,8 +33,8 @@ public indirect enum DiagnosisJSONValue: Sendable, Equatable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .number(let x):
-            // Swift's shortest round-tripping form ("0.1", "1e-05", "2.5e+20") is valid JSON.
-            out += x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)"
+            // Swift's shortest round-tripping form ("0.1", "3.0", "1e-05", "2.5e+20") is valid JSON.
+            out += "\(x)"
         case .string(let s): out += Self.quoted(s)
         case .array(let items):
             out += "["

@@ -79,8 +79,8 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
         var value = bytes, unit = 0
         while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
-        if value >= 1000 { return String(format: "%.1e bytes", bytes) }
-        return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
+        if value >= 1000 { return NumberText.scientific(bytes, digits: 1) + " bytes" }
+        return unit == 0 ? "\(Int(value)) bytes" : NumberText.fixed(value, digits: 1) + " " + units[unit]
     }
 }
 
@@ -152,7 +152,7 @@ extension MemoryEstimate {
     /// one part: copies of every parameter.
     static func weightParts(_ c: ModelConfiguration, training: Bool, optimizerBuffers: Int = 0) -> [Part] {
         let p = c.parameterCount
-        let count = p < 1e15 ? "\(Int(p))" : String(format: "%.2e", p)
+        let count = p < 1e15 ? "\(Int(p))" : NumberText.scientific(p, digits: 2)
         let copies = training ? 2 + Swift.max(0, optimizerBuffers) : 1
         let what = training ? "the weights, gradients\(optimizerBuffers > 0 ? " and optimizer state" : "") (\(copies) x \(count) parameters"
                             : "the weights (\(count) parameters"

@@ -50,7 +50,7 @@ public final class MetricsLog: @unchecked Sendable {
 
     /// The evaluation records of a log file (for curves of resumed runs).
     public static func evaluations(in url: URL) -> [EvaluationRecord] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        guard let bytes = try? FileIO.read(url.path, limit: 1 << 32, what: "metrics logs", fix: ""), let text = String(bytes: bytes, encoding: .utf8) else { return [] }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return text.split(separator: "\n").compactMap { line in

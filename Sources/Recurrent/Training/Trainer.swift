@@ -214,13 +214,13 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
             if radius > 1.05 && f != .tanh && f != .sigmoid {
                 let advice = options.clipNorm == nil && options.clipValue == nil
                     ? "consider --recurrent-init identity or --clip-norm 1" : "consider --recurrent-init identity"
-                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12); \(advice)")
+                once("radius-high", "the spectral radius of W is \(NumberText.fixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(NumberText.fixed(radius, digits: 3))^t (seed eq. 10.11-10.12); \(advice)")
             } else if radius < 0.5 {
-                once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn; consider --recurrent-init identity")
+                once("radius-low", "the spectral radius of W is \(NumberText.fixed(radius, digits: 3)): gradients through time shrink roughly like \(NumberText.fixed(radius, digits: 3))^t and long-range dependencies will be hard to learn; consider --recurrent-init identity")
             }
         }
         if let r = record, r.maxAbsHidden > 1e4 && r.maxAbsHidden.isFinite {
-            once("state-large", "max |h| reached \(formatScientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge (try --clip-norm 1 or a lower --lr)")
+            once("state-large", "max |h| reached \(NumberText.scientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge (try --clip-norm 1 or a lower --lr)")
         }
         if let r = record, r.deadFraction > 0.5 {
             once("dead", "\(Int((r.deadFraction * 100).rounded()))% of hidden units were zero for the whole batch at step \(r.step) (dead ReLUs)")
