@@ -29,6 +29,25 @@ public struct OptimizerState<Scalar: NeuralScalar>: Sendable, Equatable {
     public mutating func set(_ name: String, _ index: Int, _ value: Matrix<Scalar>) {
         slots[name, default: [:]][index] = value
     }
+
+    /// Removes the buffer `name` of parameter `index` and returns it (zeros of `shape` when
+    /// there is none yet): the caller then holds the only reference, updates it in place
+    /// without a copy, and puts it back with `set`.
+    @inlinable
+    public mutating func take(_ name: String, _ index: Int, like parameter: Matrix<Scalar>) -> Matrix<Scalar> {
+        slots[name]?.removeValue(forKey: index) ?? parameter.zerosLike
+    }
+}
+
+/// Stops with a message when an optimizer's gradient or state buffers do not have the
+/// parameter's size: the updates run over raw buffers, where a mismatch would read and
+/// write out of bounds (the checked subscripts they replace stopped the same way).
+@inlinable
+func requireSameShape<Scalar>(_ parameter: Matrix<Scalar>, _ others: Matrix<Scalar>...) {
+    for m in others {
+        precondition(m.count == parameter.count,
+                     "optimizer: a gradient or state buffer of \(m.count) values for a parameter of \(parameter.count)")
+    }
 }
 
 extension RecurrentModel {
