@@ -253,6 +253,20 @@ struct TrainerSpeedTests {
         #expect(dead > 0, "\(name): the zeroed units are dead")
     }
 
+    /// The finite-state check after every step agrees with `NonFiniteTensor.allFinite`.
+    @Test(arguments: [Float.nan, -.nan, .infinity, -.infinity, .signalingNaN, .greatestFiniteMagnitude,
+                      -.leastNonzeroMagnitude, 0, -0.0, 1e30])
+    func finiteCheckAgreesWithTheScan(_ special: Float) {
+        for count in [0, 1, 7, 8, 9, 100] {
+            for position in Set([0, count / 2, max(0, count - 1)]) where count > 0 || position == 0 {
+                var values = (0..<count).map { Float($0) - 3.5 }
+                if count > 0 { values[position] = special }
+                #expect(Trainer<RNNCell<Float>>.allFinite(values) == NonFiniteTensor.allFinite(values),
+                        "\(special) at \(position) of \(count)")
+            }
+        }
+    }
+
     // MARK: - Benchmark data
 
     /// The peer benchmark's adding-problem batches are the task's: `AddingProblem.batch`
