@@ -261,7 +261,7 @@ struct TrainerSpeedTests {
             for position in Set([0, count / 2, max(0, count - 1)]) where count > 0 || position == 0 {
                 var values = (0..<count).map { Float($0) - 3.5 }
                 if count > 0 { values[position] = special }
-                #expect(Trainer<RNNCell<Float>>.allFinite(values) == NonFiniteTensor.allFinite(values),
+                #expect(allFinite(values) == NonFiniteTensor.allFinite(values),
                         "\(special) at \(position) of \(count)")
             }
         }

@@ -118,16 +118,16 @@ extension Trainer {
     /// checkpoint and its sidecar. Empty when all is finite (the common case costs one
     /// pass over the values and allocates nothing).
     public func nonFiniteState() -> [NonFiniteTensor] {
-        var allFinite = true
-        model.forEachParameterStorage { values in if allFinite && !Self.allFinite(values) { allFinite = false } }
+        var finite = true
+        model.forEachParameterStorage { values in if finite && !allFinite(values) { finite = false } }
         let state = optimizer.state
-        for (_, buffers) in state.slots where allFinite {
-            for (_, m) in buffers where allFinite && !Self.allFinite(m.storage) { allFinite = false }
+        for (_, buffers) in state.slots where finite {
+            for (_, m) in buffers where finite && !allFinite(m.storage) { finite = false }
         }
-        for layer in carried?.layers ?? [] where allFinite {
-            if !Self.allFinite(layer.hidden.storage) || !Self.allFinite(layer.memory.storage) { allFinite = false }
+        for layer in carried?.layers ?? [] where finite {
+            if !allFinite(layer.hidden.storage) || !allFinite(layer.memory.storage) { finite = false }
         }
-        if allFinite { return [] }
+        if finite { return [] }
 
         // Something is not finite: say what, in the files' names and order.
         var found: [NonFiniteTensor] = []
@@ -148,15 +148,6 @@ extension Trainer {
             if let bad = NonFiniteTensor.scan("carried.c.l\(l)", layer.memory.storage) { found.append(bad) }
         }
         return found
-    }
-
-    /// True when no value is NaN or ±infinity: the check after every step, one vectorised
-    /// pass (`largestMagnitude`) instead of a test and a branch per value.
-    static func allFinite(_ values: [Float]) -> Bool {
-        values.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return true }
-            return largestMagnitude(base, count: p.count).isFinite
-        }
     }
 
     /// Throws `NonFiniteTensorsError` when the state holds NaN or ±infinity: the check

@@ -188,20 +188,6 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         return (maxAbs, explodedAt)
     }
 
-    /// max |v| over `count` values, +infinity when one is NaN or ±infinity (0 when empty).
-    ///
-    /// On the bit patterns with the sign cleared, the integer order is the order of |v|
-    /// and NaN and ±infinity are the largest (>= 0x7f800000), so one unsigned max per
-    /// element, which vectorises, replaces a conversion, a compare and a test of
-    /// finiteness (the per-step statistics of a logged step).
-    static func largestMagnitude(_ values: UnsafePointer<Float>, count: Int) -> Double {
-        var largest: UInt32 = 0
-        values.withMemoryRebound(to: UInt32.self, capacity: count) { bits in
-            for i in 0..<count { largest = Swift.max(largest, bits[i] & 0x7fff_ffff) }
-        }
-        return largest >= 0x7f80_0000 ? .infinity : Double(Float(bitPattern: largest))
-    }
-
     /// Fraction of hidden units (over all layers) that are exactly 0 at every step of
     /// every sequence in the batch: dead ReLUs. One OR per element of the bit patterns
     /// with the sign cleared (nonzero exactly when the value is not ±0; NaN counts as
