@@ -156,7 +156,8 @@ struct Bench: ParsableCommand {
         do {
             return try model.visit(job)
         } catch let divergence as TrainingDivergence {
-            throw CLIError("the timed run diverged: \(divergence)", fix: "pass a lower --lr or --clip-norm")
+            Terminal.err("error: the timed run diverged: \(divergence)")
+            throw ExitCode(3)                                   // as train: 3 is a divergence
         }
     }
 }

@@ -106,6 +106,19 @@ import Testing
         #expect((r["final_loss"] as? Double).map { $0.isFinite && $0 > 0 } == true, "cross-entropy over 4 classes: \(r)")
     }
 
+    /// A timed run that diverges stops as train does: status 3 and the library's diagnosis,
+    /// no record.
+    @Test func trainerModeDivergenceExitsWithThree() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["bench", "--trainer", "--task", "adding", "--length", "20", "--hidden", "8", "--batch", "8", "--limit", "20",
+                             "--cell", "rnn", "--optimizer", "sgd", "--lr", "1e30", "--clip-norm", "0", "--steps", "10", "--warmup", "0",
+                             "--no-pin"], in: dir)
+        #expect(r.status == 3, "\(r.output)")
+        #expect(r.stderr.contains("the timed run diverged") && r.stderr.contains("diverged at step"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(r.stdout)")
+    }
+
     static let refusals: [Case] = [
         Case(name: "peer shape with --trainer", arguments: ["--trainer", "--seq-len", "20"]),
         Case(name: "peer loss with --trainer", arguments: ["--trainer", "--task", "adding", "--loss", "xent"]),
