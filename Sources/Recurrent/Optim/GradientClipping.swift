@@ -17,9 +17,13 @@ public struct NonFiniteGradientError: Error, CustomStringConvertible, Equatable,
 extension ModelGradients {
     /// Throws if any gradient entry is NaN or infinite.
     public func checkFinite() throws(NonFiniteGradientError) {
+        var finite = true
+        forEachStorage { values in if finite && !Self.isFinite(values) { finite = false } }
+        if finite { return }
+        // Something is not finite: find the first tensor and index, with its name.
         var failure: NonFiniteGradientError?
         forEachTensor { _, name, m in
-            guard failure == nil, !Self.isFinite(m.storage) else { return }
+            guard failure == nil else { return }
             if let i = m.storage.firstIndex(where: { !$0.isFinite }) {
                 failure = NonFiniteGradientError(parameter: name, index: i, value: Double(m.storage[i]))
             }
@@ -43,7 +47,7 @@ extension ModelGradients {
         let factor = maxNorm / (norm + 1e-6)
         if factor < 1 {
             let f = Scalar(factor)
-            updateEachTensor { _, _, m in for i in m.storage.indices { m.storage[i] *= f } }
+            updateEachStorage { values in for i in values.indices { values[i] *= f } }
         }
         return norm
     }
@@ -55,7 +59,7 @@ extension ModelGradients {
         try checkFinite()
         let norm = globalNorm
         let m = Scalar(maxValue)
-        updateEachTensor { _, _, t in for i in t.storage.indices { t.storage[i] = Swift.min(Swift.max(t.storage[i], -m), m) } }
+        updateEachStorage { values in for i in values.indices { values[i] = Swift.min(Swift.max(values[i], -m), m) } }
         return norm
     }
 }
