@@ -40,6 +40,15 @@ extension RecurrentCell {
     }
 
     /// Forward over a trace whose `inputs`, `hidden[0]` (and `memory[0]`) are filled in.
+    ///
+    /// Specialised for the four Float cells: a caller in generic code (in another module,
+    /// e.g. a library user's `model.gradients`) reaches the generic entry point, which then
+    /// jumps to the specialised time loop instead of running it with a protocol-witness
+    /// call for every `hiddenSize` and every element's arithmetic.
+    @_specialize(where Self == RNNCell<Float>)
+    @_specialize(where Self == LSTMCell<Float>)
+    @_specialize(where Self == GRUCell<Float>)
+    @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
         // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H], the rows split
@@ -106,6 +115,11 @@ extension RecurrentCell {
 
     /// The same, with the backward buffers taken from `cache` when they have the right
     /// shape and nothing else references them (else allocated and left in `cache`).
+    /// Specialised for the four Float cells, as `forward(_:)` is.
+    @_specialize(where Self == RNNCell<Float>)
+    @_specialize(where Self == LSTMCell<Float>)
+    @_specialize(where Self == GRUCell<Float>)
+    @_specialize(where Self == IndRNNCell<Float>)
     public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
                          finalStateGradient: LayerState<Scalar>?,
                          into gradients: inout CellParameters<Scalar>,

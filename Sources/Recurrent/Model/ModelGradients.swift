@@ -45,10 +45,32 @@ extension ModelGradients {
         try body(i + 1, names[i + 1], &head.bias)
     }
 
+    /// Visits every tensor's values in `state_dict` order, without names or key paths:
+    /// the passes of every training step (clipping, the norm, the update). `forEachTensor`
+    /// builds the names and instantiates `CellParameters.keyPaths` on every call (for the
+    /// generic type the runtime cannot cache them), thousands of instructions per call.
+    func forEachStorage(_ body: ([Scalar]) -> Void) {
+        for layer in layers {
+            body(layer.weightIH.storage); body(layer.weightHH.storage); body(layer.biasIH.storage); body(layer.biasHH.storage)
+        }
+        body(head.weight.storage)
+        body(head.bias.storage)
+    }
+
+    /// The same, mutably.
+    mutating func updateEachStorage(_ body: (inout [Scalar]) -> Void) {
+        for l in layers.indices {
+            body(&layers[l].weightIH.storage); body(&layers[l].weightHH.storage)
+            body(&layers[l].biasIH.storage); body(&layers[l].biasHH.storage)
+        }
+        body(&head.weight.storage)
+        body(&head.bias.storage)
+    }
+
     /// sqrt(Σ g^2) over every tensor, in Double.
     public var globalNorm: Double {
         var sum = 0.0
-        forEachTensor { _, _, m in for v in m.storage { let d = Double(v); sum += d * d } }
+        forEachStorage { values in for v in values { let d = Double(v); sum += d * d } }
         return sum.squareRoot()
     }
 }

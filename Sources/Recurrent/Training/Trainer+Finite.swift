@@ -118,16 +118,16 @@ extension Trainer {
     /// checkpoint and its sidecar. Empty when all is finite (the common case costs one
     /// pass over the values and allocates nothing).
     public func nonFiniteState() -> [NonFiniteTensor] {
-        var allFinite = true
-        model.forEachParameterStorage { values in if allFinite && !NonFiniteTensor.allFinite(values) { allFinite = false } }
+        var finite = true
+        model.forEachParameterStorage { values in if finite && !allFinite(values) { finite = false } }
         let state = optimizer.state
-        for (_, buffers) in state.slots where allFinite {
-            for (_, m) in buffers where allFinite && !NonFiniteTensor.allFinite(m.storage) { allFinite = false }
+        for (_, buffers) in state.slots where finite {
+            for (_, m) in buffers where finite && !allFinite(m.storage) { finite = false }
         }
-        for layer in carried?.layers ?? [] where allFinite {
-            if !NonFiniteTensor.allFinite(layer.hidden.storage) || !NonFiniteTensor.allFinite(layer.memory.storage) { allFinite = false }
+        for layer in carried?.layers ?? [] where finite {
+            if !allFinite(layer.hidden.storage) || !allFinite(layer.memory.storage) { finite = false }
         }
-        if allFinite { return [] }
+        if finite { return [] }
 
         // Something is not finite: say what, in the files' names and order.
         var found: [NonFiniteTensor] = []

@@ -66,6 +66,16 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// step is undone (weights, optimizer state, generator, data position and carried
     /// state are again those after step `step`, as before the call) and
     /// `TrainingDivergence` is thrown. Any other error undoes the step too.
+    ///
+    /// Specialised for the four built-in cells (`@_specialize`: the generic entry point
+    /// checks the cell type and jumps to the specialised body). Without it a caller in
+    /// another module (the command line's `TrainingJob`, a library user) runs the generic
+    /// body, and with it the whole time loop: every `hiddenSize` a protocol-witness call,
+    /// every Float operation of the optimizer too, about twice the instructions of a step.
+    @_specialize(where Cell == RNNCell<Float>)
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == IndRNNCell<Float>)
     public mutating func trainStep(detailed: Bool = true) throws -> StepRecord {
         var kept = TrainingSnapshot()                           // the buffers of the last step, reused
         swap(&kept, &snapshot)
@@ -82,6 +92,12 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
             }
             throw error
         }
+    }
+
+    /// True when the next step is one `run` logs (and so computes the state statistics
+    /// for): every `options.logEvery` steps, and the last of `options.steps`.
+    public var logsNextStep: Bool {
+        (step + 1) % options.logEvery == 0 || step + 1 == options.steps
     }
 
     /// The step itself; `trainStep` undoes it when it throws.
@@ -128,7 +144,11 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     // MARK: - Evaluation
 
     /// Loss and metric over a fixed split (state carried across batches for
-    /// truncated-BPTT tasks, starting from zero).
+    /// truncated-BPTT tasks, starting from zero). Specialised like `trainStep`.
+    @_specialize(where Cell == RNNCell<Float>)
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == IndRNNCell<Float>)
     public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
         var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
         var state: RecurrentState<Float>?
@@ -160,13 +180,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         for trace in pass.traces {
             let width = trace.batch * trace.hidden.cols
             for t in stride(from: 1, through: trace.steps, by: 1) {
-                let row = trace.hidden.row(t * trace.batch)
-                var stepMax = 0.0
-                for i in 0..<width {
-                    let v = Swift.abs(Double(row[i]))
-                    if !v.isFinite { stepMax = .infinity; break }
-                    if v > stepMax { stepMax = v }
-                }
+                let stepMax = largestMagnitude(trace.hidden.row(t * trace.batch), count: width)
                 maxAbs = Swift.max(maxAbs, stepMax)
                 if stepMax > 1e6 || !stepMax.isFinite { explodedAt = Swift.min(explodedAt ?? t, t) }
             }
@@ -175,17 +189,22 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     }
 
     /// Fraction of hidden units (over all layers) that are exactly 0 at every step of
-    /// every sequence in the batch: dead ReLUs.
+    /// every sequence in the batch: dead ReLUs. One OR per element of the bit patterns
+    /// with the sign cleared (nonzero exactly when the value is not ±0; NaN counts as
+    /// alive, as `!= 0` does).
     static func deadFraction(_ pass: RecurrentModel<Cell>.ForwardPass) -> Double {
         var dead = 0, total = 0
         for trace in pass.traces {
             let h = trace.hidden.cols
-            var alive = [Bool](repeating: false, count: h)
-            for r in trace.batch..<((trace.steps + 1) * trace.batch) {
-                let row = trace.hidden.row(r)
-                for j in 0..<h where row[j] != 0 { alive[j] = true }
+            var seen = [UInt32](repeating: 0, count: h)
+            seen.withUnsafeMutableBufferPointer { seen in
+                for r in trace.batch..<((trace.steps + 1) * trace.batch) {
+                    trace.hidden.row(r).withMemoryRebound(to: UInt32.self, capacity: h) { bits in
+                        for j in 0..<h { seen[j] |= bits[j] & 0x7fff_ffff }
+                    }
+                }
             }
-            dead += alive.filter { !$0 }.count
+            dead += seen.filter { $0 == 0 }.count
             total += h
         }
         return total == 0 ? 0 : Double(dead) / Double(total)
