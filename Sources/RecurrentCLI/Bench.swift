@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
         """
     )
 
-    @Option(help: "relu | tanh | lstm | gru") var cell = "relu"
+    @Option(help: ArgumentHelp("relu | tanh (the peer script's RNNs: the irnn and rnn presets) or any preset: \(ModelConfiguration.presetNames.joined(separator: " | ")).")) var cell = "relu"
     @Option(name: [.customLong("hidden"), .customShort("H")], help: "Hidden units H.") var hidden = 100
     @Option(name: [.customLong("input"), .customShort("I")], help: "Input features I.") var input = 1
     @Option(name: [.customLong("seq-len"), .customShort("T")], help: "Sequence length T.") var seqLen = 784

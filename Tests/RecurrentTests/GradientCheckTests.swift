@@ -43,6 +43,7 @@ struct GradientCheckTests {
         case .lstm: try check(LSTMCell<Double>.self, c)
         case .gru: try check(GRUCell<Double>.self, c)
         case .indrnn: try check(IndRNNCell<Double>.self, c)
+        default: Issue.record("no case for \(c.cell)")
         }
     }
 

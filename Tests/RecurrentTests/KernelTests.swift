@@ -123,6 +123,7 @@ struct KernelTests {
         case .lstm: try compareStep(LSTMCell<Float>.self, c)
         case .gru: try compareStep(GRUCell<Float>.self, c)
         case .indrnn: try compareStep(IndRNNCell<Float>.self, c)
+        default: Issue.record("no case for \(c.kind)")
         }
     }
 
@@ -246,6 +247,7 @@ struct KernelTests {
         case .lstm: try compareWorkspace(LSTMCell<Float>.self, c)
         case .gru: try compareWorkspace(GRUCell<Float>.self, c)
         case .indrnn: try compareWorkspace(IndRNNCell<Float>.self, c)
+        default: Issue.record("no case for \(c.kind)")
         }
     }
 

@@ -10,18 +10,19 @@ import Darwin
 /// of the peer script `shared/peers/rnn_peer_bench.py`, so that the record lands in
 /// the same table as PyTorch, JAX and NumPy.
 ///
-/// Model: one recurrent layer (relu | tanh | lstm | gru), h_0 = 0, a linear readout on
-/// h_T. Step: forward through time, loss, BPTT, plain SGD on every parameter.
+/// Model: one recurrent layer (relu | tanh | lstm | gru, the peer script's cells, or any
+/// other preset: indrnn, cornn, ...), h_0 = 0, a linear readout on h_T. Step: forward
+/// through time, loss, BPTT, plain SGD on every parameter.
 /// Init: relu = IRNN (W_hh = I, zero biases, W_ih ~ N(0, 0.001^2)); tanh/lstm/gru
-/// U(-1/sqrt(H), 1/sqrt(H)) everywhere; readout U(-1/sqrt(H), 1/sqrt(H)) weights and a
-/// zero bias. Data: `dataBatches` synthetic batches cycled: adding-problem sequences
+/// U(-1/sqrt(H), 1/sqrt(H)) everywhere; another preset, its own; readout
+/// U(-1/sqrt(H), 1/sqrt(H)) weights and a zero bias. Data: `dataBatches` synthetic batches cycled: adding-problem sequences
 /// when I = 2 and C = 1, else U(0, 1) inputs with uniform class ids (or N(0, 1)
 /// targets for MSE). The distributions are the peer script's; the random streams are
 /// `SeededGenerator`'s, not NumPy's, so losses agree in distribution, not bit for bit.
 public enum TrainingBenchmark {
     /// The flags of the peer script.
     public struct Options: Sendable {
-        /// relu | tanh | lstm | gru
+        /// relu | tanh (an RNN: the irnn and rnn presets) | any other preset (lstm, gru, ...)
         public var cell = "relu"
         public var hidden = 100
         public var input = 1
@@ -43,15 +44,30 @@ public enum TrainingBenchmark {
         public init() {}
     }
 
-    /// Gate blocks per cell name, as in the peer script.
-    public static func gates(_ cell: String) -> Int { ["relu": 1, "tanh": 1, "lstm": 4, "gru": 3][cell] ?? 1 }
+    /// The peer script's cell names for the RNN presets.
+    static let peerNames = ["relu": "irnn", "tanh": "rnn"]
 
-    /// Matmul FLOPs of one training step (the peer script's `useful_flops`):
-    /// forward = 2 B T G (I H + H H) + 2 B H C; a step counts 3x forward.
+    /// The cell names `run` accepts: the peer script's relu and tanh, then every preset.
+    public static var cellNames: [String] { ["relu", "tanh"] + ModelConfiguration.presetNames }
+
+    /// The preset a bench cell name stands for (relu: irnn, tanh: rnn), or nil.
+    static func preset(_ cell: String) -> (cell: any RecurrentCell<Float>.Type, preset: CellPreset)? {
+        CellRegistry.preset(named: peerNames[cell] ?? cell)
+    }
+
+    /// Matmul FLOPs of one training step (the peer script's `useful_flops`): forward =
+    /// 2 B T (the elements of the layer's weights: G (I H + H H) for RNN, LSTM, GRU) + 2 B H C;
+    /// a step counts 3x forward.
     public static func flops(_ o: Options) -> (step: Double, forward: Double) {
-        let (b, t, i, h, c, g) = (Double(o.batch), Double(o.seqLen), Double(o.input), Double(o.hidden),
-                                  Double(o.classes), Double(gates(o.cell)))
-        let fwd = 2 * b * t * g * (i * h + h * h) + 2 * b * h * c
+        let (b, t, h, c) = (Double(o.batch), Double(o.seqLen), Double(o.hidden), Double(o.classes))
+        var weights = 0.0
+        if let type = preset(o.cell)?.cell {
+            for tensor in type.tensors where tensor.role == .inputWeight || tensor.role == .recurrentWeight {
+                let (r, k) = tensor.shape(inputSize: o.input, hiddenSize: o.hidden, gateCount: type.gateCount)
+                weights += Double(r) * Double(k)
+            }
+        }
+        let fwd = 2 * b * t * weights + 2 * b * h * c
         return (3 * fwd, fwd)
     }
 
@@ -59,8 +75,8 @@ public enum TrainingBenchmark {
     public static func run(_ options: Options) throws(ConfigurationError) -> Record {
         var o = options
         if o.loss == "auto" { o.loss = o.classes > 1 ? "xent" : "mse" }
-        guard ["relu", "tanh", "lstm", "gru"].contains(o.cell) else {
-            throw ConfigurationError("unknown cell '\(o.cell)'. Accepted: relu, tanh, lstm, gru.")
+        guard preset(o.cell) != nil else {
+            throw ConfigurationError("unknown cell '\(o.cell)'. Accepted: \(cellNames.joined(separator: ", ")).")
         }
         guard ["xent", "mse"].contains(o.loss) else { throw ConfigurationError("unknown loss '\(o.loss)'. Accepted: auto, xent, mse.") }
         if o.loss == "xent" && o.classes < 2 { throw ConfigurationError("cross-entropy needs --classes >= 2") }
@@ -72,28 +88,36 @@ public enum TrainingBenchmark {
         if o.pin && o.threads < online, let n = Compute.pinToFirstCPUs(o.threads) { cpuCount = n }
         let o2 = o
         let result: Result<Record, ConfigurationError> = Compute.$threads.withValue(o.threads) {
-            do throws(ConfigurationError) {
-                switch o2.cell {
-                case "lstm": return .success(try timed(LSTMCell<Float>.self, o2, cpus: cpuCount))
-                case "gru": return .success(try timed(GRUCell<Float>.self, o2, cpus: cpuCount))
-                default: return .success(try timed(RNNCell<Float>.self, o2, cpus: cpuCount))
-                }
-            } catch { return .failure(error) }
+            var bench = Bench(options: o2, cpus: cpuCount)
+            do { try CellRegistry.forEachCell(&bench) } catch {
+                return .failure(error as? ConfigurationError ?? ConfigurationError("\(error)"))
+            }
+            guard let record = bench.record else { return .failure(ConfigurationError("unknown cell '\(o2.cell)'")) }
+            return .success(record)
         }
         return try result.get()
     }
 
+    /// Times the steps with the cell of the options' preset, specialised for that cell.
+    struct Bench: CellTypeVisitor {
+        let options: Options
+        let cpus: Int
+        var record: Record?
+
+        mutating func visit<Cell: RecurrentCell>(_ cell: Cell.Type) throws where Cell.Scalar == Float {
+            guard record == nil, TrainingBenchmark.preset(options.cell)?.cell.kind == Cell.kind else { return }
+            record = try TrainingBenchmark.timed(cell, options, cpus: cpus)
+        }
+    }
+
     // MARK: - Model and data
 
+    /// The preset's model (relu: irnn, tanh: rnn), drawn from seed + 1, with a zero head bias.
     static func model<Cell: RecurrentCell>(_: Cell.Type, _ o: Options) throws(ConfigurationError) -> RecurrentModel<Cell>
     where Cell.Scalar == Float {
-        let relu = o.cell == "relu"
-        let config = ModelConfiguration(
-            cell: Cell.kind, activation: relu ? .relu : .tanh, inputSize: o.input, hiddenSize: o.hidden,
-            layers: 1, outputs: o.classes, readout: .lastStep,
-            inputInit: relu ? .gaussian(std: 0.001) : .pytorchDefault,
-            recurrentInit: relu ? .identity(scale: 1) : .pytorchDefault,
-            biasInit: relu ? .zeros : .pytorchDefault)
+        guard let preset = preset(o.cell) else { throw ConfigurationError("unknown cell '\(o.cell)'") }
+        let config = try ModelConfiguration.preset(preset.preset.name, inputSize: o.input, hiddenSize: o.hidden,
+                                                   layers: 1, outputs: o.classes, readout: .lastStep)
         var rng = SeededGenerator(seed: o.seed &+ 1)
         var m = try RecurrentModel<Cell>(config, using: &rng)
         m.head.bias.zero()
