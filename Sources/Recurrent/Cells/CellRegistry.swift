@@ -21,6 +21,7 @@ public enum CellRegistry {
         try visitor.visit(LSTMCell<Float>.self)
         try visitor.visit(GRUCell<Float>.self)
         try visitor.visit(IndRNNCell<Float>.self)
+        try visitor.visit(CoRNNCell<Float>.self)
     }
 
     /// The registered cell types, in registry order.
