@@ -122,8 +122,8 @@ struct Bench: ParsableCommand {
     /// clipping, schedule over warm-up + timed steps) and times its steps.
     func timeTrainer(_ base: TrainingBenchmark.Options) throws -> TrainingBenchmark.Record {
         let cellName = ["relu": "irnn", "tanh": "rnn"][cell ?? "irnn"] ?? cell ?? "irnn"
-        guard CellName(rawValue: cellName) != nil else {
-            throw ValidationError("unknown cell '\(cell ?? "")' for --trainer. Accepted: irnn (or relu), rnn (or tanh), lstm, gru, indrnn.")
+        guard ModelConfiguration.presetNames.contains(cellName) else {
+            throw ValidationError("unknown cell '\(cell ?? "")' for --trainer. Accepted: relu, tanh, \(ModelConfiguration.presetNames.joined(separator: ", ")).")
         }
         let taskSpec = try taskOptions.spec(over: nil)
         let task = try taskSpec.build().task

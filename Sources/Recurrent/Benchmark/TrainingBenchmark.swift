@@ -63,19 +63,23 @@ public enum TrainingBenchmark {
         var isAddingProblem: Bool { input == 2 && classes == 1 && readout == "last" }
     }
 
-    /// Gate blocks per cell name, as in the peer script (and the command line's names).
-    public static func gates(_ cell: String) -> Int { ["relu": 1, "tanh": 1, "lstm": 4, "gru": 3, "irnn": 1, "rnn": 1][cell] ?? 1 }
-
-    /// Matmul FLOPs of one training step (the peer script's `useful_flops`):
-    /// forward = 2 B T G (I H + H H) + 2 B H C; a step counts 3x forward. Beyond the
-    /// peers: layer l > 0 reads H inputs; IndRNN's recurrent product is elementwise
-    /// (2 B T H instead of 2 B T H H); an every-step readout costs 2 B T H C.
+    /// Matmul FLOPs of one training step (the peer script's `useful_flops`): forward =
+    /// 2 B T (the elements of each layer's input and recurrent weights: G (I H + H H) for
+    /// RNN, LSTM, GRU; G I H + H for IndRNN, whose recurrent product is elementwise; coRNN
+    /// has two H x H matrices) + 2 B H C; a step counts 3x forward. Beyond the peers: layer
+    /// l > 0 reads H inputs; an every-step readout costs 2 B T H C.
     public static func flops(_ o: Options) -> (step: Double, forward: Double) {
-        let (b, t, h, c, g) = (Double(o.batch), Double(o.seqLen), Double(o.hidden), Double(o.classes), Double(gates(o.cell)))
+        let (b, t, h, c) = (Double(o.batch), Double(o.seqLen), Double(o.hidden), Double(o.classes))
         var fwd = 0.0
-        for l in 0..<max(1, o.layers) {
-            let i = l == 0 ? Double(o.input) : h
-            fwd += o.cell == "indrnn" ? 2 * b * t * (g * i * h + h) : 2 * b * t * g * (i * h + h * h)
+        if let type = CellRegistry.preset(named: peerNames[o.cell] ?? o.cell)?.cell {
+            for l in 0..<max(1, o.layers) {
+                var weights = 0.0
+                for tensor in type.tensors where tensor.role == .inputWeight || tensor.role == .recurrentWeight {
+                    let (r, k) = tensor.shape(inputSize: l == 0 ? o.input : o.hidden, hiddenSize: o.hidden, gateCount: type.gateCount)
+                    weights += Double(r) * Double(k)
+                }
+                fwd += 2 * b * t * weights
+            }
         }
         fwd += o.readout == "every" ? 2 * b * t * h * c : 2 * b * h * c
         return (3 * fwd, fwd)
@@ -85,8 +89,8 @@ public enum TrainingBenchmark {
     public static func run(_ options: Options) throws(ConfigurationError) -> Record {
         var o = options
         if o.loss == "auto" { o.loss = o.classes > 1 ? "xent" : "mse" }
-        guard ["relu", "tanh", "lstm", "gru", "indrnn"].contains(o.cell) else {
-            throw ConfigurationError("unknown cell '\(o.cell)'. Accepted: relu, tanh, lstm, gru, indrnn.")
+        guard CellRegistry.preset(named: peerNames[o.cell] ?? o.cell) != nil else {
+            throw ConfigurationError("unknown cell '\(o.cell)'. Accepted: \(cellNames.joined(separator: ", ")).")
         }
         guard ["last", "every"].contains(o.readout) else {
             throw ConfigurationError("unknown readout '\(o.readout)'. Accepted: last, every.")
@@ -102,16 +106,32 @@ public enum TrainingBenchmark {
         let cpuCount = pinned(o)
         let o2 = o
         let result: Result<Record, ConfigurationError> = Compute.$threads.withValue(o.threads) {
-            do throws(ConfigurationError) {
-                switch o2.cell {
-                case "lstm": return .success(try timed(LSTMCell<Float>.self, o2, cpus: cpuCount))
-                case "gru": return .success(try timed(GRUCell<Float>.self, o2, cpus: cpuCount))
-                case "indrnn": return .success(try timed(IndRNNCell<Float>.self, o2, cpus: cpuCount))
-                default: return .success(try timed(RNNCell<Float>.self, o2, cpus: cpuCount))
-                }
-            } catch { return .failure(error) }
+            var bench = Bench(options: o2, cpus: cpuCount)
+            do { try CellRegistry.forEachCell(&bench) } catch {
+                return .failure(error as? ConfigurationError ?? ConfigurationError("\(error)"))
+            }
+            guard let record = bench.record else { return .failure(ConfigurationError("unknown cell '\(o2.cell)'")) }
+            return .success(record)
         }
         return try result.get()
+    }
+
+    /// The peer script's cell names for the RNN presets.
+    static let peerNames = ["relu": "irnn", "tanh": "rnn"]
+
+    /// The cell names `run` accepts: the peer script's relu and tanh, then every preset.
+    public static var cellNames: [String] { ["relu", "tanh"] + ModelConfiguration.presetNames }
+
+    /// Times the steps with the cell of the options' preset, specialised for that cell.
+    struct Bench: CellTypeVisitor {
+        let options: Options
+        let cpus: Int
+        var record: Record?
+
+        mutating func visit<Cell: RecurrentCell>(_ cell: Cell.Type) throws where Cell.Scalar == Float {
+            guard record == nil, CellRegistry.preset(named: peerNames[options.cell] ?? options.cell)?.cell.kind == Cell.kind else { return }
+            record = try TrainingBenchmark.timed(cell, options, cpus: cpus)
+        }
     }
 
     /// Restricts the process to the first `threads` CPUs when asked and fewer than all
@@ -192,8 +212,8 @@ public enum TrainingBenchmark {
             inputInit: relu ? .gaussian(std: 0.001) : .pytorchDefault,
             recurrentInit: relu ? .identity(scale: 1) : .pytorchDefault,
             biasInit: relu ? .zeros : .pytorchDefault)
-        if Cell.kind == .indrnn {
-            config = try ModelConfiguration.preset("indrnn", inputSize: o.input, hiddenSize: o.hidden, outputs: o.classes, readout: readout)
+        if !["relu", "tanh", "lstm", "gru"].contains(o.cell) {   // the peers' cells above; any other preset as itself
+            config = try ModelConfiguration.preset(o.cell, inputSize: o.input, hiddenSize: o.hidden, outputs: o.classes, readout: readout)
         }
         var rng = SeededGenerator(seed: o.seed &+ 1)
         var m = try RecurrentModel<Cell>(config, using: &rng)

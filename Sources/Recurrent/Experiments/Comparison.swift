@@ -234,9 +234,10 @@ public struct Comparison: Sendable {
             return MetricsLog.evaluations(in: log).contains { $0.step == step && $0.split == decisive && task.reaches($0.metric, target: target) }
         }
 
+        /// The eigenvalues of the first layer's W for a full Elman recurrence (RNN); nil otherwise.
         static func eigenvalues<C>(_ trainer: Trainer<C>) -> [[Double]]? {
-            guard C.kind == .rnn else { return nil }
-            let w = trainer.model.layers[0].parameters.weightHH
+            guard case .elman(let e) = trainer.model.layers[0].recurrentStructure, !e.isDiagonal else { return nil }
+            let w = e.recurrentWeight
             return (try? LinearAlgebra.eigenvalues(w.storage.map(Double.init), n: w.rows))?.map { [$0.re, $0.im] }
         }
     }

@@ -53,7 +53,7 @@ func requireSameShape<Scalar>(_ parameter: Matrix<Scalar>, _ others: Matrix<Scal
 extension RecurrentModel {
     /// One optimizer step: every parameter updated from its gradient in `state_dict`
     /// order (the optimizer's parameter index), each layer's constraints applied after its
-    /// four tensors, as `updateEachParameter` does; written out without its names and key
+    /// tensors, as `updateEachParameter` does; written out without its names and key
     /// paths, which cost more than a small model's update.
     public mutating func apply(_ gradients: ModelGradients<Scalar>, using optimizer: inout some Optimizer<Scalar>) {
         precondition(gradients.layers.count == layers.count, "gradients of \(gradients.layers.count) layers for a model of \(layers.count)")
@@ -61,12 +61,11 @@ extension RecurrentModel {
         var i = 0
         for l in layers.indices {
             let g = gradients.layers[l]
-            optimizer.update(&layers[l].parameters.weightIH, gradient: g.weightIH, index: i)
-            optimizer.update(&layers[l].parameters.weightHH, gradient: g.weightHH, index: i + 1)
-            optimizer.update(&layers[l].parameters.biasIH, gradient: g.biasIH, index: i + 2)
-            optimizer.update(&layers[l].parameters.biasHH, gradient: g.biasHH, index: i + 3)
+            for k in g.tensors.indices {
+                optimizer.update(&layers[l].parameters.tensors[k], gradient: g.tensors[k], index: i)
+                i += 1
+            }
             layers[l].applyConstraints()
-            i += 4
         }
         optimizer.update(&head.weight, gradient: gradients.head.weight, index: i)
         optimizer.update(&head.bias, gradient: gradients.head.bias, index: i + 1)

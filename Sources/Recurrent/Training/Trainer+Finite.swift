@@ -53,8 +53,7 @@ struct TrainingSnapshot: Sendable {
             i += 1
         }
         for layer in trainer.model.layers {
-            let p = layer.parameters
-            keep(p.weightIH.storage); keep(p.weightHH.storage); keep(p.biasIH.storage); keep(p.biasHH.storage)
+            for m in layer.parameters.tensors { keep(m.storage) }
         }
         keep(trainer.model.head.weight.storage)
         keep(trainer.model.head.bias.storage)
@@ -97,10 +96,7 @@ struct TrainingSnapshot: Sendable {
             i += 1
         }
         for l in trainer.model.layers.indices {
-            put(&trainer.model.layers[l].parameters.weightIH.storage)
-            put(&trainer.model.layers[l].parameters.weightHH.storage)
-            put(&trainer.model.layers[l].parameters.biasIH.storage)
-            put(&trainer.model.layers[l].parameters.biasHH.storage)
+            for k in trainer.model.layers[l].parameters.tensors.indices { put(&trainer.model.layers[l].parameters.tensors[k].storage) }
         }
         put(&trainer.model.head.weight.storage)
         put(&trainer.model.head.bias.storage)
@@ -162,8 +158,7 @@ extension RecurrentModel {
     /// Visits every parameter's values in `state_dict` order, without building names.
     func forEachParameterStorage(_ body: ([Scalar]) -> Void) {
         for layer in layers {
-            let p = layer.parameters
-            body(p.weightIH.storage); body(p.weightHH.storage); body(p.biasIH.storage); body(p.biasHH.storage)
+            for m in layer.parameters.tensors { body(m.storage) }
         }
         body(head.weight.storage)
         body(head.bias.storage)

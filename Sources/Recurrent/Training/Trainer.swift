@@ -210,13 +210,13 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         return total == 0 ? 0 : Double(dead) / Double(total)
     }
 
-    /// The spectral radius of the first layer's recurrent matrix (nil for IndRNN's
-    /// vector, where it is max |u|, and for gated cells).
+    /// The spectral radius of the first layer's recurrent matrix W, for cells whose
+    /// recurrence is net_t = U x_t + W h_{t-1} + b (RNN; IndRNN, whose W = diag(u) gives
+    /// max |u|); nil for the others (gated cells) and when it cannot be computed.
     public func recurrentSpectralRadius() -> Double? {
-        let w = model.layers[0].parameters.weightHH
-        if Cell.kind == .indrnn { return w.maxAbs }
-        guard Cell.kind == .rnn else { return nil }
-        return try? LinearAlgebra.spectralRadius(w.storage.map(Double.init), n: w.rows)
+        let structure = model.layers[0].recurrentStructure
+        guard case .elman = structure else { return nil }
+        return structure.spectralRadii.first?.value
     }
 
     // MARK: - Early warnings
@@ -228,7 +228,8 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         var out: [String] = []
         func once(_ key: String, _ text: String) { if warned.insert(key).inserted { out.append(text) } }
         // Only for an initial W: a trained W (a resumed run) may rightly have radius > 1.
-        if record == nil, step == 0, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
+        if record == nil, step == 0, case .elman(let e) = model.layers[0].recurrentStructure, !e.isDiagonal,
+           let radius = recurrentSpectralRadius() {
             let f = model.layers[0].activation
             if radius > 1.05 && f != .tanh && f != .sigmoid {
                 let advice = options.clipNorm == nil && options.clipValue == nil
