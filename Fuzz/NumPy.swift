@@ -6,7 +6,7 @@
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let declared = NumPy.declaredFileSize(bytes[...])
-    let array: NumPyArray
+    let array: NDArray
     do { array = try NumPy.parse(bytes, path: "fuzz.npy") } catch {
         precondition(!error.description.isEmpty)  // the message is built (its formatting is code too)
         return 0

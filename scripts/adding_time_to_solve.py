@@ -87,7 +87,7 @@ class Xoshiro256StarStar:
         return (self.next() >> 11) * 2.0 ** -53
 
     def uniform_index(self, bound):
-        """Lemire's multiply-and-reject, as `uniformIndex(below:)` in Sampling.swift."""
+        """Lemire's multiply-and-reject, as `Draw.index(below:)` in Draw.swift."""
         if bound <= 1:
             return 0
         product = bound * self.next()

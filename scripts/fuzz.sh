@@ -56,8 +56,10 @@ module CZlib [system] {
     export *
 }
 EOF
-    "$CLANG" -c -O2 -fsanitize=address -I Sources/CRecurrentKernels/include \
-        Sources/CRecurrentKernels/*.c -o "$lib/kernels.o"
+    mkdir -p "$lib/kernels"
+    for c in Sources/CRecurrentKernels/*.c; do
+        "$CLANG" -c -O2 -fsanitize=address -I Sources/CRecurrentKernels/include "$c" -o "$lib/kernels/$(basename "$c" .c).o"
+    done
     local plot=() recurrent=()
     while IFS= read -r -d '' f; do plot+=("$f"); done < <(find Sources/RecurrentPlot -name '*.swift' -print0 | sort -z)
     while IFS= read -r -d '' f; do recurrent+=("$f"); done < <(find Sources/Recurrent -name '*.swift' -print0 | sort -z)
@@ -76,7 +78,7 @@ build_target() {
     if [[ -x "$binary" && "$binary" -nt "$source" && "$binary" -nt "$lib/stamp" ]]; then return; fi
     echo "fuzz.sh: building $target" >&2
     "$SWIFTC" $OPT -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$target" \
-        -I "$lib" -I "$lib/include" "$source" "$lib/Recurrent.o" "$lib/RecurrentPlot.o" "$lib/kernels.o" \
+        -I "$lib" -I "$lib/include" "$source" "$lib/Recurrent.o" "$lib/RecurrentPlot.o" "$lib"/kernels/*.o \
         -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 }
 

@@ -95,14 +95,14 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             printError("\(model) seed \(seed): note: \(note)")
         case .training(let model, _, .evaluation(let r)):
             if !quiet && Date().timeIntervalSince(lastLine) > 2 {
-                printError("  \(model) step \(r.step): \(r.split.rawValue) \(r.metricName) \(formatMetric(r.metric)) (\(String(format: "%.1f", r.seconds)) s)")
+                printError("  \(model) step \(r.step): \(r.split.rawValue) \(r.metricName) \(formatMetric(r.metric)) (\(fixed(r.seconds, 1)) s)")
                 lastLine = Date()
             }
         case .training(let model, _, .warning(let w)):
             if !quiet { printError("  \(model): warning: \(w.worded)") }
         case .runFinished(let r):
             let outcome = r.diverged ? "diverged" : "final \(r.metricName) \(formatMetric(r.finalMetric ?? .nan))"
-            printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(String(format: "%.1f", r.seconds)) s")
+            printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(fixed(r.seconds, 1)) s")
         default:
             break
         }
@@ -116,7 +116,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
     return results
 }
 
-func formatMetric(_ x: Double) -> String { x.isFinite ? (abs(x) < 1e-3 && x != 0 ? String(format: "%.3e", x) : String(format: "%.4f", x)) : "\(x)" }
+func formatMetric(_ x: Double) -> String { abs(x) < 1e-3 && x != 0 ? NumberText.scientific(x, digits: 3) : fixed(x, 4) }
 
 /// A line on stderr; a failed write (the terminal went away: SIGHUP) is ignored, not a crash.
 func printError(_ text: String) {

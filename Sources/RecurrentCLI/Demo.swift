@@ -52,7 +52,7 @@ struct Demo: ParsableCommand {
 
         print("\n== 3. What you just saw\n")
         print(demoSummary(results, settings: settings))
-        print("\nTotal time: \(String(format: "%.0f", Date().timeIntervalSince(start))) s. Report: \(directory.appendingPathComponent("compare/report.html").path)")
+        print("\nTotal time: \(fixed(Date().timeIntervalSince(start), 0)) s. Report: \(directory.appendingPathComponent("compare/report.html").path)")
     }
 }
 
@@ -72,11 +72,11 @@ func demoSummary(_ results: [RunResult], settings: ComparisonSettings) -> String
         if r.diverged {
             lines.append("- \(name) diverged: \(r.divergence ?? "").")
         } else if let step = r.targetStep, let seconds = r.targetSeconds {
-            lines.append("- \(name) solved it (test MSE < 0.01) at step \(step), after \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", r.secondsPerStep * 1000)) ms per step).")
+            lines.append("- \(name) solved it (test MSE < 0.01) at step \(step), after \(fixed(seconds, 1)) s (\(fixed(r.secondsPerStep * 1000, 1)) ms per step).")
         } else if let m = r.finalMetric {
             let verdict = m > 0.8 * baseline ? "stayed at the baseline (\(formatMetric(baseline)), what predicting 1 scores): it did not learn to carry the two marked numbers across \(settings.task.displayLength) steps"
                                              : "learned part of it but did not reach MSE 0.01"
-            lines.append("- \(name) \(verdict); final test MSE \(formatMetric(m)) after \(r.steps) steps (\(String(format: "%.1f", r.seconds)) s).")
+            lines.append("- \(name) \(verdict); final test MSE \(formatMetric(m)) after \(r.steps) steps (\(fixed(r.seconds, 1)) s).")
         }
     }
     let solved = results.filter { $0.targetStep != nil }
@@ -84,8 +84,8 @@ func demoSummary(_ results: [RunResult], settings: ComparisonSettings) -> String
         switch (irnn.targetSeconds, lstm.targetSeconds) {
         case let (i?, l?):
             let ratio = Double(lstm.parameters) / Double(max(1, irnn.parameters))
-            lines.append(i < l ? "The IRNN got there \(String(format: "%.1f", l / i))x faster in wall-clock time than the LSTM (\(irnn.targetStep ?? 0) vs \(lstm.targetStep ?? 0) steps), with \(String(format: "%.1f", ratio))x fewer parameters."
-                               : "Here the LSTM got there first (\(String(format: "%.1f", l)) s vs \(String(format: "%.1f", i)) s).")
+            lines.append(i < l ? "The IRNN got there \(fixed(l / i, 1))x faster in wall-clock time than the LSTM (\(irnn.targetStep ?? 0) vs \(lstm.targetStep ?? 0) steps), with \(fixed(ratio, 1))x fewer parameters."
+                               : "Here the LSTM got there first (\(fixed(l, 1)) s vs \(fixed(i, 1)) s).")
         case (_?, nil):
             lines.append("Within this budget only the IRNN solved it; the LSTM may need more steps (the seed claims similar results, not the same speed).")
         case (nil, _?):

@@ -1,20 +1,30 @@
 import ArgumentParser
+import Foundation
 import Recurrent
 
-/// `--cell`: a cell kind with its preset initialisation.
-enum CellName: String, ExpressibleByArgument, CaseIterable, Codable, Sendable {
-    /// relu, W = I, U ~ N(0, 0.001²), zero biases (Le, Jaitly & Hinton 2015).
-    case irnn
-    /// tanh with PyTorch's defaults.
-    case rnn
-    case lstm, gru
-    /// relu, u = 1, zero biases (Li et al. 2018).
-    case indrnn
+/// `--cell`: a preset of a registered cell (`ModelConfiguration.presetNames`: irnn, rnn,
+/// lstm, ...), spelled as the registry spells it.
+struct CellName: ExpressibleByArgument, Codable, Sendable, Equatable {
+    var rawValue: String
+
+    init?(argument: String) {
+        guard let found = CellRegistry.preset(named: argument.lowercased()) else { return nil }
+        rawValue = found.preset.name
+    }
+
+    static var allValueStrings: [String] { ModelConfiguration.presetNames }
+
+    /// "irnn (relu, W = identity, ...), rnn (tanh), ..., lstm, gru": every preset with its summary.
+    static var helpList: String {
+        CellRegistry.presets.map { entry in entry.preset.summary.map { "\(entry.preset.name) (\($0))" } ?? entry.preset.name }
+            .joined(separator: ", ")
+    }
 }
 
 /// The model's architecture and initialisation. Any explicit option overrides the preset.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Cell: irnn (relu, W = identity, U ~ N(0, 0.001^2), zero biases), rnn (tanh), lstm, gru, indrnn; the others start with PyTorch's defaults. (default: irnn)")
+    @Option(help: ArgumentHelp("Cell: \(CellName.helpList); the others start with PyTorch's defaults. (default: irnn)",
+                               valueName: "cell"))
     var cell: CellName?
 
     @Option(help: "f for rnn, irnn and indrnn: relu, tanh, sigmoid, identity, leaky_relu[:slope], clipped_relu[:max], softplus.")
@@ -31,6 +41,38 @@ struct ModelOptions: ParsableArguments {
     var hidden: Int? { size.hidden }
     var layers: Int? { size.layers }
 
+    @Option(name: .customLong("cell-option"),
+            help: ArgumentHelp("A cell's hyper-parameter, NAME=VALUE (repeat, or separate with commas): \(Self.cellOptionList).",
+                               valueName: "name=value"))
+    var cellOptions: [String] = []
+
+    /// "forget-bias (lstm: ...), bound (indrnn: ...)": every hyper-parameter of every cell.
+    static var cellOptionList: String {
+        CellRegistry.hyperparameters.map { p in
+            let cells = CellRegistry.cells(declaring: p.key).map(\.rawValue).joined(separator: ", ")
+            return "\(p.option) (\(cells): \(p.summary)\(p.defaultValue.map { ", default \($0)" } ?? ""))"
+        }.joined(separator: ", ")
+    }
+
+    /// The `--cell-option` values as (hyper-parameter, value), in order; throws on an unknown
+    /// name or a value that is not a number in the hyper-parameter's range.
+    func parsedCellOptions() throws -> [(CellHyperparameter, Double)] {
+        var out: [(CellHyperparameter, Double)] = []
+        for item in cellOptions.flatMap({ $0.split(separator: ",") }) {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = CellRegistry.hyperparameters.map(\.option).joined(separator: ", ")
+            guard parts.count == 2, let p = CellRegistry.hyperparameter(option: parts[0].lowercased()) else {
+                throw ValidationError("--cell-option '\(item)': expected NAME=VALUE with NAME one of \(names)")
+            }
+            guard let v = Double(parts[1]) else {
+                throw ValidationError("--cell-option \(p.option): '\(parts[1])' is not a number")
+            }
+            do { try p.validate(v) } catch { throw ValidationError("--cell-option \(p.option): \(error)") }
+            out.append((p, v))
+        }
+        return out
+    }
+
     func validate() throws {
         // Parsed here too, so that a bad value (unknown, NaN, too large for Float32) is refused before any data is read.
         do {
@@ -40,6 +82,7 @@ struct ModelOptions: ParsableArguments {
             guard let text else { continue }
             do { _ = try Initializer(parsing: text) } catch { throw ValidationError("\(option): \(error)") }
         }
+        _ = try parsedCellOptions()
     }
 
     /// The configuration for a task's sizes: an explicit `--cell` starts from its preset,
@@ -63,6 +106,7 @@ struct ModelOptions: ParsableArguments {
             if let a = activation { c.activation = try Activation(parsing: a) }
             if let r = recurrentInit { c.recurrentInit = try Initializer(parsing: r) }
             if let u = inputInit { c.inputInit = try Initializer(parsing: u) }
+            for (p, v) in try parsedCellOptions() { c[p] = v }
             try c.validate()
         } catch {
             throw ValidationError("\(error)")
@@ -87,9 +131,11 @@ struct ModelSizeOptions: ParsableArguments {
 }
 
 extension ModelConfiguration {
-    /// "1-layer irnn (relu), I=2, H=64, O=1".
+    /// "1-layer rnn (relu, W identity), I=2, H=64, O=1"; a cell's hyper-parameters follow
+    /// the activation where it has one (coRNN: "dt 0.076, gamma 0.4, epsilon 8.0").
     var summary: String {
-        var detail = cell == .rnn || cell == .indrnn ? [activation.name] : []
+        var detail = cellType.fixedActivation == nil ? [activation.name] : []
+        for p in cellType.hyperparameters { if let v = self[p] { detail.append("\(p.option) \(v)") } }
         if recurrentInit != .pytorchDefault { detail.append("W \(recurrentInit.name)") }
         return "\(layers)-layer \(cell.rawValue)\(detail.isEmpty ? "" : " (\(detail.joined(separator: ", ")))"), I=\(inputSize), H=\(hiddenSize), O=\(outputs)"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Recurrent
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,16 +28,11 @@ enum Terminal {
     }
 }
 
-/// Fixed-point text: `fixed(0.16667, 4)` = "0.1667".
-func fixed(_ x: Double, _ digits: Int) -> String {
-    x.isFinite ? String(format: "%.\(digits)f", x) : "\(x)"
-}
+/// Fixed-point text: `fixed(0.16667, 4)` = "0.1667" (the library's `NumberText`).
+func fixed(_ x: Double, _ digits: Int) -> String { NumberText.fixed(x, digits: digits) }
 
-/// A metric for people: 4 significant figures.
-func number(_ x: Double) -> String {
-    guard x.isFinite else { return "\(x)" }
-    return String(format: "%.4g", x)
-}
+/// A metric for people: 4 significant figures (the library's `NumberText`).
+func number(_ x: Double) -> String { NumberText.significant(x, digits: 4) }
 
 /// "1:05" or "1:02:03".
 func duration(_ seconds: Double) -> String {

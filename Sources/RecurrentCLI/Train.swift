@@ -111,7 +111,7 @@ struct Train: ParsableCommand {
                 throw CLIError("\(directory.path): cannot create the checkpoint directory (\(error.localizedDescription))",
                                fix: "pass a writable --checkpoint-dir")
             }
-            let cellName = modelOptions.cell?.rawValue ?? (configuration.cell == .rnn && configuration.activation == .relu ? "irnn" : configuration.cell.rawValue)
+            let cellName = modelOptions.cell?.rawValue ?? configuration.presetName
             checkpoint = directory.appendingPathComponent((name ?? "\(task.name)-\(cellName)") + ".safetensors")
         }
         session.start = start

@@ -44,15 +44,15 @@ struct CLIBadInputTests {
 
     @Test func inputsOfTheWrongShape() throws {
         let (dir, _) = try directoryWithACheckpoint()
-        try NumPy.write(try NumPyArray(shape: [2, 3, 5], elements: .float32([Float](repeating: 0, count: 30))), to: dir.appendingPathComponent("x5.npy").path)
+        try NumPy.write(try NDArray(shape: [2, 3, 5], elements: .float32([Float](repeating: 0, count: 30))), to: dir.appendingPathComponent("x5.npy").path)
         let p = try CLI.run(["predict", "--checkpoint", "checkpoints/kept.safetensors", "--input", "x5.npy", "--output", "y.safetensors"], in: dir)
         #expect(p.status == 1 && p.stderr.contains("x5.npy") && p.stderr.contains("[N, T, 2]"), "\(p.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.safetensors").path))
 
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try NumPy.write(try NumPyArray(shape: [4, 3], elements: .float32([Float](repeating: 0, count: 12))), to: data.appendingPathComponent("inputs.npy").path)
-        try NumPy.write(try NumPyArray(shape: [4], elements: .int64([0, 1, 0, 1])), to: data.appendingPathComponent("targets.npy").path)
+        try NumPy.write(try NDArray(shape: [4, 3], elements: .float32([Float](repeating: 0, count: 12))), to: data.appendingPathComponent("inputs.npy").path)
+        try NumPy.write(try NDArray(shape: [4], elements: .int64([0, 1, 0, 1])), to: data.appendingPathComponent("targets.npy").path)
         let t = try CLI.run(["train", "--task", "tensors", "--data", "data", "--steps", "1"], in: dir)
         #expect(t.status == 1 && t.stderr.contains("data/inputs.npy") && t.stderr.contains("[N, T, I]"), "\(t.stderr)")
     }

@@ -116,7 +116,7 @@ struct CLIFiniteTests {
         let allowed = try CLI.run(["eval", "--checkpoint", "checkpoints/nan.safetensors", "--allow-non-finite"], in: dir)
         #expect(allowed.status == 0 && allowed.stdout.contains("test  loss nan  mse nan"), "\(allowed.output)")
 
-        try NumPy.write(try NumPyArray(shape: [3, 5, 2], elements: .float32((0..<30).map { Float($0) / 30 })),
+        try NumPy.write(try NDArray(shape: [3, 5, 2], elements: .float32((0..<30).map { Float($0) / 30 })),
                         to: dir.appendingPathComponent("x.npy").path)
         let p = try CLI.run(["predict", "--checkpoint", "checkpoints/nan.safetensors", "--input", "x.npy", "--output", "y.safetensors"], in: dir)
         #expect(p.status == 1 && p.stderr.contains(Self.named) && p.stderr.contains("--allow-non-finite"), "\(p.stderr)")

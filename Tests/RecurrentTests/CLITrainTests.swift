@@ -91,7 +91,7 @@ struct CLITrainTests {
         #expect((object["test"] as? [String: Any])?["mse"] is Double)
 
         let x = (0..<(3 * 7 * 2)).map { Float($0 % 5) / 5 }
-        try NumPy.write(try NumPyArray(shape: [3, 7, 2], elements: .float32(x)), to: dir.appendingPathComponent("x.npy").path)
+        try NumPy.write(try NDArray(shape: [3, 7, 2], elements: .float32(x)), to: dir.appendingPathComponent("x.npy").path)
         let p = try CLI.run(["predict", "--checkpoint", checkpoint, "--input", "x.npy", "--output", "y.safetensors"], in: dir)
         #expect(p.status == 0, "\(p.output)")
         let y = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("y.safetensors"))

@@ -32,7 +32,7 @@ struct CLIValidationTests {
         try file.write(to: dir.appendingPathComponent("checkpoints/big.safetensors"))
         try FileManager.default.copyItem(at: TrainingCheckpoint.sidecarURL(for: url),
                                          to: dir.appendingPathComponent("checkpoints/big.state.safetensors"))
-        try NumPy.write(try NumPyArray(shape: [1, 3, 2], elements: .float32([Float](repeating: 0, count: 6))), to: dir.appendingPathComponent("x.npy").path)
+        try NumPy.write(try NDArray(shape: [1, 3, 2], elements: .float32([Float](repeating: 0, count: 6))), to: dir.appendingPathComponent("x.npy").path)
         let big = "checkpoints/big.safetensors"
         for arguments in [["eval", "--checkpoint", big], ["predict", "--checkpoint", big, "--input", "x.npy", "--output", "y.safetensors"],
                           ["diagnose", "--checkpoint", big], ["train", "--resume", big, "--steps", "4"]] {
@@ -47,8 +47,8 @@ struct CLIValidationTests {
         let dir = try CLI.directory()
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try NumPy.write(try NumPyArray(shape: [4, 3, 2], elements: .float32([Float](repeating: 0, count: 24))), to: data.appendingPathComponent("inputs.npy").path)
-        try NumPy.write(try NumPyArray(shape: [4], elements: .int64([0, 1, id, 1])), to: data.appendingPathComponent("targets.npy").path)
+        try NumPy.write(try NDArray(shape: [4, 3, 2], elements: .float32([Float](repeating: 0, count: 24))), to: data.appendingPathComponent("inputs.npy").path)
+        try NumPy.write(try NDArray(shape: [4], elements: .int64([0, 1, id, 1])), to: data.appendingPathComponent("targets.npy").path)
         let r = try CLI.run(["train", "--task", "tensors", "--data", "data", "--steps", "1"], in: dir)
         expectRefused(r, status: 1, ["data/targets.npy", "class id \(id) at index 2"])
     }
@@ -132,7 +132,7 @@ struct CLIValidationTests {
         let eval = try CLI.run(["eval", "--checkpoint", "checkpoints/kept.safetensors", "--limit", "2000000000000", "--batch", "2000000000000"], in: dir)
         expectRefused(eval, status: 64, ["would need", "lower --batch"])
         // predict's inputs and model are bounded by their files; a run that fits still runs.
-        try NumPy.write(try NumPyArray(shape: [3, 1000, 2], elements: .float32([Float](repeating: 0.1, count: 6000))), to: dir.appendingPathComponent("long.npy").path)
+        try NumPy.write(try NDArray(shape: [3, 1000, 2], elements: .float32([Float](repeating: 0.1, count: 6000))), to: dir.appendingPathComponent("long.npy").path)
         let predict = try CLI.run(["predict", "--checkpoint", "checkpoints/kept.safetensors", "--input", "long.npy", "--output", "y.safetensors"], in: dir)
         #expect(predict.status == 0 && predict.stdout.contains("outputs [3, 1]"), "\(predict.output)")
     }
@@ -148,8 +148,8 @@ struct CLIValidationTests {
 
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try NumPy.write(try NumPyArray(shape: [20, 3, 2], elements: .float32([Float](repeating: 0, count: 120))), to: data.appendingPathComponent("inputs.npy").path)
-        try NumPy.write(try NumPyArray(shape: [20], elements: .float32([Float](repeating: 1, count: 20))), to: data.appendingPathComponent("targets.npy").path)
+        try NumPy.write(try NDArray(shape: [20, 3, 2], elements: .float32([Float](repeating: 0, count: 120))), to: data.appendingPathComponent("inputs.npy").path)
+        try NumPy.write(try NDArray(shape: [20], elements: .float32([Float](repeating: 1, count: 20))), to: data.appendingPathComponent("targets.npy").path)
         let tensors = try CLI.run(["train", "--task", "tensors", "--data", "data", "--val-fraction", "0.01", "--steps", "1"], in: dir)
         expectRefused(tensors, status: 1, ["data", "the validation split would be empty", "0.01 of 20 sequences holds out 0"])
 

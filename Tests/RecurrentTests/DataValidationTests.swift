@@ -6,14 +6,14 @@ import Testing
 /// task whose evaluation split would be empty is refused before training.
 @Suite("Validation: class ids and empty splits")
 struct DataValidationTests {
-    func inputs(_ n: Int, steps: Int = 3) throws(DataError) -> NumPyArray {
-        try NumPyArray(shape: [n, steps, 2], elements: .float32([Float](repeating: 0.5, count: n * steps * 2)))
+    func inputs(_ n: Int, steps: Int = 3) throws(DataError) -> NDArray {
+        try NDArray(shape: [n, steps, 2], elements: .float32([Float](repeating: 0.5, count: n * steps * 2)))
     }
 
     /// The findings: 2^63 - 1 overflowed `max + 1` (a trap), 1e9 sized a 64 GB output layer.
     @Test(arguments: [Int64.max, 1_000_000_000, Int64(SequenceDataset<Float>.classLimit), -1])
     func classIdsOutsideTheLimitAreRefusedWithIndexAndValue(_ bad: Int64) throws {
-        let targets = try NumPyArray(shape: [4], elements: .int64([0, 1, bad, 1]))
+        let targets = try NDArray(shape: [4], elements: .int64([0, 1, bad, 1]))
         let x = try inputs(4)
         let error = expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: x, targets: targets, targetsPath: "y.npy") }
         #expect(error?.path == "y.npy" && error?.recordIndex == 2, "\(String(describing: error))")
@@ -21,25 +21,25 @@ struct DataValidationTests {
     }
 
     @Test func perStepClassIdsAreBoundedToo() throws {
-        let big = try NumPyArray(shape: [2, 3], elements: .int64([0, -1, 2, 1, Int64.max, 0]))
+        let big = try NDArray(shape: [2, 3], elements: .int64([0, -1, 2, 1, Int64.max, 0]))
         let x = try inputs(2)
         let error = expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: x, targets: big, targetsPath: "y.npy") }
         #expect(error?.recordIndex == 1 && error?.what.contains("class id \(Int64.max) at index 4 (step 1)") == true, "\(String(describing: error))")
-        let none = try NumPyArray(shape: [2, 3], elements: .int64([Int64](repeating: -1, count: 6)))
+        let none = try NDArray(shape: [2, 3], elements: .int64([Int64](repeating: -1, count: 6)))
         let empty = expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: x, targets: none, targetsPath: "y.npy") }
         #expect(empty?.what.contains("every per-step class id is -1") == true)
     }
 
     @Test func theLargestAllowedClassIdIsAccepted() throws {
         let top = Int64(SequenceDataset<Float>.classLimit - 1)
-        let data = try SequenceDataset<Float>(inputs: try inputs(2), targets: try NumPyArray(shape: [2], elements: .int64([0, top])))
+        let data = try SequenceDataset<Float>(inputs: try inputs(2), targets: try NDArray(shape: [2], elements: .int64([0, top])))
         #expect(data.taskShape.2 == SequenceDataset<Float>.classLimit)
     }
 
     // MARK: - Empty splits
 
     func dataset(_ n: Int) throws -> SequenceDataset<Float> {
-        try SequenceDataset(inputs: try inputs(n), targets: try NumPyArray(shape: [n], elements: .float32([Float](repeating: 1, count: n))))
+        try SequenceDataset(inputs: try inputs(n), targets: try NDArray(shape: [n], elements: .float32([Float](repeating: 1, count: n))))
     }
 
     @Test func aValidationFractionThatHoldsOutNothingOrEverythingIsRefused() throws {

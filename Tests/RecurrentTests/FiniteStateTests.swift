@@ -124,7 +124,7 @@ struct FiniteStateTests {
         }
         let saved = try Checkpoint.load(from: url)
         #expect(saved.metadata["step"] == "3")
-        guard case .rnn(let m) = saved.model else { Issue.record("cell"); return }
+        let m = try #require(saved.model.model(as: RNNCell<Float>.self), "cell")
         #expect(m.layers.map(\.parameters) == kept.layers && m.head == kept.head)
         var resumed = try Self.adding()
         try TrainingCheckpoint.restore(&resumed, from: url)
@@ -142,7 +142,7 @@ struct FiniteStateTests {
         let bytes = try Data(contentsOf: url), sidecar = try Data(contentsOf: TrainingCheckpoint.sidecarURL(for: url))
 
         var weights = t
-        weights.model.layers[0].parameters.weightHH.storage[3] = .nan
+        weights.model.layers[0].weightHH.storage[3] = .nan
         do {
             try TrainingCheckpoint.save(weights, to: url)
             Issue.record("a NaN weight was saved")
@@ -201,8 +201,8 @@ struct FiniteStateTests {
             #expect(e.description.contains("rnn.weight_hh_l0 (2 of 144 values; the first, at flat index 3, is nan)"), "\(e)")
         }
         let allowed = try Checkpoint.load(from: url, allowNonFinite: true)
-        guard case .rnn(let m) = allowed.model else { Issue.record("cell"); return }
-        #expect(m.layers[0].parameters.weightHH.storage[3].isNaN)
+        let m = try #require(allowed.model.model(as: RNNCell<Float>.self), "cell")
+        #expect(m.layers[0].weightHH.storage[3].isNaN)
         #expect(m.predict(randomBatch(batch: 2, steps: 6, features: 2, seed: 1)).outputs.storage.allSatisfy { $0.isNaN },
                 "the NaN shows in the outputs")
         let file = try SafeTensorsFile(contentsOf: url)
@@ -239,7 +239,7 @@ struct FiniteStateTests {
 
     @Test(arguments: [7.6e35, -3.4e38, 1e300, 1.7976931348623157e308, 5e-324, -2.5e-310, 1e15, 123.456, 0, Double.nan, -Double.infinity] as [Double])
     func numbersFormatWithoutTrapping(_ x: Double) {
-        let fixed = formatFixed(x, digits: 3), scientific = formatScientific(x)
+        let fixed = NumberText.fixed(x, digits: 3), scientific = NumberText.scientific(x)
         #expect(!fixed.isEmpty && !scientific.isEmpty)
         if x.isFinite && x != 0 {
             #expect(!scientific.contains("inf") && !scientific.contains("nan"), "\(x) -> \(scientific)")

@@ -7,7 +7,7 @@ import Testing
 /// and sidecar tensors (names, shapes and every bit of data) are hashed and compared with hashes
 /// recorded before the layout was re-cut (debug build of 212df85; its release build gave the same
 /// for the RNN and IndRNN cases but other bits for LSTM and GRU, because the C compiler fused a*b + c
-/// in release only; kernels.c now forbids implicit contraction). A refactor that changes a single bit
+/// in release only; every kernel file now forbids implicit contraction). A refactor that changes a single bit
 /// of training fails here; a deliberate change of the numerics must say so and record new hashes
 /// (GOLDEN_PRINT=1 prints them; RECURRENT_BINARY=.build/release/recurrent checks a release build).
 @Suite(.serialized) struct GoldenCheckpointTests {

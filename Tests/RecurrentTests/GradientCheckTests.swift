@@ -12,6 +12,8 @@ struct GradientCheckTests {
         var readout: Readout
         var loss: Loss
         var layers: Int
+        /// The cell's hyper-parameters (nil: its defaults).
+        var hyperparameters: [String: Double]? = nil
         var testDescription: String { "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" }
     }
 
@@ -33,6 +35,12 @@ struct GradientCheckTests {
             out.append(Case(cell: cell, activation: .tanh, readout: .everyStep, loss: .crossEntropy, layers: 2))
             out.append(Case(cell: cell, activation: .tanh, readout: .lastStep, loss: .meanSquaredError, layers: 1))
         }
+        // coRNN with a step large enough that W, 𝒲, γ and ε shape the loss within T = 5 steps.
+        let oscillators = ["dt": 0.5, "gamma": 1.5, "epsilon": 0.8]
+        out.append(Case(cell: .cornn, activation: .tanh, readout: .lastStep, loss: .crossEntropy, layers: 2, hyperparameters: oscillators))
+        out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .meanSquaredError, layers: 1, hyperparameters: oscillators))
+        out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .crossEntropy, layers: 2))
+        out.append(Case(cell: .cornn, activation: .tanh, readout: .lastStep, loss: .meanSquaredError, layers: 1))
         return out
     }()
 
@@ -43,6 +51,8 @@ struct GradientCheckTests {
         case .lstm: try check(LSTMCell<Double>.self, c)
         case .gru: try check(GRUCell<Double>.self, c)
         case .indrnn: try check(IndRNNCell<Double>.self, c)
+        case .cornn: try check(CoRNNCell<Double>.self, c)
+        default: Issue.record("no case for \(c.cell)")
         }
     }
 
@@ -50,7 +60,8 @@ struct GradientCheckTests {
         let (b, t, i, h, o) = (3, 5, 2, 4, 3)
         let config = ModelConfiguration(cell: c.cell, activation: c.activation, inputSize: i, hiddenSize: h, layers: c.layers,
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.8),
-                                        recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3))
+                                        recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3),
+                                        hyperparameters: c.hyperparameters)
         let model = try makeModel(Cell.self, config, seed: 7)
         let inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
         var rng = SeededGenerator(seed: 13)
@@ -99,7 +110,7 @@ struct GradientCheckTests {
             let numeric = (try lossOf(model, plus, initial) - lossOf(model, minus, initial)) / (2 * step)
             expectClose(result.inputGradient.values[e], numeric, "input[\(e)]")
         }
-        // The initial state of every layer (h, and c for LSTM).
+        // The initial state of every layer (h, and c for LSTM, z for coRNN).
         for l in initial.layers.indices {
             for e in initial.layers[l].hidden.storage.indices {
                 var plus = initial, minus = initial

@@ -116,9 +116,9 @@ struct InflateTests {
         var failures = 0
         for _ in 0..<300 {
             var bad = good
-            for _ in 0..<(1 + uniformIndex(below: 3, &rng)) {
-                let position = 10 + uniformIndex(below: bad.count - 18, &rng)  // inside the DEFLATE data
-                bad[position] ^= UInt8(truncatingIfNeeded: 1 + uniformIndex(below: 255, &rng))
+            for _ in 0..<(1 + Draw.index(below: 3, &rng)) {
+                let position = 10 + Draw.index(below: bad.count - 18, &rng)  // inside the DEFLATE data
+                bad[position] ^= UInt8(truncatingIfNeeded: 1 + Draw.index(below: 255, &rng))
             }
             do {
                 _ = try Gzip.decompress(bad, path: "fuzz.gz")

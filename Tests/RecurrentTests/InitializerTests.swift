@@ -73,8 +73,8 @@ struct InitializerTests {
     @Test func irnnPresetIsReluIdentityAndSmallGaussian() throws {
         let config = try ModelConfiguration.preset("irnn", inputSize: 2, hiddenSize: 16, outputs: 1)
         let model = try makeModel(RNNCell<Float>.self, config, seed: 3)
-        let p = model.layers[0].parameters
-        #expect(model.layers[0].activation == .relu)
+        let p = model.layers[0]
+        #expect(p.activation == .relu)
         var unused = SeededGenerator(seed: 0)
         #expect(p.weightHH == Initializer.identity(scale: 1).matrix(rows: 16, cols: 16, using: &unused))
         #expect(p.biasIH.storage.allSatisfy { $0 == 0 } && p.biasHH.storage.allSatisfy { $0 == 0 })
@@ -83,10 +83,10 @@ struct InitializerTests {
 
     @Test func forgetGateBiasAndPresetValidation() throws {
         var config = try ModelConfiguration.preset("lstm", inputSize: 1, hiddenSize: 3, outputs: 2)
-        config.forgetGateBias = 1
+        config[.forgetGateBias] = 1
         let model = try makeModel(LSTMCell<Double>.self, config, seed: 1)
-        #expect(model.layers[0].parameters.biasIH.storage[3..<6].allSatisfy { $0 == 1 })
-        #expect(model.layers[0].parameters.biasHH.storage[3..<6].allSatisfy { $0 == 0 })
+        #expect(model.layers[0].biasIH.storage[3..<6].allSatisfy { $0 == 1 })
+        #expect(model.layers[0].biasHH.storage[3..<6].allSatisfy { $0 == 0 })
         config.activation = .relu
         #expect(throws: ConfigurationError.self) { try config.validate() }
         #expect(throws: ConfigurationError.self) { try ModelConfiguration.preset("transformer", inputSize: 1, hiddenSize: 1, outputs: 1) }

@@ -113,7 +113,7 @@ struct KernelTests {
     static let cells: [CellCase] = [
         CellCase(kind: .rnn, activation: .relu), CellCase(kind: .rnn, activation: .tanh),
         CellCase(kind: .lstm, activation: .tanh), CellCase(kind: .gru, activation: .tanh),
-        CellCase(kind: .indrnn, activation: .relu),
+        CellCase(kind: .indrnn, activation: .relu), CellCase(kind: .cornn, activation: .tanh),
     ]
 
     @Test(arguments: cells)
@@ -123,6 +123,8 @@ struct KernelTests {
         case .lstm: try compareStep(LSTMCell<Float>.self, c)
         case .gru: try compareStep(GRUCell<Float>.self, c)
         case .indrnn: try compareStep(IndRNNCell<Float>.self, c)
+        case .cornn: try compareStep(CoRNNCell<Float>.self, c)
+        default: Issue.record("no case for \(c.kind)")
         }
     }
 
@@ -246,6 +248,8 @@ struct KernelTests {
         case .lstm: try compareWorkspace(LSTMCell<Float>.self, c)
         case .gru: try compareWorkspace(GRUCell<Float>.self, c)
         case .indrnn: try compareWorkspace(IndRNNCell<Float>.self, c)
+        case .cornn: try compareWorkspace(CoRNNCell<Float>.self, c)
+        default: Issue.record("no case for \(c.kind)")
         }
     }
 

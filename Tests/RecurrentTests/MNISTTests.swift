@@ -18,16 +18,16 @@ struct MNISTTests {
         in directory: String, separator: String = "-", gzip: Bool = false,
         labels: [UInt8] = trainLabels, imageCount: Int = 5
     ) throws {
-        func images(_ n: Int, offset: Int) throws -> IDXArray {
-            try IDXArray(
+        func images(_ n: Int, offset: Int) throws -> NDArray {
+            try NDArray(
                 shape: [n, 28, 28],
                 elements: .uint8((0..<n).flatMap { i in (0..<784).map { pixel(i + offset, $0) } }))
         }
-        let files: [(String, IDXArray)] = [
+        let files: [(String, NDArray)] = [
             ("train-images\(separator)idx3-ubyte", try images(imageCount, offset: 0)),
-            ("train-labels\(separator)idx1-ubyte", try IDXArray(shape: [labels.count], elements: .uint8(labels))),
+            ("train-labels\(separator)idx1-ubyte", try NDArray(shape: [labels.count], elements: .uint8(labels))),
             ("t10k-images\(separator)idx3-ubyte", try images(2, offset: 100)),
-            ("t10k-labels\(separator)idx1-ubyte", try IDXArray(shape: [2], elements: .uint8(testLabels))),
+            ("t10k-labels\(separator)idx1-ubyte", try NDArray(shape: [2], elements: .uint8(testLabels))),
         ]
         for (name, array) in files {
             let path = directory + "/" + name
@@ -109,7 +109,7 @@ struct MNISTTests {
     @Test func defaultPermutationSeed() {
         #expect(MNISTVariant.permuted() == .permuted(seed: 92916))
         // Pinned with an independent Python re-implementation of SplitMix64-seeded xoshiro256**,
-        // Lemire's bounded integers and Fisher–Yates (see Sampling.swift), so that a change of
+        // Lemire's bounded integers and Fisher–Yates (see Draw.swift), so that a change of
         // generator or shuffle algorithm — which would change the task — is noticed.
         #expect(Array(MNISTVariant.pixelPermutation(seed: 92916).prefix(8)) == [416, 153, 458, 219, 290, 388, 757, 516])
     }

@@ -8,10 +8,10 @@ import Testing
 struct MemoryEstimateTests {
     /// The forward trace part equals, byte for byte, the buffers of the `SequenceTrace`s a
     /// real forward pass keeps (inputs, pre-activations, gates, h_0...h_T, c_0...c_T).
-    @Test(arguments: [CellKind.rnn, .lstm, .gru, .indrnn])
+    @Test(arguments: CellKind.allCases)
     func theForwardTraceEstimateIsTheTraceTheCodeAllocates(_ kind: CellKind) throws {
         let (t, b) = (7, 3)
-        var config = try ModelConfiguration.preset(kind == .rnn ? "irnn" : kind.rawValue, inputSize: 5, hiddenSize: 4, layers: 2, outputs: 2)
+        var config = try ModelConfiguration.preset(CellRegistry.cell(kind).presets[0].name, inputSize: 5, hiddenSize: 4, layers: 2, outputs: 2)
         config.readout = .everyStep
         var rng = SeededGenerator(seed: 1)
         let model = try AnyRecurrentModel(config, using: &rng)
@@ -44,7 +44,7 @@ struct MemoryEstimateTests {
         let e = MemoryEstimate.model(config, steps: 4, batch: 5, training: true, optimizerBuffers: 2)
         let weights = 4.0 * 4 * 25                        // weights, gradients, exp_avg, exp_avg_sq
         let forward: Double = 20 * 14 + 15                // T*B*(I + 3GH + H) + B*H
-        let backward: Double = 20 * 5 + 2 * 15            // T*B*(GH + I) + 2*B*H: backward buffers and dInputs
+        let backward: Double = 20 * 5 + 15                // T*B*(GH + I) + B*H: dPreInput, dInputs, dHidden (an RNN has no dMemory)
         let trace = 4 * (forward + backward)
         let inputs: Double = 2 * 5 * 4 * 2                // batch-first and time-major
         let head: Double = 5 * 4 * 2                      // B*(H + O), with gradients

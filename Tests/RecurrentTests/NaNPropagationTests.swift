@@ -116,7 +116,7 @@ struct NaNPropagationTests {
     static let cells: [CellCase] = activations.map { CellCase(kind: .rnn, activation: $0) } + [
         CellCase(kind: .lstm, activation: .tanh), CellCase(kind: .gru, activation: .tanh),
         CellCase(kind: .indrnn, activation: .relu), CellCase(kind: .indrnn, activation: .tanh),
-        CellCase(kind: .indrnn, activation: .clippedRelu(max: 2)),
+        CellCase(kind: .indrnn, activation: .clippedRelu(max: 2)), CellCase(kind: .cornn, activation: .tanh),
     ]
 
     /// Where a NaN goes, and what the rest computes.
@@ -150,6 +150,8 @@ struct NaNPropagationTests {
         case .lstm: return try outcomes(LSTMCell<Float>.self, LSTMCell<Double>.self, c, poison)
         case .gru: return try outcomes(GRUCell<Float>.self, GRUCell<Double>.self, c, poison)
         case .indrnn: return try outcomes(IndRNNCell<Float>.self, IndRNNCell<Double>.self, c, poison)
+        case .cornn: return try outcomes(CoRNNCell<Float>.self, CoRNNCell<Double>.self, c, poison)
+        default: Issue.record("no case for \(c.kind)"); return []
         }
     }
 
@@ -160,7 +162,7 @@ struct NaNPropagationTests {
         func poison<Cell: RecurrentCell>(_ m: inout RecurrentModel<Cell>, _ x: inout SequenceBatch<Cell.Scalar>) {
             switch site {
             case .input: x[1, 2, 0] = .nan                                   // sequence 1, step 3
-            case .recurrentWeight: m.layers[0].parameters.weightHH.storage[5] = .nan
+            case .recurrentWeight: m.layers[0].parameters[Cell.tensorIndex(.recurrentWeight)!].storage[5] = .nan
             }
         }
         let fast = try run(F.self, c, poison: poison, backend: .fast)

@@ -60,13 +60,13 @@ struct NumPyTests {
         let directory = try makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         var rng = SeededGenerator(seed: 42)
-        let arrays: [NumPyArray] = try [
-            NumPyArray(shape: [3, 4, 5], elements: .float32((0..<60).map { _ in Float(uniform01(&rng)) - 0.5 })),
-            NumPyArray(shape: [7], elements: .float64((0..<7).map { _ in uniform01(&rng) * 1e10 })),
-            NumPyArray(shape: [2, 3], elements: .int64([Int64.min, -1, 0, 1, 2, Int64.max])),
-            NumPyArray(shape: [1, 3], elements: .int32([Int32.min, 0, Int32.max])),
-            NumPyArray(shape: [0, 4], elements: .uint8([])),
-            NumPyArray(shape: [123_456_789_012, 0], elements: .float32([])),
+        let arrays: [NDArray] = try [
+            NDArray(shape: [3, 4, 5], elements: .float32((0..<60).map { _ in Float(Draw.uniform01(&rng)) - 0.5 })),
+            NDArray(shape: [7], elements: .float64((0..<7).map { _ in Draw.uniform01(&rng) * 1e10 })),
+            NDArray(shape: [2, 3], elements: .int64([Int64.min, -1, 0, 1, 2, Int64.max])),
+            NDArray(shape: [1, 3], elements: .int32([Int32.min, 0, Int32.max])),
+            NDArray(shape: [0, 4], elements: .uint8([])),
+            NDArray(shape: [123_456_789_012, 0], elements: .float32([])),
         ]
         for (i, array) in arrays.enumerated() {
             let path = directory + "/a\(i).npy"
@@ -97,10 +97,10 @@ struct NumPyTests {
         var rng = SeededGenerator(seed: 123)
         for _ in 0..<500 {
             var bad = good
-            for _ in 0..<(1 + uniformIndex(below: 3, &rng)) {
-                bad[uniformIndex(below: 128, &rng)] = UInt8(truncatingIfNeeded: rng.next())
+            for _ in 0..<(1 + Draw.index(below: 3, &rng)) {
+                bad[Draw.index(below: 128, &rng)] = UInt8(truncatingIfNeeded: rng.next())
             }
-            let length = uniformIndex(below: 4, &rng) == 0 ? uniformIndex(below: bad.count, &rng) : bad.count
+            let length = Draw.index(below: 4, &rng) == 0 ? Draw.index(below: bad.count, &rng) : bad.count
             if let array = try? NumPy.parse(Array(bad[..<length]), path: "fuzz.npy") {
                 #expect(array.count * 4 <= good.count)
             }
@@ -158,16 +158,16 @@ struct NumPyTests {
 
     @Test func userDataMismatchesAreErrors() throws {
         let inputs = try NumPy.read(path: fixturePath("seq_inputs.npy"))
-        let three = try NumPyArray(shape: [3], elements: .int64([0, 1, 2]))
+        let three = try NDArray(shape: [3], elements: .int64([0, 1, 2]))
         let count = expectDataError { () throws(DataError) in
             _ = try SequenceDataset<Float>(inputs: inputs, targets: three, targetsPath: "t.npy")
         }
         #expect(count?.kind == .mismatch && count?.path == "t.npy")
-        let negative = try NumPyArray(shape: [4], elements: .int64([0, 1, -1, 2]))
+        let negative = try NDArray(shape: [4], elements: .int64([0, 1, -1, 2]))
         #expect(expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: inputs, targets: negative) }?.recordIndex == 2)
-        let nan = try NumPyArray(shape: [1, 1, 2], elements: .float32([0, .nan]))
+        let nan = try NDArray(shape: [1, 1, 2], elements: .float32([0, .nan]))
         #expect(expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: nan, targets: three) }?.recordIndex == 0)
-        let flat = try NumPyArray(shape: [4, 6], elements: .float32([Float](repeating: 0, count: 24)))
+        let flat = try NDArray(shape: [4, 6], elements: .float32([Float](repeating: 0, count: 24)))
         #expect(expectDataError { () throws(DataError) in _ = try SequenceDataset<Float>(inputs: flat, targets: three) }?.what.contains("[N, T, I]") == true)
     }
 }

@@ -40,8 +40,8 @@ struct OptionValidationTests {
         c = base; c.recurrentInit = .gaussian(std: 1e300); bad.append(c)
         c = base; c.inputInit = .identity(scale: .infinity); bad.append(c)
         c = base; c.biasInit = .constant(-.infinity); bad.append(c)
-        c = try ModelConfiguration.preset("lstm", inputSize: 2, hiddenSize: 4, outputs: 1); c.forgetGateBias = .nan; bad.append(c)
-        c = try ModelConfiguration.preset("indrnn", inputSize: 2, hiddenSize: 4, outputs: 1); c.recurrentBound = .infinity; bad.append(c)
+        c = try ModelConfiguration.preset("lstm", inputSize: 2, hiddenSize: 4, outputs: 1); c[.forgetGateBias] = .nan; bad.append(c)
+        c = try ModelConfiguration.preset("indrnn", inputSize: 2, hiddenSize: 4, outputs: 1); c[.recurrentBound] = .infinity; bad.append(c)
         c = base; c.hiddenSize = Int.max / 2; bad.append(c)   // H² overflows Int: refused, not trapped
         for config in bad {
             #expect(throws: ConfigurationError.self, "\(config)") { try config.validate() }

@@ -64,7 +64,7 @@ struct FileLimitTests {
         let directory = try makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let path = directory + "/big.npy"
-        try NumPy.write(try NumPyArray(shape: [500], elements: .float32([Float](repeating: 1, count: 500))), to: path)
+        try NumPy.write(try NDArray(shape: [500], elements: .float32([Float](repeating: 1, count: 500))), to: path)
         let size = try readBytes(path).count
         let error = dataError { () throws(DataError) in _ = try NumPy.read(path: path, maximumSize: 1024) }
         #expect(error?.kind == .tooLarge)
@@ -108,7 +108,7 @@ struct FileLimitTests {
         let directory = try makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let file = directory + "/x.npy"
-        try NumPy.write(try NumPyArray(shape: [2, 3], elements: .float32([1, 2, 3, 4, 5, 6])), to: file)
+        try NumPy.write(try NDArray(shape: [2, 3], elements: .float32([1, 2, 3, 4, 5, 6])), to: file)
         let (fifo, writer) = try fifoWriting([file, "/dev/zero"], in: directory)
         let error = dataError { () throws(DataError) in _ = try NumPy.read(path: fifo, maximumSize: 1 << 20) }
         writer.waitUntilExit()
@@ -132,6 +132,27 @@ struct FileLimitTests {
         })
         writer.waitUntilExit()
         #expect(error.description.contains("after the last tensor"), "\(error)")
+    }
+
+    @Test("a pipe whose header claims Int.max bytes is read to its end, not past Int.max", .enabled(if: hasDevZero))
+    func pipeClaimingIntMax() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        // A v2 header of fixed length (the 19-digit size keeps it so), for uint8 data ending at
+        // exactly Int.max: the declared file size is Int.max.
+        func header(_ size: Int) -> [UInt8] {
+            let text = Array("{'descr': '|u1', 'fortran_order': False, 'shape': (\(size),), }\n".utf8)
+            return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0] + (0..<4).map { UInt8(truncatingIfNeeded: text.count >> (8 * $0)) } + text
+        }
+        let dataStart = header(Int.max).count
+        let bytes = header(Int.max - dataStart)
+        #expect(bytes.count == dataStart && NumPy.declaredFileSize(bytes[...]) == Int.max)
+        try writeBytes(bytes, to: directory + "/claim.npy")
+        let (fifo, writer) = try fifoWriting([directory + "/claim.npy"], in: directory)
+        let error = dataError { () throws(DataError) in _ = try NumPy.read(path: fifo, maximumSize: 1 << 20) }
+        writer.waitUntilExit()
+        #expect(error?.kind == .truncated && error?.what.contains("expected \(Int.max) bytes") == true,
+                "\(error?.description ?? "")")
     }
 
     @Test("more than the limit from a pipe is a clear error")

@@ -43,7 +43,7 @@ import Testing
             try SafeTensorsFile(tensors: try loaded.model.predict(inputs, chunkSize: chunk).tensors).write(to: out)
             #expect(try GoldenCheckpointTests.hash([out]) == Self.expected, "chunk \(chunk)")
         }
-        guard case .lstm(let model) = loaded.model else { Issue.record("not an LSTM"); return }
+        guard let model = loaded.model.model(as: LSTMCell<Float>.self) else { Issue.record("not an LSTM"); return }
         let all = model.predict(inputs, chunkSize: 7)
         #expect(all.hidden.rows == 2 * 7 && all.memory?.rows == 2 * 7 && all.outputShape == [7, 1])
         for n in [0, 4, 6] {

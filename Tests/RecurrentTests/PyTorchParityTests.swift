@@ -42,7 +42,7 @@ struct PyTorchParityTests {
             #expect(worst < 1e-10, "\(c.name) \(key): max relative difference \(worst)")
         }
         // The model, loaded from the state_dict part of the fixture.
-        let names = Set(stateDictNames(layers: c.layers))
+        let names = Set(Cell.parameterNames(layers: c.layers))
         let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) })
         let readout: Readout = c.readout == "last" ? .lastStep : .everyStep
         let architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,

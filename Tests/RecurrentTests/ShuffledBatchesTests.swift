@@ -80,14 +80,14 @@ struct ShuffledBatchesTests {
         #expect(reference.next() == 11_091_344_671_253_066_420)
         #expect(reference.next() == 13_793_997_310_169_335_082)
         var g = SeededGenerator(seed: 0)
-        let u = uniform01(&g)
+        let u = Draw.uniform01(&g)
         var h = SeededGenerator(seed: 0)
         #expect(u == Double(h.next() >> 11) * 0x1.0p-53)
         var counts = [Int](repeating: 0, count: 3)
-        for _ in 0..<3000 { counts[uniformIndex(below: 3, &g)] += 1 }
+        for _ in 0..<3000 { counts[Draw.index(below: 3, &g)] += 1 }
         #expect(counts.allSatisfy { (900...1100).contains($0) })
-        #expect(uniformIndex(below: 1, &g) == 0)
+        #expect(Draw.index(below: 1, &g) == 0)
         var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9)
-        #expect(fisherYatesPermutation(count: 10, &a) == fisherYatesPermutation(count: 10, &b))
+        #expect(Draw.permutation(count: 10, &a) == Draw.permutation(count: 10, &b))
     }
 }

@@ -67,7 +67,7 @@ struct TensorBoardTrainingLogTests {
     @Test func eachGateBlockOfAnLSTMHasItsOwnRadius() throws {
         var t = try trainer("lstm", LSTMCell<Float>.self, hidden: 2)
         // Blocks [2, 2] with known spectra: 0.5 I; diag(2, -3); a rotation (eigenvalues ±i); a nilpotent matrix.
-        t.model.layers[0].parameters.weightHH = Matrix(rows: 8, cols: 2, [0.5, 0, 0, 0.5, 2, 0, 0, -3, 0, 1, -1, 0, 0, 5, 0, 0])
+        t.model.layers[0].weightHH = Matrix(rows: 8, cols: 2, [0.5, 0, 0, 0.5, 2, 0, 0, -3, 0, 1, -1, 0, 0, 5, 0, 0])
         let radii = t.recurrentSpectralRadii()
         #expect(radii.map(\.gate) == ["i", "f", "g", "o"] && radii.allSatisfy { $0.layer == 0 })
         let expected = [0.5, 3, 1, 0]
@@ -79,7 +79,7 @@ struct TensorBoardTrainingLogTests {
         #expect(irnn.recurrentSpectralRadii().map(\.layer) == [0, 1])
         for r in irnn.recurrentSpectralRadii() { #expect(abs(r.value - 1) < 1e-9 && r.gate == nil) }   // W = I
         var indrnn = try trainer("indrnn", IndRNNCell<Float>.self, hidden: 3)
-        indrnn.model.layers[0].parameters.weightHH = Matrix(rows: 1, cols: 3, [0.5, -1.25, 1])
+        indrnn.model.layers[0].weightHH = Matrix(rows: 1, cols: 3, [0.5, -1.25, 1])
         #expect(indrnn.recurrentSpectralRadii() == [LayerSpectralRadius(layer: 0, gate: nil, value: 1.25)])   // W = diag(u)
     }
 

@@ -1,38 +1,38 @@
-/// The parameters of one recurrent layer, laid out exactly as PyTorch's `nn.RNN`,
-/// `nn.LSTM` and `nn.GRU` hold them, so that checkpoints move between the two unchanged.
+/// The parameters of one recurrent layer: the tensors its cell declares
+/// (`RecurrentCell.tensors`), in `state_dict` order, each as a matrix [rows, cols].
 ///
-/// G is the number of gate blocks (1 for RNN and IndRNN, 4 for LSTM in the order
-/// i, f, g, o, 3 for GRU in the order r, z, n); H the hidden size; I the input size.
-/// The same struct holds the gradients of these parameters.
+/// PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` (and our RNN, LSTM, GRU and IndRNN) hold
+/// four: `weight_ih` [G*H, I], `weight_hh` [G*H, H] (IndRNN: u, [1, H]), `bias_ih` and
+/// `bias_hh` [1, G*H]; other cells hold others (coRNN has a second recurrent matrix and one
+/// bias). Tensor 0 is always the input weight. Each cell reads its tensors through typed
+/// accessors with fixed indices (`RNNCell.weightHH` is tensor 1), so the hot path does no
+/// lookup. The same struct holds the gradients of these parameters.
 public struct CellParameters<Scalar: NeuralScalar>: Sendable, Equatable {
-    /// `weight_ih_l{k}`: [G*H, I]
-    public var weightIH: Matrix<Scalar>
-    /// `weight_hh_l{k}`: [G*H, H]; for IndRNN the recurrent vector u, [1, H]
-    /// (saved with PyTorch-style name and shape [H]).
-    public var weightHH: Matrix<Scalar>
-    /// `bias_ih_l{k}`: [1, G*H]
-    public var biasIH: Matrix<Scalar>
-    /// `bias_hh_l{k}`: [1, G*H]
-    public var biasHH: Matrix<Scalar>
+    /// The tensors in `state_dict` order.
+    public var tensors: [Matrix<Scalar>]
 
-    public init(weightIH: Matrix<Scalar>, weightHH: Matrix<Scalar>, biasIH: Matrix<Scalar>, biasHH: Matrix<Scalar>) {
-        self.weightIH = weightIH
-        self.weightHH = weightHH
-        self.biasIH = biasIH
-        self.biasHH = biasHH
+    public init(_ tensors: [Matrix<Scalar>]) {
+        self.tensors = tensors
     }
+
+    /// PyTorch's four tensors in `state_dict` order (the layout of RNN, LSTM, GRU and IndRNN):
+    /// `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+    public init(weightIH: Matrix<Scalar>, weightHH: Matrix<Scalar>, biasIH: Matrix<Scalar>, biasHH: Matrix<Scalar>) {
+        self.init([weightIH, weightHH, biasIH, biasHH])
+    }
+
+    /// Tensor `index` (in `state_dict` order), read and written in place.
+    @inlinable
+    public subscript(index: Int) -> Matrix<Scalar> {
+        get { tensors[index] }
+        _modify { yield &tensors[index] }
+    }
+
+    /// The number of tensors.
+    public var count: Int { tensors.count }
 
     /// Zeros with the same shapes (a gradient accumulator).
     public var zerosLike: CellParameters {
-        CellParameters(weightIH: weightIH.zerosLike, weightHH: weightHH.zerosLike,
-                       biasIH: biasIH.zerosLike, biasHH: biasHH.zerosLike)
-    }
-
-    /// PyTorch's suffixes, in `state_dict` order.
-    public static var names: [String] { ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] }
-
-    /// The tensors in `state_dict` order, with writable access.
-    public static var keyPaths: [WritableKeyPath<CellParameters, Matrix<Scalar>>] {
-        [\.weightIH, \.weightHH, \.biasIH, \.biasHH]
+        CellParameters(tensors.map(\.zerosLike))
     }
 }

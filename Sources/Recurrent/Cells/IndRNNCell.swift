@@ -9,24 +9,74 @@
 public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var kind: CellKind { .indrnn }
     public static var gateCount: Int { 1 }
+    public static var hyperparameters: [CellHyperparameter] { [.recurrentBound] }
+
+    /// PyTorch's layout with u = `weight_hh` a vector [1, H], saved as [H].
+    public static var tensors: [CellTensor] {
+        [CellTensor("weight_ih", rows: .gates, cols: .inputs, role: .inputWeight),
+         CellTensor("weight_hh", rows: .one, cols: .hidden, role: .recurrentWeight),
+         CellTensor("bias_ih", rows: .one, cols: .gates, role: .inputBias),
+         CellTensor("bias_hh", rows: .one, cols: .gates, role: .recurrentBias)]
+    }
+
+    /// relu, u = 1, U with PyTorch's default, zero biases (Li et al. 2018).
+    public static var presets: [CellPreset] {
+        [CellPreset("indrnn", summary: "relu, u = 1, zero biases",
+                    settings: CellSettings(activation: .relu, recurrentInit: .constant(1), biasInit: .zeros))]
+    }
+
+    /// u is a vector: `identity(s)` means u = s.
+    public static func initializer(for tensor: CellTensor, settings: CellSettings, inputSize: Int, hiddenSize: Int) -> Initializer {
+        if tensor.role == .recurrentWeight, case .identity(let s) = settings.recurrentInit { return .constant(s) }
+        return roleInitializer(for: tensor, settings: settings, hiddenSize: hiddenSize)
+    }
 
     public var parameters: CellParameters<Scalar>
     public var activation: Activation
     /// u_max, or nil for no bound.
     public var recurrentBound: Double?
 
+    /// U = `weight_ih` [H, I]
+    public var weightIH: Matrix<Scalar> { get { parameters[0] } _modify { yield &parameters[0] } }
+    /// u = `weight_hh` [1, H]
+    public var weightHH: Matrix<Scalar> { get { parameters[1] } _modify { yield &parameters[1] } }
+    /// `bias_ih` [1, H]
+    public var biasIH: Matrix<Scalar> { get { parameters[2] } _modify { yield &parameters[2] } }
+    /// `bias_hh` [1, H]
+    public var biasHH: Matrix<Scalar> { get { parameters[3] } _modify { yield &parameters[3] } }
+
+    /// `parameters` in PyTorch's order: `weight_ih`, `weight_hh` (u, [1, H]), `bias_ih`, `bias_hh`.
     public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double? = nil) {
+        precondition(parameters.count == 4, "an IndRNN layer has 4 tensors (weight_ih, weight_hh, bias_ih, bias_hh), got \(parameters.count)")
         self.parameters = parameters
         self.activation = activation
         self.recurrentBound = recurrentBound
+    }
+
+    public init(parameters: CellParameters<Scalar>, settings: CellSettings) {
+        self.init(parameters: parameters, activation: settings.activation, recurrentBound: settings[.recurrentBound])
+    }
+
+    public var hyperparameterValues: [String: Double] {
+        recurrentBound.map { [CellHyperparameter.recurrentBound.key: $0] } ?? [:]
+    }
+
+    /// net_t = U x_t + u ⊙ h_{t-1} + b is the RNN with W = diag(u).
+    public var recurrentStructure: RecurrentStructure<Scalar> {
+        let h = hiddenSize
+        var w = Matrix<Scalar>(rows: h, cols: h)
+        for j in 0..<h { w[j, j] = weightHH.storage[j] }
+        return .elman(ElmanRecurrence(inputWeight: weightIH, recurrentWeight: w, inputBias: biasIH, recurrentBias: biasHH,
+                                      activation: activation, isDiagonal: true,
+                                      note: "IndRNN: u diagnosed as the diagonal recurrent matrix W = diag(u)"))
     }
 
     // MARK: - Forward
 
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, f = activation
-        parameters.weightHH.storage.withUnsafeBufferPointer { u in
-            parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+        weightHH.storage.withUnsafeBufferPointer { u in
+            biasHH.storage.withUnsafeBufferPointer { bias in
                 for row in rows {
                     let x = trace.preInput.row(t * b + row), rec = trace.preHidden.row(t * b + row)
                     let net = trace.gates.row(t * b + row)
@@ -55,7 +105,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, f = activation
-        parameters.weightHH.storage.withUnsafeBufferPointer { u in
+        weightHH.storage.withUnsafeBufferPointer { u in
             for row in rows {
                 let net = trace.gates.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
                 let dh = grad.dHidden.row(row), dnet = grad.dPreInput.row(t * b + row)
@@ -81,18 +131,33 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
         for r in 0..<rows {
             let d = grad.dPreHidden.row(r), hPrev = trace.hidden.row(r)
             for j in 0..<hs {
-                gradients.weightHH.storage[j] += d[j] * hPrev[j]
-                gradients.biasHH.storage[j] += d[j]
+                gradients[1].storage[j] += d[j] * hPrev[j]              // du
+                gradients[3].storage[j] += d[j]                         // db_hh
             }
         }
     }
+
+    /// No matrix to transpose: u ⊙ h_{t-1} is elementwise.
+    public func prepare(_ trace: SequenceTrace<Scalar>) {}
 
     /// Clamps u to [-u_max, u_max].
     public mutating func applyConstraints() {
         guard let bound = recurrentBound else { return }
         let m = Scalar(bound)
-        for j in parameters.weightHH.storage.indices {
-            parameters.weightHH.storage[j] = Swift.min(Swift.max(parameters.weightHH.storage[j], -m), m)
+        weightHH.storage.withUnsafeMutableBufferPointer { u in
+            for j in u.indices { u[j] = Swift.min(Swift.max(u[j], -m), m) }
         }
     }
+}
+
+extension CellKind {
+    /// The independently recurrent network, `IndRNNCell`.
+    public static let indrnn = CellKind(declaring: "indrnn")
+}
+
+extension CellHyperparameter {
+    /// IndRNN: |u_j| <= this bound after every update (e.g. 2^(1/T) for relu); off by default.
+    public static let recurrentBound = CellHyperparameter(
+        key: "recurrentBound", option: "bound", noun: "recurrent bound",
+        summary: "|u| <= bound after every update", domain: .positive)
 }

@@ -9,14 +9,47 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var kind: CellKind { .lstm }
     public static var gateCount: Int { 4 }
     public static var hasMemory: Bool { true }
+    public static var fixedActivation: Activation? { .tanh }
+    public static var gateNames: [String] { ["i", "f", "g", "o"] }
+    public static var hyperparameters: [CellHyperparameter] { [.forgetGateBias] }
 
     public var parameters: CellParameters<Scalar>
     public var activation: Activation { .tanh }
 
-    public init(parameters: CellParameters<Scalar>) { self.parameters = parameters }
+    /// `weight_ih` [4H, I]
+    public var weightIH: Matrix<Scalar> { get { parameters[0] } _modify { yield &parameters[0] } }
+    /// `weight_hh` [4H, H]
+    public var weightHH: Matrix<Scalar> { get { parameters[1] } _modify { yield &parameters[1] } }
+    /// `bias_ih` [1, 4H]
+    public var biasIH: Matrix<Scalar> { get { parameters[2] } _modify { yield &parameters[2] } }
+    /// `bias_hh` [1, 4H]
+    public var biasHH: Matrix<Scalar> { get { parameters[3] } _modify { yield &parameters[3] } }
 
-    public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?) {
+    /// `parameters` in PyTorch's order: `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+    public init(parameters: CellParameters<Scalar>) {
+        precondition(parameters.count == 4, "an LSTM layer has 4 tensors (weight_ih, weight_hh, bias_ih, bias_hh), got \(parameters.count)")
+        self.parameters = parameters
+    }
+
+    public init(parameters: CellParameters<Scalar>, settings: CellSettings) {
         self.init(parameters: parameters)
+    }
+
+    /// PyTorch's draws, then the forget-gate block of `bias_ih` at `forgetGateBias` and that of
+    /// `bias_hh` at 0 when one is set (Jozefowicz et al. 2015 recommend 1).
+    public static func initialParameters<G: RandomNumberGenerator>(inputSize: Int, hiddenSize: Int, settings: CellSettings,
+                                                                   using rng: inout G) -> CellParameters<Scalar> {
+        var p = drawParameters(inputSize: inputSize, hiddenSize: hiddenSize, settings: settings, using: &rng)
+        if let forget = settings[.forgetGateBias] {
+            for j in hiddenSize..<(2 * hiddenSize) { p[2].storage[j] = Scalar(forget); p[3].storage[j] = 0 }
+        }
+        return p
+    }
+
+    /// c_t = f ⊙ c_{t-1} + i ⊙ g is not net_t = U x_t + W h_{t-1}: only the gate blocks' spectra.
+    public var recurrentStructure: RecurrentStructure<Scalar> {
+        .gateBlocks(of: weightHH, names: Self.gateNames,
+                    note: "LSTM: c_t = f ⊙ c_{t-1} + i ⊙ g is not net_t = U x_t + W h_{t-1}; forward growth (10.11) and the Jacobian (10.12) are not diagnosed, only the spectrum of each gate block of W_hh")
     }
 
     // MARK: - Forward
@@ -25,8 +58,8 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
         let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
         // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: in one pass where that applies, else in two.
-        if !fusedRecurrentStep(t, trace, rows: rows) {
-            recurrentProjection(t, trace, rows: rows)
+        if !fusedRecurrentStep(t, trace, rows: rows, bias: biasHH) {
+            recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)
             let hh0 = trace.preHidden.row(first)
             for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }
         }
@@ -56,7 +89,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
         if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
                                 cNew: trace.memory.row(b + first), dh: grad.dHidden.row(rows.lowerBound),
                                 dc: grad.dMemory.row(rows.lowerBound), dPre: grad.dPreInput.row(first)) {
-            recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)
+            recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)
             return
         }
         for r in rows {
@@ -77,6 +110,19 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
                 dPre[3 * hs + j] = dO * o * (1 - o)
             }
         }
-        recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)
+        recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)
     }
+}
+
+extension CellKind {
+    /// Long short-term memory, `LSTMCell`.
+    public static let lstm = CellKind(declaring: "lstm")
+}
+
+extension CellHyperparameter {
+    /// LSTM: the initial value of the forget-gate block of `bias_ih` (that of `bias_hh` starts
+    /// at 0); off by default (PyTorch's draw).
+    public static let forgetGateBias = CellHyperparameter(
+        key: "forgetGateBias", option: "forget-bias", noun: "forget-gate bias",
+        summary: "initial forget-gate bias (bias_ih; bias_hh's block starts at 0)", domain: .float32)
 }

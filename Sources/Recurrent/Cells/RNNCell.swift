@@ -7,21 +7,59 @@
 ///
 /// The IRNN of Le, Jaitly & Hinton (2015), "A Simple Way to Initialize Recurrent
 /// Networks of Rectified Linear Units", is a configuration of this cell, not a type:
-/// `RNNCell.irnn(inputSize:hiddenSize:using:)` = relu, W = I, U ~ N(0, 0.001^2), b = 0.
+/// its preset `irnn` = relu, W = I, U ~ N(0, 0.001^2), b = 0.
 public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var kind: CellKind { .rnn }
     public static var gateCount: Int { 1 }
+    public static var pytorchModule: String { "RNN" }
+
+    /// irnn first (the library's default model), then PyTorch's tanh RNN and the baselines.
+    public static var presets: [CellPreset] {
+        let small = Initializer.gaussian(std: 0.001)
+        return [
+            CellPreset("irnn", summary: "relu, W = identity, U ~ N(0, 0.001^2), zero biases",
+                       settings: CellSettings(activation: .relu, inputInit: small, recurrentInit: .identity(scale: 1), biasInit: .zeros)),
+            CellPreset("rnn", summary: "tanh", settings: CellSettings(activation: .tanh)),
+            CellPreset("rnn-tanh", summary: "tanh, as rnn", settings: CellSettings(activation: .tanh)),
+            CellPreset("rnn-relu-gaussian", aliases: ["rnn-relu"], summary: "relu, W, U ~ N(0, 0.001^2), zero biases",
+                       settings: CellSettings(activation: .relu, inputInit: small, recurrentInit: small, biasInit: .zeros)),
+            CellPreset("nprnn", summary: "relu, W = npRNN, U ~ N(0, 0.001^2), zero biases",
+                       settings: CellSettings(activation: .relu, inputInit: small, recurrentInit: .npRNN, biasInit: .zeros)),
+        ]
+    }
 
     public var parameters: CellParameters<Scalar>
     public var activation: Activation
 
+    /// U = `weight_ih` [H, I]
+    public var weightIH: Matrix<Scalar> { get { parameters[0] } _modify { yield &parameters[0] } }
+    /// W = `weight_hh` [H, H]
+    public var weightHH: Matrix<Scalar> { get { parameters[1] } _modify { yield &parameters[1] } }
+    /// `bias_ih` [1, H]
+    public var biasIH: Matrix<Scalar> { get { parameters[2] } _modify { yield &parameters[2] } }
+    /// `bias_hh` [1, H]
+    public var biasHH: Matrix<Scalar> { get { parameters[3] } _modify { yield &parameters[3] } }
+
+    /// `parameters` in PyTorch's order: `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
     public init(parameters: CellParameters<Scalar>, activation: Activation) {
+        precondition(parameters.count == 4, "an RNN layer has 4 tensors (weight_ih, weight_hh, bias_ih, bias_hh), got \(parameters.count)")
         self.parameters = parameters
         self.activation = activation
     }
 
-    public init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?) {
-        self.init(parameters: parameters, activation: activation)
+    public init(weightIH: Matrix<Scalar>, weightHH: Matrix<Scalar>, biasIH: Matrix<Scalar>, biasHH: Matrix<Scalar>,
+                activation: Activation) {
+        self.init(parameters: CellParameters([weightIH, weightHH, biasIH, biasHH]), activation: activation)
+    }
+
+    public init(parameters: CellParameters<Scalar>, settings: CellSettings) {
+        self.init(parameters: parameters, activation: settings.activation)
+    }
+
+    /// net_t = U x_t + W h_{t-1} + b as it is.
+    public var recurrentStructure: RecurrentStructure<Scalar> {
+        .elman(ElmanRecurrence(inputWeight: weightIH, recurrentWeight: weightHH, inputBias: biasIH, recurrentBias: biasHH,
+                               activation: activation))
     }
 
     // MARK: - Forward
@@ -29,9 +67,9 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
         // Product, bias, input and f in one pass where that applies (relu, tanh; H <= 256).
-        if fusedRecurrentStep(t, trace, rows: rows, hNew: trace.hidden.row(trace.batch + first),
+        if fusedRecurrentStep(t, trace, rows: rows, bias: biasHH, hNew: trace.hidden.row(trace.batch + first),
                               activation: activation) { return }
-        recurrentProjection(t, trace, rows: rows)              // preHidden[t] = W h_{t-1} + b_hh
+        recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)   // preHidden[t] = W h_{t-1} + b_hh
         let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
         let r = trace.preHidden.row(first)                     // [R, H]
         let net = trace.gates.row(first)                       // [R, H]  net_t
@@ -69,6 +107,11 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         } else {
             for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }
         }
-        recurrentProjectionBackward(t, trace, grad, rows: rows, accumulate: false)   // dh_{t-1} = dnet W
+        recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)   // dh_{t-1} = dnet W
     }
+}
+
+extension CellKind {
+    /// The simple (Elman) RNN, `RNNCell`.
+    public static let rnn = CellKind(declaring: "rnn")
 }

@@ -1,34 +1,100 @@
-/// The kinds of recurrent layer; the checkpoint metadata and the CLI name them.
-public enum CellKind: String, Sendable, Codable, CaseIterable {
-    case rnn, lstm, gru, indrnn
-}
-
-/// One recurrent layer's step, forward and backward. The unroller over time
-/// (`forward(_:initial:)`, `backward(...)` in BPTT.swift) is written once for all
-/// conforming cells: a new cell is a new conformance.
+/// One recurrent layer: its step forward and backward, and everything the rest of the
+/// library needs to know about it, so that a new cell is one new file and one line in
+/// `CellRegistry`. The unroller over time (`forward(_:initial:)`, `backward(...)` in
+/// BPTT.swift), models, checkpoints, configurations, the diagnostics, the trainer and the
+/// command line read a cell only through these requirements and never name one.
 ///
-/// A cell sees one time step t of a `SequenceTrace` (see its shape legend): the
-/// input projection `preInput[t]` has already been computed for all steps in one
-/// product, and the input gradients are formed after the backward loop in one product.
-/// The cell owns only the recurrent part.
-public protocol RecurrentCell: Sendable {
+/// A cell sees one time step t of a `SequenceTrace` (see its shape legend): the input
+/// projection `preInput[t]` has already been computed for all steps in one product, and the
+/// input gradients are formed after the backward loop in one product. The cell owns only
+/// the recurrent part.
+///
+/// What a cell declares (most have defaults, written for PyTorch's four-tensor layout):
+/// - identity and structure: `kind`, `gateCount`, `hasMemory`, `separateHiddenGradient`,
+///   `usesBackwardScratch`;
+/// - its tensors: `tensors` (names, shapes, file shapes, roles), `sizes(fromLayer0:)` (how
+///   a file without metadata is recognised), `pytorchModule`;
+/// - its setup: `fixedActivation`, `hyperparameters`, `presets`, `validate(_:)`,
+///   `initializer(for:...)`, `initialParameters(...)` (which initialiser draws which
+///   tensor, gate biases such as LSTM's forget bias), `applyConstraints()` (IndRNN's bound);
+/// - how the diagnostics read it: `gateNames`, `recurrentStructure`.
+public protocol RecurrentCell<Scalar>: Sendable {
     associatedtype Scalar: NeuralScalar
 
-    static var kind: CellKind { get }
-    /// G: gate blocks in the fused weights (RNN 1, LSTM 4, GRU 3, IndRNN 1).
-    static var gateCount: Int { get }
-    /// True for LSTM: the state has a cell c besides h.
-    static var hasMemory: Bool { get }
-    /// True when dL/d preHidden differs from dL/d preInput (GRU's reset gate).
-    static var separateHiddenGradient: Bool { get }
+    // MARK: - What the cell is
 
-    /// Wraps parameters; `activation` and `recurrentBound` are used by the cells that have them
-    /// (RNN and IndRNN take any activation; LSTM and GRU are tanh by definition).
-    init(parameters: CellParameters<Scalar>, activation: Activation, recurrentBound: Double?)
+    /// The cell's name in checkpoints, configurations and on the command line.
+    static var kind: CellKind { get }
+    /// G: gate blocks in the fused input weight [G*H, I] (RNN 1, LSTM 4, GRU 3, IndRNN 1).
+    static var gateCount: Int { get }
+    /// True when the state carries a second [B, H] part besides h in `memory` (LSTM's c,
+    /// coRNN's z). Default false.
+    static var hasMemory: Bool { get }
+    /// True when dL/d preHidden differs from dL/d preInput (GRU's reset gate). Default false.
+    static var separateHiddenGradient: Bool { get }
+    /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
+    static var usesBackwardScratch: Bool { get }
+
+    // MARK: - Its tensors
+
+    /// The layer's tensors in `state_dict` order; tensor 0 is the input weight [G*H, I].
+    /// Default: PyTorch's `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+    static var tensors: [CellTensor] { get }
+    /// I and H of a layer 0 whose tensors (suffix -> shape as stored, e.g. `"weight_hh": [12, 3]`)
+    /// have this cell's names and shapes, or nil: how a file without metadata is recognised.
+    /// Default: I from the input weight's columns, H from the first tensor whose columns are
+    /// H; every tensor must be present with its shape (`CellTensor.fileShapeFits`), no other.
+    static func sizes(fromLayer0 shapes: [String: [Int]]) -> (inputSize: Int, hiddenSize: Int)?
+    /// The PyTorch module a matching `state_dict` comes from, for messages (`nn.RNN` is "RNN").
+    /// Default: the kind in capitals.
+    static var pytorchModule: String { get }
+
+    // MARK: - Its setup
+
+    /// The activation the cell is defined with (LSTM and GRU: tanh), or nil when any may be
+    /// chosen (RNN, IndRNN). Default nil.
+    static var fixedActivation: Activation? { get }
+    /// The cell's hyper-parameters. Default none.
+    static var hyperparameters: [CellHyperparameter] { get }
+    /// Named setups; the first is the cell's default. Default: one, named after the kind,
+    /// with PyTorch's initialisers and the hyper-parameters' defaults.
+    static var presets: [CellPreset] { get }
+    /// Throws when `settings` do not fit the cell: another activation than its own, a
+    /// hyper-parameter it does not have or out of range, an impossible initialiser.
+    static func validate(_ settings: CellSettings) throws(ConfigurationError)
+    /// The initialiser of `tensor`. Default by role: `inputInit`, `recurrentInit`, and
+    /// `biasInit` for biases (`pytorchDefault`: U(-1/sqrt(H), 1/sqrt(H))).
+    static func initializer(for tensor: CellTensor, settings: CellSettings, inputSize: Int, hiddenSize: Int) -> Initializer
+    /// Fresh parameters, drawn tensor by tensor in `state_dict` order (a [G*H, n] weight
+    /// per gate block). Default: `drawParameters`; LSTM then sets its forget-gate bias.
+    static func initialParameters<G: RandomNumberGenerator>(inputSize: Int, hiddenSize: Int, settings: CellSettings,
+                                                            using rng: inout G) -> CellParameters<Scalar>
+
+    /// Wraps parameters, reading from `settings` what applies to the cell (activation,
+    /// hyper-parameters); the settings are assumed valid (`validate(_:)`).
+    init(parameters: CellParameters<Scalar>, settings: CellSettings)
 
     var parameters: CellParameters<Scalar> { get set }
-    /// The nonlinearity f of h_t = f(net_t) for RNN and IndRNN; tanh for LSTM and GRU.
+    /// The nonlinearity f of h_t = f(net_t) for RNN and IndRNN; the cell's own otherwise.
     var activation: Activation { get }
+    /// The hyper-parameters this cell runs with, by key (what a checkpoint records). Default none.
+    var hyperparameterValues: [String: Double] { get }
+
+    // MARK: - How the diagnostics read it
+
+    /// The names of the gate blocks of the fused weights, in PyTorch's order (LSTM i, f, g,
+    /// o; GRU r, z, n); empty for one-block cells. Default empty.
+    static var gateNames: [String] { get }
+    /// The recurrence as the seed's analyses see it (RNN: W; IndRNN: diag(u); gated cells:
+    /// their gate blocks). Default: every recurrent weight, split into its gate blocks.
+    var recurrentStructure: RecurrentStructure<Scalar> { get }
+
+    // MARK: - The step
+
+    /// Once per forward pass, before the time loop: caches derived from the parameters.
+    /// Default: W_hhᵀ [H, G*H] into `trace.transposedRecurrentWeight` when the cell has one
+    /// recurrent weight [G*H, H], so that the per-step product reads unit-stride rows.
+    func prepare(_ trace: SequenceTrace<Scalar>)
 
     /// Step t for the batch rows `rows` (a slice of 0 ..< B): reads `preInput[t]`,
     /// `hidden[t]` (h_{t-1}) and `memory[t]`; writes `preHidden[t]`, `gates[t]`,
@@ -41,55 +107,196 @@ public protocol RecurrentCell: Sendable {
     /// dL/dh_{t-1} (dL/dc_{t-1}) in `dHidden` (`dMemory`), each only in those rows.
     func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>)
 
-    /// After the loop: the gradients of `weight_hh` and `bias_hh` from all rows of
+    /// After the loop: the gradients of the recurrent tensors from all rows of
     /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
+    /// Default: one full recurrent weight and one recurrent bias, one product each.
     func recurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                   into gradients: inout CellParameters<Scalar>)
 
     /// Projects the parameters back onto their allowed set after an update
-    /// (IndRNN's bound |u| <= u_max); nothing for the other cells.
+    /// (IndRNN's bound |u| <= u_max). Default: nothing.
     mutating func applyConstraints()
 }
 
+// MARK: - Defaults
+
 extension RecurrentCell {
-    public var inputSize: Int { parameters.weightIH.cols }
-    public var hiddenSize: Int { parameters.weightIH.rows / Self.gateCount }
-    public static var separateHiddenGradient: Bool { false }
     public static var hasMemory: Bool { false }
+    public static var separateHiddenGradient: Bool { false }
+    public static var usesBackwardScratch: Bool { false }
+    public static var tensors: [CellTensor] { CellTensor.pytorchLayout }
+    public static var pytorchModule: String { kind.rawValue.uppercased() }
+    public static var fixedActivation: Activation? { nil }
+    public static var hyperparameters: [CellHyperparameter] { [] }
+    public static var gateNames: [String] { [] }
+    public var hyperparameterValues: [String: Double] { [:] }
     public mutating func applyConstraints() {}
 
-    /// The gradients of a full recurrent matrix: dW_hh = dPreHiddenᵀ [h_0 ... h_{T-1}],
-    /// db_hh = column sums of dPreHidden, each one product over all steps.
+    /// I, from the input weight (tensor 0) [G*H, I].
+    public var inputSize: Int { parameters.tensors[0].cols }
+    /// H, from the input weight (tensor 0) [G*H, I].
+    public var hiddenSize: Int { parameters.tensors[0].rows / Self.gateCount }
+
+    /// The settings of a cell with no preset: its activation (tanh where it takes any),
+    /// PyTorch's initialisers, the hyper-parameters' defaults.
+    public static var defaultSettings: CellSettings {
+        var values: [String: Double] = [:]
+        for p in hyperparameters { if let v = p.defaultValue { values[p.key] = v } }
+        return CellSettings(activation: fixedActivation ?? .tanh, hyperparameters: values)
+    }
+
+    public static var presets: [CellPreset] { [CellPreset(kind.rawValue, settings: defaultSettings)] }
+
+    /// The index of the first tensor with `role`, or nil.
+    public static func tensorIndex(_ role: CellTensor.Role) -> Int? { tensors.firstIndex { $0.role == role } }
+
+    public static func validate(_ settings: CellSettings) throws(ConfigurationError) {
+        if let own = fixedActivation, settings.activation != own {
+            let free = CellRegistry.presets.filter { $0.cell.fixedActivation == nil }.map(\.preset.name)
+            throw ConfigurationError("\(kind) uses \(own.name) by definition; the activation \(settings.activation.name) applies to \(free.joined(separator: ", ")) only")
+        }
+        for key in settings.hyperparameters.keys.sorted() {
+            guard let parameter = hyperparameters.first(where: { $0.key == key }) else {
+                if let other = CellRegistry.hyperparameter(key: key) {
+                    let owners = CellRegistry.cells(declaring: key).map(\.rawValue)
+                    throw ConfigurationError("a \(other.noun) applies to \(owners.joined(separator: ", ")) only, not \(kind)")
+                }
+                throw ConfigurationError("unknown cell hyper-parameter '\(key)'. \(kind) has \(hyperparameters.isEmpty ? "none" : hyperparameters.map(\.key).joined(separator: ", "))")
+            }
+            try parameter.validate(settings.hyperparameters[key]!)
+        }
+        try settings.activation.validate()
+        try settings.inputInit.validate()
+        try settings.recurrentInit.validate()
+        try settings.biasInit.validate()
+    }
+
+    public static func initializer(for tensor: CellTensor, settings: CellSettings, inputSize: Int, hiddenSize: Int) -> Initializer {
+        roleInitializer(for: tensor, settings: settings, hiddenSize: hiddenSize)
+    }
+
+    /// The default `initializer(for:...)`: by the tensor's role.
+    public static func roleInitializer(for tensor: CellTensor, settings: CellSettings, hiddenSize: Int) -> Initializer {
+        switch tensor.role {
+        case .inputWeight: return settings.inputInit
+        case .recurrentWeight: return settings.recurrentInit
+        case .inputBias, .recurrentBias:
+            if case .pytorchDefault = settings.biasInit { return .uniform(bound: 1 / Double(hiddenSize).squareRoot()) }
+            return settings.biasInit
+        }
+    }
+
+    public static func initialParameters<G: RandomNumberGenerator>(inputSize: Int, hiddenSize: Int, settings: CellSettings,
+                                                                   using rng: inout G) -> CellParameters<Scalar> {
+        drawParameters(inputSize: inputSize, hiddenSize: hiddenSize, settings: settings, using: &rng)
+    }
+
+    /// Every tensor drawn from its `initializer(for:...)`, in `state_dict` order; a tensor
+    /// of G*H rows is drawn per gate block (identity and orthogonal apply to each block).
+    public static func drawParameters<G: RandomNumberGenerator>(inputSize: Int, hiddenSize: Int, settings: CellSettings,
+                                                                using rng: inout G) -> CellParameters<Scalar> {
+        var out: [Matrix<Scalar>] = []
+        for tensor in tensors {
+            let (rows, cols) = tensor.shape(inputSize: inputSize, hiddenSize: hiddenSize, gateCount: gateCount)
+            let initializer = initializer(for: tensor, settings: settings, inputSize: inputSize, hiddenSize: hiddenSize)
+            out.append(initializer.matrix(rows: rows, cols: cols, blocks: tensor.rows == .gates ? gateCount : 1, using: &rng))
+        }
+        return CellParameters(out)
+    }
+
+    public static func sizes(fromLayer0 shapes: [String: [Int]]) -> (inputSize: Int, hiddenSize: Int)? {
+        let specs = tensors
+        guard Set(shapes.keys) == Set(specs.map(\.name)), let sizes = definingSizes(shapes) else { return nil }
+        for spec in specs {
+            let (r, c) = spec.shape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: gateCount)
+            guard CellTensor.fileShapeFits(shapes[spec.name]!, rows: r, cols: c) else { return nil }
+        }
+        return sizes
+    }
+
+    /// I from the input weight's columns (tensor 0, 2-D) and H from the first tensor whose
+    /// columns are H (its last dimension when 1-D and a vector), without checking the rest.
+    public static func definingSizes(_ shapes: [String: [Int]]) -> (inputSize: Int, hiddenSize: Int)? {
+        let specs = tensors
+        guard let input = shapes[specs[0].name], input.count == 2,
+              let defining = specs.first(where: { $0.cols == .hidden }), let shape = shapes[defining.name] else { return nil }
+        let hidden = shape.count == 2 ? shape[1] : shape.count == 1 && defining.rows == .one ? shape[0] : 0
+        return hidden > 0 ? (input[1], hidden) : nil
+    }
+
+    /// Every full recurrent weight [G*H, H] split into its gate blocks (named by
+    /// `gateNames`, else by the tensor's name), with a note that only spectra are shown.
+    public var recurrentStructure: RecurrentStructure<Scalar> {
+        var blocks: [RecurrentBlock<Scalar>] = []
+        for (k, tensor) in Self.tensors.enumerated() where tensor.role == .recurrentWeight {
+            let w = parameters[k], h = hiddenSize
+            let names = w.rows == h ? [tensor.name] : w.rows == Self.gateNames.count * h ? Self.gateNames : []
+            guard w.cols == h, !names.isEmpty else { continue }
+            for (g, name) in names.enumerated() { blocks.append(RecurrentBlock(name: name, weight: w.rows((g * h)..<((g + 1) * h)))) }
+        }
+        return .blocks(blocks, note: "\(Self.kind): the state update is not net_t = U x_t + W h_{t-1}; forward growth (10.11) and the Jacobian (10.12) are not diagnosed, only the spectrum of each block of the recurrent weights")
+    }
+
+    public func prepare(_ trace: SequenceTrace<Scalar>) {
+        let recurrent = Self.tensors.enumerated().filter { $0.element.role == .recurrentWeight }
+        guard recurrent.count == 1, recurrent[0].element.rows == .gates, recurrent[0].element.cols == .hidden else { return }
+        cacheTransposedRecurrentWeight(parameters[recurrent[0].offset], in: trace)
+    }
+
+    /// The default for one full recurrent weight W_hh [G*H, H] (tensor `recurrentWeight` role)
+    /// and its bias: dW_hh = dPreHiddenᵀ [h_0 ... h_{T-1}], db_hh = column sums of dPreHidden,
+    /// each one product over all steps.
     public func recurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) {
+        guard let w = Self.tensorIndex(.recurrentWeight), let b = Self.tensorIndex(.recurrentBias) else {
+            preconditionFailure("\(Self.kind) has no recurrent weight and bias of PyTorch's layout: it must implement recurrentWeightGradients")
+        }
         let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize, h = hiddenSize
-        gradients.weightHH.storage.withUnsafeMutableBufferPointer { dW in
+        gradients[w].storage.withUnsafeMutableBufferPointer { dW in
             Kernels.gemm(transA: true, transB: false, m: width, n: h, k: rows,
                          a: grad.dPreHidden.base, lda: width, b: trace.hidden.base, ldb: h,
                          c: dW.baseAddress!, ldc: h, accumulate: true)
         }
-        gradients.biasHH.storage.withUnsafeMutableBufferPointer { db in
+        gradients[b].storage.withUnsafeMutableBufferPointer { db in
             Kernels.columnSums(grad.dPreHidden.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
         }
     }
+}
 
-    /// preHidden[t] = h_{t-1} W_hhᵀ + b_hh for the batch rows `rows`: the recurrent
-    /// product of step t ([R, H] x [H, G*H] with R = rows.count).
+// MARK: - Helpers for cells with a fused recurrent matrix
+
+extension RecurrentCell {
+    /// Writes Wᵀ [cols, rows] of `weight` [rows, cols] into `trace.transposedRecurrentWeight`
+    /// (reusing its buffer when the size agrees).
+    public func cacheTransposedRecurrentWeight(_ weight: Matrix<Scalar>, in trace: SequenceTrace<Scalar>) {
+        let rows = weight.rows, cols = weight.cols
+        let wt = trace.transposedRecurrentWeight.flatMap { $0.rows == cols && $0.cols == rows ? $0 : nil }
+            ?? RowBuffer<Scalar>(rows: cols, cols: rows)
+        weight.storage.withUnsafeBufferPointer { src in
+            for r in 0..<rows { for c in 0..<cols { wt.base[c * rows + r] = src[r * cols + c] } }
+        }
+        trace.transposedRecurrentWeight = wt
+    }
+
+    /// preHidden[t] = h_{t-1} Wᵀ + b for the batch rows `rows`, with W = `weight` [G*H, H]
+    /// and b = `bias` [1, G*H]: the recurrent product of step t ([R, H] x [H, G*H] with
+    /// R = rows.count).
     @inlinable
-    func recurrentProjection(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+    func recurrentProjection(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>,
+                             weight: Matrix<Scalar>, bias: Matrix<Scalar>) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h, m = rows.count
         let out = trace.preHidden.row(t * b + rows.lowerBound)
         let hPrev = trace.hidden.row(t * b + rows.lowerBound)
-        parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+        bias.storage.withUnsafeBufferPointer { bias in
             for r in 0..<m { (out + r * width).update(from: bias.baseAddress!, count: width) }
         }
-        if let wt = trace.transposedRecurrentWeight {           // [H, G*H], from forward(_:)
+        if let wt = trace.transposedRecurrentWeight {           // [H, G*H], from prepare(_:)
             Kernels.gemm(transA: false, transB: false, m: m, n: width, k: h,
                          a: hPrev, lda: h, b: wt.base, ldb: width,
                          c: out, ldc: width, accumulate: true)
             return
         }
-        parameters.weightHH.storage.withUnsafeBufferPointer { w in
+        weight.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: true, m: m, n: width, k: h,
                          a: hPrev, lda: h, b: w.baseAddress!, ldb: h,
                          c: out, ldc: width, accumulate: true)
@@ -97,12 +304,12 @@ extension RecurrentCell {
     }
 
     /// The fused form of `recurrentProjection` plus the input: gates[t] = preInput[t] +
-    /// (b_hh + h_{t-1} W_hhᵀ) for the batch rows `rows` in one pass, preHidden never
+    /// (b + h_{t-1} W_hhᵀ) for the batch rows `rows` in one pass, preHidden never
     /// written; with `hNew` and `activation` (relu or tanh) also h_t = f(gates[t]). Returns
     /// false, doing nothing, where it does not apply (H > 256, where W_hhᵀ no longer stays
     /// in cache; no W_hhᵀ; Double; another activation): the caller runs the two passes.
     @inlinable
-    func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>,
+    func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>, bias: Matrix<Scalar>,
                             hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Activation? = nil) -> Bool {
         guard hiddenSize <= 256, let wt = trace.transposedRecurrentWeight else { return false }
         let fused: Kernels.StepActivation?
@@ -113,7 +320,7 @@ extension RecurrentCell {
         default: return false
         }
         let first = t * trace.batch + rows.lowerBound
-        return parameters.biasHH.storage.withUnsafeBufferPointer { bias in
+        return bias.storage.withUnsafeBufferPointer { bias in
             Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                   hPrev: trace.hidden.row(first), transposedWeight: wt.base, bias: bias.baseAddress!,
                                   x: trace.preInput.row(first), net: trace.gates.row(first),
@@ -121,13 +328,13 @@ extension RecurrentCell {
         }
     }
 
-    /// dHidden = dPreHidden[t] W_hh for the batch rows `rows`: the recurrent product of
-    /// step t, reversed ([R, G*H] x [G*H, H]).
+    /// dHidden = dPreHidden[t] W for the batch rows `rows`, W = `weight` [G*H, H]: the
+    /// recurrent product of step t, reversed ([R, G*H] x [G*H, H]).
     @inlinable
     func recurrentProjectionBackward(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
-                                     rows: Range<Int>, accumulate: Bool) {
+                                     rows: Range<Int>, weight: Matrix<Scalar>, accumulate: Bool) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
-        parameters.weightHH.storage.withUnsafeBufferPointer { w in
+        weight.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: false, m: rows.count, n: h, k: width,
                          a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
                          c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)

@@ -8,7 +8,7 @@
 /// preHidden  [T*B, G*H]    h_{t-1} W_hhᵀ + b_hh     (IndRNN: u ⊙ h_{t-1} + b_hh)
 /// gates      [T*B, G*H]    RNN/IndRNN: net_t; LSTM: i, f, g, o; GRU: r, z, n (activated)
 /// hidden     [(T+1)*B, H]  h_0 ... h_T
-/// memory     [(T+1)*B, H]  c_0 ... c_T for LSTM; [0, H] for the other cells
+/// memory     [(T+1)*B, H]  c_0 ... c_T for cells with `hasMemory` (LSTM); [0, H] for the others
 /// ```
 public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     public let steps: Int
@@ -19,9 +19,10 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     public let gates: RowBuffer<Scalar>
     public let hidden: RowBuffer<Scalar>
     public let memory: RowBuffer<Scalar>
-    /// W_hhᵀ [H, G*H], written by `forward(_:)` before the time loop so that the per-step
-    /// product h_{t-1} W_hhᵀ reads unit-stride rows; nil for IndRNN (no matrix) and
-    /// until a forward pass runs (then `recurrentProjection` reads W_hh itself).
+    /// W_hhᵀ [H, G*H], written by the cell's `prepare(_:)` before the time loop so that the
+    /// per-step product h_{t-1} W_hhᵀ reads unit-stride rows; nil for IndRNN (no matrix) and
+    /// until a forward pass runs (then `recurrentProjection` reads W_hh itself). A cell with
+    /// other recurrent matrices may keep their transposes here in its own layout.
     @usableFromInline var transposedRecurrentWeight: RowBuffer<Scalar>?
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
@@ -78,7 +79,8 @@ public struct LayerState<Scalar: NeuralScalar>: Sendable, Equatable {
 ///
 /// ```
 /// dHidden     [B, H]      in: dL/dh_t; out: dL/dh_{t-1}
-/// dMemory     [B, H]      in: dL/dc_t; out: dL/dc_{t-1} (LSTM only)
+/// dMemory     [B, H]      in: dL/dc_t; out: dL/dc_{t-1} (cells with `hasMemory`; [0, H] otherwise)
+/// scratch     [B, H]      a step's temporary (cells with `usesBackwardScratch`, GRU; [0, H] otherwise)
 /// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx)
 /// dPreHidden  [T*B, G*H]  dL/d preHidden, all steps (feeds dW_hh, db_hh); the same
 ///                         buffer as dPreInput unless the cell sets `separateHiddenGradient`
@@ -86,21 +88,26 @@ public struct LayerState<Scalar: NeuralScalar>: Sendable, Equatable {
 public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
     public let dHidden: RowBuffer<Scalar>
     public let dMemory: RowBuffer<Scalar>
+    public let scratch: RowBuffer<Scalar>
     public let dPreInput: RowBuffer<Scalar>
     public let dPreHidden: RowBuffer<Scalar>
     let separateHiddenGradient: Bool
 
-    public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool) {
+    public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool,
+                hasMemory: Bool, scratch: Bool) {
         self.separateHiddenGradient = separateHiddenGradient
         dHidden = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
-        dMemory = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
+        dMemory = RowBuffer(rows: hasMemory ? batch : 0, cols: hiddenSize, zeroed: true)
+        self.scratch = RowBuffer(rows: scratch ? batch : 0, cols: hiddenSize)
         dPreInput = RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize)
         dPreHidden = separateHiddenGradient ? RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize) : dPreInput
     }
 
     /// True when `init` with these arguments would give the same shapes.
-    public func matches(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool) -> Bool {
+    public func matches(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool,
+                        hasMemory: Bool, scratch: Bool) -> Bool {
         dHidden.rows == batch && dHidden.cols == hiddenSize && dPreInput.rows == steps * batch
             && dPreInput.cols == gateCount * hiddenSize && self.separateHiddenGradient == separateHiddenGradient
+            && dMemory.rows == (hasMemory ? batch : 0) && self.scratch.rows == (scratch ? batch : 0)
     }
 }

@@ -19,8 +19,8 @@
 // well below this value to show that it remembers the marked numbers over T steps.
 //
 // Sampling (reproducible bit for bit): for each sequence in turn, draw the T values
-// `Float(uniform01(&rng))` for t = 0..<T, then the first marker `uniformIndex(below: T/2)`, then the
-// second `T/2 + uniformIndex(below: T − T/2)` (see `Sampling.swift`). Values are converted to
+// `Float(Draw.uniform01(&rng))` for t = 0..<T, then the first marker `Draw.index(below: T/2)`, then the
+// second `T/2 + Draw.index(below: T − T/2)` (see `Draw.swift`). Values are converted to
 // `Float` (round to nearest), and the target is the `Float` sum of the two stored values.
 
 /// The adding problem with sequences of `steps` steps.
@@ -56,10 +56,10 @@ public struct AddingProblem: Sendable, Hashable {
         for b in 0..<size {
             let base = b * steps * Self.features
             for t in 0..<steps {
-                values[base + t * Self.features] = Float(uniform01(&rng))
+                values[base + t * Self.features] = Float(Draw.uniform01(&rng))
             }
-            let first = uniformIndex(below: half, &rng)
-            let second = half + uniformIndex(below: steps - half, &rng)
+            let first = Draw.index(below: half, &rng)
+            let second = half + Draw.index(below: steps - half, &rng)
             values[base + first * Self.features + 1] = 1
             values[base + second * Self.features + 1] = 1
             targets[b] = values[base + first * Self.features] + values[base + second * Self.features]

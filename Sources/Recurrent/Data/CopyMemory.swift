@@ -18,8 +18,8 @@
 // ln 8 each) has mean cross-entropy L·ln 8 / (T + 2L) = 10 ln 8 / (T + 20) per step; it needs no
 // memory, so a model must beat it to show that it copies.
 //
-// Sampling (reproducible): for each sequence in turn, the L symbols `1 + uniformIndex(below: 8)`
-// (see `Sampling.swift`).
+// Sampling (reproducible): for each sequence in turn, the L symbols `1 + Draw.index(below: 8)`
+// (see `Draw.swift`).
 
 /// The copy memory task with delay `delay` (T).
 public struct CopyMemory: Sendable, Hashable {
@@ -80,7 +80,7 @@ public struct CopyMemory: Sendable, Hashable {
         var classes: [Int] = []
         classes.reserveCapacity(size * n)
         for b in 0..<size {
-            let symbols = (0..<symbolCount).map { _ in 1 + uniformIndex(below: Self.dataSymbols, &rng) }
+            let symbols = (0..<symbolCount).map { _ in 1 + Draw.index(below: Self.dataSymbols, &rng) }
             let (inputs, targets) = layout(symbols: symbols)
             for (t, symbol) in inputs.enumerated() {
                 values[(b * n + t) * Self.alphabetSize + symbol] = 1

@@ -15,7 +15,7 @@
 // - `.sequential`: one pixel per step in scanline order (row 0 left to right, then row 1, ...):
 //   784 steps × 1 feature; step `t` shows pixel `t`, i.e. row `t / 28`, column `t % 28`.
 // - `.permuted(seed:)`: the same 784 steps in a fixed order: step `t` shows pixel `p[t]`, where
-//   `p = fisherYatesPermutation(count: 784, SeededGenerator(seed: seed))` (`Sampling.swift`).
+//   `p = Draw.permutation(count: 784, SeededGenerator(seed: seed))` (`Draw.swift`).
 //   The permutation is the same for every image, split and epoch; the default seed is 92916.
 // - `.rows`: one row per step: 28 steps × 28 features (step `t` = row `t`).
 //
@@ -37,7 +37,7 @@ public enum MNISTVariant: Sendable, Hashable {
     /// pixel `permutation[t]` (a bijection of `0..<pixelCount`).
     public static func pixelPermutation(seed: UInt64, pixelCount: Int = MNIST.pixelCount) -> [Int] {
         var generator = SeededGenerator(seed: seed)
-        return fisherYatesPermutation(count: pixelCount, &generator)
+        return Draw.permutation(count: pixelCount, &generator)
     }
 }
 
@@ -266,20 +266,27 @@ public struct MNISTSequences: IndexedSequenceSource {
     public var features: Int { variant == .rows ? split.width : 1 }
 
     /// Inputs `[indices.count, steps, features]` and `Targets.classes` with the labels.
+    /// A pixel p becomes Float(p) / 255; one pass over raw buffers per image (the training
+    /// step builds a batch every step), each index checked first.
     public func batch(indices: [Int]) -> (SequenceBatch<Float>, Targets<Float>) {
         let n = split.pixelsPerImage
         var values = [Float](repeating: 0, count: indices.count * n)
-        let scale = (0..<256).map { Float($0) / 255 }
-        for (row, image) in indices.enumerated() {
-            let source = image * n
-            let destination = row * n
-            if let order = pixelOrder {
-                for t in 0..<n { values[destination + t] = scale[Int(split.pixels[source + order[t]])] }
-            } else {
-                for t in 0..<n { values[destination + t] = scale[Int(split.pixels[source + t])] }
+        let labels = indices.map { split.labels[$0] }           // traps on an index outside the split
+        values.withUnsafeMutableBufferPointer { out in
+            split.pixels.withUnsafeBufferPointer { pixels in
+                for (row, image) in indices.enumerated() {
+                    let source = pixels.baseAddress! + image * n, destination = out.baseAddress! + row * n
+                    if let order = pixelOrder {               // a permutation of 0 ..< n
+                        order.withUnsafeBufferPointer { order in
+                            for t in 0..<n { destination[t] = Float(source[order[t]]) / 255 }
+                        }
+                    } else {
+                        for t in 0..<n { destination[t] = Float(source[t]) / 255 }
+                    }
+                }
             }
         }
         let inputs = SequenceBatch(batch: indices.count, steps: steps, features: features, values: values)
-        return (inputs, .classes(indices.map { split.labels[$0] }))
+        return (inputs, .classes(labels))
     }
 }

@@ -53,7 +53,7 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
 
     /// Builds the data set from arrays; the paths only label errors.
     public init(
-        inputs: NumPyArray, targets: NumPyArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>"
+        inputs: NDArray, targets: NDArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>"
     ) throws(DataError) {
         guard inputs.shape.count == 3 else {
             throw DataError(

@@ -46,8 +46,8 @@ public struct BatchPosition: Sendable, Hashable, Codable, CustomStringConvertibl
 /// Iterates over a data set in mini-batches, reshuffled every epoch, with a resumable position.
 ///
 /// **Order.** Epoch `e` visits the sequences in the order of
-/// `fisherYatesPermutation(count: n, SeededGenerator(seed: mix64(shuffleSeed &+ mix64(UInt64(e)))))`
-/// (see `Sampling.swift`; `mix64` is the SplitMix64 finaliser) and cuts it into consecutive
+/// `Draw.permutation(count: n, SeededGenerator(seed: SplitMix64.mixed(shuffleSeed &+ SplitMix64.mixed(UInt64(e)))))`
+/// (see `Draw.swift`; `SplitMix64.mixed` is the first output of a SplitMix64 seeded with its argument) and cuts it into consecutive
 /// batches of `batchSize`; the last batch of an epoch is smaller when `batchSize` does not divide
 /// `n`, or is dropped when `dropLast` is set. The caller's generator is used once, by
 /// ``init(source:batchSize:dropLast:using:)``, to draw `shuffleSeed`; every epoch's permutation
@@ -100,8 +100,8 @@ public struct ShuffledBatches<Source: IndexedSequenceSource>: IteratorProtocol, 
 
     /// The order in which epoch `epoch` visits the sequences.
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: mix64(seed &+ mix64(UInt64(truncatingIfNeeded: epoch))))
-        return fisherYatesPermutation(count: count, &generator)
+        var generator = SeededGenerator(seed: SplitMix64.mixed(seed &+ SplitMix64.mixed(UInt64(truncatingIfNeeded: epoch))))
+        return Draw.permutation(count: count, &generator)
     }
 
     /// The indices of the next batch, or `nil` at the end of an epoch (then moves to the next).

@@ -78,8 +78,7 @@ public struct DiagnosisSetting: Sendable, Hashable {
         let w: Matrix<Float> = recurrentInit.matrix(rows: h, cols: h, using: &rng)
         let u: Matrix<Float> = inputInit.matrix(rows: h, cols: inputSize, using: &rng)
         let b: Matrix<Float> = biasInit.matrix(rows: 1, cols: h, using: &rng)
-        return RNNCell(parameters: CellParameters(weightIH: u, weightHH: w, biasIH: b, biasHH: Matrix(rows: 1, cols: h)),
-                       activation: activation)
+        return RNNCell(weightIH: u, weightHH: w, biasIH: b, biasHH: Matrix(rows: 1, cols: h), activation: activation)
     }
 }
 
@@ -115,7 +114,7 @@ public struct DiagnosisRun: Sendable {
         activation = cell.activation
         self.recurrentInit = recurrentInit
         hiddenSize = h; inputSize = i; self.length = length; self.batch = batch
-        spectrum = try Spectrum(cell.parameters.weightHH)
+        spectrum = try Spectrum(cell.weightHH)
 
         // x_t ~ N(0, 1): [T*B, I] time-major
         let x = Matrix<Float>(rows: length * batch, cols: i, (0..<(length * batch * i)).map { _ in Float(Draw.gaussian(&rng)) })
@@ -129,10 +128,8 @@ public struct DiagnosisRun: Sendable {
         let k = Swift.max(1, Swift.min(jacobianSequences, batch))
         var xk = Matrix<Double>(rows: length * k, cols: i)
         for t in 0..<length { for s in 0..<k { for c in 0..<i { xk[t * k + s, c] = Double(x[t * batch + s, c]) } } }
-        let p = cell.parameters
-        let exact = RNNCell<Double>(parameters: CellParameters(weightIH: p.weightIH.converted(), weightHH: p.weightHH.converted(),
-                                                                biasIH: p.biasIH.converted(), biasHH: p.biasHH.converted()),
-                                    activation: cell.activation)
+        let exact = RNNCell<Double>(weightIH: cell.weightIH.converted(), weightHH: cell.weightHH.converted(),
+                                    biasIH: cell.biasIH.converted(), biasHH: cell.biasHH.converted(), activation: cell.activation)
         let trace = exact.forward(xk, steps: length, batch: k, initial: .zeros(batch: k, hiddenSize: h, hasMemory: false))
         jacobian = JacobianGrowth(cell: exact, trace: trace, sequences: k, readout: readout)
     }

@@ -54,7 +54,7 @@ extension Diagnosis {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return try csvFiles.keys.sorted().map { name in
             let url = directory.appendingPathComponent(name)
-            try Data(csvFiles[name]!.utf8).write(to: url, options: .atomic)
+            try FileIO.write(Array(csvFiles[name]!.utf8), to: url.path)
             return url
         }
     }

@@ -75,8 +75,7 @@ extension Diagnosis {
             lines.append("[4] CNN contrast, W ~ \(ff.initializer.name), H = \(ff.hiddenSize), \(ff.seeds.count) seeds: log10 ||P_n||_2, mean ± sd over seeds")
             lines.append(pad("product", name + initWidth) + ns.map { pad("n=\($0)", 14, left: true) }.joined() + pad("x/layer", 10, left: true))
             let sm = ff.sharedMeanLog10, ss = ff.sharedSpreadLog10, im = ff.independentMeanLog10, isd = ff.independentSpreadLog10
-            // "%.2f" of -0.001 is "-0.00": show values that round to zero as 0.
-            func two(_ x: Double) -> String { String(format: "%.2f", abs(x) < 0.005 ? 0 : x) }
+            func two(_ x: Double) -> String { NumberText.fixed(x, digits: 2) }
             lines.append(pad("shared W^n (RNN)", name + initWidth)
                          + ns.map { pad(two(sm[$0 - 1]) + "±" + two(ss[$0 - 1]), 14, left: true) }.joined()
                          + pad("x" + fmtFactor(ff.sharedRate.last ?? .nan), 10, left: true))
@@ -125,17 +124,17 @@ extension Diagnosis {
             let s = ff.sharedMeanLog10[n - 1], i = ff.independentMeanLog10[n - 1]
             let ss = ff.sharedSpreadLog10[n - 1], isd = ff.independentSpreadLog10[n - 1]
             let rs = ff.sharedRate[n - 1], ri = ff.independentRate[n - 1]
-            var text = "CNN contrast (W ~ \(ff.initializer.name), n = \(n)): one W reused gives ||W^n||_2 = \(fmtLog10(s)) (x\(fmtFactor(rs)) per layer, log10 sd \(String(format: "%.2f", ss)) over \(ff.seeds.count) seeds); "
-                + "independent draws give \(fmtLog10(i)) (x\(fmtFactor(ri)) per layer, sd \(String(format: "%.2f", isd))). "
+            var text = "CNN contrast (W ~ \(ff.initializer.name), n = \(n)): one W reused gives ||W^n||_2 = \(fmtLog10(s)) (x\(fmtFactor(rs)) per layer, log10 sd \(NumberText.fixed(ss, digits: 2)) over \(ff.seeds.count) seeds); "
+                + "independent draws give \(fmtLog10(i)) (x\(fmtFactor(ri)) per layer, sd \(NumberText.fixed(isd, digits: 2))). "
             let gap = s - i
             let bothOut = abs(s) > 3 && abs(i) > 3 && (s > 0) == (i > 0)
             if bothOut {
                 text += "Measured: both products \(s > 0 ? "explode" : "vanish") at nearly the same rate; independence does not cancel the growth "
-                    + "(the independent stack ends 10^\(String(format: "%.1f", abs(gap))) \(gap > 0 ? "below" : "above") W^n, against 10^\(String(format: "%.0f", abs(s))) overall)"
-                    + (isd < ss ? "; it only makes the rate the same for every draw (sd \(String(format: "%.2f", isd)) against \(String(format: "%.2f", ss)))" : "")
+                    + "(the independent stack ends 10^\(NumberText.fixed(abs(gap), digits: 1)) \(gap > 0 ? "below" : "above") W^n, against 10^\(NumberText.fixed(abs(s), digits: 0)) overall)"
+                    + (isd < ss ? "; it only makes the rate the same for every draw (sd \(NumberText.fixed(isd, digits: 2)) against \(NumberText.fixed(ss, digits: 2)))" : "")
                     + ". What keeps a CNN in range is an initialiser with s·sqrt(H) near 1 (He, Xavier), not independence."
             } else if abs(gap) > 1 {
-                text += "Measured: the independent stack ends 10^\(String(format: "%.1f", abs(gap))) \(gap > 0 ? "below" : "above") W^n."
+                text += "Measured: the independent stack ends 10^\(NumberText.fixed(abs(gap), digits: 1)) \(gap > 0 ? "below" : "above") W^n."
             } else {
                 text += "Measured: the two products stay within a factor 10 of each other."
             }
@@ -215,33 +214,25 @@ extension DiagnosisRun {
     }
 }
 
-// MARK: - Number formatting
+// MARK: - Number formatting (the diagnosis's ranges; the conversions are `NumberText`'s)
 
-/// Compact: 3 significant digits, scientific outside [1e-3, 1e4); "inf", "-inf", "nan", "0".
+/// Compact: 3 significant digits inside [1e-3, 1e4), else e-notation with 2 decimals; "inf",
+/// "-inf", "nan", "0".
 func fmt(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
     if x == 0 { return "0" }
     let a = abs(x)
-    if a >= 1e-3 && a < 1e4 { return String(format: "%.3g", x) }
-    return String(format: "%.2e", x)
+    return a >= 1e-3 && a < 1e4 ? NumberText.significant(x, digits: 3) : NumberText.scientific(x, digits: 2)
 }
 
 /// A growth factor: 3 decimals between 0.1 and 10 (so x1.002 is not shown as x1), else `fmt`.
 func fmtFactor(_ x: Double) -> String {
-    x.isFinite && abs(x) >= 0.1 && abs(x) < 10 ? String(format: "%.3f", x) : fmt(x)
+    x.isFinite && abs(x) >= 0.1 && abs(x) < 10 ? NumberText.fixed(x, digits: 3) : fmt(x)
 }
 
-/// 10^x written as "3.2e-31", valid far beyond Double's range (x itself is the log10).
+/// 10^x written as "3.2e-31", valid far beyond Double's range (x itself is the log10); `fmt`'s
+/// form inside (1e-3, 1e4).
 func fmtLog10(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x == -.infinity { return "0" }
-    if x == .infinity { return "inf" }
-    if x > -3 && x < 4 { return fmt(Double.power(10, x)) }
-    var e = x.rounded(.down)
-    var m = Double.power(10, x - e)
-    if m >= 9.995 { m /= 10; e += 1 }
-    return String(format: "%.2f", m) + "e" + (e < 0 ? "-" : "+") + String(format: "%02d", Int(abs(e)))
+    x > -3 && x < 4 ? fmt(Double.power(10, x)) : NumberText.scientific(log10: x)
 }
 
 func pad(_ s: String, _ width: Int, left: Bool = false) -> String {

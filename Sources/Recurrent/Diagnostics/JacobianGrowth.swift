@@ -103,7 +103,7 @@ public struct JacobianGrowth: Sendable, Equatable {
     /// loss L = r · h_T for each.
     public init(cell: RNNCell<Double>, trace: SequenceTrace<Double>, sequences: Int, readout: [Double]) {
         let n = cell.hiddenSize, b = trace.batch, f = cell.activation
-        let w = cell.parameters.weightHH.storage
+        let w = cell.weightHH.storage
         let count = Swift.max(1, Swift.min(sequences, b))
         let runs = (0..<count).map { seq -> JacobianGrowth in
             let derivatives: [[Double]] = (0..<trace.steps).map { t in

@@ -159,7 +159,7 @@ public struct Comparison: Sendable {
                 let seed = settings.firstSeed + UInt64(offset)
                 let dir = runDirectory(spec, seed: seed)
                 let resultURL = dir.appendingPathComponent("result.json")
-                if let data = try? Data(contentsOf: resultURL), let done = try? JSONDecoder().decode(RunResult.self, from: data) {
+                if let data = try? Data(FileIO.read(resultURL.path, limit: 1 << 30, what: "run results", fix: "")), let done = try? JSONDecoder().decode(RunResult.self, from: data) {
                     observer(.runSkipped(model: spec.description, seed: seed))
                     results.append(done)
                     continue
@@ -168,7 +168,7 @@ public struct Comparison: Sendable {
                 guard let result else { return results }   // interrupted
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(result).write(to: resultURL, options: .atomic)
+                try FileIO.write(Array(encoder.encode(result)), to: resultURL.path)
                 observer(.runFinished(result))
                 results.append(result)
             }

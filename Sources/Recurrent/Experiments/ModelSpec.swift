@@ -4,13 +4,17 @@
 /// only as the last one), `lstm:hidden=128:forget-bias=1`.
 ///
 /// Options: `lr`, `optimizer`, `clip-norm`, `hidden`, `layers`, `activation`,
-/// `recurrent-init`, `input-init`, `momentum`, `forget-bias`, `bound` (IndRNN).
+/// `recurrent-init`, `input-init`, `momentum`, and every cell's hyper-parameters by their
+/// `option` spelling (`forget-bias` for LSTM, `bound` for IndRNN, ...).
 public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
     public var name: String
     public var overrides: [String: String]
 
-    public static let options = ["lr", "optimizer", "clip-norm", "hidden", "layers", "activation", "recurrent-init",
-                                 "input-init", "momentum", "forget-bias", "bound"]
+    /// The options that are not a cell's hyper-parameter.
+    static let commonOptions = ["lr", "optimizer", "clip-norm", "hidden", "layers", "activation", "recurrent-init",
+                                "input-init", "momentum"]
+
+    public static var options: [String] { commonOptions + CellRegistry.hyperparameters.map(\.option) }
 
     public init(name: String, overrides: [String: String] = [:]) {
         self.name = name
@@ -73,7 +77,9 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
                 case "recurrent-init", "input-init": _ = try Initializer(parsing: text)
                 case "optimizer": _ = try OptimizerKind(parsing: text)
                 case "hidden", "layers": _ = try size(key)
-                default: _ = try number(key)
+                default:
+                    let v = try number(key)
+                    if let p = CellRegistry.hyperparameter(option: key), let v { try p.validate(v) }
                 }
             } catch {
                 throw ConfigurationError("model '\(self)': \(key)=\(text): \(error.message)")
@@ -82,13 +88,14 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     /// The number override `key`, checked for its range: lr > 0, momentum in [0, 1),
-    /// clip-norm >= 0 (0 = off), bound > 0, forget-bias within Float32's range; all finite.
+    /// clip-norm >= 0 (0 = off); all finite and within Float32's range (a cell's
+    /// hyper-parameter is then checked by its own domain).
     func number(_ key: String) throws(ConfigurationError) -> Double? {
         guard let text = overrides[key] else { return nil }
         guard let v = Double(text) else { throw ConfigurationError("'\(text)' is not a number") }
         try ParameterValue.float32(v, key)
         switch key {
-        case "lr" where !(v > 0), "bound" where !(v > 0): throw ConfigurationError("\(key) must be positive, got \(v)")
+        case "lr" where !(v > 0): throw ConfigurationError("\(key) must be positive, got \(v)")
         case "momentum" where !(v >= 0 && v < 1): throw ConfigurationError("momentum must be in [0, 1), got \(v)")
         case "clip-norm" where v < 0: throw ConfigurationError("clip-norm must be >= 0 (0 = off), got \(v)")
         default: return v
@@ -145,8 +152,7 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         if let a = overrides["activation"] { c.activation = try Activation(parsing: a) }
         if let r = overrides["recurrent-init"] { c.recurrentInit = try Initializer(parsing: r) }
         if let i = overrides["input-init"] { c.inputInit = try Initializer(parsing: i) }
-        if let f = try number("forget-bias") { c.forgetGateBias = f }
-        if let b = try number("bound") { c.recurrentBound = b }
+        for p in CellRegistry.hyperparameters { if let v = try number(p.option) { c[p] = v } }
         try c.validate()
         return c
     }

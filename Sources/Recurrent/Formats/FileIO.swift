@@ -2,13 +2,14 @@ import Foundation
 
 // MARK: - File access
 
-/// Whole-file reads and writes that report failures as ``DataError`` naming the path.
+/// The library's file access: whole-file reads with a size limit and atomic writes, reporting
+/// failures as ``DataError`` naming the path. The system calls are in `FileIO+System.swift`.
 enum FileIO {
     /// Reads the whole file at `path`, at most `limit` bytes.
     ///
     /// Regular files above the limit are refused before reading; pipes and devices are read
     /// until the limit, or until one byte past the size their header announces when
-    /// `declaredSize` can tell it from the bytes read so far (see ``BinaryFileIO/readAll``).
+    /// `declaredSize` can tell it from the bytes read so far (see ``readAll(path:limit:declaredSize:)``).
     /// - Parameters:
     ///   - what: the kind of file, for the too-large message, e.g. "text files".
     ///   - fix: how to get under the limit, for the too-large message.
@@ -17,7 +18,7 @@ enum FileIO {
         declaredSize: (ArraySlice<UInt8>) -> Int? = { _ in nil }
     ) throws(DataError) -> [UInt8] {
         do {
-            return try BinaryFileIO.readAll(path: path, limit: limit, declaredSize: declaredSize)
+            return try readAll(path: path, limit: limit, declaredSize: declaredSize)
         } catch {
             switch (error.step, error.code) {
             case (.tooLarge(let limit, _), _):
@@ -45,13 +46,14 @@ enum FileIO {
         return "\(n) byte\(n == 1 ? "" : "s")"
     }
 
-    /// Writes `bytes` to `path`, replacing any existing file.
+    /// Writes `bytes` to `path` atomically (``writeAtomically(_:to:)``: a temporary file in the
+    /// same directory, fsynced, renamed over `path`), replacing any existing file.
     static func write(_ bytes: [UInt8], to path: String) throws(DataError) {
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try writeAtomically(bytes, to: path)
         } catch {
             throw DataError(
-                .io, "cannot write file (\(error.localizedDescription))", path: path,
+                .io, "cannot write file (\(error.reason))", path: path,
                 fix: "check that the directory exists and is writable")
         }
     }

@@ -22,107 +22,6 @@
 // bytes, so a small file that inflates to gigabytes (a "gzip bomb") costs no more than its
 // header's claim; pipes and devices are read no further than the header's claim either.
 
-/// An n-dimensional array read from an IDX file.
-public struct IDXArray: Sendable, Equatable {
-    /// The element type code of byte 2 of the file.
-    public enum ElementType: UInt8, Sendable, CaseIterable {
-        case uint8 = 0x08
-        case int8 = 0x09
-        case int16 = 0x0B
-        case int32 = 0x0C
-        case float32 = 0x0D
-        case float64 = 0x0E
-
-        /// Size of one element in bytes.
-        public var byteWidth: Int {
-            switch self {
-            case .uint8, .int8: 1
-            case .int16: 2
-            case .int32, .float32: 4
-            case .float64: 8
-            }
-        }
-    }
-
-    /// The elements in row-major order, already converted to the host byte order.
-    public enum Elements: Sendable, Equatable {
-        case uint8([UInt8])
-        case int8([Int8])
-        case int16([Int16])
-        case int32([Int32])
-        case float32([Float])
-        case float64([Double])
-
-        public var count: Int {
-            switch self {
-            case .uint8(let v): v.count
-            case .int8(let v): v.count
-            case .int16(let v): v.count
-            case .int32(let v): v.count
-            case .float32(let v): v.count
-            case .float64(let v): v.count
-            }
-        }
-
-        public var elementType: ElementType {
-            switch self {
-            case .uint8: .uint8
-            case .int8: .int8
-            case .int16: .int16
-            case .int32: .int32
-            case .float32: .float32
-            case .float64: .float64
-            }
-        }
-    }
-
-    /// Sizes of the dimensions, outermost first (e.g. `[60000, 28, 28]`).
-    public let shape: [Int]
-    public let elements: Elements
-
-    /// Creates an array; `elements.count` must equal the product of `shape`.
-    public init(shape: [Int], elements: Elements) throws(DataError) {
-        var product = 1
-        for size in shape {
-            guard size >= 0, size <= Int(UInt32.max) else {
-                throw DataError(
-                    .invalidArgument, "IDX dimension \(size) is outside 0...\(UInt32.max)", path: "<memory>",
-                    fix: "use sizes that fit in an unsigned 32-bit integer")
-            }
-            product = product.multipliedReportingOverflow(by: size).partialValue
-        }
-        guard product == elements.count else {
-            throw DataError(
-                .mismatch, "shape \(shape) holds \(product) elements but \(elements.count) were given",
-                path: "<memory>", fix: "pass as many elements as the product of the shape")
-        }
-        self.shape = shape
-        self.elements = elements
-    }
-
-    fileprivate init(unchecked shape: [Int], elements: Elements) {
-        self.shape = shape
-        self.elements = elements
-    }
-
-    public var elementType: ElementType { elements.elementType }
-
-    /// Total number of elements.
-    public var count: Int { elements.count }
-
-    /// The elements converted to `Double` (exact for every IDX type).
-    public func doubles() -> [Double] {
-        switch elements {
-        case .uint8(let v): v.map(Double.init)
-        case .int8(let v): v.map(Double.init)
-        case .int16(let v): v.map(Double.init)
-        case .int32(let v): v.map(Double.init)
-        case .float32(let v): v.map(Double.init)
-        case .float64(let v): v
-        }
-    }
-}
-
 // MARK: - Reading and writing
 
 /// Reader and writer for IDX files (see the format description at the top of this file).
@@ -134,17 +33,44 @@ public enum IDX {
     /// whole into memory. The largest MNIST-like sets (EMNIST ByClass, 0.55 GB) fit.
     public static let maximumFileSize = 1 << 32
 
+    /// The element type of a type code (byte 2 of the file): 0x08 uint8, 0x09 int8, 0x0B int16,
+    /// 0x0C int32, 0x0D float32, 0x0E float64.
+    static func elementType(code: UInt8) -> NDArray.ElementType? {
+        switch code {
+        case 0x08: .uint8
+        case 0x09: .int8
+        case 0x0B: .int16
+        case 0x0C: .int32
+        case 0x0D: .float32
+        case 0x0E: .float64
+        default: nil
+        }
+    }
+
+    /// The type code of `type`, `nil` for `int64` (IDX has no 64-bit integers).
+    static func code(of type: NDArray.ElementType) -> UInt8? {
+        switch type {
+        case .uint8: 0x08
+        case .int8: 0x09
+        case .int16: 0x0B
+        case .int32: 0x0C
+        case .float32: 0x0D
+        case .float64: 0x0E
+        case .int64: nil
+        }
+    }
+
     /// How many bytes beyond the size its header declares a gzip file may decompress to before
     /// decompression stops (up to this, the error counts the unexpected trailing bytes exactly).
     public static let decompressionSlack = 1 << 16
 
     /// Reads an IDX file, raw or gzip-compressed (detected by the `1F 8B` magic).
-    public static func read(path: String) throws(DataError) -> IDXArray {
+    public static func read(path: String) throws(DataError) -> NDArray {
         try read(path: path, maximumSize: maximumFileSize)
     }
 
     /// ``read(path:)`` with another size limit (tests use small ones).
-    static func read(path: String, maximumSize: Int) throws(DataError) -> IDXArray {
+    static func read(path: String, maximumSize: Int) throws(DataError) -> NDArray {
         let fix = "IDX data sets this large do not fit the in-memory reader; use a subset of the examples"
         let raw = try FileIO.read(path, limit: maximumSize, what: "IDX files", fix: fix) { prefix in
             if prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B { return nil }  // compressed: size unknown
@@ -160,7 +86,7 @@ public enum IDX {
     /// The array in the bytes of an IDX file, raw or gzip-compressed, decompressing no further
     /// than its header declares (plus ``decompressionSlack``) nor past `maximumSize` bytes.
     /// `path` is used in errors only.
-    static func decode(_ raw: [UInt8], path: String, maximumSize: Int) throws(DataError) -> IDXArray {
+    static func decode(_ raw: [UInt8], path: String, maximumSize: Int) throws(DataError) -> NDArray {
         let fix = "IDX data sets this large do not fit the in-memory reader; use a subset of the examples"
         guard Gzip.hasMagic(raw) else { return try parse(raw, path: path) }
 
@@ -181,7 +107,8 @@ public enum IDX {
         }
         let bytes: [UInt8]
         do throws(DataError) {
-            bytes = try Gzip.decompress(raw, path: path, maximumSize: expected + decompressionSlack)
+            bytes = try Gzip.decompress(raw, path: path, maximumSize: expected.addingReportingOverflow(decompressionSlack).overflow
+                                        ? Int.max : expected + decompressionSlack)
         } catch where error.kind == .tooLarge {
             var reworded = error
             let claim = declared.map { "shape \($0.shape) of \($0.type), \(expected) bytes" } ?? "\(expected) bytes"
@@ -197,7 +124,7 @@ public enum IDX {
 
     /// What an IDX header announces.
     struct Header {
-        var type: IDXArray.ElementType
+        var type: NDArray.ElementType
         var shape: [Int]
         var headerSize: Int
         var count: Int
@@ -226,7 +153,7 @@ public enum IDX {
                 path: path, byteOffset: 0,
                 fix: "pass an IDX file such as train-images-idx3-ubyte (optionally .gz)")
         }
-        guard let type = IDXArray.ElementType(rawValue: bytes[2]) else {
+        guard let type = elementType(code: bytes[2]) else {
             throw DataError(
                 .unsupported,
                 "unsupported IDX element type 0x\(String(bytes[2], radix: 16))\(stream); supported: 0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float, 0x0E double",
@@ -261,7 +188,7 @@ public enum IDX {
     /// Parses the bytes of an uncompressed IDX file. `path` is used in errors only.
     /// - Parameter compressed: set when `bytes` were gunzipped from `path`, so that errors say
     ///   that byte offsets refer to the decompressed data.
-    public static func parse(_ bytes: [UInt8], path: String, compressed: Bool = false) throws(DataError) -> IDXArray {
+    public static func parse(_ bytes: [UInt8], path: String, compressed: Bool = false) throws(DataError) -> NDArray {
         let stream = compressed ? " (after gunzip)" : ""
         let contentNote = compressed ? "decompressed data" : "file"
         let header = try header(bytes, path: path, compressed: compressed)
@@ -281,59 +208,33 @@ public enum IDX {
                 path: path, byteOffset: expected,
                 fix: "the header does not match the data; check that this is the right file")
         }
-        let data = bytes[headerSize...]
-        let elements: IDXArray.Elements
-        switch type {
-        case .uint8: elements = .uint8(Array(data))
-        case .int8: elements = .int8(data.map { Int8(bitPattern: $0) })
-        case .int16: elements = .int16(bigEndian(data, count) { UInt16(truncatingIfNeeded: $0) }.map { Int16(bitPattern: $0) })
-        case .int32: elements = .int32(bigEndian(data, count) { UInt32(truncatingIfNeeded: $0) }.map { Int32(bitPattern: $0) })
-        case .float32: elements = .float32(bigEndian(data, count) { UInt32(truncatingIfNeeded: $0) }.map { Float(bitPattern: $0) })
-        case .float64: elements = .float64(bigEndian(data, count) { UInt64($0) }.map { Double(bitPattern: $0) })
-        }
-        return IDXArray(unchecked: shape, elements: elements)
-    }
-
-    /// Decodes `count` big-endian unsigned integers of `T.bitWidth / 8` bytes each.
-    private static func bigEndian<T: FixedWidthInteger & UnsignedInteger>(
-        _ data: ArraySlice<UInt8>, _ count: Int, _ make: (UInt64) -> T
-    ) -> [T] {
-        let width = T.bitWidth / 8
-        var result: [T] = []
-        result.reserveCapacity(count)
-        var o = data.startIndex
-        for _ in 0..<count {
-            var value: UInt64 = 0
-            for k in 0..<width { value = value << 8 | UInt64(data[o + k]) }
-            result.append(make(value))
-            o += width
-        }
-        return result
+        return NDArray(unchecked: shape, elements: NDArray.decode(type, bytes[headerSize...], count: count, bigEndian: true))
     }
 
     /// The bytes of an uncompressed IDX file holding `array`.
-    public static func encode(_ array: IDXArray) -> [UInt8] {
-        var bytes: [UInt8] = [0, 0, array.elementType.rawValue, UInt8(truncatingIfNeeded: array.shape.count)]
-        for size in array.shape { appendBigEndian(&bytes, UInt64(size), width: 4) }
-        switch array.elements {
-        case .uint8(let v): bytes += v
-        case .int8(let v): bytes += v.map { UInt8(bitPattern: $0) }
-        case .int16(let v): for x in v { appendBigEndian(&bytes, UInt64(UInt16(bitPattern: x)), width: 2) }
-        case .int32(let v): for x in v { appendBigEndian(&bytes, UInt64(UInt32(bitPattern: x)), width: 4) }
-        case .float32(let v): for x in v { appendBigEndian(&bytes, UInt64(x.bitPattern), width: 4) }
-        case .float64(let v): for x in v { appendBigEndian(&bytes, x.bitPattern, width: 8) }
+    /// - Throws: `.unsupported` for `int64` elements (IDX has no such type), `.invalidArgument`
+    ///   for more than ``maxDimensions`` dimensions or a size above 2³² − 1.
+    public static func encode(_ array: NDArray) throws(DataError) -> [UInt8] {
+        guard let code = code(of: array.elementType) else {
+            throw DataError(
+                .unsupported, "IDX has no \(array.elementType) element type (it stores uint8, int8, int16, int32, float32, float64)",
+                path: "<memory>", fix: "convert the elements to int32 or float64 first")
         }
+        guard array.shape.count <= maxDimensions, array.shape.allSatisfy({ $0 <= Int(UInt32.max) }) else {
+            throw DataError(
+                .invalidArgument, "IDX stores at most \(maxDimensions) dimensions of at most \(UInt32.max) each, not shape \(array.shape)",
+                path: "<memory>", fix: "reshape the array")
+        }
+        var bytes: [UInt8] = [0, 0, code, UInt8(array.shape.count)]
+        for size in array.shape {
+            for k in stride(from: 3, through: 0, by: -1) { bytes.append(UInt8(truncatingIfNeeded: size >> (8 * k))) }
+        }
+        array.appendElements(to: &bytes, bigEndian: true)
         return bytes
     }
 
     /// Writes `array` as an uncompressed IDX file (compress it with `gzip` if wanted).
-    public static func write(_ array: IDXArray, to path: String) throws(DataError) {
-        try FileIO.write(encode(array), to: path)
-    }
-
-    private static func appendBigEndian(_ bytes: inout [UInt8], _ value: UInt64, width: Int) {
-        for k in stride(from: width - 1, through: 0, by: -1) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * k)))
-        }
+    public static func write(_ array: NDArray, to path: String) throws(DataError) {
+        try FileIO.write(try encode(array), to: path)
     }
 }

@@ -11,11 +11,11 @@
 //                  {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
 //     data         product(shape) elements of `descr`, with no padding
 //
-// Supported dtypes: `<f4`, `<f8`, `<i4`, `<i8`, `|u1` (also `<u1`, `>u1`, `=`-prefixed native
-// little-endian forms) and the big-endian `>f4`, `>f8`, `>i4`, `>i8`, converted to the host order
-// when read. Only C (row-major) order is supported: a file with `'fortran_order': True` is an
-// error that says how to re-save it. The file must hold exactly the announced data (truncated or
-// over-long files are errors with expected and actual byte counts).
+// Supported dtypes: `<f4`, `<f8`, `<i2`, `<i4`, `<i8`, `|i1`, `|u1` (also `<u1`, `>u1`, `=`-prefixed
+// native little-endian forms) and the big-endian `>f4`, `>f8`, `>i2`, `>i4`, `>i8`, converted to the
+// host order when read into an ``NDArray``. Only C (row-major) order is supported: a file with
+// `'fortran_order': True` is an error that says how to re-save it. The file must hold exactly the
+// announced data (truncated or over-long files are errors with expected and actual byte counts).
 //
 // Limits, each refused with an error naming the file and the limit: headers longer than
 // ``NumPy/maxHeaderLength`` (like `numpy.load`'s `max_header_size`), values nested deeper than
@@ -27,101 +27,6 @@
 // The writer produces the same bytes as `numpy.save` (NumPy ≥ 1.23): keys sorted, 21 − len(repr
 // of the first dimension) spare spaces, padding to a multiple of 64 bytes, version 1.0 unless
 // the header needs 2.0.
-
-/// An n-dimensional array read from or written to a `.npy` file (C order).
-public struct NumPyArray: Sendable, Equatable {
-    /// The elements in row-major order, in the host byte order.
-    public enum Elements: Sendable, Equatable {
-        case float32([Float])
-        case float64([Double])
-        case int32([Int32])
-        case int64([Int64])
-        case uint8([UInt8])
-
-        public var count: Int {
-            switch self {
-            case .float32(let v): v.count
-            case .float64(let v): v.count
-            case .int32(let v): v.count
-            case .int64(let v): v.count
-            case .uint8(let v): v.count
-            }
-        }
-
-        /// The NumPy type string written by the writer: `<f4`, `<f8`, `<i4`, `<i8` or `|u1`.
-        public var descr: String {
-            switch self {
-            case .float32: "<f4"
-            case .float64: "<f8"
-            case .int32: "<i4"
-            case .int64: "<i8"
-            case .uint8: "|u1"
-            }
-        }
-
-        /// Whether the elements are floating point.
-        public var isFloatingPoint: Bool {
-            switch self {
-            case .float32, .float64: true
-            case .int32, .int64, .uint8: false
-            }
-        }
-    }
-
-    /// Dimension sizes, outermost first; `[]` for a 0-d array holding one element.
-    public let shape: [Int]
-    public let elements: Elements
-
-    /// Creates an array; `elements.count` must equal the product of `shape`.
-    public init(shape: [Int], elements: Elements) throws(DataError) {
-        var product = 1
-        for size in shape {
-            let (p, overflow) = product.multipliedReportingOverflow(by: size)
-            guard size >= 0, !overflow else {
-                throw DataError(
-                    .invalidArgument, "shape \(shape) has a negative or overflowing size", path: "<memory>",
-                    fix: "use non-negative sizes")
-            }
-            product = p
-        }
-        guard product == elements.count else {
-            throw DataError(
-                .mismatch, "shape \(shape) holds \(product) elements but \(elements.count) were given",
-                path: "<memory>", fix: "pass as many elements as the product of the shape")
-        }
-        self.shape = shape
-        self.elements = elements
-    }
-
-    fileprivate init(unchecked shape: [Int], elements: Elements) {
-        self.shape = shape
-        self.elements = elements
-    }
-
-    /// Total number of elements.
-    public var count: Int { elements.count }
-
-    /// The elements converted to `S` (integers exactly when representable, doubles rounded).
-    public func scalars<S: NeuralScalar>(_ type: S.Type = S.self) -> [S] {
-        switch elements {
-        case .float32(let v): v.map { S($0) }
-        case .float64(let v): v.map { S($0) }
-        case .int32(let v): v.map { S($0) }
-        case .int64(let v): v.map { S($0) }
-        case .uint8(let v): v.map { S($0) }
-        }
-    }
-
-    /// The elements as `Int`, or `nil` for floating-point arrays.
-    public func integers() -> [Int]? {
-        switch elements {
-        case .float32, .float64: nil
-        case .int32(let v): v.map(Int.init)
-        case .int64(let v): v.map(Int.init)
-        case .uint8(let v): v.map(Int.init)
-        }
-    }
-}
 
 // MARK: - Reading and writing
 
@@ -143,12 +48,12 @@ public enum NumPy {
     private static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
     /// Reads a `.npy` file.
-    public static func read(path: String) throws(DataError) -> NumPyArray {
+    public static func read(path: String) throws(DataError) -> NDArray {
         try read(path: path, maximumSize: maximumFileSize)
     }
 
     /// ``read(path:)`` with another size limit (tests use small ones).
-    static func read(path: String, maximumSize: Int) throws(DataError) -> NumPyArray {
+    static func read(path: String, maximumSize: Int) throws(DataError) -> NDArray {
         let bytes = try FileIO.read(
             path, limit: maximumSize, what: ".npy files",
             fix: "arrays this large do not fit the in-memory reader; save a subset (e.g. array[:n]) in several files"
@@ -189,7 +94,7 @@ public enum NumPy {
     }
 
     /// Parses the bytes of a `.npy` file; `path` is used in errors only.
-    public static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> NumPyArray {
+    public static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> NDArray {
         func truncated(_ what: String, expected: Int) -> DataError {
             DataError(
                 .truncated, "npy file is truncated in the \(what): expected at least \(expected) bytes, found \(bytes.count)",
@@ -249,27 +154,19 @@ public enum NumPy {
                 "npy file has \(bytes.count - expected) unexpected bytes after the data: shape \(header.shape) of '\(header.descr)' needs exactly \(expected) bytes",
                 path: path, byteOffset: expected, fix: "the header does not match the data; save the array again")
         }
-        let data = bytes[dataStart...]
-        let elements: NumPyArray.Elements
-        switch dtype.kind {
-        case .uint8: elements = .uint8(Array(data))
-        case .float32: elements = .float32(words(data, count, 4, dtype.bigEndian).map { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
-        case .float64: elements = .float64(words(data, count, 8, dtype.bigEndian).map { Double(bitPattern: $0) })
-        case .int32: elements = .int32(words(data, count, 4, dtype.bigEndian).map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) })
-        case .int64: elements = .int64(words(data, count, 8, dtype.bigEndian).map { Int64(bitPattern: $0) })
-        }
-        return NumPyArray(unchecked: header.shape, elements: elements)
+        return NDArray(unchecked: header.shape,
+                       elements: NDArray.decode(dtype.type, bytes[dataStart...], count: count, bigEndian: dtype.bigEndian))
     }
 
     /// The bytes of a `.npy` file holding `array`, identical to `numpy.save`'s output.
-    public static func encode(_ array: NumPyArray) -> [UInt8] {
+    public static func encode(_ array: NDArray) -> [UInt8] {
         let shape: String
         switch array.shape.count {
         case 0: shape = "()"
         case 1: shape = "(\(array.shape[0]),)"
         default: shape = "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '\(array.elements.descr)', 'fortran_order': False, 'shape': \(shape), }"
+        var header = "{'descr': '\(descr(of: array.elementType))', 'fortran_order': False, 'shape': \(shape), }"
         if let first = array.shape.first {
             header += String(repeating: " ", count: max(0, 21 - String(first).utf8.count))
         }
@@ -286,33 +183,35 @@ public enum NumPy {
         var bytes = magic + [version, 0]
         for k in 0..<lengthSize { bytes.append(UInt8(truncatingIfNeeded: headerBytes.count >> (8 * k))) }
         bytes += headerBytes
-        bytes.reserveCapacity(bytes.count + array.count * 8)
-        func appendLittleEndian(_ value: UInt64, _ width: Int) {
-            for k in 0..<width { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * k))) }
-        }
-        switch array.elements {
-        case .uint8(let v): bytes += v
-        case .float32(let v): for x in v { appendLittleEndian(UInt64(x.bitPattern), 4) }
-        case .float64(let v): for x in v { appendLittleEndian(x.bitPattern, 8) }
-        case .int32(let v): for x in v { appendLittleEndian(UInt64(UInt32(bitPattern: x)), 4) }
-        case .int64(let v): for x in v { appendLittleEndian(UInt64(bitPattern: x), 8) }
-        }
+        array.appendElements(to: &bytes, bigEndian: false)
         return bytes
     }
 
     /// Writes `array` as a `.npy` file.
-    public static func write(_ array: NumPyArray, to path: String) throws(DataError) {
+    public static func write(_ array: NDArray, to path: String) throws(DataError) {
         try FileIO.write(encode(array), to: path)
     }
 
     // MARK: dtype
 
-    private enum Kind { case float32, float64, int32, int64, uint8 }
+    /// The type string the writer uses, as `numpy.save` on a little-endian machine: `<f4`, `<f8`,
+    /// `<i2`, `<i4`, `<i8`, `|i1` or `|u1`.
+    public static func descr(of type: NDArray.ElementType) -> String {
+        switch type {
+        case .uint8: "|u1"
+        case .int8: "|i1"
+        case .int16: "<i2"
+        case .int32: "<i4"
+        case .int64: "<i8"
+        case .float32: "<f4"
+        case .float64: "<f8"
+        }
+    }
 
     private static func decodeDescr(
         _ descr: String, path: String, offset: Int
-    ) throws(DataError) -> (kind: Kind, width: Int, bigEndian: Bool) {
-        let supported = "'<f4', '<f8', '<i4', '<i8', '|u1' and their big-endian '>' forms"
+    ) throws(DataError) -> (type: NDArray.ElementType, width: Int, bigEndian: Bool) {
+        let supported = "'<f4', '<f8', '<i2', '<i4', '<i8', '|i1', '|u1' and their big-endian '>' forms"
         let scalars = Array(descr.unicodeScalars)
         guard scalars.count == 3, "<>|=".unicodeScalars.contains(scalars[0]) else {
             throw DataError(
@@ -320,43 +219,27 @@ public enum NumPy {
                 byteOffset: offset, fix: "convert the array first, e.g. array.astype(numpy.float32)")
         }
         let bigEndian = scalars[0] == ">"
-        let kind: Kind
+        let type: NDArray.ElementType
         switch String(String.UnicodeScalarView(scalars[1...])) {
-        case "f4": kind = .float32
-        case "f8": kind = .float64
-        case "i4": kind = .int32
-        case "i8": kind = .int64
-        case "u1": kind = .uint8
+        case "f4": type = .float32
+        case "f8": type = .float64
+        case "i1": type = .int8
+        case "i2": type = .int16
+        case "i4": type = .int32
+        case "i8": type = .int64
+        case "u1": type = .uint8
         default:
             throw DataError(
                 .unsupported, "dtype '\(descr)' is not supported (supported: \(supported))", path: path,
                 byteOffset: offset, fix: "convert the array first, e.g. array.astype(numpy.float32)")
         }
-        let width = kind == .uint8 ? 1 : (kind == .float32 || kind == .int32 ? 4 : 8)
+        let width = type.byteWidth
         if scalars[0] == "|" && width != 1 {
             throw DataError(
                 .malformed, "dtype '\(descr)' has no byte order ('|') but is \(width) bytes wide", path: path,
                 byteOffset: offset, fix: "save the array with numpy.save")
         }
-        return (kind, width, bigEndian)
-    }
-
-    /// `count` unsigned words of `width` bytes, little- or big-endian.
-    private static func words(_ data: ArraySlice<UInt8>, _ count: Int, _ width: Int, _ bigEndian: Bool) -> [UInt64] {
-        var result: [UInt64] = []
-        result.reserveCapacity(count)
-        var o = data.startIndex
-        for _ in 0..<count {
-            var value: UInt64 = 0
-            if bigEndian {
-                for k in 0..<width { value = value << 8 | UInt64(data[o + k]) }
-            } else {
-                for k in stride(from: width - 1, through: 0, by: -1) { value = value << 8 | UInt64(data[o + k]) }
-            }
-            result.append(value)
-            o += width
-        }
-        return result
+        return (type, width, bigEndian)
     }
 }
 

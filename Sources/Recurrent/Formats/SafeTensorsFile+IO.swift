@@ -22,7 +22,7 @@ extension SafeTensorsFile {
         }
         let bytes: [UInt8]
         do {
-            bytes = try BinaryFileIO.readAll(path: path, limit: maximumSize) { Self.declaredFileSize($0) }
+            bytes = try FileIO.readAll(path: path, limit: maximumSize) { Self.declaredFileSize($0) }
         } catch {
             if case .tooLarge(let limit, let size) = error.step {
                 throw SafeTensorsError(.fileTooLarge(size: size, limit: limit), path: path)
@@ -58,7 +58,7 @@ extension SafeTensorsFile {
             throw located
         }
         do {
-            try BinaryFileIO.writeAtomically(bytes, to: path)
+            try FileIO.writeAtomically(bytes, to: path)
         } catch {
             let operation: SafeTensorsError.FileOperation = switch error.step {
             case .read: .read

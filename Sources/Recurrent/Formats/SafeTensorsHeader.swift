@@ -37,8 +37,8 @@ struct SafeTensorsHeader {
     static func parse(
         _ header: ArraySlice<UInt8>, headerFileOffset: Int, dataSize: Int, checkLayout: Bool = true
     ) throws(SafeTensorsError) -> SafeTensorsHeader {
-        if let bad = firstInvalidUTF8Offset(header) {
-            throw SafeTensorsError(.headerNotUTF8(fileOffset: headerFileOffset + bad))
+        if let bad = UTF8Decoding.firstError(in: header) {
+            throw SafeTensorsError(.headerNotUTF8(fileOffset: headerFileOffset + bad.offset))
         }
         var reader = JSONReader(header, maximumDepth: maximumDepth)
         var entries: [Entry] = []
@@ -298,19 +298,5 @@ struct SafeTensorsHeader {
     /// `String.<` does not depend on Unicode normalisation.
     static func utf8Precedes(_ lhs: String, _ rhs: String) -> Bool {
         lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
-    }
-
-    /// The offset of the first byte that is not part of a valid UTF-8 sequence.
-    private static func firstInvalidUTF8Offset(_ bytes: ArraySlice<UInt8>) -> Int? {
-        var iterator = bytes.makeIterator()
-        var parser = Unicode.UTF8.ForwardParser()
-        var offset = 0
-        while true {
-            switch parser.parseScalar(from: &iterator) {
-            case .valid(let encoded): offset += encoded.count
-            case .error: return offset
-            case .emptyInput: return nil
-            }
-        }
     }
 }

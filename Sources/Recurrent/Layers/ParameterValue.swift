@@ -24,7 +24,7 @@ public enum ParameterValue {
     public static func float32(_ value: Double, _ what: String) throws(ConfigurationError) -> Double {
         try finite(value, what)
         guard Swift.abs(value) <= float32Limit else {
-            throw ConfigurationError("\(what) = \(value) is too large for Float32 weights (|value| must be at most \(String(format: "%.1e", float32Limit)))")
+            throw ConfigurationError("\(what) = \(value) is too large for Float32 weights (|value| must be at most \(NumberText.scientific(float32Limit, digits: 1)))")
         }
         return value
     }

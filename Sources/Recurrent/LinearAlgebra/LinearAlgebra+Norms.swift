@@ -79,66 +79,89 @@ extension LinearAlgebra {
         guard a.allSatisfy(\.isFinite) else { return .nan }
 
         var v = powerIterationStart(count: cols)
-        var av = [Double](repeating: 0, count: rows)
         var estimate = 0.0
-        var restarted = false
-        var iteration = 0
-        while iteration < max(iterations, 1) {
-            iteration += 1
-            // av = A v
-            for i in 0..<rows {
+        var remaining = max(iterations, 1)
+        if powerIteration(a, rows: rows, cols: cols, vector: &v, estimate: &estimate,
+                          iterations: &remaining, tolerance: tolerance) == .nullVector {
+            // v lies in the null space. Restart once from the column of largest norm; if that
+            // is also zero, A = 0.
+            var best = 0, bestNorm = 0.0
+            for j in 0..<cols {
                 var sum = 0.0
-                for j in 0..<cols { sum += a[i * cols + j] * v[j] }
-                av[i] = sum
+                for i in 0..<rows { sum += abs(a[i * cols + j]) }
+                if sum > bestNorm { bestNorm = sum; best = j }
             }
-            let current = euclideanNorm(av)
-            if current == 0 {
-                // v lies in the null space. Restart once from the column of
-                // largest norm; if that is also zero, A = 0.
-                if restarted { return 0 }
-                restarted = true
-                var best = 0, bestNorm = 0.0
-                for j in 0..<cols {
-                    var sum = 0.0
-                    for i in 0..<rows { sum += abs(a[i * cols + j]) }
-                    if sum > bestNorm { bestNorm = sum; best = j }
-                }
-                if bestNorm == 0 { return 0 }
-                v = [Double](repeating: 0, count: cols)
-                v[best] = 1
-                continue
-            }
-            // v = Aᵀ(Av) / ‖Aᵀ(Av)‖
-            var next = [Double](repeating: 0, count: cols)
-            for i in 0..<rows {
-                let x = av[i]
-                for j in 0..<cols { next[j] += a[i * cols + j] * x }
-            }
-            let nextNorm = euclideanNorm(next)
-            let converged = abs(current - estimate) <= tolerance * current
-            estimate = max(estimate, current)
-            if converged || nextNorm == 0 { break }
-            for j in 0..<cols { v[j] = next[j] / nextNorm }
+            if bestNorm == 0 { return 0 }
+            v = [Double](repeating: 0, count: cols)
+            v[best] = 1
+            if powerIteration(a, rows: rows, cols: cols, vector: &v, estimate: &estimate,
+                              iterations: &remaining, tolerance: tolerance) == .nullVector { return 0 }
         }
         return estimate
     }
 
+    /// Why ``powerIteration(_:rows:cols:vector:estimate:iterations:tolerance:)`` stopped.
+    enum PowerIterationStop: Equatable {
+        /// Two successive estimates differ by at most `tolerance` times the estimate.
+        case converged
+        /// The iteration budget is spent.
+        case exhausted
+        /// `Av = 0`: the vector lies in the null space of A (`estimate` is unchanged).
+        case nullVector
+        /// `AᵀAv = 0` (only through underflow): `estimate` includes `‖Av‖`, `vector` is unchanged.
+        case nullProduct
+    }
+
+    /// The library's one power method on `AᵀA` (GVL §8.2.1): repeats `σ = ‖Av‖`,
+    /// `v ← Aᵀ(Av) / ‖Aᵀ(Av)‖`, keeping the largest σ in `estimate`, until two successive
+    /// σ differ by at most `tolerance · σ` or `iterations` (decremented per pass, shared across
+    /// restarts) reaches 0.
+    ///
+    /// `vector` is the unit start on entry and the last right singular vector found on exit (the
+    /// warm start of a next call, as ``ScaledProduct`` uses it). Callers choose the start and what
+    /// to do with a null vector: ``spectralNormEstimate(_:rows:cols:iterations:tolerance:)``
+    /// restarts from a column, ``ScaledProduct`` falls back to the estimate.
+    ///
+    /// Cost: `2 · rows · cols` multiply-adds per pass; `A` is row-major `rows × cols`.
+    static func powerIteration(
+        _ a: [Double], rows: Int, cols: Int, vector v: inout [Double], estimate: inout Double,
+        iterations remaining: inout Int, tolerance: Double
+    ) -> PowerIterationStop {
+        var av = [Double](repeating: 0, count: rows)
+        return a.withUnsafeBufferPointer { a in
+            while remaining > 0 {
+                remaining -= 1
+                for i in 0..<rows {                                   // av = A v
+                    var sum = 0.0
+                    for j in 0..<cols { sum += a[i * cols + j] * v[j] }
+                    av[i] = sum
+                }
+                let current = euclideanNorm(av)
+                if current == 0 { return .nullVector }
+                var next = [Double](repeating: 0, count: cols)        // next = Aᵀ(Av)
+                for i in 0..<rows {
+                    let x = av[i]
+                    for j in 0..<cols { next[j] += a[i * cols + j] * x }
+                }
+                let nextNorm = euclideanNorm(next)
+                let converged = abs(current - estimate) <= tolerance * current
+                estimate = max(estimate, current)
+                if nextNorm == 0 { return .nullProduct }
+                for j in 0..<cols { v[j] = next[j] / nextNorm }
+                if converged { return .converged }
+            }
+            return .exhausted
+        }
+    }
+
     // MARK: - Helpers
 
-    /// Deterministic unit vector with pseudo-random entries (SplitMix64 from a
-    /// fixed seed, local state only), so a start orthogonal to the dominant
+    /// Deterministic unit vector with pseudo-random entries uniform in [-1, 1) (the library's
+    /// SplitMix64 from a fixed seed, local state only), so a start orthogonal to the dominant
     /// singular vector is a measure-zero accident rather than a structural one.
     private static func powerIterationStart(count: Int) -> [Double] {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var v = [Double](repeating: 0, count: count)
-        for j in 0..<count {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            v[j] = 2 * Double(z >> 11) / Double(1 << 53) - 1   // uniform in [-1, 1)
-        }
+        var generator = SplitMix64(seed: SplitMix64.increment)
+        let v = (0..<count).map { _ in Draw.uniform(-1, 1, &generator) }
         let norm = euclideanNorm(v)
         return v.map { $0 / norm }
     }

@@ -79,34 +79,16 @@ struct ScaledProduct {
         if !(vNorm > 0) { v = Self.startVector(n); vNorm = LinearAlgebra.euclideanNorm(v) }
         for j in 0..<n { v[j] /= vNorm }
         var sigma = 0.0
-        var u = [Double](repeating: 0, count: n)
-        for _ in 0..<100 {
-            matrix.withUnsafeBufferPointer { m in
-                for i in 0..<n {                                      // u = M v
-                    var sum = 0.0
-                    for j in 0..<n { sum += m[i * n + j] * v[j] }
-                    u[i] = sum
-                }
-                var w = [Double](repeating: 0, count: n)              // w = Mᵀ u
-                for i in 0..<n {
-                    let ui = u[i]
-                    for j in 0..<n { w[j] += m[i * n + j] * ui }
-                }
-                v = w
-            }
-            let current = LinearAlgebra.euclideanNorm(u)
-            let wNorm = LinearAlgebra.euclideanNorm(v)
-            guard current > 0, wNorm > 0 else {
-                rightVector = nil
-                return Self.log10(LinearAlgebra.spectralNormEstimate(matrix, rows: n, cols: n), exponent: exponent)
-            }
-            for j in 0..<n { v[j] /= wNorm }
-            let done = abs(current - sigma) <= 1e-9 * current
-            sigma = Swift.max(sigma, current)
-            if done { break }
+        var remaining = 100
+        switch LinearAlgebra.powerIteration(matrix, rows: n, cols: n, vector: &v, estimate: &sigma,
+                                            iterations: &remaining, tolerance: 1e-9) {
+        case .converged, .exhausted:
+            rightVector = v
+            return Self.log10(sigma, exponent: exponent)
+        case .nullVector, .nullProduct:
+            rightVector = nil
+            return Self.log10(LinearAlgebra.spectralNormEstimate(matrix, rows: n, cols: n), exponent: exponent)
         }
-        rightVector = v
-        return Self.log10(sigma, exponent: exponent)
     }
 
     /// A fixed start with no symmetry: v_j = 1 + cos(3j + 1) / 2.

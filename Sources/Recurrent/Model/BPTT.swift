@@ -3,7 +3,8 @@
 /// Forward: one product for the input projection of all T steps, then the cell's
 /// step for t = 1 ... T. Backward: the cell's step in reverse, t = T ... 1, then one
 /// product each for dW_ih, db_ih and dx over all steps, and the cell's recurrent
-/// weight gradients (for a full W_hh also one product). Werbos (1990); the gradient
+/// weight gradients (for a full W_hh also one product). Nothing here depends on the cell
+/// beyond its protocol: tensor 0 is the input weight, `inputBiasIndex` the input bias. Werbos (1990); the gradient
 /// of the recurrence is the seed's (10.12): d net_t / d net_{t-1} = W diag f'(net_{t-1}).
 extension RecurrentCell {
     // MARK: - Forward
@@ -40,13 +41,22 @@ extension RecurrentCell {
     }
 
     /// Forward over a trace whose `inputs`, `hidden[0]` (and `memory[0]`) are filled in.
+    ///
+    /// Specialised for the four Float cells: a caller in generic code (in another module,
+    /// e.g. a library user's `model.gradients`) reaches the generic entry point, which then
+    /// jumps to the specialised time loop instead of running it with a protocol-witness
+    /// call for every `hiddenSize` and every element's arithmetic.
+    @_specialize(where Self == RNNCell<Float>)
+    @_specialize(where Self == LSTMCell<Float>)
+    @_specialize(where Self == GRUCell<Float>)
+    @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
         // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H], the rows split
         // among the threads (bias fill and product together; a row's bits never depend on it).
         let inputSize = self.inputSize
-        parameters.biasIH.storage.withUnsafeBufferPointer { bias in
-            parameters.weightIH.storage.withUnsafeBufferPointer { w in
+        parameters[Self.inputBiasIndex].storage.withUnsafeBufferPointer { bias in
+            parameters[0].storage.withUnsafeBufferPointer { w in
                 let parts = rows * width >= 65_536 ? Compute.threads : 1
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
                     for r in slice { trace.preInput.row(r).update(from: bias.baseAddress!, count: width) }
@@ -57,19 +67,18 @@ extension RecurrentCell {
                 }
             }
         }
-        // W_hhᵀ [H, G*H] once per pass: the per-step product becomes a plain NN product.
-        let w = parameters.weightHH
-        if Self.kind != .indrnn && w.rows == width && w.cols == hiddenSize {
-            let wt = trace.transposedRecurrentWeight ?? RowBuffer<Scalar>(rows: hiddenSize, cols: width)
-            w.storage.withUnsafeBufferPointer { src in
-                for r in 0..<width { for c in 0..<hiddenSize { wt.base[c * width + r] = src[r * hiddenSize + c] } }
-            }
-            trace.transposedRecurrentWeight = wt
-        }
+        prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
         let (parts, inner) = batchSplit(trace)
         Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
             for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
         }
+    }
+
+    /// The index of the input bias b_ih [1, G*H] among the cell's tensors (the input weight
+    /// is tensor 0), added to preInput by the unroller.
+    static var inputBiasIndex: Int {
+        guard let index = tensorIndex(.inputBias) else { preconditionFailure("\(kind) declares no input bias (role .inputBias)") }
+        return index
     }
 
     /// How the time loop uses `Compute.threads`: batch rows are independent in every
@@ -106,18 +115,25 @@ extension RecurrentCell {
 
     /// The same, with the backward buffers taken from `cache` when they have the right
     /// shape and nothing else references them (else allocated and left in `cache`).
+    /// Specialised for the four Float cells, as `forward(_:)` is.
+    @_specialize(where Self == RNNCell<Float>)
+    @_specialize(where Self == LSTMCell<Float>)
+    @_specialize(where Self == GRUCell<Float>)
+    @_specialize(where Self == IndRNNCell<Float>)
     public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
                          finalStateGradient: LayerState<Scalar>?,
                          into gradients: inout CellParameters<Scalar>,
                          reusing cache: inout BackwardBuffers<Scalar>?) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
         let b = trace.batch, hs = hiddenSize, rows = trace.steps * b, width = Self.gateCount * hs
         if isKnownUniquelyReferenced(&cache) && cache!.matches(steps: trace.steps, batch: b, hiddenSize: hs, gateCount: Self.gateCount,
-                                                               separateHiddenGradient: Self.separateHiddenGradient) {
+                                                               separateHiddenGradient: Self.separateHiddenGradient,
+                                                               hasMemory: Self.hasMemory, scratch: Self.usesBackwardScratch) {
             cache!.dHidden.zero()                                // what a new buffer starts with
             cache!.dMemory.zero()
         } else {
-            cache = BackwardBuffers<Scalar>(steps: trace.steps, batch: b, hiddenSize: hs,
-                                            gateCount: Self.gateCount, separateHiddenGradient: Self.separateHiddenGradient)
+            cache = BackwardBuffers<Scalar>(steps: trace.steps, batch: b, hiddenSize: hs, gateCount: Self.gateCount,
+                                            separateHiddenGradient: Self.separateHiddenGradient,
+                                            hasMemory: Self.hasMemory, scratch: Self.usesBackwardScratch)
         }
         let grad = cache!
         if let final = finalStateGradient {
@@ -140,14 +156,14 @@ extension RecurrentCell {
         }
         // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
         let inputSize = self.inputSize
-        gradients.weightIH.storage.withUnsafeMutableBufferPointer { dW in
+        gradients[0].storage.withUnsafeMutableBufferPointer { dW in
             if let p = dW.baseAddress {
                 Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
                              a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
                              c: p, ldc: inputSize, accumulate: true)
             }
         }
-        gradients.biasIH.storage.withUnsafeMutableBufferPointer { db in
+        gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
             Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
         }
         recurrentWeightGradients(trace, grad, into: &gradients)
@@ -155,7 +171,7 @@ extension RecurrentCell {
         var dInputs = Matrix<Scalar>(rows: rows, cols: inputSize)
         if inputSize > 0 {
             dInputs.storage.withUnsafeMutableBufferPointer { dx in
-                parameters.weightIH.storage.withUnsafeBufferPointer { w in
+                parameters[0].storage.withUnsafeBufferPointer { w in
                     Kernels.gemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
                                  a: grad.dPreInput.base, lda: width, b: w.baseAddress!, ldb: inputSize,
                                  c: dx.baseAddress!, ldc: inputSize, accumulate: false)

@@ -14,11 +14,11 @@ extension Checkpoint {
         }
         var missing: [String] = [], wrong: [String] = []
         let expected = configuration.parameterShapes
-        for (name, rows, cols) in expected {
+        for (name, rows, cols, vector) in expected {
             guard let tensor = file.tensors[name] else { missing.append(name); continue }
-            let fits = tensor.shape == [rows, cols] || (tensor.shape == [rows * cols] && (rows == 1 || cols == 1))
-            let vector = rows == 1 && (name.contains(".bias") || (configuration.cell == .indrnn && name.hasPrefix("rnn.weight_hh")))
-            if !fits { wrong.append("\(name) is \(tensor.shape), expected \(vector ? [cols] : [rows, cols])") }
+            if !CellTensor.fileShapeFits(tensor.shape, rows: rows, cols: cols) {
+                wrong.append("\(name) is \(tensor.shape), expected \(vector ? [rows * cols] : [rows, cols])")
+            }
         }
         let names = Set(expected.map(\.name))
         let unexpected = file.tensors.keys.filter { !names.contains($0) }.sorted()
@@ -32,7 +32,7 @@ extension Checkpoint {
                 throw CheckpointError("the metadata describes \(model), but the tensors do not match it: " + problems.joined(separator: "; ")
                     + ". The file is inconsistent: remove the metadata '\(configurationKey)' to infer the model from the tensor shapes, or save the file again")
             }
-            throw CheckpointError("the tensors do not form one model (read as \(model) from rnn.weight_ih_l0, rnn.weight_hh_l0 and head.weight): "
+            throw CheckpointError("the tensors do not form one model (read as \(model) from the layer-0 tensors and head.weight): "
                 + problems.joined(separator: "; ") + ". Save the file from Model(rnn=nn.RNN/LSTM/GRU(...), head=nn.Linear(...)).state_dict()")
         }
     }

@@ -22,12 +22,15 @@ public struct CheckpointError: AdvisedError, Equatable, Sendable {
 ///     model.load_state_dict(safetensors.torch.load_file(path))
 ///
 /// loads them with no glue, and a file saved that way from PyTorch loads here.
-/// Tensors: `rnn.weight_ih_l{k}` [G*H, I], `rnn.weight_hh_l{k}` [G*H, H] (IndRNN: [H]),
-/// `rnn.bias_ih_l{k}` [G*H], `rnn.bias_hh_l{k}` [G*H], `head.weight` [O, H], `head.bias` [O].
-/// Metadata: `cell`, `activation` (PyTorch's `nonlinearity` for RNN), `readout`, and the
-/// full `configuration` as JSON. Where metadata is missing, the cell kind, layer count
-/// and sizes come from the tensor shapes (activation defaults to tanh, PyTorch's default;
-/// readout to the last step).
+/// Tensors: each layer's, as its cell declares them (`RecurrentCell.tensors`), named
+/// `rnn.<tensor>_l{k}`: for PyTorch's layout `rnn.weight_ih_l{k}` [G*H, I],
+/// `rnn.weight_hh_l{k}` [G*H, H] (IndRNN: [H]), `rnn.bias_ih_l{k}` [G*H], `rnn.bias_hh_l{k}`
+/// [G*H]; then `head.weight` [O, H], `head.bias` [O].
+/// Metadata: `cell`, `activation` (PyTorch's `nonlinearity` for RNN), `readout`, the full
+/// `configuration` as JSON, and the cell's hyper-parameters marked `inMetadata` under their
+/// keys. Where metadata is missing, the cell kind, layer count and sizes come from the
+/// tensor names and shapes (each cell's `sizes(fromLayer0:)`; activation defaults to tanh,
+/// PyTorch's default; readout to the last step; hyper-parameters to their defaults).
 public enum Checkpoint {
     /// The metadata key of the JSON-encoded `ModelConfiguration`.
     public static let configurationKey = "recurrent.configuration"
@@ -44,15 +47,16 @@ public enum Checkpoint {
     public static func stateDict<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>, configuration: ModelConfiguration? = nil,
                                                       metadata extra: [String: String] = [:]) -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [:]
-        model.forEachParameter { _, name, m in
-            let shape: [Int]
-            if name.hasPrefix("rnn.bias") || name == "head.bias" || (Cell.kind == .indrnn && name.hasPrefix("rnn.weight_hh")) {
-                shape = [m.count]
-            } else {
-                shape = [m.rows, m.cols]
+        let specs = Cell.tensors
+        for (l, layer) in model.layers.enumerated() {
+            for (k, spec) in specs.enumerated() {
+                let m = layer.parameters[k]
+                tensors["rnn.\(spec.name)_l\(l)"] = SafeTensor(floats: m.storage.map { Float($0) },
+                                                               shape: spec.savedAsVector ? [m.count] : [m.rows, m.cols])
             }
-            tensors[name] = SafeTensor(floats: m.storage.map { Float($0) }, shape: shape)
         }
+        tensors["head.weight"] = SafeTensor(floats: model.head.weight.storage.map { Float($0) }, shape: [model.head.weight.rows, model.head.weight.cols])
+        tensors["head.bias"] = SafeTensor(floats: model.head.bias.storage.map { Float($0) }, shape: [model.head.bias.count])
         var config = configuration ?? model.architecture
         config.cell = Cell.kind
         var metadata = extra
@@ -60,6 +64,9 @@ public enum Checkpoint {
         metadata["activation"] = model.layers[0].activation.name
         metadata["readout"] = model.readout.rawValue
         metadata["format"] = "recurrent/1"
+        for p in Cell.hyperparameters where p.inMetadata {
+            if let v = config[p] { metadata[p.key] = "\(v)" }
+        }
         if let json = try? JSONEncoder().encode(config), let text = String(data: json, encoding: .utf8) {
             metadata[configurationKey] = text
         }
@@ -73,6 +80,18 @@ public enum Checkpoint {
         let file = stateDict(model, configuration: configuration, metadata: metadata)
         try file.requireFinite(.saving, path: url.path)
         try file.write(to: url)
+    }
+
+    /// `save(_:to:configuration:metadata:)` for a model of whichever cell.
+    public static func save(_ model: AnyRecurrentModel, to url: URL, configuration: ModelConfiguration? = nil,
+                            metadata: [String: String] = [:]) throws {
+        struct Save: ModelVisitor {
+            let url: URL, configuration: ModelConfiguration?, metadata: [String: String]
+            func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws where Cell.Scalar == Float {
+                try Checkpoint.save(model, to: url, configuration: configuration, metadata: metadata)
+            }
+        }
+        try model.visit(Save(url: url, configuration: configuration, metadata: metadata))
     }
 
     // MARK: - Reading
@@ -123,44 +142,88 @@ public enum Checkpoint {
             }
             config.readout = r
         }
+        for p in config.cellType.hyperparameters where p.inMetadata {
+            guard let text = meta[p.key] else { continue }
+            guard let v = Double(text) else {
+                throw CheckpointError("metadata '\(p.key)' = '\(text)' is not a number (the \(p.noun) of the \(config.cell) cell)")
+            }
+            config[p] = v
+        }
         try checkTensors(of: config, in: file)
         return config
     }
 
-    /// Cell kind, sizes and layer count from the tensor shapes alone.
+    /// Cell kind, sizes and layer count from the tensor names and shapes alone (and the
+    /// metadata `cell`, when there is one): layer 0's tensors are matched against every
+    /// registered cell's (`RecurrentCell.sizes(fromLayer0:)`).
     static func inferConfiguration(_ file: SafeTensorsFile) throws -> ModelConfiguration {
         let t = file.tensors
-        guard let ih = t["rnn.weight_ih_l0"], ih.shape.count == 2, let hh = t["rnn.weight_hh_l0"],
+        guard let ih = t["rnn.weight_ih_l0"], ih.shape.count == 2, t["rnn.weight_hh_l0"] != nil,
               let head = t["head.weight"], head.shape.count == 2 else {
             throw CheckpointError("cannot infer the model: expected 2-D tensors 'rnn.weight_ih_l0' and 'head.weight' and a tensor 'rnn.weight_hh_l0'; found \(t.keys.sorted().joined(separator: ", "))")
         }
         var layers = 0
         while t["rnn.weight_ih_l\(layers)"] != nil { layers += 1 }
-        let kind: CellKind
-        let hidden: Int
+        var layer0: [String: [Int]] = [:]
+        for (name, tensor) in t where name.hasPrefix("rnn.") && name.hasSuffix("_l0") {
+            layer0[String(name.dropFirst(4).dropLast(3))] = tensor.shape
+        }
+        let found = layer0.keys.sorted().map { "rnn.\($0)_l0 \(layer0[$0]!)" }.joined(separator: ", ")
+        let cells = CellRegistry.cells
         if let metaCell = file.metadata["cell"] {
-            guard let k = CellKind(rawValue: metaCell) else {
+            guard let kind = CellKind(rawValue: metaCell) else {
                 throw CheckpointError("metadata 'cell' = '\(metaCell)' is not one of: \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            kind = k
-            hidden = kind == .indrnn ? hh.shape.last ?? 0 : ih.shape[0] / (kind == .lstm ? 4 : kind == .gru ? 3 : 1)
-        } else if hh.shape.count == 1 {
-            kind = .indrnn
-            hidden = hh.shape[0]
-        } else {
-            guard hh.shape.count == 2, hh.shape[1] > 0, ih.shape[0] % hh.shape[1] == 0 else {
-                throw CheckpointError("rnn.weight_hh_l0 has shape \(hh.shape), which fits no RNN, LSTM or GRU with weight_ih \(ih.shape)")
+            let type = CellRegistry.cell(kind)
+            // The sizes from the defining tensors; `checkTensors` then lists every mismatch.
+            guard let sizes = type.sizes(fromLayer0: layer0) ?? looseSizes(type, layer0) else {
+                throw CheckpointError("metadata 'cell' = '\(metaCell)', but layer 0 (\(found)) does not fit it: \(kind) expects \(layout(type))")
             }
-            hidden = hh.shape[1]
-            switch ih.shape[0] / hidden {
-            case 1: kind = .rnn
-            case 3: kind = .gru
-            case 4: kind = .lstm
-            default: throw CheckpointError("rnn.weight_ih_l0 has \(ih.shape[0]) rows for hidden size \(hidden): not 1, 3 or 4 gate blocks")
-            }
+            return ModelConfiguration(cell: kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
+                                      layers: layers, outputs: head.shape[0])
         }
-        return ModelConfiguration(cell: kind, activation: .tanh, inputSize: ih.shape[1], hiddenSize: hidden,
+        var matches = cells.compactMap { type in type.sizes(fromLayer0: layer0).map { (type, $0) } }
+        if matches.count > 1 {   // e.g. IndRNN's u [1, 1] saved 2-D also reads as an RNN's W [1, 1]: prefer the shapes as written
+            let exact = matches.filter { type, sizes in
+                type.tensors.allSatisfy { layer0[$0.name] == $0.fileShape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: type.gateCount) }
+            }
+            if !exact.isEmpty { matches = exact }
+        }
+        if matches.isEmpty {   // no cell fits every tensor: read the sizes from the weights, and let checkTensors list the rest
+            matches = cells.compactMap { type in weightSizes(type, layer0).map { (type, $0) } }
+        }
+        guard matches.count == 1, let (type, sizes) = matches.first else {
+            let expected = cells.map { "\($0.kind): \(layout($0))" }.joined(separator: "; ")
+            if matches.isEmpty {
+                throw CheckpointError("the layer-0 tensors (\(found)) fit no cell. Expected one of: \(expected). Add the metadata 'cell' to say which")
+            }
+            throw CheckpointError("the layer-0 tensors (\(found)) fit several cells (\(matches.map { $0.0.kind.rawValue }.joined(separator: ", "))); add the metadata 'cell' to say which")
+        }
+        return ModelConfiguration(cell: type.kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
                                   layers: layers, outputs: head.shape[0])
+    }
+
+    /// I and H read from the input weight [G*H, I] alone, for a file whose metadata names the
+    /// cell but whose other tensors are wrong (so that the error can list them).
+    static func looseSizes(_ type: any RecurrentCell<Float>.Type, _ layer0: [String: [Int]]) -> (inputSize: Int, hiddenSize: Int)? {
+        guard let ih = layer0[type.tensors[0].name], ih.count == 2, ih[0] > 0, ih[0] % type.gateCount == 0 else { return nil }
+        return (ih[1], ih[0] / type.gateCount)
+    }
+
+    /// I and H of a layer 0 that has the cell's tensor names and whose weights (input and
+    /// recurrent) have the cell's shapes; its biases may be wrong (`checkTensors` says how).
+    static func weightSizes(_ type: any RecurrentCell<Float>.Type, _ layer0: [String: [Int]]) -> (inputSize: Int, hiddenSize: Int)? {
+        guard Set(layer0.keys) == Set(type.tensors.map(\.name)), let sizes = type.definingSizes(layer0) else { return nil }
+        for t in type.tensors where t.role == .inputWeight || t.role == .recurrentWeight {
+            let (r, c) = t.shape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: type.gateCount)
+            guard CellTensor.fileShapeFits(layer0[t.name]!, rows: r, cols: c) else { return nil }
+        }
+        return sizes
+    }
+
+    /// A cell's layer-0 tensors in symbols: `weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H]`.
+    static func layout(_ type: any RecurrentCell<Float>.Type) -> String {
+        type.tensors.map { $0.formula(gateCount: type.gateCount) }.joined(separator: ", ")
     }
 
     /// Builds the model of `configuration` and fills it strictly from the file.
@@ -170,16 +233,19 @@ public enum Checkpoint {
         var rng = SeededGenerator(seed: 0)   // the values are all overwritten below
         var init0 = configuration
         init0.inputInit = .zeros; init0.recurrentInit = .zeros; init0.biasInit = .zeros
-        init0.forgetGateBias = nil
         let empty: AnyRecurrentModel
         do { empty = try AnyRecurrentModel(init0, using: &rng) } catch {
             throw CheckpointError("the checkpoint's configuration is impossible: \(error)")
         }
-        switch empty {
-        case .rnn(let m): return .rnn(try fill(m, from: file, allowNonFinite: allowNonFinite))
-        case .lstm(let m): return .lstm(try fill(m, from: file, allowNonFinite: allowNonFinite))
-        case .gru(let m): return .gru(try fill(m, from: file, allowNonFinite: allowNonFinite))
-        case .indrnn(let m): return .indrnn(try fill(m, from: file, allowNonFinite: allowNonFinite))
+        return try empty.visit(Filler(file: file, allowNonFinite: allowNonFinite))
+    }
+
+    /// Fills a model of whichever cell from a file (`fill`).
+    struct Filler: ModelVisitor {
+        let file: SafeTensorsFile
+        let allowNonFinite: Bool
+        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> AnyRecurrentModel where Cell.Scalar == Float {
+            AnyRecurrentModel(try Checkpoint.fill(model, from: file, allowNonFinite: allowNonFinite))
         }
     }
 
@@ -214,7 +280,7 @@ public enum Checkpoint {
         if !problems.isEmpty {
             throw CheckpointError("the checkpoint does not fit a \(model.layers.count)-layer \(Cell.kind.rawValue) model with I=\(model.inputSize), H=\(model.hiddenSize), O=\(model.outputSize): "
                 + problems.joined(separator: "; ")
-                + ". Check that the file was saved from Model(rnn=nn.\(Cell.kind == .rnn ? "RNN" : Cell.kind.rawValue.uppercased())(...), head=nn.Linear(...)) with the same sizes.")
+                + ". Check that the file was saved from Model(rnn=nn.\(Cell.pytorchModule)(...), head=nn.Linear(...)) with the same sizes.")
         }
         if !allowNonFinite { try file.requireFinite(.loading, path: nil, names: expected) }
         return model

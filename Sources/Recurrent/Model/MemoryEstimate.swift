@@ -9,8 +9,8 @@ import Foundation
 /// weights          P                         (P = parameterCount)
 /// gradients        P                         (training)
 /// optimizer state  k P                       (k buffers per parameter: Adam 2, momentum 1)
-/// trace, per layer T*B*(I_l + 3 G*H + H [+ H for LSTM]) + B*H   (SequenceTrace)
-/// backward         T*B*(G*H [x2 for GRU] + I_l) + 2 B*H          (BackwardBuffers, dInputs)
+/// trace, per layer T*B*(I_l + 3 G*H + H [+ H with memory]) + B*H [+ B*H]   (SequenceTrace)
+/// backward         T*B*(G*H [x2 separate dPreHidden] + I_l) + B*H [+ B*H memory or scratch]   (BackwardBuffers, dInputs)
 /// batch            2 B*T*I (batch-first and time-major) + R*(H + O) [x2 training], R = B or T*B
 /// ```
 /// It is an estimate (allocator slack, targets and small buffers are left out), meant to
@@ -79,8 +79,8 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
         var value = bytes, unit = 0
         while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
-        if value >= 1000 { return String(format: "%.1e bytes", bytes) }
-        return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
+        if value >= 1000 { return NumberText.scientific(bytes, digits: 1) + " bytes" }
+        return unit == 0 ? "\(Int(value)) bytes" : NumberText.fixed(value, digits: 1) + " " + units[unit]
     }
 }
 
@@ -142,7 +142,7 @@ extension MemoryEstimate {
     public static func prediction(_ c: ModelConfiguration, sequences: Int, steps: Int, batch: Int) -> MemoryEstimate {
         var e = model(c, steps: steps, batch: Swift.min(batch, sequences), training: false)
         let n = Double(sequences), rows = c.readout == .everyStep ? n * Double(steps) : n
-        let states = Double(c.layers) * n * Double(c.hiddenSize) * (c.cell == .lstm ? 2 : 1)
+        let states = Double(c.layers) * n * Double(c.hiddenSize) * (c.cellType.hasMemory ? 2 : 1)
         e.add(.outputs, elements: rows * Double(c.outputs) + states,
               "the outputs and final states of all \(sequences) sequences (\(c.outputs) outputs\(c.readout == .everyStep ? " x \(steps) steps" : ""), \(c.layers) x \(c.hiddenSize) states)")
         return e
@@ -152,7 +152,7 @@ extension MemoryEstimate {
     /// one part: copies of every parameter.
     static func weightParts(_ c: ModelConfiguration, training: Bool, optimizerBuffers: Int = 0) -> [Part] {
         let p = c.parameterCount
-        let count = p < 1e15 ? "\(Int(p))" : String(format: "%.2e", p)
+        let count = p < 1e15 ? "\(Int(p))" : NumberText.scientific(p, digits: 2)
         let copies = training ? 2 + Swift.max(0, optimizerBuffers) : 1
         let what = training ? "the weights, gradients\(optimizerBuffers > 0 ? " and optimizer state" : "") (\(copies) x \(count) parameters"
                             : "the weights (\(count) parameters"
@@ -164,13 +164,16 @@ extension MemoryEstimate {
     /// The trace and batch buffers of one pass (no weights): the training batch's, or an
     /// evaluation batch's when `label` says so.
     static func passParts(_ c: ModelConfiguration, steps: Int, batch: Int, training: Bool, label: String) -> [Part] {
-        let t = Double(steps), b = Double(batch), h = Double(c.hiddenSize), g = Double(c.gateCount)
-        let memory: Double = c.cell == .lstm ? 2 : 1
+        let cell = c.cellType
+        let t = Double(steps), b = Double(batch), h = Double(c.hiddenSize), g = Double(cell.gateCount)
+        let memory: Double = cell.hasMemory ? 2 : 1
+        // per-step backward buffers [B, H]: dHidden, dMemory (with memory), scratch (if the cell uses it)
+        let perStep: Double = 1 + (cell.hasMemory ? 1 : 0) + (cell.usesBackwardScratch ? 1 : 0)
         var trace = 0.0
         for l in 0..<Swift.max(1, c.layers) {
             let i = Double(l == 0 ? c.inputSize : c.hiddenSize)
             trace += t * b * (i + 3 * g * h + memory * h) + memory * b * h
-            if training { trace += t * b * (g * h * (c.cell == .gru ? 2 : 1) + i) + 2 * b * h }
+            if training { trace += t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h }
         }
         let rows = c.readout == .everyStep ? t * b : b
         let batchElements = 2 * b * t * Double(c.inputSize) + rows * (h + Double(c.outputs)) * (training ? 2 : 1)

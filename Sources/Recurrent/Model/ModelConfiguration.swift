@@ -7,10 +7,15 @@ public enum Readout: String, Sendable, Codable, CaseIterable {
 }
 
 /// Everything needed to build a model: the architecture and how its weights start.
-/// Stored as JSON in a checkpoint's safetensors `__metadata__`.
-public struct ModelConfiguration: Sendable, Codable, Equatable {
+/// Stored as JSON in a checkpoint's safetensors `__metadata__`: the fields below by name,
+/// then the cell's hyper-parameters, each under its own key at the top level (LSTM's
+/// `forgetGateBias`, IndRNN's `recurrentBound`, coRNN's `dt`, ...), present when set.
+///
+/// Nothing here names a cell: what a cell accepts, how its tensors are shaped and which
+/// presets exist come from the cell type (`cellType`, `CellRegistry`).
+public struct ModelConfiguration: Sendable, Equatable {
     public var cell: CellKind
-    /// f for RNN and IndRNN; LSTM and GRU are tanh by definition.
+    /// f for RNN and IndRNN; cells with their own activation (LSTM and GRU: tanh) need it here.
     public var activation: Activation
     public var inputSize: Int
     public var hiddenSize: Int
@@ -19,20 +24,18 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
     public var readout: Readout
     /// Initialiser of U = `weight_ih`.
     public var inputInit: Initializer
-    /// Initialiser of W = `weight_hh` (per gate block for LSTM and GRU).
+    /// Initialiser of the recurrent weights (per gate block for LSTM and GRU).
     public var recurrentInit: Initializer
-    /// Initialiser of both bias vectors.
+    /// Initialiser of the biases.
     public var biasInit: Initializer
-    /// LSTM only: the forget-gate block of `bias_ih` starts at this value (and that of
-    /// `bias_hh` at 0), as Jozefowicz et al. (2015) recommend with 1.
-    public var forgetGateBias: Double?
-    /// IndRNN only: |u| <= recurrentBound after every update (e.g. 2^(1/T)).
-    public var recurrentBound: Double?
+    /// The cell's hyper-parameters by key (`CellHyperparameter.key`); see `subscript(_:)`.
+    public var hyperparameters: [String: Double]
 
+    /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
                 outputs: Int, readout: Readout = .lastStep, inputInit: Initializer = .pytorchDefault,
                 recurrentInit: Initializer = .pytorchDefault, biasInit: Initializer = .pytorchDefault,
-                forgetGateBias: Double? = nil, recurrentBound: Double? = nil) {
+                hyperparameters: [String: Double]? = nil) {
         self.cell = cell
         self.activation = activation
         self.inputSize = inputSize
@@ -43,40 +46,71 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
         self.inputInit = inputInit
         self.recurrentInit = recurrentInit
         self.biasInit = biasInit
-        self.forgetGateBias = forgetGateBias
-        self.recurrentBound = recurrentBound
+        self.hyperparameters = hyperparameters ?? CellRegistry.cell(cell).defaultSettings.hyperparameters
+    }
+
+    /// The cell type of `cell`.
+    public var cellType: any RecurrentCell<Float>.Type { CellRegistry.cell(cell) }
+
+    /// What the cell is set up with: activation, initialisers, hyper-parameters.
+    public var settings: CellSettings {
+        get {
+            CellSettings(activation: activation, inputInit: inputInit, recurrentInit: recurrentInit, biasInit: biasInit,
+                         hyperparameters: hyperparameters)
+        }
+        set {
+            activation = newValue.activation
+            inputInit = newValue.inputInit
+            recurrentInit = newValue.recurrentInit
+            biasInit = newValue.biasInit
+            hyperparameters = newValue.hyperparameters
+        }
+    }
+
+    /// A hyper-parameter's value: the one set, else its default (nil: off).
+    public subscript(_ parameter: CellHyperparameter) -> Double? {
+        get { hyperparameters[parameter.key] ?? parameter.defaultValue }
+        set { hyperparameters[parameter.key] = newValue }
     }
 
     /// G for this cell kind.
-    public var gateCount: Int {
-        switch cell {
-        case .rnn, .indrnn: return 1
-        case .lstm: return 4
-        case .gru: return 3
-        }
-    }
+    public var gateCount: Int { cellType.gateCount }
 
-    /// Every parameter's `state_dict` name and matrix shape [rows, cols], in `state_dict`
-    /// order, without building the model: `weight_ih_l{k}` [G*H, I or H], `weight_hh_l{k}`
-    /// [G*H, H] (IndRNN: [1, H]), `bias_ih_l{k}` and `bias_hh_l{k}` [1, G*H], `head.weight`
-    /// [O, H], `head.bias` [1, O]. Checkpoint checks and memory estimates read it.
-    public var parameterShapes: [(name: String, rows: Int, cols: Int)] {
-        let g = gateCount, h = hiddenSize
-        var shapes: [(name: String, rows: Int, cols: Int)] = []
+    /// Every parameter's `state_dict` name, matrix shape [rows, cols] and whether a file
+    /// holds it 1-D, in `state_dict` order, without building the model: the cell's tensors
+    /// per layer (RNN: `weight_ih_l{k}` [G*H, I or H], `weight_hh_l{k}` [G*H, H] (IndRNN:
+    /// [1, H], 1-D), `bias_ih_l{k}` and `bias_hh_l{k}` [1, G*H], 1-D), then `head.weight`
+    /// [O, H] and `head.bias` [1, O] (1-D). Checkpoint checks and memory estimates read it.
+    public var parameterShapes: [(name: String, rows: Int, cols: Int, vector: Bool)] {
+        let type = cellType, g = type.gateCount, h = hiddenSize, tensors = type.tensors
+        var shapes: [(name: String, rows: Int, cols: Int, vector: Bool)] = []
         for l in 0..<Swift.max(0, layers) {
-            shapes.append(("rnn.weight_ih_l\(l)", g * h, l == 0 ? inputSize : h))
-            shapes.append(cell == .indrnn ? ("rnn.weight_hh_l\(l)", 1, h) : ("rnn.weight_hh_l\(l)", g * h, h))
-            shapes.append(("rnn.bias_ih_l\(l)", 1, g * h))
-            shapes.append(("rnn.bias_hh_l\(l)", 1, g * h))
+            for t in tensors {
+                let (r, c) = t.shape(inputSize: l == 0 ? inputSize : h, hiddenSize: h, gateCount: g)
+                shapes.append(("rnn.\(t.name)_l\(l)", r, c, t.savedAsVector))
+            }
         }
-        return shapes + [("head.weight", outputs, h), ("head.bias", 1, outputs)]
+        return shapes + [("head.weight", outputs, h, false), ("head.bias", 1, outputs, true)]
     }
 
     /// The number of trainable scalars, as a Double so that absurd sizes cannot overflow.
     public var parameterCount: Double {
-        let g = Double(gateCount), h = Double(hiddenSize), i = Double(inputSize), l = Double(layers), o = Double(outputs)
-        let recurrent = cell == .indrnn ? h : g * h * h
-        return g * h * i + (l - 1) * g * h * h + l * (recurrent + 2 * g * h) + o * h + o
+        let type = cellType, g = type.gateCount
+        let h = Double(hiddenSize), i = Double(inputSize), l = Double(layers), o = Double(outputs)
+        func size(_ e: CellTensor.Extent, inputs: Double) -> Double {
+            switch e {
+            case .one: return 1
+            case .inputs: return inputs
+            case .hidden: return h
+            case .gates: return Double(g) * h
+            }
+        }
+        var first = 0.0, other = 0.0
+        for t in type.tensors {
+            first += size(t.rows, inputs: i) * size(t.cols, inputs: i)
+            other += size(t.rows, inputs: h) * size(t.cols, inputs: h)
+        }
+        return first + (l - 1) * other + o * h + o
     }
 
     /// Throws when a size or option is impossible, saying which and what would work.
@@ -89,67 +123,80 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
         if parameterCount * Double(MemoryLayout<Double>.size) >= Double(Int.max) {
             throw ConfigurationError("\(layers) layers of \(hiddenSize) units with \(inputSize) inputs and \(outputs) outputs would have \(parameterCount) parameters, more than can be addressed")
         }
-        if (cell == .lstm || cell == .gru) && activation != .tanh {
-            throw ConfigurationError("\(cell.rawValue) uses tanh by definition; the activation \(activation.name) applies to rnn, irnn and indrnn only")
-        }
-        if forgetGateBias != nil && cell != .lstm {
-            throw ConfigurationError("a forget-gate bias applies to lstm only, not \(cell.rawValue)")
-        }
-        if let bound = recurrentBound, !(bound > 0) || !bound.isFinite || cell != .indrnn {
-            throw ConfigurationError(cell != .indrnn ? "a recurrent bound applies to indrnn only, not \(cell.rawValue)"
-                                                     : "the recurrent bound must be a finite positive number, got \(bound)")
-        }
-        // The numbers inside (from a parser, a checkpoint's JSON or code) must make finite Float32 weights.
-        try activation.validate()
-        try inputInit.validate()
-        try recurrentInit.validate()
-        try biasInit.validate()
-        if let forget = forgetGateBias { try ParameterValue.float32(forget, "the forget-gate bias") }
+        // The cell checks the rest: its activation, its hyper-parameters, the initialisers'
+        // numbers (from a parser, a checkpoint's JSON or code) that must make finite Float32 weights.
+        try cellType.validate(settings)
     }
 
     // MARK: - Presets
 
-    /// Named presets. `irnn`: relu, W = I, U ~ N(0, 0.001^2), b = 0 (Le et al. 2015).
-    /// `rnn` / `rnn-tanh`: tanh with PyTorch's defaults. `rnn-relu-gaussian`: relu with
-    /// W, U ~ N(0, 0.001^2), b = 0 (Le et al.'s "RNN + ReLU" baseline). `lstm`, `gru`:
-    /// PyTorch's defaults. `indrnn`: relu, u = 1, U with PyTorch's default, b = 0.
-    /// `nprnn`: relu with W = npRNN, U ~ N(0, 0.001^2), b = 0 (Talathi & Vartak 2016).
+    /// The preset `name` (see `presetNames`; each cell declares its own, e.g. `irnn`: relu,
+    /// W = I, U ~ N(0, 0.001^2), b = 0, Le et al. 2015) with these sizes.
     public static func preset(_ name: String, inputSize: Int, hiddenSize: Int, layers: Int = 1,
                               outputs: Int, readout: Readout = .lastStep) throws(ConfigurationError) -> ModelConfiguration {
-        var c = ModelConfiguration(cell: .rnn, activation: .tanh, inputSize: inputSize, hiddenSize: hiddenSize,
-                                   layers: layers, outputs: outputs, readout: readout)
-        switch name.lowercased() {
-        case "irnn":
-            c.activation = .relu
-            c.recurrentInit = .identity(scale: 1)
-            c.inputInit = .gaussian(std: 0.001)
-            c.biasInit = .zeros
-        case "rnn", "rnn-tanh":
-            break
-        case "rnn-relu", "rnn-relu-gaussian":
-            c.activation = .relu
-            c.recurrentInit = .gaussian(std: 0.001)
-            c.inputInit = .gaussian(std: 0.001)
-            c.biasInit = .zeros
-        case "lstm":
-            c.cell = .lstm
-        case "gru":
-            c.cell = .gru
-        case "indrnn":
-            c.cell = .indrnn
-            c.activation = .relu
-            c.recurrentInit = .constant(1)
-            c.biasInit = .zeros
-        case "nprnn":
-            c.activation = .relu
-            c.recurrentInit = .npRNN
-            c.inputInit = .gaussian(std: 0.001)
-            c.biasInit = .zeros
-        default:
+        guard let (cell, preset) = CellRegistry.preset(named: name.lowercased()) else {
             throw ConfigurationError("unknown model '\(name)'. Accepted: \(presetNames.joined(separator: ", ")).")
         }
+        var c = ModelConfiguration(cell: cell.kind, activation: preset.settings.activation, inputSize: inputSize,
+                                   hiddenSize: hiddenSize, layers: layers, outputs: outputs, readout: readout)
+        c.settings = preset.settings
         return c
     }
 
-    public static let presetNames = ["irnn", "rnn", "rnn-tanh", "rnn-relu-gaussian", "lstm", "gru", "indrnn", "nprnn"]
+    /// Every cell's presets, in registry order: irnn, rnn, rnn-tanh, rnn-relu-gaussian, nprnn,
+    /// lstm, gru, indrnn, ...
+    public static var presetNames: [String] { CellRegistry.presetNames }
+
+    /// The name a run of this configuration goes by: the first preset of its cell with its
+    /// activation (an RNN with relu is `irnn`), else the cell's name.
+    public var presetName: String {
+        cellType.presets.first { $0.settings.activation == activation }?.name ?? cell.rawValue
+    }
+}
+
+// MARK: - JSON
+
+extension ModelConfiguration: Codable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        cell = try c.decode(CellKind.self, forKey: Key("cell"))
+        activation = try c.decode(Activation.self, forKey: Key("activation"))
+        inputSize = try c.decode(Int.self, forKey: Key("inputSize"))
+        hiddenSize = try c.decode(Int.self, forKey: Key("hiddenSize"))
+        layers = try c.decode(Int.self, forKey: Key("layers"))
+        outputs = try c.decode(Int.self, forKey: Key("outputs"))
+        readout = try c.decode(Readout.self, forKey: Key("readout"))
+        inputInit = try c.decode(Initializer.self, forKey: Key("inputInit"))
+        recurrentInit = try c.decode(Initializer.self, forKey: Key("recurrentInit"))
+        biasInit = try c.decode(Initializer.self, forKey: Key("biasInit"))
+        // Any cell's hyper-parameter is read (so that validation can say it does not apply);
+        // other unknown keys are ignored.
+        hyperparameters = [:]
+        for key in c.allKeys where CellRegistry.hyperparameter(key: key.stringValue) != nil {
+            if let v = try c.decodeIfPresent(Double.self, forKey: key) { hyperparameters[key.stringValue] = v }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(cell, forKey: Key("cell"))
+        try c.encode(activation, forKey: Key("activation"))
+        try c.encode(inputSize, forKey: Key("inputSize"))
+        try c.encode(hiddenSize, forKey: Key("hiddenSize"))
+        try c.encode(layers, forKey: Key("layers"))
+        try c.encode(outputs, forKey: Key("outputs"))
+        try c.encode(readout, forKey: Key("readout"))
+        try c.encode(inputInit, forKey: Key("inputInit"))
+        try c.encode(recurrentInit, forKey: Key("recurrentInit"))
+        try c.encode(biasInit, forKey: Key("biasInit"))
+        for key in hyperparameters.keys.sorted() { try c.encode(hyperparameters[key]!, forKey: Key(key)) }
+    }
 }

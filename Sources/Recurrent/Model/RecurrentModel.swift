@@ -1,6 +1,7 @@
 /// A stack of L recurrent layers of one cell kind and a linear readout head: the
 /// model of PyTorch's `Model.rnn = nn.RNN/LSTM/GRU(I, H, L, batch_first=True)`,
-/// `Model.head = nn.Linear(H, O)`, with the same parameter names.
+/// `Model.head = nn.Linear(H, O)`, with the same parameter names (other cells: the names
+/// their `tensors` declare, under the same `rnn.` prefix).
 ///
 /// Shapes: inputs [B, T, I] (batch-first); per-layer traces time-major [T*B, ·];
 /// outputs [B, O] (`.lastStep`) or time-major [T*B, O] (`.everyStep`).
@@ -24,33 +25,19 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         self.readout = readout
     }
 
-    /// A freshly initialised model. Draws U, W, biases layer by layer, then the head.
+    /// A freshly initialised model. Draws each layer's tensors in `state_dict` order (the
+    /// cell's `initialParameters`: for PyTorch's layout U, W, b_ih, b_hh), layer by layer,
+    /// then the head.
     public init(_ configuration: ModelConfiguration, using rng: inout some RandomNumberGenerator) throws(ConfigurationError) {
         try configuration.validate()
         guard configuration.cell == Cell.kind else {
             throw ConfigurationError("configuration is for \(configuration.cell.rawValue) but the model type holds \(Cell.kind.rawValue) cells")
         }
-        let c = configuration, g = Cell.gateCount, h = c.hiddenSize
+        let c = configuration, h = c.hiddenSize, settings = c.settings
         var cells: [Cell] = []
         for l in 0..<c.layers {
-            let inputs = l == 0 ? c.inputSize : h
-            let weightIH: Matrix<Scalar> = c.inputInit.matrix(rows: g * h, cols: inputs, blocks: g, using: &rng)
-            let weightHH: Matrix<Scalar>
-            if Cell.kind == .indrnn {
-                // u is a vector: identity(s) means u = s.
-                let vectorInit: Initializer = if case .identity(let s) = c.recurrentInit { .constant(s) } else { c.recurrentInit }
-                weightHH = vectorInit.matrix(rows: 1, cols: h, using: &rng)
-            } else {
-                weightHH = c.recurrentInit.matrix(rows: g * h, cols: h, blocks: g, using: &rng)
-            }
-            let biasInit: Initializer = if case .pytorchDefault = c.biasInit { .uniform(bound: 1 / Double(h).squareRoot()) } else { c.biasInit }
-            var biasIH: Matrix<Scalar> = biasInit.matrix(rows: 1, cols: g * h, using: &rng)
-            var biasHH: Matrix<Scalar> = biasInit.matrix(rows: 1, cols: g * h, using: &rng)
-            if let forget = c.forgetGateBias {
-                for j in h..<(2 * h) { biasIH.storage[j] = Scalar(forget); biasHH.storage[j] = 0 }
-            }
-            let parameters = CellParameters(weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH)
-            var cell = Cell(parameters: parameters, activation: c.activation, recurrentBound: c.recurrentBound)
+            let parameters = Cell.initialParameters(inputSize: l == 0 ? c.inputSize : h, hiddenSize: h, settings: settings, using: &rng)
+            var cell = Cell(parameters: parameters, settings: settings)
             cell.applyConstraints()
             cells.append(cell)
         }

@@ -21,26 +21,42 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     }
 
     /// The same values time-major, [T*B, I]: row t*B + b holds x_t of sequence b.
-    public var timeMajor: Matrix<Scalar> {
+    public var timeMajor: Matrix<Scalar> { timeMajorCopy() }
+
+    /// `timeMajor`'s copy: one pass over raw buffers, specialised for Float (a training
+    /// step makes one per batch, often from generic code).
+    @_specialize(where Scalar == Float)
+    func timeMajorCopy() -> Matrix<Scalar> {
         var out = Matrix<Scalar>(rows: steps * batch, cols: features)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let src = (b * steps + t) * features, dst = (t * batch + b) * features
-                for i in 0..<features { out.storage[dst + i] = values[src + i] }
+        let (b, n, f) = (batch, steps, features)
+        out.storage.withUnsafeMutableBufferPointer { dst in
+            values.withUnsafeBufferPointer { src in
+                for s in 0..<b {
+                    for t in 0..<n {
+                        let from = (s * n + t) * f, to = (t * b + s) * f
+                        for i in 0..<f { dst[to + i] = src[from + i] }
+                    }
+                }
             }
         }
         return out
     }
 
-    /// Builds a batch-first batch from time-major rows [T*B, I].
+    /// Builds a batch-first batch from time-major rows [T*B, I] (the backward pass's
+    /// dL/dx, every step): one pass over raw buffers, specialised for Float.
+    @_specialize(where Scalar == Float)
     public init(timeMajor m: Matrix<Scalar>, batch: Int, steps: Int) {
         precondition(m.rows == batch * steps, "time-major matrix has \(m.rows) rows, expected T*B = \(batch * steps)")
         var values = [Scalar](repeating: 0, count: m.count)
         let f = m.cols
-        for t in 0..<steps {
-            for b in 0..<batch {
-                let src = (t * batch + b) * f, dst = (b * steps + t) * f
-                for i in 0..<f { values[dst + i] = m.storage[src + i] }
+        values.withUnsafeMutableBufferPointer { dst in
+            m.storage.withUnsafeBufferPointer { src in
+                for t in 0..<steps {
+                    for b in 0..<batch {
+                        let from = (t * batch + b) * f, to = (b * steps + t) * f
+                        for i in 0..<f { dst[to + i] = src[from + i] }
+                    }
+                }
             }
         }
         self.init(batch: batch, steps: steps, features: f, values: values)

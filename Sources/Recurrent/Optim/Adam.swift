@@ -32,21 +32,37 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
              weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
+    /// One update of `parameter`, element by element in one pass over raw buffers: the
+    /// moment buffers are taken out of `state` (so this update holds the only reference and
+    /// writes them in place, no copy) and put back. Specialised for Float, so that the
+    /// generic entry point (reached through `Optimizer` from generic code) jumps to a body
+    /// without a protocol-witness call per arithmetic operation.
+    @_specialize(where Scalar == Float)
     public mutating func update(_ parameter: inout Matrix<Scalar>, gradient: Matrix<Scalar>, index: Int) {
         let t = Double(max(1, state.step))
         let stepSize = Scalar(learningRate / (1 - Double.power(beta1, t)))
         let correction2 = Scalar((1 - Double.power(beta2, t)).squareRoot())
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon), wd = Scalar(weightDecay)
         let decay = Scalar(1 - learningRate * weightDecay)
-        var m = state.buffer("exp_avg", index, like: parameter)
-        var v = state.buffer("exp_avg_sq", index, like: parameter)
-        for i in parameter.storage.indices {
-            var g = gradient.storage[i]
-            if decoupledWeightDecay { parameter.storage[i] *= decay } else if weightDecay != 0 { g += wd * parameter.storage[i] }
-            m.storage[i] = b1 * m.storage[i] + (1 - b1) * g
-            v.storage[i] = b2 * v.storage[i] + (1 - b2) * g * g
-            let denom = v.storage[i].squareRoot() / correction2 + eps
-            parameter.storage[i] -= stepSize * m.storage[i] / denom
+        let decoupled = decoupledWeightDecay, coupled = !decoupledWeightDecay && weightDecay != 0
+        var m = state.take("exp_avg", index, like: parameter)
+        var v = state.take("exp_avg_sq", index, like: parameter)
+        requireSameShape(parameter, gradient, m, v)
+        parameter.storage.withUnsafeMutableBufferPointer { p in
+            m.storage.withUnsafeMutableBufferPointer { m in
+                v.storage.withUnsafeMutableBufferPointer { v in
+                    gradient.storage.withUnsafeBufferPointer { grad in
+                        for i in 0..<p.count {
+                            var g = grad[i]
+                            if decoupled { p[i] *= decay } else if coupled { g += wd * p[i] }
+                            m[i] = b1 * m[i] + (1 - b1) * g
+                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            let denom = v[i].squareRoot() / correction2 + eps
+                            p[i] -= stepSize * m[i] / denom
+                        }
+                    }
+                }
+            }
         }
         state.set("exp_avg", index, m)
         state.set("exp_avg_sq", index, v)

@@ -29,15 +29,45 @@ public struct OptimizerState<Scalar: NeuralScalar>: Sendable, Equatable {
     public mutating func set(_ name: String, _ index: Int, _ value: Matrix<Scalar>) {
         slots[name, default: [:]][index] = value
     }
+
+    /// Removes the buffer `name` of parameter `index` and returns it (zeros of `shape` when
+    /// there is none yet): the caller then holds the only reference, updates it in place
+    /// without a copy, and puts it back with `set`.
+    @inlinable
+    public mutating func take(_ name: String, _ index: Int, like parameter: Matrix<Scalar>) -> Matrix<Scalar> {
+        slots[name]?.removeValue(forKey: index) ?? parameter.zerosLike
+    }
+}
+
+/// Stops with a message when an optimizer's gradient or state buffers do not have the
+/// parameter's size: the updates run over raw buffers, where a mismatch would read and
+/// write out of bounds (the checked subscripts they replace stopped the same way).
+@inlinable
+func requireSameShape<Scalar>(_ parameter: Matrix<Scalar>, _ others: Matrix<Scalar>...) {
+    for m in others {
+        precondition(m.count == parameter.count,
+                     "optimizer: a gradient or state buffer of \(m.count) values for a parameter of \(parameter.count)")
+    }
 }
 
 extension RecurrentModel {
     /// One optimizer step: every parameter updated from its gradient in `state_dict`
-    /// order, then the cells' constraints applied.
+    /// order (the optimizer's parameter index), each layer's constraints applied after its
+    /// tensors, as `updateEachParameter` does; written out without its names and key
+    /// paths, which cost more than a small model's update.
     public mutating func apply(_ gradients: ModelGradients<Scalar>, using optimizer: inout some Optimizer<Scalar>) {
+        precondition(gradients.layers.count == layers.count, "gradients of \(gradients.layers.count) layers for a model of \(layers.count)")
         optimizer.state.step += 1
-        var flat: [Matrix<Scalar>] = []
-        gradients.forEachTensor { _, _, g in flat.append(g) }
-        updateEachParameter { i, _, p in optimizer.update(&p, gradient: flat[i], index: i) }
+        var i = 0
+        for l in layers.indices {
+            let g = gradients.layers[l]
+            for k in g.tensors.indices {
+                optimizer.update(&layers[l].parameters.tensors[k], gradient: g.tensors[k], index: i)
+                i += 1
+            }
+            layers[l].applyConstraints()
+        }
+        optimizer.update(&head.weight, gradient: gradients.head.weight, index: i)
+        optimizer.update(&head.bias, gradient: gradients.head.bias, index: i + 1)
     }
 }

@@ -82,9 +82,11 @@ public enum OptimizerChoice<Scalar: NeuralScalar>: Sendable {
 }
 
 extension RecurrentModel {
-    /// One step of whichever optimizer was chosen.
+    /// One step of whichever optimizer was chosen. The optimizer is moved out of `choice`
+    /// (`consume`), not copied: a copy left behind would share the state buffers, and the
+    /// update's first write to each would copy the whole buffer.
     public mutating func apply(_ gradients: ModelGradients<Scalar>, using choice: inout OptimizerChoice<Scalar>) {
-        switch choice {
+        switch consume choice {
         case .sgd(var o): apply(gradients, using: &o); choice = .sgd(o)
         case .rmsprop(var o): apply(gradients, using: &o); choice = .rmsprop(o)
         case .adam(var o): apply(gradients, using: &o); choice = .adam(o)

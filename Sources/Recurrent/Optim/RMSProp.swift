@@ -23,30 +23,47 @@ public struct RMSProp<Scalar: NeuralScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// One update of `parameter` over raw buffers, the buffers taken out of `state` and
+    /// written in place (see `Adam.update`); specialised for Float.
+    @_specialize(where Scalar == Float)
     public mutating func update(_ parameter: inout Matrix<Scalar>, gradient: Matrix<Scalar>, index: Int) {
         let a = Scalar(alpha), eps = Scalar(epsilon), lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum)
-        var v = state.buffer("square_avg", index, like: parameter)
-        var gAvg = centered ? state.buffer("grad_avg", index, like: parameter) : parameter.zerosLike
-        var buf = momentum > 0 ? state.buffer("momentum_buffer", index, like: parameter) : parameter.zerosLike
-        for i in parameter.storage.indices {
-            let g = gradient.storage[i] + wd * parameter.storage[i]
-            v.storage[i] = a * v.storage[i] + (1 - a) * g * g
-            var avg: Scalar
-            if centered {
-                gAvg.storage[i] = a * gAvg.storage[i] + (1 - a) * g
-                avg = (v.storage[i] - gAvg.storage[i] * gAvg.storage[i]).squareRoot() + eps
-            } else {
-                avg = v.storage[i].squareRoot() + eps
-            }
-            if momentum > 0 {
-                buf.storage[i] = mu * buf.storage[i] + g / avg
-                parameter.storage[i] -= lr * buf.storage[i]
-            } else {
-                parameter.storage[i] -= lr * g / avg
+        let centered = self.centered, usesMomentum = momentum > 0
+        var v = state.take("square_avg", index, like: parameter)
+        var gAvg = centered ? state.take("grad_avg", index, like: parameter) : Matrix(rows: 0, cols: 0)
+        var buf = usesMomentum ? state.take("momentum_buffer", index, like: parameter) : Matrix(rows: 0, cols: 0)
+        requireSameShape(parameter, gradient, v)
+        if centered { requireSameShape(parameter, gAvg) }
+        if usesMomentum { requireSameShape(parameter, buf) }
+        parameter.storage.withUnsafeMutableBufferPointer { p in
+            v.storage.withUnsafeMutableBufferPointer { v in
+                gAvg.storage.withUnsafeMutableBufferPointer { gAvg in
+                    buf.storage.withUnsafeMutableBufferPointer { buf in
+                        gradient.storage.withUnsafeBufferPointer { grad in
+                            for i in 0..<p.count {
+                                let g = grad[i] + wd * p[i]
+                                v[i] = a * v[i] + (1 - a) * g * g
+                                var avg: Scalar
+                                if centered {
+                                    gAvg[i] = a * gAvg[i] + (1 - a) * g
+                                    avg = (v[i] - gAvg[i] * gAvg[i]).squareRoot() + eps
+                                } else {
+                                    avg = v[i].squareRoot() + eps
+                                }
+                                if usesMomentum {
+                                    buf[i] = mu * buf[i] + g / avg
+                                    p[i] -= lr * buf[i]
+                                } else {
+                                    p[i] -= lr * g / avg
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         state.set("square_avg", index, v)
         if centered { state.set("grad_avg", index, gAvg) }
-        if momentum > 0 { state.set("momentum_buffer", index, buf) }
+        if usesMomentum { state.set("momentum_buffer", index, buf) }
     }
 }

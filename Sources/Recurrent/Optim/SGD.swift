@@ -23,25 +23,42 @@ public struct SGD<Scalar: NeuralScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// One update of `parameter` over raw buffers, the momentum buffer taken out of
+    /// `state` and written in place (see `Adam.update`); specialised for Float.
+    @_specialize(where Scalar == Float)
     public mutating func update(_ parameter: inout Matrix<Scalar>, gradient: Matrix<Scalar>, index: Int) {
         let lr = Scalar(learningRate), mu = Scalar(momentum), wd = Scalar(weightDecay), damp = Scalar(1 - dampening)
-        var g = gradient
-        if weightDecay != 0 { for i in g.storage.indices { g.storage[i] += wd * parameter.storage[i] } }
-        if momentum != 0 {
-            var buf: Matrix<Scalar>
-            if let existing = state.slots["momentum_buffer"]?[index] {
-                buf = existing
-                for i in buf.storage.indices { buf.storage[i] = mu * buf.storage[i] + damp * g.storage[i] }
-            } else {
-                buf = g
+        let decays = weightDecay != 0, nesterov = self.nesterov
+        requireSameShape(parameter, gradient)
+        guard momentum != 0 else {
+            parameter.storage.withUnsafeMutableBufferPointer { p in
+                gradient.storage.withUnsafeBufferPointer { grad in
+                    for i in 0..<p.count {
+                        var g = grad[i]
+                        if decays { g += wd * p[i] }
+                        p[i] -= lr * g
+                    }
+                }
             }
-            state.set("momentum_buffer", index, buf)
-            if nesterov {
-                for i in g.storage.indices { g.storage[i] += mu * buf.storage[i] }
-            } else {
-                g = buf
+            return
+        }
+        // b = g on the first step (PyTorch's clone of the gradient), μ b + (1 - τ) g after.
+        let first = state.slots["momentum_buffer"]?[index] == nil
+        var buffer = state.take("momentum_buffer", index, like: parameter)
+        requireSameShape(parameter, buffer)
+        parameter.storage.withUnsafeMutableBufferPointer { p in
+            buffer.storage.withUnsafeMutableBufferPointer { b in
+                gradient.storage.withUnsafeBufferPointer { grad in
+                    for i in 0..<p.count {
+                        var g = grad[i]
+                        if decays { g += wd * p[i] }
+                        b[i] = first ? g : mu * b[i] + damp * g
+                        if nesterov { g += mu * b[i] } else { g = b[i] }
+                        p[i] -= lr * g
+                    }
+                }
             }
         }
-        for i in parameter.storage.indices { parameter.storage[i] -= lr * g.storage[i] }
+        state.set("momentum_buffer", index, buffer)
     }
 }

@@ -1,24 +1,55 @@
+// MARK: - SplitMix64
+
+/// SplitMix64 (Steele, Lea & Flood, "Fast Splittable Pseudorandom Number Generators", OOPSLA
+/// 2014, in Vigna's reference form): a Weyl sequence `s += 0x9E3779B97F4A7C15` passed through a
+/// bijective 64-bit mixer.
+///
+/// The library's one SplitMix64. It fills ``SeededGenerator``'s state from a seed, derives
+/// independent seeds from (seed, counter) pairs (``mixed(_:)``), and draws the fixed start vector
+/// of the power method; none of these may change, or the same seed would give other bits.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The Weyl increment: 2⁶⁴ divided by the golden ratio, rounded to odd.
+    static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    @inline(__always)
+    mutating func next() -> UInt64 {
+        state &+= Self.increment
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The first output of a SplitMix64 seeded with `value`: a bijective scramble of 64 bits, used
+    /// to derive independent seeds from (seed, counter) pairs such as (shuffle seed, epoch).
+    @inline(__always)
+    static func mixed(_ value: UInt64) -> UInt64 {
+        var generator = SplitMix64(seed: value)
+        return generator.next()
+    }
+}
+
+// MARK: - xoshiro256**
+
 /// A seeded pseudo-random generator: xoshiro256** (Blackman & Vigna, 2018), its
-/// 256-bit state filled from the seed by SplitMix64.
+/// 256-bit state filled from the seed by ``SplitMix64``.
 ///
 /// The same seed gives the same stream of bits on every machine and every Swift
 /// version: the algorithm is part of the library's contract, unlike
 /// `SystemRandomNumberGenerator` or `Float.random(in:using:)`, whose internals are not.
 /// Every function that draws takes a generator from its caller (`inout some
-/// RandomNumberGenerator`); nothing in the library draws from a global one.
+/// RandomNumberGenerator`); nothing in the library draws from a global one. The draws
+/// themselves (uniform, Gaussian, index, permutation) are in ``Draw``.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
     @usableFromInline var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
-        var s = seed
-        func splitMix() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        var seeding = SplitMix64(seed: seed)
+        state = (seeding.next(), seeding.next(), seeding.next(), seeding.next())
     }
 
     /// Restores a generator from a saved `state` that the caller knows to be valid (4
@@ -74,52 +105,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
     }
     public func encode(to encoder: any Encoder) throws { try stateWords.encode(to: encoder) }
 }
-
-// MARK: - Documented draws
-
-/// Draws used by initializers and tasks. Their formulas are fixed so that a seed
-/// reproduces the same numbers everywhere.
-public enum Draw {
-    /// Uniform in [0, 1) with 53 random bits: `Double(next() >> 11) * 2^-53`.
-    @inlinable
-    public static func uniform01(_ rng: inout some RandomNumberGenerator) -> Double {
-        Double(rng.next() >> 11) * 0x1.0p-53
-    }
-
-    /// Uniform in [low, high).
-    @inlinable
-    public static func uniform(_ low: Double, _ high: Double, _ rng: inout some RandomNumberGenerator) -> Double {
-        low + (high - low) * uniform01(&rng)
-    }
-
-    /// Standard normal by the Box-Muller transform (one value per pair of uniforms):
-    /// `sqrt(-2 ln(1 - u1)) * cos(2 pi u2)`.
-    @inlinable
-    public static func gaussian(_ rng: inout some RandomNumberGenerator) -> Double {
-        let u1 = uniform01(&rng), u2 = uniform01(&rng)
-        let radius = (-2 * Double.log(1 - u1)).squareRoot()
-        return radius * Double.cos(2 * Double.pi * u2)
-    }
-
-    /// An integer uniform in 0..<n (Lemire's multiply-shift with rejection, unbiased).
-    @inlinable
-    public static func index(below n: Int, _ rng: inout some RandomNumberGenerator) -> Int {
-        precondition(n > 0)
-        let bound = UInt64(n)
-        while true {
-            let x = rng.next()
-            let product = x.multipliedFullWidth(by: bound)
-            if product.low >= (0 &- bound) % bound { return Int(product.high) }
-        }
-    }
-
-    /// A uniformly random permutation of 0..<n (Fisher-Yates, from the end).
-    public static func permutation(_ n: Int, _ rng: inout some RandomNumberGenerator) -> [Int] {
-        var p = Array(0..<n)
-        if n > 1 {
-            for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, index(below: i + 1, &rng)) }
-        }
-        return p
-    }
-}
-

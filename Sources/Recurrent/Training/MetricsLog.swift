@@ -70,7 +70,7 @@ public final class MetricsLog: @unchecked Sendable {
 
     /// The evaluation records of a log file (for curves of resumed runs).
     public static func evaluations(in url: URL) -> [EvaluationRecord] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        guard let bytes = try? FileIO.read(url.path, limit: 1 << 32, what: "metrics logs", fix: ""), let text = String(bytes: bytes, encoding: .utf8) else { return [] }
         let decoder = Self.decoder
         return text.split(separator: "\n").compactMap { line in
             guard line.contains("\"kind\":\"evaluation\"") else { return nil }

@@ -53,8 +53,7 @@ struct TrainingSnapshot: Sendable {
             i += 1
         }
         for layer in trainer.model.layers {
-            let p = layer.parameters
-            keep(p.weightIH.storage); keep(p.weightHH.storage); keep(p.biasIH.storage); keep(p.biasHH.storage)
+            for m in layer.parameters.tensors { keep(m.storage) }
         }
         keep(trainer.model.head.weight.storage)
         keep(trainer.model.head.bias.storage)
@@ -97,10 +96,7 @@ struct TrainingSnapshot: Sendable {
             i += 1
         }
         for l in trainer.model.layers.indices {
-            put(&trainer.model.layers[l].parameters.weightIH.storage)
-            put(&trainer.model.layers[l].parameters.weightHH.storage)
-            put(&trainer.model.layers[l].parameters.biasIH.storage)
-            put(&trainer.model.layers[l].parameters.biasHH.storage)
+            for k in trainer.model.layers[l].parameters.tensors.indices { put(&trainer.model.layers[l].parameters.tensors[k].storage) }
         }
         put(&trainer.model.head.weight.storage)
         put(&trainer.model.head.bias.storage)
@@ -118,16 +114,16 @@ extension Trainer {
     /// checkpoint and its sidecar. Empty when all is finite (the common case costs one
     /// pass over the values and allocates nothing).
     public func nonFiniteState() -> [NonFiniteTensor] {
-        var allFinite = true
-        model.forEachParameterStorage { values in if allFinite && !NonFiniteTensor.allFinite(values) { allFinite = false } }
+        var finite = true
+        model.forEachParameterStorage { values in if finite && !allFinite(values) { finite = false } }
         let state = optimizer.state
-        for (_, buffers) in state.slots where allFinite {
-            for (_, m) in buffers where allFinite && !NonFiniteTensor.allFinite(m.storage) { allFinite = false }
+        for (_, buffers) in state.slots where finite {
+            for (_, m) in buffers where finite && !allFinite(m.storage) { finite = false }
         }
-        for layer in carried?.layers ?? [] where allFinite {
-            if !NonFiniteTensor.allFinite(layer.hidden.storage) || !NonFiniteTensor.allFinite(layer.memory.storage) { allFinite = false }
+        for layer in carried?.layers ?? [] where finite {
+            if !allFinite(layer.hidden.storage) || !allFinite(layer.memory.storage) { finite = false }
         }
-        if allFinite { return [] }
+        if finite { return [] }
 
         // Something is not finite: say what, in the files' names and order.
         var found: [NonFiniteTensor] = []
@@ -162,8 +158,7 @@ extension RecurrentModel {
     /// Visits every parameter's values in `state_dict` order, without building names.
     func forEachParameterStorage(_ body: ([Scalar]) -> Void) {
         for layer in layers {
-            let p = layer.parameters
-            body(p.weightIH.storage); body(p.weightHH.storage); body(p.biasIH.storage); body(p.biasHH.storage)
+            for m in layer.parameters.tensors { body(m.storage) }
         }
         body(head.weight.storage)
         body(head.bias.storage)

@@ -58,6 +58,16 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// step is undone (weights, optimizer state, generator, data position and carried
     /// state are again those after step `step`, as before the call) and
     /// `TrainingDivergence` is thrown. Any other error undoes the step too.
+    ///
+    /// Specialised for the four built-in cells (`@_specialize`: the generic entry point
+    /// checks the cell type and jumps to the specialised body). Without it a caller in
+    /// another module (the command line's `TrainingJob`, a library user) runs the generic
+    /// body, and with it the whole time loop: every `hiddenSize` a protocol-witness call,
+    /// every Float operation of the optimizer too, about twice the instructions of a step.
+    @_specialize(where Cell == RNNCell<Float>)
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == IndRNNCell<Float>)
     public mutating func trainStep(detailed: Bool = true) throws -> StepRecord {
         var kept = TrainingSnapshot()                           // the buffers of the last step, reused
         swap(&kept, &snapshot)
@@ -74,6 +84,12 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
             }
             throw error
         }
+    }
+
+    /// True when the next step is one `run` logs (and so computes the state statistics
+    /// for): every `options.logEvery` steps, and the last of `options.steps`.
+    public var logsNextStep: Bool {
+        (step + 1) % options.logEvery == 0 || step + 1 == options.steps
     }
 
     /// The step itself; `trainStep` undoes it when it throws.
@@ -120,7 +136,11 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     // MARK: - Evaluation
 
     /// Loss and metric over a fixed split at the current step (`Evaluator`, with the
-    /// options' evaluation batch).
+    /// options' evaluation batch). Specialised like `trainStep`.
+    @_specialize(where Cell == RNNCell<Float>)
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == IndRNNCell<Float>)
     public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
         try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize).evaluate(split, step: step)
     }
@@ -135,13 +155,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         for trace in pass.traces {
             let width = trace.batch * trace.hidden.cols
             for t in stride(from: 1, through: trace.steps, by: 1) {
-                let row = trace.hidden.row(t * trace.batch)
-                var stepMax = 0.0
-                for i in 0..<width {
-                    let v = Swift.abs(Double(row[i]))
-                    if !v.isFinite { stepMax = .infinity; break }
-                    if v > stepMax { stepMax = v }
-                }
+                let stepMax = largestMagnitude(trace.hidden.row(t * trace.batch), count: width)
                 maxAbs = Swift.max(maxAbs, stepMax)
                 if stepMax > 1e6 || !stepMax.isFinite { explodedAt = Swift.min(explodedAt ?? t, t) }
             }
@@ -150,29 +164,34 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     }
 
     /// Fraction of hidden units (over all layers) that are exactly 0 at every step of
-    /// every sequence in the batch: dead ReLUs.
+    /// every sequence in the batch: dead ReLUs. One OR per element of the bit patterns
+    /// with the sign cleared (nonzero exactly when the value is not ±0; NaN counts as
+    /// alive, as `!= 0` does).
     static func deadFraction(_ pass: RecurrentModel<Cell>.ForwardPass) -> Double {
         var dead = 0, total = 0
         for trace in pass.traces {
             let h = trace.hidden.cols
-            var alive = [Bool](repeating: false, count: h)
-            for r in trace.batch..<((trace.steps + 1) * trace.batch) {
-                let row = trace.hidden.row(r)
-                for j in 0..<h where row[j] != 0 { alive[j] = true }
+            var seen = [UInt32](repeating: 0, count: h)
+            seen.withUnsafeMutableBufferPointer { seen in
+                for r in trace.batch..<((trace.steps + 1) * trace.batch) {
+                    trace.hidden.row(r).withMemoryRebound(to: UInt32.self, capacity: h) { bits in
+                        for j in 0..<h { seen[j] |= bits[j] & 0x7fff_ffff }
+                    }
+                }
             }
-            dead += alive.filter { !$0 }.count
+            dead += seen.filter { $0 == 0 }.count
             total += h
         }
         return total == 0 ? 0 : Double(dead) / Double(total)
     }
 
-    /// The spectral radius of the first layer's recurrent matrix (nil for IndRNN's
-    /// vector, where it is max |u|, and for gated cells).
+    /// The spectral radius of the first layer's recurrent matrix W, for cells whose
+    /// recurrence is net_t = U x_t + W h_{t-1} + b (RNN; IndRNN, whose W = diag(u) gives
+    /// max |u|); nil for the others (gated cells) and when it cannot be computed.
     public func recurrentSpectralRadius() -> Double? {
-        let w = model.layers[0].parameters.weightHH
-        if Cell.kind == .indrnn { return w.maxAbs }
-        guard Cell.kind == .rnn else { return nil }
-        return try? LinearAlgebra.spectralRadius(w.storage.map(Double.init), n: w.rows)
+        let structure = model.layers[0].recurrentStructure
+        guard case .elman = structure else { return nil }
+        return structure.spectralRadii.first?.value
     }
 
     // MARK: - Early warnings
@@ -186,19 +205,20 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
             if warned.insert(key).inserted { out.append(TrainingWarning(message: text, remedies: remedies)) }
         }
         // Only for an initial W: a trained W (a resumed run) may rightly have radius > 1.
-        if record == nil, step == 0, let radius = recurrentSpectralRadius(), Cell.kind == .rnn {
+        if record == nil, step == 0, case .elman(let e) = model.layers[0].recurrentStructure, !e.isDiagonal,
+           let radius = recurrentSpectralRadius() {
             let f = model.layers[0].activation
             if radius > 1.05 && f != .tanh && f != .sigmoid {
                 let clipping = options.clipNorm == nil && options.clipValue == nil ? [Remedy.clipGradients(norm: 1)] : []
-                once("radius-high", "the spectral radius of W is \(formatFixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(formatFixed(radius, digits: 3))^t (seed eq. 10.11-10.12)",
+                once("radius-high", "the spectral radius of W is \(NumberText.fixed(radius, digits: 3)) > 1: with \(f.name) the state and the gradient can grow like \(NumberText.fixed(radius, digits: 3))^t (seed eq. 10.11-10.12)",
                      [.useIdentityInit] + clipping)
             } else if radius < 0.5 {
-                once("radius-low", "the spectral radius of W is \(formatFixed(radius, digits: 3)): gradients through time shrink roughly like \(formatFixed(radius, digits: 3))^t and long-range dependencies will be hard to learn",
+                once("radius-low", "the spectral radius of W is \(NumberText.fixed(radius, digits: 3)): gradients through time shrink roughly like \(NumberText.fixed(radius, digits: 3))^t and long-range dependencies will be hard to learn",
                      [.useIdentityInit])
             }
         }
         if let r = record, r.maxAbsHidden > 1e4 && r.maxAbsHidden.isFinite {
-            once("state-large", "max |h| reached \(formatScientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge",
+            once("state-large", "max |h| reached \(NumberText.scientific(r.maxAbsHidden)) at step \(r.step): the state is growing; training may diverge",
                  [.clipGradients(norm: 1), .lowerLearningRate(factor: 10)])
         }
         if let r = record, r.deadFraction > 0.5 {

@@ -221,6 +221,6 @@ public enum TrainingCheckpoint {
     /// state) left when their process was killed mid-write; only those. Returns them.
     @discardableResult
     public static func removeLeftoverTemporaries(of url: URL) -> [URL] {
-        [url, sidecarURL(for: url)].flatMap { BinaryFileIO.removeLeftoverTemporaries(of: $0.path) }.map { URL(fileURLWithPath: $0) }
+        [url, sidecarURL(for: url)].flatMap { FileIO.removeLeftoverTemporaries(of: $0.path) }.map { URL(fileURLWithPath: $0) }
     }
 }

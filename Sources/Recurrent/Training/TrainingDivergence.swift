@@ -54,16 +54,16 @@ public struct TrainingDivergence: AdvisedError, Sendable {
             s += "the update left NaN or infinite values in \(NonFiniteTensorsError.list(tensors, limit: 4))"
         }
         if let t = explodedAtTimeStep {
-            s += "; the hidden state exploded at time step \(t) (max |h| = \(formatScientific(maxAbsHidden)))"
+            s += "; the hidden state exploded at time step \(t) (max |h| = \(NumberText.scientific(maxAbsHidden)))"
         } else {
-            s += "; the hidden state stayed bounded (max |h| = \(formatScientific(maxAbsHidden)))"
+            s += "; the hidden state stayed bounded (max |h| = \(NumberText.scientific(maxAbsHidden)))"
             switch cause {
             case .gradient: s += ", so the blow-up is in the gradient"
             case .state: s += ", so the blow-up is in the update (learning rate times gradient, or an optimizer buffer, beyond Float32)"
             case .loss: break
             }
         }
-        if let r = spectralRadius { s += "; spectral radius of W is \(formatFixed(r, digits: 3))" }
+        if let r = spectralRadius { s += "; spectral radius of W is \(NumberText.fixed(r, digits: 3))" }
         let kept = "the last finite state (step \(keptStep): weights, optimizer state, generator and data position)"
         s += ". " + (checkpoint.map { "\(kept.prefix(1).uppercased() + kept.dropFirst()) is in \($0)" }
                      ?? "The trainer holds \(kept)")
@@ -74,34 +74,4 @@ public struct TrainingDivergence: AdvisedError, Sendable {
     public var remedies: [Remedy] {
         [.lowerLearningRate(factor: 10), .clipGradients(norm: 1), .useIdentityInit, .boundedActivation("clipped_relu:6")]
     }
-}
-
-/// "1.23e+05"-style text for a Double (no Foundation needed).
-func formatScientific(_ x: Double) -> String {
-    guard x.isFinite else { return "\(x)" }
-    if x == 0 { return "0" }
-    var exponent = Int((Swift.abs(x)).exponentBase10)
-    // In two factors: 10^e alone leaves Double's range for subnormal x (e < -308).
-    let half = exponent / 2
-    var mantissa = x / Double.power(10, Double(half)) / Double.power(10, Double(exponent - half))
-    if Swift.abs(mantissa) >= 9.995 { mantissa /= 10; exponent += 1 }
-    return "\(formatFixed(mantissa, digits: 2))e\(exponent >= 0 ? "+" : "-")\(Swift.abs(exponent) < 10 ? "0" : "")\(Swift.abs(exponent))"
-}
-
-/// A number with a fixed count of decimals; scientific (`formatScientific`) from 1e15 on,
-/// where the whole part would not fit the integer arithmetic below.
-func formatFixed(_ x: Double, digits: Int) -> String {
-    guard x.isFinite else { return "\(x)" }
-    if Swift.abs(x) >= 1e15 { return formatScientific(x) }
-    let scale = Double.power(10, Double(digits))
-    let rounded = (Swift.abs(x) * scale).rounded()
-    let whole = Int(rounded / scale)
-    var fraction = String(Int(rounded - Double(whole) * scale))
-    while fraction.count < digits { fraction = "0" + fraction }
-    return (x < 0 && rounded != 0 ? "-" : "") + "\(whole)" + (digits > 0 ? "." + fraction : "")
-}
-
-extension Double {
-    /// floor(log10(|x|)) for finite non-zero x.
-    var exponentBase10: Double { (Double.log(self) / Double.log(10)).rounded(.down) }
 }

@@ -103,7 +103,7 @@ extension Trainer {
         if reportsSpectralRadii && step == 0 { observer(.spectralRadii(SpectralRadiusRecord(step: 0, layers: recurrentSpectralRadii()))) }
         var evaluatedAtEnd = false
         while step < options.steps {
-            let logNow = (step + 1) % options.logEvery == 0 || step + 1 == options.steps
+            let logNow = logsNextStep
             var record: StepRecord
             do {
                 record = try trainStep(detailed: logNow)

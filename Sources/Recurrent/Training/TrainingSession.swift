@@ -274,8 +274,8 @@ struct SessionJob {
     /// ρ(W) of the first layer (IndRNN: max |u|) and, for an RNN, W's eigenvalues.
     static func spectrum<C>(_ trainer: Trainer<C>) -> RecurrentSpectrum {
         var eigenvalues: [[Double]]?
-        if C.kind == .rnn {
-            let w = trainer.model.layers[0].parameters.weightHH
+        if case .elman(let e) = trainer.model.layers[0].recurrentStructure, !e.isDiagonal {
+            let w = e.recurrentWeight
             eigenvalues = (try? LinearAlgebra.eigenvalues(w.storage.map(Double.init), n: w.rows))?.map { [$0.re, $0.im] }
         }
         return RecurrentSpectrum(spectralRadius: trainer.recurrentSpectralRadius(), eigenvalues: eigenvalues)

@@ -138,7 +138,7 @@ public struct TaskSpec: Sendable, Codable, Hashable {
                             fix: "save {'inputs': x, 'targets': y} with safetensors, or put inputs.npy and targets.npy in one directory")
         }
         let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
-        return try SequenceDataset(inputs: try file.numPyArray("inputs", path: path), targets: try file.numPyArray("targets", path: path),
+        return try SequenceDataset(inputs: try file.array("inputs", path: path), targets: try file.array("targets", path: path),
                                    inputsPath: "\(path) (tensor 'inputs')", targetsPath: "\(path) (tensor 'targets')")
     }
 }
@@ -148,11 +148,11 @@ extension SequenceBatch where Scalar == Float {
     /// `recurrent predict` runs a model on. Refuses other files, other ranks, empty
     /// dimensions and non-finite values, naming the file (and the sequence).
     public static func loadInputs(_ path: String) throws -> SequenceBatch<Float> {
-        let array: NumPyArray
+        let array: NDArray
         if path.hasSuffix(".npy") {
             array = try NumPy.read(path: path)
         } else if path.hasSuffix(".safetensors") {
-            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).numPyArray("inputs", path: path)
+            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).array("inputs", path: path)
         } else {
             throw DataError(.unsupported, "inputs come as a .safetensors file (tensor 'inputs') or a .npy file", path: path,
                             fix: "save the inputs [N, T, I] with safetensors or numpy.save")
@@ -174,18 +174,4 @@ extension TrainingTask {
     /// The character vocabulary of a charlm task (nil for other tasks): stored in checkpoints
     /// (`recurrent.vocabulary`) so that sampling needs no text.
     public var vocabulary: CharacterVocabulary? { (self as? CharacterLMTask)?.text.vocabulary }
-}
-
-extension SafeTensorsFile {
-    /// A tensor as a NumPy-style array (floats stay floats, integers become Int64), for
-    /// the data loaders that accept both formats.
-    public func numPyArray(_ name: String, path: String) throws -> NumPyArray {
-        guard let tensor = tensors[name] else {
-            throw DataError(.malformed, "no tensor '\(name)' (found: \(tensors.keys.sorted().joined(separator: ", ")))", path: path,
-                            fix: "save the tensors under the names 'inputs' [N, T, I] and 'targets'")
-        }
-        if tensor.dtype.isInteger { return try NumPyArray(shape: tensor.shape, elements: .int64(try tensor.int64s())) }
-        if tensor.dtype == .f64 { return try NumPyArray(shape: tensor.shape, elements: .float64(try tensor.doubles())) }
-        return try NumPyArray(shape: tensor.shape, elements: .float32(try tensor.floats()))
-    }
 }

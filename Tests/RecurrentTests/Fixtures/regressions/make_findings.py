@@ -46,9 +46,11 @@ put("SafeTensors", "finding-2000-empty-tensors.safetensors", struct.pack("<Q", l
 scalars = [c for c in range(0x4E00, 0x4E00 + 20_000)]  # CJK ideographs: 20,000 distinct characters
 put("Text", "finding-20000-distinct-characters.txt", "".join(map(chr, scalars)).encode())
 
-# Found while writing the bounds (not by the fuzzer): a DEFLATE stream whose literal/length code is
-# incomplete (two 2-bit codes), which zlib refuses ("invalid literal/lengths set") and the decoder
-# on main accepted; ModelSpec trapped converting hidden=1e300 to Int; a deeply nested configuration.
+# Found while writing the bounds: a DEFLATE stream whose literal/length code is incomplete (two
+# 2-bit codes), which zlib refuses ("invalid literal/lengths set") and the decoder before this fix
+# accepted (the InflateDifferential harness run against that decoder found the same class from the
+# seeds in under 5 minutes: InflateDifferential/crash-7f7d3056....reject, kept as it was written);
+# ModelSpec trapped converting hidden=1e300 to Int; a deeply nested configuration.
 put("InflateDifferential", "finding-incomplete-literal-code.reject", bytes.fromhex("058081080000008058f7973804"))
 put("Specs", "finding-hidden-1e300.txt",
     b"irnn:hidden=1e300\nirnn:layers=nan\nleaky_relu:nan\nstep:10:inf\nclipped_relu:-1\n" + b"identity:" + b"9" * 400)

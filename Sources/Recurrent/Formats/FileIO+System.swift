@@ -6,9 +6,13 @@ import Musl
 import Darwin
 #endif
 
-/// Whole-file binary reads and crash-safe (atomic) writes on top of POSIX calls,
-/// so that failures carry the system's exact reason (`errno`).
-enum BinaryFileIO {
+// MARK: - The system calls under FileIO
+
+/// Whole-file reads and crash-safe (atomic) writes on top of POSIX calls, so that failures
+/// carry the system's exact reason (`errno`). ``FileIO/read(_:limit:what:fix:declaredSize:)`` and
+/// ``FileIO/write(_:to:)`` turn a ``Failure`` into a ``DataError``; readers with their own error
+/// type (safetensors) call these directly.
+extension FileIO {
 
     /// A failed system call: which step, on which path, and the `errno` value; or a file
     /// larger than the reader's limit (`step == .tooLarge`, `code == 0`).
@@ -63,7 +67,7 @@ enum BinaryFileIO {
 
         // Stop after `stop` bytes: one past the limit (to detect an over-long stream) or, once
         // known, one past the size the header declares.
-        var stop = limit + 1
+        var stop = limit < Int.max ? limit + 1 : Int.max
         var declared: Int?
         // One spare byte lets a regular file reach end-of-file without growing.
         var bytes = [UInt8](repeating: 0, count: min(stop, (regularSize ?? (1 << 16) - 1) + 1))
@@ -74,7 +78,7 @@ enum BinaryFileIO {
             }
             let count = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return read(fd, base + filled, buffer.count - filled)
+                return systemRead(fd, base + filled, buffer.count - filled)
             }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -84,7 +88,7 @@ enum BinaryFileIO {
             filled += count
             if regularSize == nil, declared == nil, let size = declaredSize(bytes[..<filled]) {
                 declared = size
-                stop = min(stop, max(size, 0) + 1)
+                stop = min(stop, size < Int.max ? max(size, 0) + 1 : Int.max)  // a header may claim Int.max
             }
         }
         if min(filled, stop) > limit {
@@ -158,7 +162,7 @@ enum BinaryFileIO {
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return write(fd, base + written, buffer.count - written)
+                return systemWrite(fd, base + written, buffer.count - written)
             }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -183,3 +187,9 @@ enum BinaryFileIO {
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 }
+
+/// POSIX `read(2)`, named apart from ``FileIO/read(_:limit:what:fix:declaredSize:)``.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buffer, count) }
+
+/// POSIX `write(2)`, named apart from ``FileIO/write(_:to:)``.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -1,0 +1,317 @@
+// Float GEMM of Recurrent (see include/CRecurrentKernels.h).
+//
+// GEMM: one register-blocked micro-kernel (6 rows x 16 columns, 12 ymm accumulators,
+// FMA). Small products (the per-step ones) read op(A) through arbitrary strides and
+// op(B) rows directly; long-k, NT and TT products pack kc-blocks of A (6-row panels)
+// and B (16-column panels) first; n <= 2 uses a dot-product kernel.
+// Every element of C is one fixed chain: start at 0 (or C), then fma over p = 0..k-1
+// in order (stored and reloaded exactly between k blocks). Tile and thread
+// boundaries therefore never change a result: splitting C among threads is
+// bit-identical to one thread.
+#include "internal.h"
+// No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
+// builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
+#pragma STDC FP_CONTRACT OFF
+
+enum { KC = 128 };
+
+// MARK: - Problem description
+
+typedef enum { V_TILE, V_PACK, V_DOT } variant_t;   // direct tiles, packed panels, dot products
+
+typedef struct {
+    long m, n, k;
+    const float *a; long ra, ca;   // op(A)(i, p) = a[i*ra + p*ca]
+    const float *b; long rb, cb;   // op(B)(p, j) = b[p*rb + j*cb]
+    float *c; long rc, cc;         // C(i, j)     = c[i*rc + j*cc]
+    int accumulate;
+    variant_t variant;
+    int splitColumns;
+} problem_t;
+
+/// Chooses the kernel from the full shape only (never from a thread's share).
+static problem_t plan(int ta, int tb, long m, long n, long k, const float *a, long lda,
+                      const float *b, long ldb, float *c, long ldc, int accumulate) {
+    problem_t p = { m, n, k, a, ta ? 1 : lda, ta ? lda : 1, b, tb ? 1 : ldb, tb ? ldb : 1,
+                    c, ldc, 1, accumulate, V_TILE, 0 };
+    int swap = 0;
+    if (!tb && ta && n < 8 && m >= 2 * n) swap = 1;              // thin TN: vectorise along m
+    else if (!ta && n <= 2 && p.rb == 1) p.variant = V_DOT;       // thin, unit stride along k
+    else if (tb || (k >= 512 && m >= 16 && n >= 16)) p.variant = V_PACK;   // NT, TT, long k
+    if (swap) {   // C^T = op(B)^T op(A)^T: rows <-> columns
+        problem_t s = { n, m, k, p.b, p.cb, p.rb, p.a, p.ca, p.ra, c, 1, ldc, accumulate, V_TILE, 0 };
+        p = s;
+    }
+    p.splitColumns = p.n >= p.m;
+    return p;
+}
+
+// MARK: - Portable bodies
+
+static void tile_generic(const problem_t *p, long i0, long i1, long j0, long j1,
+                         const float *b0, long rb) {
+    // b0 points at op(B)(0, j0) with unit column stride.
+    for (long i = i0; i < i1; i++) {
+        float *crow = p->c + i * p->rc;
+        for (long j = j0; j < j1; j++) {
+            float s = p->accumulate ? crow[j * p->cc] : 0.0f;
+            const float *ar = p->a + i * p->ra;
+            for (long q = 0; q < p->k; q++) s = fmaf(ar[q * p->ca], b0[q * rb + (j - j0)], s);
+            crow[j * p->cc] = s;
+        }
+    }
+}
+
+static void dot_generic(const problem_t *p, long i0, long i1, long j0, long j1) {
+    for (long i = i0; i < i1; i++)
+        for (long j = j0; j < j1; j++) {
+            const float *ar = p->a + i * p->ra, *bc = p->b + j * p->cb;
+            float s = 0;
+            for (long q = 0; q < p->k; q++) s = fmaf(ar[q], bc[q], s);
+            float *cij = p->c + i * p->rc + j * p->cc;
+            *cij = p->accumulate ? *cij + s : s;
+        }
+}
+
+// MARK: - AVX2 + FMA bodies
+
+#ifdef RK_X86
+
+/// One MR x (8*NV) tile over kc steps; `masked` limits the columns to nr.
+RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, long kc,
+                          const float *a, long ra, long ca, const float *b, long rb,
+                          float *c, long rc, long cc, int loadC) {
+    __m256 x0[6], x1[6];
+    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+    if (masked) edge_masks(nr, &m0, &m1);
+    for (int r = 0; r < MR; r++) {
+        if (!loadC) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; continue; }
+        if (cc == 1) {
+            const float *cr = c + r * rc;
+            x0[r] = masked ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(cr + 8, m1) : _mm256_loadu_ps(cr + 8);
+        } else {
+            float t[16] = {0};
+            for (int j = 0; j < nr; j++) t[j] = c[r * rc + j * cc];
+            x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
+        }
+    }
+    fma_tile(MR, NV, masked, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
+    for (int r = 0; r < MR; r++) {
+        float *cr = c + r * rc;
+        if (cc == 1) {
+            if (masked) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
+            if (NV == 2) { if (masked) _mm256_maskstore_ps(cr + 8, m1, x1[r]); else _mm256_storeu_ps(cr + 8, x1[r]); }
+        } else {
+            float t[16];
+            _mm256_storeu_ps(t, x0[r]); _mm256_storeu_ps(t + 8, x1[r]);
+            for (int j = 0; j < nr; j++) cr[j * cc] = t[j];
+        }
+    }
+}
+
+#define RK_MICRO_CASE(MR, NV, MASK) \
+    case (MR) * 4 + ((NV) - 1) * 2 + (MASK): \
+        micro(MR, NV, MASK, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
+#define RK_MICRO_ROW(MR) RK_MICRO_CASE(MR, 1, 0) RK_MICRO_CASE(MR, 1, 1) \
+                         RK_MICRO_CASE(MR, 2, 0) RK_MICRO_CASE(MR, 2, 1)
+
+static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, long ca,
+                              const float *b, long rb, float *c, long rc, long cc, int loadC) {
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
+    switch (mr * 4 + (nv - 1) * 2 + masked) {
+        RK_MICRO_ROW(1) RK_MICRO_ROW(2) RK_MICRO_ROW(3) RK_MICRO_ROW(4) RK_MICRO_ROW(5) RK_MICRO_ROW(6)
+        default: break;
+    }
+}
+
+static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, long j1,
+                              const float *b0, long rb) {
+    int rowsOuter = i1 - i0 > j1 - j0;   // keep the smaller operand's panel hot
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        // Row tiles of balanced height (8 rows: 4 + 4, not 6 + 2): a short tile has too few
+        // accumulators to hide the FMA latency. Tiling never changes an element's chain.
+        long ni = (i1 - i0 + 5) / 6, nj = (j1 - j0 + 15) / 16;
+        for (long outer = 0; outer < (rowsOuter ? ni : nj); outer++)
+            for (long inner = 0; inner < (rowsOuter ? nj : ni); inner++) {
+                long ti = rowsOuter ? outer : inner;
+                long i = i0 + (i1 - i0) * ti / ni, iEnd = i0 + (i1 - i0) * (ti + 1) / ni;
+                long j = j0 + 16 * (rowsOuter ? inner : outer);
+                int mr = (int)(iEnd - i), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                micro_any(mr, nr, kc, p->a + i * p->ra + q0 * p->ca, p->ra, p->ca,
+                          b0 + q0 * rb + (j - j0), rb, p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+            }
+    }
+}
+
+/// Rows of packed A per block: at most ~192 KiB of panels (kc = 128: 384 rows), so
+/// that a block stays in L2 while every B panel of the kc block passes over it.
+static long row_block(long rows, long kc) {
+    long cap = (192L * 1024 / 4) / (kc > 0 ? kc : 1) / 6 * 6;
+    if (cap < 6) cap = 6;
+    long blocks = (rows + cap - 1) / cap;
+    return ((rows + blocks - 1) / blocks + 5) / 6 * 6;
+}
+
+/// Packed panels per kc block: B as [16-column panel][kc][16] (all of j0..<j1), then A
+/// in row blocks of `row_block` rows as [6-row panel][kc][6] (zero-padded); within a
+/// row block B panels outer (one in L1), A panels inner (the block in L2).
+static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, long j1, float *ap, float *bp) {
+    long nj = (j1 - j0 + 15) / 16;
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        long full = p->cb == 1 ? (j1 - j0) / 16 : 0;   // unit-stride rows: one sequential sweep
+        for (long q = 0; q < kc && full > 0; q++) {
+            const float *src = p->b + (q0 + q) * p->rb + j0;
+            for (long t = 0; t < full; t++) {
+                _mm256_store_ps(bp + t * kc * 16 + q * 16, _mm256_loadu_ps(src + 16 * t));
+                _mm256_store_ps(bp + t * kc * 16 + q * 16 + 8, _mm256_loadu_ps(src + 16 * t + 8));
+            }
+        }
+        for (long t = full; t < nj; t++) {
+            float *dst = bp + t * kc * 16;
+            long jb = j0 + 16 * t, w = j1 - jb < 16 ? j1 - jb : 16;
+            for (long q = 0; q < kc; q++) {
+                const float *src = p->b + (q0 + q) * p->rb + jb * p->cb;
+                for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = src[jj * p->cb];
+                for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;
+            }
+        }
+        long mc = row_block(i1 - i0, KC < p->k ? KC : p->k);
+        for (long ib0 = i0; ib0 < i1; ib0 += mc) {
+            long ib1 = i1 - ib0 < mc ? i1 : ib0 + mc, ni = (ib1 - ib0 + 5) / 6;
+            long fullA = p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
+            for (long q = 0; q < kc && fullA > 0; q++) {
+                const float *src = p->a + ib0 + (q0 + q) * p->ca;
+                for (long t = 0; t < fullA; t++)
+                    for (long ii = 0; ii < 6; ii++) ap[t * kc * 6 + q * 6 + ii] = src[6 * t + ii];
+            }
+            for (long t = fullA; t < ni; t++) {
+                float *dst = ap + t * kc * 6;
+                long ib = ib0 + 6 * t, h = ib1 - ib < 6 ? ib1 - ib : 6;
+                for (long q = 0; q < kc; q++) {
+                    const float *src = p->a + ib * p->ra + (q0 + q) * p->ca;
+                    for (long ii = 0; ii < h; ii++) dst[q * 6 + ii] = src[ii * p->ra];
+                    for (long ii = h; ii < 6; ii++) dst[q * 6 + ii] = 0.0f;
+                }
+            }
+            for (long tj = 0; tj < nj; tj++)
+                for (long ti = 0; ti < ni; ti++) {
+                    long i = ib0 + 6 * ti, j = j0 + 16 * tj;
+                    int mr = (int)(ib1 - i < 6 ? ib1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
+                    micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                              p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                }
+        }
+    }
+}
+
+static RK_AVX2 void dot_avx2(const problem_t *p, long i0, long i1, long j0, long j1) {
+    for (long i = i0; i < i1; i++)
+        for (long j = j0; j < j1; j++) {
+            const float *ar = p->a + i * p->ra, *bc = p->b + j * p->cb;
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            long q = 0;
+            for (; q + 32 <= p->k; q += 32) {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q), _mm256_loadu_ps(bc + q), s0);
+                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 8), _mm256_loadu_ps(bc + q + 8), s1);
+                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 16), _mm256_loadu_ps(bc + q + 16), s2);
+                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q + 24), _mm256_loadu_ps(bc + q + 24), s3);
+            }
+            for (; q + 8 <= p->k; q += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + q), _mm256_loadu_ps(bc + q), s0);
+            float t[8];
+            _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+            float s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+            for (; q < p->k; q++) s = fmaf(ar[q], bc[q], s);
+            float *cij = p->c + i * p->rc + j * p->cc;
+            *cij = p->accumulate ? *cij + s : s;
+        }
+}
+#endif
+
+// MARK: - One thread's share
+
+static _Thread_local float *scratch = NULL;
+static _Thread_local long scratchCapacity = 0;
+
+static float *scratch_floats(long count) {
+    if (count > scratchCapacity) {
+        free(scratch);
+        // 64-byte aligned: a packed 16-float row of B is exactly one cache line
+        scratch = (float *)aligned_alloc(64, (sizeof(float) * (size_t)count + 63) / 64 * 64);
+        scratchCapacity = scratch ? count : 0;
+    }
+    return scratch;
+}
+
+static void run_part(const problem_t *p, int part, int parts) {
+    long i0 = 0, i1 = p->m, j0 = 0, j1 = p->n;
+    if (parts > 1) {
+        if (p->splitColumns) {   // column boundaries on multiples of 8
+            j0 = (p->n * part / parts + 4) / 8 * 8; j1 = (p->n * (part + 1) / parts + 4) / 8 * 8;
+            if (part == parts - 1) j1 = p->n;
+            if (j1 > p->n) j1 = p->n;
+            if (j0 > j1) j0 = j1;
+        } else {
+            i0 = p->m * part / parts; i1 = p->m * (part + 1) / parts;
+        }
+    }
+    if (i0 >= i1 || j0 >= j1) return;
+    int fast = rk_uses_avx2();
+    if (p->variant == V_DOT) {
+#ifdef RK_X86
+        if (fast) { dot_avx2(p, i0, i1, j0, j1); return; }
+#endif
+        dot_generic(p, i0, i1, j0, j1); return;
+    }
+    const float *b0 = p->b + j0 * p->cb;
+    long rb = p->rb;
+    if (p->variant == V_PACK) {
+#ifdef RK_X86
+        if (fast) {
+            long kc = p->k < KC ? p->k : KC;
+            long na = (row_block(i1 - i0, kc) * kc + 15) / 16 * 16, nb = (j1 - j0 + 15) / 16 * 16 * kc;
+            float *s = scratch_floats(na + nb);
+            if (!s) abort();
+            packed_avx2(p, i0, i1, j0, j1, s, s + na);
+            return;
+        }
+#endif
+        // portable: op(B)(p, j0..<j1) -> scratch [k, j1 - j0], then the plain loops
+        long w = j1 - j0;
+        float *s = scratch_floats(p->k * w);
+        if (!s) abort();
+        for (long j = 0; j < w; j++)
+            for (long q = 0; q < p->k; q++) s[q * w + j] = b0[j * p->cb + q * p->rb];
+        b0 = s; rb = w;
+    }
+#ifdef RK_X86
+    if (fast) { tile_avx2(p, i0, i1, j0, j1, b0, rb); return; }
+#endif
+    tile_generic(p, i0, i1, j0, j1, b0, rb);
+}
+
+// MARK: - GEMM entry
+
+static void gemm_task(void *ctx, int part, int parts) { run_part((const problem_t *)ctx, part, parts); }
+
+void rk_sgemm(int transA, int transB, long m, long n, long k,
+              const float *a, long lda, const float *b, long ldb,
+              float *c, long ldc, int accumulate, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    problem_t p = plan(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    // Threads pay from ~100k multiply-adds on (one fork-join costs about a microsecond).
+    int parts = threads;
+    if ((double)m * (double)n * (double)k < 100000.0) parts = 1;
+    long span = p.splitColumns ? p.n / 8 : p.m;
+    if (parts > span) parts = span < 1 ? 1 : (int)span;
+    if (parts <= 1) run_part(&p, 0, 1);
+    else rk_parallel_run(gemm_task, &p, parts);
+}

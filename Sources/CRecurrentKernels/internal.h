@@ -1,0 +1,98 @@
+// Shared by the kernel files (not part of the public header): the platform macros, the
+// thread pool's entry point, and the inline AVX2 helpers that GEMM, the recurrent step and the
+// cells' fused kernels share (edge masks, the fma chain of a tile, e^x, sigmoid, tanh).
+#ifndef CRECURRENT_KERNELS_INTERNAL_H
+#define CRECURRENT_KERNELS_INTERNAL_H
+#define _GNU_SOURCE 1
+#include "CRecurrentKernels.h"
+// No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
+// builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
+#pragma STDC FP_CONTRACT OFF
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RK_X86 1
+#define RK_AVX2 __attribute__((target("avx2,fma")))
+#define RK_INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+#endif
+
+// MARK: - Thread pool (pool.c)
+
+typedef void (*task_fn)(void *ctx, int part, int parts);
+
+/// Runs fn(ctx, part, parts) for every part, on the caller and up to parts - 1
+/// workers. Runs everything on the caller when another thread holds the pool.
+__attribute__((visibility("hidden"))) void rk_parallel_run(task_fn fn, void *ctx, int parts);
+
+// MARK: - Shared AVX2 + FMA helpers
+
+#ifdef RK_X86
+/// Lane masks for a tile edge of nr < 16 columns: m0 for columns 0-7, m1 for 8-15.
+RK_INLINE_AVX2 void edge_masks(int nr, __m256i *m0, __m256i *m1) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    *m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+    *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+}
+
+/// The product loop of a tile: acc[r] += op(A)(r, q) op(B)(q, 0 ..< 8*NV) for q < kc, one
+/// fma per q in order (the chain every kernel here shares).
+RK_INLINE_AVX2 void fma_tile(const int MR, const int NV, const int masked, __m256i m0, __m256i m1, long kc,
+                             const float *a, long ra, long ca, const float *b, long rb, __m256 *x0, __m256 *x1) {
+    for (long q = 0; q < kc; q++) {
+        const float *bq = b + q * rb, *aq = a + q * ca;
+        __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
+        __m256 b1v = _mm256_setzero_ps();
+        if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
+        for (int r = 0; r < MR; r++) {
+            __m256 av = _mm256_broadcast_ss(aq + r * ra);
+            x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
+            if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
+        }
+    }
+}
+
+/// e^x, Cephes' single-precision polynomial (about 1 ulp on [-87, 88]). The clamp keeps NaN:
+/// max_ps/min_ps return their second operand when either is NaN, so x goes second.
+RK_INLINE_AVX2 __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
+    __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+RK_INLINE_AVX2 __m256 sigmoid8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/// tanh: Cephes' odd polynomial for |x| < 0.625, else sign(x) (1 - e^-2|x|) / (1 + e^-2|x|).
+RK_INLINE_AVX2 __m256 tanh8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f), signBit = _mm256_set1_ps(-0.0f);
+    __m256 ax = _mm256_andnot_ps(signBit, x);
+    __m256 e = exp8(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
+    __m256 big = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+    big = _mm256_or_ps(big, _mm256_and_ps(signBit, x));
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 y = _mm256_set1_ps(-5.70498872745E-3f);
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(2.06390887954E-2f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(-5.37397155531E-2f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(1.33314422036E-1f));
+    y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(-3.33332819422E-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(y, z), x, x);
+    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+#endif
+#endif

@@ -1,0 +1,120 @@
+// The recurrent step: product, bias, input and activation in one pass (rk_recurrent_step).
+#include "internal.h"
+// No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
+// builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
+#pragma STDC FP_CONTRACT OFF
+
+// MARK: - Recurrent step (product, bias, input and activation in one pass)
+//
+// net = x + (b + h_prev W_hhᵀ) [rows, n] and, for the simple RNN, h = f(net), tile by
+// tile: a 6x16 register tile starts at b and runs the same fma chain over p as rk_sgemm
+// with C = b (a k-block store and reload is exact, so one long loop gives the same bits);
+// the epilogue adds x and applies f to whole vectors (masked at the edge), so a value never
+// depends on its position. The product itself (preHidden) is never stored.
+
+typedef struct {
+    long rows, n, k; const float *hp, *wt, *bias, *x; float *net, *hout; int act;
+} step_t;
+
+static void step_epilogue_scalar(const step_t *s, long i, long j, const float *acc, long w) {
+    for (long q = 0; q < w; q++) {
+        float v = s->x[i * s->n + j + q] + acc[q];
+        s->net[i * s->n + j + q] = v;
+        if (s->act == 1) s->hout[i * s->n + j + q] = v < 0 ? 0.0f : v;   // = max_ps(0, v): NaN stays NaN
+        else if (s->act == 2) s->hout[i * s->n + j + q] = tanhf(v);
+    }
+}
+
+#ifdef RK_X86
+RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, const int act, int nr, long k,
+                               const float *a, long lda, const float *b, long ldb, const float *bias,
+                               const float *x, float *net, float *hout, long ld) {
+    __m256 x0[6], x1[6];
+    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+    if (masked) edge_masks(nr, &m0, &m1);
+    __m256 bias0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), bias1 = _mm256_setzero_ps();
+    if (NV == 2) bias1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
+    for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
+    fma_tile(MR, NV, masked, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+        const float *xr = x + r * ld; float *nr_ = net + r * ld, *hr = hout + r * ld;
+        for (int v = 0; v < NV; v++) {
+            __m256i m = v == 0 ? m0 : m1;
+            __m256 xv = masked ? _mm256_maskload_ps(xr + 8 * v, m) : _mm256_loadu_ps(xr + 8 * v);
+            __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
+            if (masked) _mm256_maskstore_ps(nr_ + 8 * v, m, nv); else _mm256_storeu_ps(nr_ + 8 * v, nv);
+            if (act == 0) continue;
+            // relu as max_ps(0, net): the second operand is returned for NaN (and for -0.0),
+            // which is Activation.relu's `x < 0 ? 0 : x` exactly.
+            __m256 hv = act == 1 ? _mm256_max_ps(zero, nv) : tanh8(nv);
+            if (masked) _mm256_maskstore_ps(hr + 8 * v, m, hv); else _mm256_storeu_ps(hr + 8 * v, hv);
+        }
+    }
+}
+
+#define RK_STEP_CASE(MR, NV, MASK, ACT) \
+    case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 3 + (ACT): \
+        micro_step(MR, NV, MASK, ACT, nr, k, a, lda, b, ldb, bias, x, net, hout, ld); break;
+#define RK_STEP_ACTS(MR, NV, MASK) RK_STEP_CASE(MR, NV, MASK, 0) RK_STEP_CASE(MR, NV, MASK, 1) RK_STEP_CASE(MR, NV, MASK, 2)
+#define RK_STEP_ROW(MR) RK_STEP_ACTS(MR, 1, 0) RK_STEP_ACTS(MR, 1, 1) RK_STEP_ACTS(MR, 2, 0) RK_STEP_ACTS(MR, 2, 1)
+
+static RK_AVX2 void micro_step_any(int mr, int nr, int act, long k, const float *a, long lda, const float *b,
+                                   long ldb, const float *bias, const float *x, float *net, float *hout, long ld) {
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
+    switch (((mr * 2 + nv - 1) * 2 + masked) * 3 + act) {
+        RK_STEP_ROW(1) RK_STEP_ROW(2) RK_STEP_ROW(3) RK_STEP_ROW(4) RK_STEP_ROW(5) RK_STEP_ROW(6)
+        default: break;
+    }
+}
+
+static RK_AVX2 void step_avx2(const step_t *s, long j0, long j1) {
+    long n = s->n, k = s->k, ni = (s->rows + 5) / 6;
+    for (long j = j0; j < j1; j += 16) {           // a 16-column panel of W_hhᵀ stays in L1
+        int nr = (int)(j1 - j < 16 ? j1 - j : 16);
+        for (long ti = 0; ti < ni; ti++) {         // balanced row tiles (8 rows: 4 + 4)
+            long i = s->rows * ti / ni, iEnd = s->rows * (ti + 1) / ni;
+            micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, s->wt + j, n, s->bias + j,
+                           s->x + i * n + j, s->net + i * n + j, s->hout ? s->hout + i * n + j : NULL, n);
+        }
+    }
+}
+#endif
+
+static void step_generic(const step_t *s, long j0, long j1) {
+    float acc[16];
+    for (long i = 0; i < s->rows; i++)
+        for (long j = j0; j < j1; j += 16) {
+            long w = j1 - j < 16 ? j1 - j : 16;
+            for (long q = 0; q < w; q++) {
+                float a = s->bias[j + q];
+                for (long p = 0; p < s->k; p++) a = fmaf(s->hp[i * s->k + p], s->wt[p * s->n + j + q], a);
+                acc[q] = a;
+            }
+            step_epilogue_scalar(s, i, j, acc, w);
+        }
+}
+
+static void step_task(void *ctx, int part, int parts) {
+    const step_t *s = (const step_t *)ctx;
+    long blocks = (s->n + 15) / 16;
+    long j0 = 16 * (blocks * part / parts), j1 = 16 * (blocks * (part + 1) / parts);
+    if (j1 > s->n) j1 = s->n;
+    if (j0 >= j1) return;
+#ifdef RK_X86
+    if (rk_uses_avx2()) { step_avx2(s, j0, j1); return; }
+#endif
+    step_generic(s, j0, j1);
+}
+
+void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
+                       const float *x, float *net, float *h_new, int activation, int threads) {
+    if (rows <= 0 || n <= 0) return;
+    step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation };
+    int parts = threads;
+    if ((double)rows * (double)n * (double)k < 100000.0) parts = 1;
+    if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
+    if (parts <= 1) step_task(&s, 0, 1);
+    else rk_parallel_run(step_task, &s, parts);
+}
+
