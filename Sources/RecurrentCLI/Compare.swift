@@ -64,7 +64,7 @@ struct Compare: ParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.worded)
         }
-        try Compute.$threads.withValue(runOptions.threads ?? 1) {
+        try Compute.$threads.withValue(runOptions.resolvedThreads) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
                                   tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })
         }

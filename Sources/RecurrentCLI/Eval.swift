@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Sequences per evaluation batch.")
     var batch = 500
 
-    @Flag(help: "Print one JSON object: {\"checkpoint\", \"step\", \"task\", \"val\", \"test\"}.")
+    @Flag(help: "Print one JSON object: {\"checkpoint\", \"step\", \"task\", \"metric\", \"val\", \"test\", \"baseline\", \"best\"} (best: the NAME.best.safetensors beside the checkpoint, or null).")
     var json = false
 
     @Flag(name: .customLong("allow-non-finite"), help: ArgumentHelp(allowNonFiniteHelp))
@@ -43,12 +43,26 @@ struct Eval: ParsableCommand {
             throw CLIError("\(checkpoint): the model (\(loaded.configuration.summary)) does not fit the task: \(error.message)",
                            fix: "pass the --task and --data it was trained on")
         }
+        // The best checkpoint beside it (train --keep-best), evaluated the same way.
+        let bestPath = TrainingCheckpoint.bestURL(for: URL(fileURLWithPath: checkpoint)).path
+        var best: (step: Int?, records: [EvaluationRecord])?
+        if FileManager.default.fileExists(atPath: bestPath) {
+            let b = try loadCheckpoint(bestPath, allowNonFinite: allowNonFinite, command: "eval")
+            let bestStep = b.metadata["step"].flatMap(Int.init)
+            do { best = (bestStep, try b.model.evaluate(on: task, batchSize: batch, step: bestStep ?? 0)) } catch let error as ConfigurationError {
+                throw CLIError("\(bestPath): the best checkpoint's model (\(b.configuration.summary)) does not fit the task: \(error.message)",
+                               fix: "move it aside if it belongs to another run")
+            }
+        }
         if json {
-            let validation = records.first { $0.split == .validation }, test = records.first { $0.split == .test }
+            func splits(_ records: [EvaluationRecord]) -> [(String, JSONValue)] {
+                [("val", records.first { $0.split == .validation }?.json ?? .null), ("test", records.first { $0.split == .test }?.json ?? .null)]
+            }
             Terminal.out(JSONValue.object([
                 ("checkpoint", .string(checkpoint)), ("step", step.map { .int($0) } ?? .null), ("task", .string(task.name.rawValue)),
-                ("metric", .string(task.metricName.rawValue)), ("val", validation?.json ?? .null), ("test", test?.json ?? .null),
+                ("metric", .string(task.metricName.rawValue))] + splits(records) + [
                 ("baseline", task.baselineJSON),
+                ("best", best.map { b in .object([("checkpoint", .string(bestPath)), ("step", b.step.map { .int($0) } ?? .null)] + splits(b.records)) } ?? .null),
             ]).text)
             return
         }
@@ -57,5 +71,11 @@ struct Eval: ParsableCommand {
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))")
         }
         if let b = task.baseline { Terminal.out("  baseline \(number(b.value)): \(b.description)") }
+        if let best {
+            Terminal.out("best: \(bestPath)\(best.step.map { ", step \($0)" } ?? "")")
+            for r in best.records {
+                Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))")
+            }
+        }
     }
 }

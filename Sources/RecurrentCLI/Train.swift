@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try Compute.$threads.withValue(runOptions.threads ?? 1) { try train() }
+        try Compute.$threads.withValue(runOptions.resolvedThreads) { try train() }
     }
 
     func train() throws {
@@ -125,7 +125,7 @@ struct Train: ParsableCommand {
         do {
             outcome = try session.run(configuration, files: files, started: { started in
                 for note in started.notes { Terminal.err("note: \(note)") }
-                if started.finished { throw Self.alreadyFinished(at: started.step, checkpoint: checkpoint, run: run) }
+                if let reason = started.finishedBecause { throw Self.alreadyFinished(at: started.step, because: reason, checkpoint: checkpoint, run: run) }
                 progress.startStep = started.step
                 if let dir = tensorboard {
                     let folder = URL(fileURLWithPath: dir).appendingPathComponent(checkpoint.deletingPathExtension().lastPathComponent)
@@ -148,8 +148,9 @@ struct Train: ParsableCommand {
             Terminal.err("error: \(divergence.worded)")
             Terminal.err("to continue from step \(divergence.keptStep) with other settings: recurrent train --resume \(checkpoint.path) --lr LOWER (options you pass override the checkpoint's)")
             if json {
-                Terminal.out(JSONValue.object([("checkpoint", .string(checkpoint.path)), ("steps", .int(divergence.keptStep)),
-                                               ("reason", .string(StopReason.diverged.rawValue)), ("error", .string(divergence.worded))]).text)
+                var summary = outcome.summary
+                summary.steps = divergence.keptStep
+                Terminal.out(Self.json(summary, task: task, checkpoint: checkpoint, error: divergence.worded).text)
             }
             throw ExitCode(3)
         }
@@ -162,10 +163,14 @@ struct Train: ParsableCommand {
 
     /// A resumed checkpoint that has nothing left to train: at its last step, or stopped at
     /// its target (as its log says).
-    static func alreadyFinished(at step: Int, checkpoint: URL, run: RunSpec) -> CLIError {
-        if step >= run.steps {
+    static func alreadyFinished(at step: Int, because reason: StopReason, checkpoint: URL, run: RunSpec) -> CLIError {
+        if reason == .completed {
             return CLIError("\(checkpoint.path): the checkpoint is already at step \(step) of --steps \(run.steps)",
                             fix: "pass a larger total, e.g. --steps \(step + run.steps)")
+        }
+        if reason == .earlyStopped {
+            return CLIError("\(checkpoint.path): the run stopped early at step \(step): \(run.patience ?? 0) evaluations in a row without improvement (--patience \(run.patience ?? 0))",
+                            fix: "pass a larger --patience to train on")
         }
         return CLIError("\(checkpoint.path): the run stopped at step \(step) with --target \(run.target.map { "\($0)" } ?? "?") reached (its --log says so)",
                         fix: "pass a stricter --target to train on")
@@ -174,14 +179,7 @@ struct Train: ParsableCommand {
     func report(_ s: TrainingSummary, task: any TrainingTask, checkpoint: URL) {
         let baseline = task.baseline
         if json {
-            Terminal.out(JSONValue.object([
-                ("checkpoint", .string(checkpoint.path)), ("steps", .int(s.steps)), ("seconds", .number(s.seconds)),
-                ("reason", .string(s.reason.rawValue)), ("task", .string(task.name.rawValue)), ("metric", .string(task.metricName.rawValue)),
-                ("train", s.train?.json(metricName: task.metricName) ?? .null),
-                ("val", s.validation?.json ?? .null), ("test", s.test?.json ?? .null),
-                ("baseline", task.baselineJSON),
-                ("target_reached_step", s.targetReachedStep.map { .int($0) } ?? .null),
-            ]).text)
+            Terminal.out(Self.json(s, task: task, checkpoint: checkpoint).text)
             return
         }
         Terminal.out("\(s.reason): \(s.steps) steps in \(duration(s.seconds))")
@@ -191,7 +189,30 @@ struct Train: ParsableCommand {
             let beside = r.split == last?.split ? baseline.map { "   baseline \(number($0.value)): \($0.description)" } ?? "" : ""
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))\(beside)")
         }
+        if let b = s.best {
+            Terminal.out("  best  step \(b.step)  \(b.split == .validation ? "val" : "test") loss \(number(b.loss))  \(b.metricName) \(number(b.metric))\(s.bestCheckpoint.map { ": \($0)" } ?? "")")
+        }
         Terminal.out("checkpoint: \(checkpoint.path)")
+    }
+
+    /// The object `--json` prints, the same keys however the run ended (a diverged run adds
+    /// "error"): {"checkpoint", "steps", "seconds", "reason", "task", "metric", "train", "val",
+    /// "test", "baseline", "target_reached_step", "best"}.
+    static func json(_ s: TrainingSummary, task: any TrainingTask, checkpoint: URL, error: String? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("checkpoint", .string(checkpoint.path)), ("steps", .int(s.steps)), ("seconds", .number(s.seconds)),
+            ("reason", .string(s.reason.rawValue)), ("task", .string(task.name.rawValue)), ("metric", .string(task.metricName.rawValue)),
+            ("train", s.train?.json(metricName: task.metricName) ?? .null),
+            ("val", s.validation?.json ?? .null), ("test", s.test?.json ?? .null),
+            ("baseline", task.baselineJSON),
+            ("target_reached_step", s.targetReachedStep.map { .int($0) } ?? .null),
+            ("best", s.best.map { b in
+                .object([("split", .string(b.split.rawValue)), ("loss", .number(b.loss)), (b.metricName.rawValue, .number(b.metric)),
+                         ("step", .int(b.step)), ("checkpoint", s.bestCheckpoint.map { .string($0) } ?? .null)])
+            } ?? .null),
+        ]
+        if let error { fields.append(("error", .string(error))) }
+        return .object(fields)
     }
 
     /// Which options shrink a part of the memory estimate of `train` on task `t`.
