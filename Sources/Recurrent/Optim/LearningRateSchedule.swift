@@ -127,12 +127,13 @@ public struct PlateauState: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// ReduceLROnPlateau.step(metric) with threshold_mode "rel", threshold 1e-4, cooldown 0, min_lr 0 (and without its eps, which
-    /// only stops reductions below about 1e-8):
+    /// ReduceLROnPlateau.step(metric) with threshold_mode "rel", threshold 1e-4, cooldown 0,
+    /// min_lr 0 and eps 1e-8 (a reduction that would lower `rate`, the current rate, by no
+    /// more than eps is skipped):
     /// better means below best (1 - 1e-4) (above best (1 + 1e-4) when higher is better);
     /// a NaN never is. After more than `patience` bad evaluations the rate is reduced once
     /// and the count restarts.
-    public mutating func observe(_ metric: Double, higherIsBetter: Bool, patience: Int) {
+    public mutating func observe(_ metric: Double, higherIsBetter: Bool, patience: Int, factor: Double, rate: Double) {
         let threshold = 1e-4
         let b = best ?? (higherIsBetter ? -Double.infinity : Double.infinity)
         let better = higherIsBetter ? metric > b * (1 + threshold) : metric < b * (1 - threshold)
@@ -143,7 +144,7 @@ public struct PlateauState: Sendable, Codable, Equatable {
             badEvaluations += 1
         }
         if badEvaluations > patience {
-            reductions += 1
+            if rate - rate * factor > 1e-8 { reductions += 1 }
             badEvaluations = 0
         }
     }

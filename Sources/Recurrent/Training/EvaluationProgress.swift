@@ -18,10 +18,11 @@ public struct EvaluationProgress: Sendable, Codable, Equatable {
     public init() {}
 
     /// Records an evaluation of the deciding split; true when it is a new best.
-    /// `plateauPatience`: the plateau schedule's patience, when the run has one.
-    public mutating func observe(_ record: EvaluationRecord, plateauPatience: Int?) -> Bool {
+    /// `plateau`: the plateau schedule's patience and factor, and the current rate, when the
+    /// run has one.
+    public mutating func observe(_ record: EvaluationRecord, plateau schedule: (patience: Int, factor: Double, rate: Double)?) -> Bool {
         let higher = record.metricName.higherIsBetter
-        if let p = plateauPatience { plateau.observe(record.metric, higherIsBetter: higher, patience: p) }
+        if let p = schedule { plateau.observe(record.metric, higherIsBetter: higher, patience: p.patience, factor: p.factor, rate: p.rate) }
         let improved = best.map { higher ? record.metric > $0.metric : record.metric < $0.metric } ?? !record.metric.isNaN
         if improved {
             best = record

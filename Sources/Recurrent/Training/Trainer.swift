@@ -153,7 +153,10 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// a new best. `run` calls it; a loop of one's own calls it after each evaluation.
     public mutating func observe(_ record: EvaluationRecord) -> Bool {
         guard record.split == decidingSplit else { return false }
-        return progress.observe(record, plateauPatience: options.schedule.plateau?.patience)
+        let plateau = options.schedule.plateau.map { p in
+            (p.patience, p.factor, options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions))
+        }
+        return progress.observe(record, plateau: plateau)
     }
 
     /// The split whose metric decides the target, early stopping and the best checkpoint:
