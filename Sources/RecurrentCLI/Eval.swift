@@ -32,7 +32,21 @@ struct Eval: ParsableCommand {
         if stored == nil && taskOptions.task == nil {
             throw ValidationError("\(checkpoint) records no task (it was not written by recurrent train): pass --task (and --data)")
         }
-        let task = try taskOptions.spec(over: stored?.task).makeTask()
+        var spec = try taskOptions.spec(over: stored?.task)
+        var note: String?
+        if spec.name == .tensors, let data = spec.data {
+            spec.classes = loaded.configuration.outputs        // labels must fit the model's classes
+            if taskOptions.data != nil && taskOptions.testData == nil {
+                // A file of its own: score the model on all of it.
+                spec.testData = data
+                spec.validationFraction = taskOptions.valFraction ?? 0
+                note = "test: every sequence of \(data)"
+            } else if spec.testData == nil && (spec.validationFraction ?? 0) == 0 {
+                spec.testData = data
+                note = "no held-out split (trained without --val-fraction or --test-data): test is the training data \(data)"
+            }
+        }
+        let task = try spec.makeTask()
         try TrainSpec.checkVocabulary(task.vocabulary, metadata: loaded.metadata, path: checkpoint)
         let step = loaded.metadata["step"].flatMap(Int.init)
         try MemoryEstimate.evaluation(loaded.configuration, task: task, batchSize: batch).checkForCommandLine { kind in
@@ -71,6 +85,7 @@ struct Eval: ParsableCommand {
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))")
         }
         if let b = task.baseline { Terminal.out("  baseline \(number(b.value)): \(b.description)") }
+        if let note { Terminal.out("  (\(note))") }
         if let best {
             Terminal.out("best: \(bestPath)\(best.step.map { ", step \($0)" } ?? "")")
             for r in best.records {

@@ -89,7 +89,11 @@ struct Train: ParsableCommand {
         // loads the data and resolves the optimizer and the options; then the model.
         var runSpec = runOptions.spec(over: stored?.run, evalEvery: TrainingDefaults.evalEvery)
         if let t = target { runSpec.target = t }
-        let spec = TrainSpec(task: try taskOptions.spec(over: stored?.task), optimizer: optimizerOptions.spec(over: stored?.optimizer), run: runSpec)
+        var askedTask = try taskOptions.spec(over: stored?.task)
+        if initFrom != nil, askedTask.name == .tensors, let c = storedConfiguration {
+            askedTask.classes = c.outputs           // fine-tuning: the model's classes, when the labels fit in them
+        }
+        let spec = TrainSpec(task: askedTask, optimizer: optimizerOptions.spec(over: stored?.optimizer), run: runSpec)
         var session: TrainingSession
         do { session = try TrainingSession(spec) } catch let error as ConfigurationError {
             throw ValidationError(error.worded)
