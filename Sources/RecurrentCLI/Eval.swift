@@ -13,6 +13,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup(title: "Task (default: the checkpoint's)") var taskOptions: TaskOptions
 
+    @OptionGroup(title: "Model (for a file without metadata)") var modelOverrides: ModelOverrideOptions
+
     @Option(help: "Sequences per evaluation batch.")
     var batch = 500
 
@@ -27,7 +29,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "eval")
+        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "eval", overrides: modelOverrides.overrides())
         let stored = TrainSpec.stored(in: loaded.metadata)
         if stored == nil && taskOptions.task == nil {
             throw ValidationError("\(checkpoint) records no task (it was not written by recurrent train): pass --task (and --data)")
@@ -55,13 +57,15 @@ struct Eval: ParsableCommand {
         let records: [EvaluationRecord]
         do { records = try loaded.model.evaluate(on: task, batchSize: batch, step: step ?? 0) } catch let error as ConfigurationError {
             throw CLIError("\(checkpoint): the model (\(loaded.configuration.summary)) does not fit the task: \(error.message)",
-                           fix: "pass the --task and --data it was trained on")
+                           fix: error.message.contains("readout") && loaded.metadata["readout"] == nil && modelOverrides.readout == nil
+                               ? "the file does not record its readout: pass --readout every (or last) as it was trained"
+                               : "pass the --task and --data it was trained on")
         }
         // The best checkpoint beside it (train --keep-best), evaluated the same way.
         let bestPath = TrainingCheckpoint.bestURL(for: URL(fileURLWithPath: checkpoint)).path
         var best: (step: Int?, records: [EvaluationRecord])?
         if FileManager.default.fileExists(atPath: bestPath) {
-            let b = try loadCheckpoint(bestPath, allowNonFinite: allowNonFinite, command: "eval")
+            let b = try loadCheckpoint(bestPath, allowNonFinite: allowNonFinite, command: "eval", overrides: modelOverrides.overrides())
             let bestStep = b.metadata["step"].flatMap(Int.init)
             do { best = (bestStep, try b.model.evaluate(on: task, batchSize: batch, step: bestStep ?? 0)) } catch let error as ConfigurationError {
                 throw CLIError("\(bestPath): the best checkpoint's model (\(b.configuration.summary)) does not fit the task: \(error.message)",

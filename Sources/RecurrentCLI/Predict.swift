@@ -22,6 +22,8 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write outputs and hidden (.safetensors).", valueName: "file"))
     var output: String
 
+    @OptionGroup(title: "Model (for a file without metadata)") var modelOverrides: ModelOverrideOptions
+
     @Option(help: "Sequences per forward pass.")
     var batch = 256
 
@@ -38,7 +40,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict")
+        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict", overrides: modelOverrides.overrides())
         let inputs = try SequenceBatch.loadInputs(input)
         let c = loaded.configuration
         guard inputs.features == c.inputSize else {
