@@ -111,7 +111,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
         printError("interrupted by \(Interrupt.signalName ?? "a signal"): finished runs are kept and the current one is saved; run the same command again to resume the rest")
     }
     try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
-    print("report: \(directory.appendingPathComponent("report.md").path) and report.html")
+    Terminal.out("report: \(directory.appendingPathComponent("report.md").path) and report.html")
     if Interrupt.isRequested { throw ExitCode(Interrupt.exitStatus) }
     return results
 }

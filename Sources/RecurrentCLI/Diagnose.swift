@@ -179,6 +179,6 @@ struct Diagnose: ParsableCommand {
             try diagnosis.figure.write(to: URL(fileURLWithPath: file))
             FileHandle.standardError.write(Data("wrote \(file)\n".utf8))
         }
-        print(json ? diagnosis.json.text : diagnosis.report)
+        Terminal.out(json ? diagnosis.json.text : diagnosis.report)
     }
 }
