@@ -54,6 +54,9 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if resume != nil && initFrom != nil { throw ValidationError("pass --resume (continue a run) or --init-from (new run from weights), not both") }
+        if resume != nil || initFrom != nil, let option = modelOptions.recurrentInit != nil ? "--recurrent-init" : modelOptions.inputInit != nil ? "--input-init" : nil {
+            throw ValidationError("\(option) sets initial weights, but \(resume != nil ? "--resume" : "--init-from") takes them from the checkpoint; drop \(option)")
+        }
         if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
         if let n = name, n.isEmpty || n.contains("/") { throw ValidationError("--name must be a file name without '/', got '\(n)'") }
         if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
@@ -70,6 +73,7 @@ struct Train: ParsableCommand {
         var stored: TrainSpec?
         var storedConfiguration: ModelConfiguration?
         var start = TrainingStart.fresh
+        var storedLog: String?
         if let path = resume {
             let recovery = try TrainingCheckpoint.recover(URL(fileURLWithPath: path))
             for note in recovery.notes { Terminal.err("note: \(note)") }
@@ -82,7 +86,12 @@ struct Train: ParsableCommand {
                 error.path = path
                 throw error
             }
-            if resume != nil { stored = TrainSpec.stored(in: file.metadata) } else { start = .weights(file, path: path) }
+            if resume != nil {
+                stored = TrainSpec.stored(in: file.metadata)
+                storedLog = file.metadata[Self.logKey]
+            } else {
+                start = .weights(file, path: path)
+            }
         }
 
         // 2. The spec: explicit options over the checkpoint's over the defaults. The session
@@ -120,7 +129,10 @@ struct Train: ParsableCommand {
         }
         session.start = start
         session.reportsSpectralRadii = tensorboard != nil
-        let files = RunFiles(checkpoint: checkpoint, log: log.map { URL(fileURLWithPath: $0) })
+        // A resumed run keeps writing the log it was started with unless --log names another.
+        let logPath = log.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? storedLog
+        if let logPath { session.metadata[Self.logKey] = logPath }
+        let files = RunFiles(checkpoint: checkpoint, log: logPath.map { URL(fileURLWithPath: $0) })
 
         // 4. Train.
         let progress = TrainingProgress(mode: json ? .silent : Terminal.isTTY ? .live : .lines, totalSteps: run.steps,
@@ -164,6 +176,9 @@ struct Train: ParsableCommand {
             throw ExitCode(Interrupt.exitStatus)
         }
     }
+
+    /// The checkpoint metadata key of the run's `--log` file (absolute), which `--resume` reuses.
+    static let logKey = "recurrent.log"
 
     /// A resumed checkpoint that has nothing left to train: at its last step, or stopped at
     /// its target (as its log says).

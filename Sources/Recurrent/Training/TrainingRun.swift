@@ -143,7 +143,8 @@ extension Trainer {
             let evalNow = options.evaluateEvery > 0 && step % options.evaluateEvery == 0
             if evalNow || step == options.steps {
                 evaluatedAtEnd = step == options.steps
-                if let reason = try evaluateAll(), reason == .targetReached || step < options.steps {
+                // A target or the patience stops a run early; at its last step it simply completed.
+                if let reason = try evaluateAll(), step < options.steps {
                     summary.reason = reason
                     evaluatedAtEnd = true
                     break
