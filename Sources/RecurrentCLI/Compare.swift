@@ -102,6 +102,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             if !quiet { printError("  \(model): warning: \(w.worded)") }
         case .runFinished(let r):
             let outcome = r.diverged ? "diverged" : "final \(r.metricName) \(formatMetric(r.finalMetric ?? .nan))"
+                + (r.best.map { " (best \(formatMetric($0.metric)) at step \($0.step))" } ?? "")
             printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(fixed(r.seconds, 1)) s")
         default:
             break
