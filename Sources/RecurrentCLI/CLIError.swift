@@ -29,7 +29,6 @@ extension Remedy {
         case .useTrainingData: return "--data with the text (and --limit) it was trained on"
         case .setLearningRate(let rate): return "--lr \(Remedy.number(rate))"
         case .evaluatePeriodically(let n): return "--eval-every \(n)"
-        case .statePyTorchSettings: return "--activation relu|tanh (and --readout every for a many-to-many model)"
         }
     }
 }

@@ -25,8 +25,6 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
     case setLearningRate(Double)
     /// Evaluate every `every` steps instead of only at the end.
     case evaluatePeriodically(every: Int)
-    /// Give the model's activation (and readout) by hand: the file does not record them.
-    case statePyTorchSettings
 
     /// The remedy in the library's words, e.g. "gradient clipping at norm 1".
     public var description: String {
@@ -42,7 +40,6 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
         case .useTrainingData: return "the text (and the limit) it was trained on"
         case .setLearningRate(let r): return "a learning rate, e.g. \(Self.number(r))"
         case .evaluatePeriodically(let n): return "evaluations every \(n) steps"
-        case .statePyTorchSettings: return "the model's activation and readout, given by hand"
         }
     }
 
