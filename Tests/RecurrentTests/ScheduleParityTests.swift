@@ -136,3 +136,30 @@ import Testing
         #expect(started?.finishedBecause == .earlyStopped && resumed.summary.reason == .earlyStopped)
     }
 }
+
+/// The evaluation state in a training state is checked before a resume uses it.
+@Suite struct EvaluationProgressSidecarTests {
+    @Test func negativeCountsAreRefusedNamingTheFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-progress-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var spec = TrainSpec(task: TaskSpec(name: .adding, length: 4, limit: 10), run: RunSpec(steps: 4, batch: 4, seed: 1, evalEvery: 2, logEvery: 2))
+        spec.run.patience = 5
+        let session = try TrainingSession(spec)
+        let configuration = try ModelConfiguration.preset("irnn", inputSize: 2, hiddenSize: 3, outputs: 1)
+        let files = RunFiles(folder: dir)
+        _ = try session.run(configuration, files: files)
+        var state = try SafeTensorsFile(contentsOf: files.trainingState)
+        let trainer = try #require(state.metadata["trainer"])
+        #expect(trainer.contains("\"sinceBest\":"))
+        state.metadata["trainer"] = trainer.replacingOccurrences(of: #""sinceBest":[0-9]+"#, with: "\"sinceBest\":-3", options: .regularExpression)
+        try state.write(to: files.trainingState)
+        var extended = spec
+        extended.run.steps = 8
+        #expect {
+            _ = try TrainingSession(extended).run(configuration, files: files)
+        } throws: { error in
+            "\(error)".contains("-3 since the best") && "\(error)".contains(files.trainingState.path)
+        }
+    }
+}
