@@ -149,6 +149,13 @@ import Testing
         // The model's own file records both: no warning.
         let (own, _) = try outputs("checkpoints/adding-irnn.safetensors")
         #expect(!own.stderr.contains("warning"))
+        // diagnose notes the assumption and takes one --activation for such a file.
+        let d = try CLI.run(["diagnose", "--checkpoint", "bare.safetensors", "--length", "8", "--batch", "2"], in: dir)
+        #expect(d.status == 0 && d.stdout.contains("records no activation: assumed activation tanh"), "\(d.output)")
+        let dr = try CLI.run(["diagnose", "--checkpoint", "bare.safetensors", "--length", "8", "--batch", "2", "--activation", "relu"], in: dir)
+        #expect(dr.status == 0 && dr.stdout.contains("relu          checkpoint:bare") && !dr.stdout.contains("records no activation"), "\(dr.output)")
+        let two = try CLI.run(["diagnose", "--checkpoint", "bare.safetensors", "--activation", "relu,tanh"], in: dir)
+        #expect(two.status == 64, "\(two.output)")
         // eval takes them too.
         let e = try CLI.run(["eval", "--checkpoint", "bare.safetensors", "--task", "adding", "--length", "5", "--activation", "relu", "--json"], in: dir)
         #expect(e.status == 0, "\(e.output)")
