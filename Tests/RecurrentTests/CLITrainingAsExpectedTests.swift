@@ -192,6 +192,9 @@ import Testing
             .write(to: dir.appendingPathComponent("bare.safetensors"))
         let e = try CLI.run(["eval", "--checkpoint", "bare.safetensors"], in: dir)
         #expect(e.status == 64 && e.stderr.contains("Usage: recurrent eval"), "\(e.output)")
+        // A compare model's option that is not a number is refused (it once trained at the default rate).
+        let c = try CLI.run(["compare", "--models", "irnn:lr=abc", "--steps", "1", "--report", "cmp"], in: dir)
+        #expect(c.status == 64 && c.stderr.contains("'abc' is not a number"), "\(c.output)")
         // eval --json's help lists the keys it writes.
         let help = try CLI.run(["eval", "--help"], in: dir)
         let evaluated = try CLI.json(try CLI.run(["eval", "--checkpoint", "checkpoints/adding-irnn.safetensors", "--json"], in: dir))
