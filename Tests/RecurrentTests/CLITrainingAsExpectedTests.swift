@@ -203,6 +203,34 @@ import Testing
     }
 }
 
+/// Standard output and standard error into one pipe, as `demo 2>&1 | less` sees them: the
+/// training lines (stderr) come between the sections (stdout) in the order they were written.
+@Suite struct CLIOutputOrderTests {
+    @Test func demoInOnePipeKeepsItsSectionsAndProgressInOrder() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = try CLI.binary()
+        process.arguments = ["demo", "--length", "4", "--steps", "30", "--hidden", "6", "--diagnose-hidden", "8", "--diagnose-length", "20", "--report", "demo"]
+        process.currentDirectoryURL = dir
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func index(_ prefix: String) -> Int? { lines.firstIndex { $0.hasPrefix(prefix) } }
+        let one = try #require(index("== 1.")), two = try #require(index("== 2.")), three = try #require(index("== 3."))
+        let started = lines.indices.filter { lines[$0].hasSuffix("training 30 steps") }
+        let done = lines.indices.filter { lines[$0].hasPrefix("  done:") }
+        #expect(one < two && two < three && started.count == 4 && done.count == 4)
+        #expect(started.allSatisfy { $0 > two && $0 < three } && done.allSatisfy { $0 > two && $0 < three }, "\(lines)")
+        #expect(lines[one..<two].allSatisfy { !$0.contains("training 30 steps") })
+    }
+}
+
 /// Checkpoint messages for files made elsewhere (the library side of the rough edges).
 @Suite struct CheckpointMessageTests {
     @Test func aShapeErrorPrintsTheHeadWeightAsTwoDimensional() throws {
