@@ -151,6 +151,9 @@ struct Train: ParsableCommand {
                 guard !json else { return }
                 Terminal.out("\(started.step > 0 ? "resuming at step \(started.step): " : "training ")\(configuration.summary) on \(Self.describe(taskSpec))")
                 Terminal.out("  \(run.steps) steps of \(run.batch), \(Self.describe(optimizerSpec, rate: session.optimizer.learningRate)), seed \(run.seed); checkpoint \(checkpoint.path)")
+                let stopping = [run.patience.map { "stops after \($0) evaluations without improvement of the \(task.evaluationSplits.contains(.validation) ? "validation" : "test") \(task.metricName)" },
+                                run.keepBest == true ? "best weights in \(TrainingCheckpoint.bestURL(for: checkpoint).path)" : nil].compactMap { $0 }
+                if !stopping.isEmpty { Terminal.out("  " + stopping.joined(separator: "; ")) }
                 if let tb = progress.tensorboard, let dir = tensorboard {
                     Terminal.out("  tensorboard: \(tb.writer.url.path) (view: tensorboard --logdir \(dir))")
                 }

@@ -134,6 +134,7 @@ import Testing
         var started: SessionStart?
         let resumed = try session.run(configuration, files: RunFiles(folder: dir), started: { started = $0 })
         #expect(started?.finishedBecause == .earlyStopped && resumed.summary.reason == .earlyStopped)
+        #expect(resumed.summary.best?.step == best.step && resumed.summary.bestCheckpoint == bestFile.path)
     }
 }
 

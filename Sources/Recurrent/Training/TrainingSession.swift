@@ -242,6 +242,10 @@ struct SessionJob {
                                                                reason: start.finishedBecause ?? .completed),
                                       start: start, divergence: nil, previousSeconds: previousSeconds,
                                       parameterCount: trainer.model.parameterCount, initialSpectrum: initialSpectrum)
+        if session.options.tracksEvaluations {          // a finished run still reports its best
+            outcome.summary.best = trainer.progress.best
+            if session.options.keepBest { outcome.summary.bestCheckpoint = TrainingCheckpoint.bestURL(for: checkpoint).path }
+        }
         if !start.finished {
             do {
                 outcome.summary = try trainer.run(checkpoint: checkpoint, observer: { event in
