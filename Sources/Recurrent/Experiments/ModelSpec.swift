@@ -59,6 +59,56 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
         try check()
     }
 
+    /// The models a grid entry stands for: `irnn:lr=1e-3|3e-4` is `irnn:lr=1e-3` and
+    /// `irnn:lr=3e-4`; several options with alternatives give every combination, in the
+    /// order written (the first option's values outermost). Without '|', one model.
+    public static func alternatives(parsing text: String) throws(ConfigurationError) -> [ModelSpec] {
+        try ConfigurationError.checkLength(text, of: "model")
+        guard text.contains("|") else { return [try ModelSpec(parsing: text)] }
+        let base = try ModelSpec(parsing: text.split(separator: ":", omittingEmptySubsequences: false).first.map(String.init) ?? text)
+        // Parse with '|' kept inside values, then split each value into its alternatives.
+        var keys: [String] = []
+        var choices: [[String]] = []
+        var rest = Substring(text.dropFirst(base.name.count))
+        while rest.hasPrefix(":") {
+            rest = rest.dropFirst()
+            guard let eq = rest.firstIndex(of: "=") else {
+                throw ConfigurationError("model '\(text)': expected option=value after ':', e.g. irnn:lr=1e-3|3e-4")
+            }
+            let key = String(rest[..<eq])
+            var valueEnd = rest.endIndex
+            var search = rest.index(after: eq)
+            while let c = rest[search...].firstIndex(of: ":") {
+                let after = rest[rest.index(after: c)...]
+                if let nextEq = after.firstIndex(of: "="), !after[..<nextEq].contains(":"), options.contains(String(after[..<nextEq])) {
+                    valueEnd = c
+                    break
+                }
+                search = rest.index(after: c)
+            }
+            let values = rest[rest.index(after: eq)..<valueEnd].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if values.contains(where: \.isEmpty) {
+                throw ConfigurationError("model '\(text)': \(key) has an empty alternative; write them as value|value, e.g. lr=1e-3|3e-4")
+            }
+            keys.append(key)
+            choices.append(values)
+            rest = rest[valueEnd...]
+        }
+        var combinations: [[String: String]] = [[:]]
+        for (key, values) in zip(keys, choices) {
+            combinations = combinations.flatMap { partial in values.map { partial.merging([key: $0]) { _, new in new } } }
+        }
+        let specs = try combinations.map { overrides throws(ConfigurationError) -> ModelSpec in
+            let spec = ModelSpec(name: base.name, overrides: overrides)
+            try spec.check()
+            return spec
+        }
+        guard Set(specs).count == specs.count else {
+            throw ConfigurationError("model '\(text)': an alternative is repeated; each run of a grid must differ")
+        }
+        return specs
+    }
+
     /// Checks the name and every override's value (numbers finite and in range, names
     /// known, specs parseable), so that `irnn:lr=abc` is refused when parsed instead of
     /// training at the default rate.
