@@ -125,3 +125,33 @@ extension Comparison {
         }
     }
 }
+
+// MARK: - What one run needs
+
+extension Comparison {
+    /// The run of the plan with the largest memory estimate, and the estimate: what each task
+    /// of a sweep asks its scheduler for (every task may get that run).
+    public func largestMemoryEstimate() throws -> (run: PlannedRun, estimate: MemoryEstimate) {
+        var tasks: [TaskSpec: any TrainingTask] = [:]
+        var largest: (run: PlannedRun, estimate: MemoryEstimate)?
+        for planned in try settings.plan() {
+            let spec = planned.request.spec.task
+            if tasks[spec] == nil { tasks[spec] = try spec.makeTask() }
+            let (session, configuration) = try planned.request.session(task: tasks[spec]!)
+            let estimate = session.memoryEstimate(configuration)
+            if largest == nil || estimate.bytes > largest!.estimate.bytes { largest = (planned, estimate) }
+        }
+        guard let largest else { throw ConfigurationError("a comparison needs at least one model, one seed and one step") }
+        return largest
+    }
+}
+
+extension Comparison {
+    /// The task's trivial baseline, when it is the same at every length of the grid (copy's
+    /// depends on T: then none is drawn).
+    public func baseline() throws -> (value: Double, description: String)? {
+        let baselines = try settings.gridLengths.map { try settings.task(length: $0).makeTask().baseline }
+        guard let first = baselines.first ?? nil, baselines.allSatisfy({ $0?.value == first.value }) else { return nil }
+        return first
+    }
+}
