@@ -115,7 +115,7 @@ struct SweepTests {
         let settings = try grid()
         let sharded = try Comparison(settings: settings, directory: try temporaryDirectory())
         let first = try sharded.run(shard: Shard(index: 0, count: 3))
-        #expect(first.count == 3 && first.map(\.model) == ["irnn:lr=1e-2 T=5", "irnn:lr=1e-2 T=7", "irnn:lr=3e-3 T=5"])
+        #expect(first.count == 3 && first.map(\.model) == ["irnn:lr=1e-2 T=5", "irnn:lr=1e-2 T=7", "irnn:lr=3e-3 T=7"])
         let states = try sharded.states()
         #expect(states.count == 8)
         for (run, state) in states {
