@@ -182,6 +182,36 @@ struct SweepTests {
         #expect(skipped == 1 && FileManager.default.fileExists(atPath: folder.appendingPathComponent(Comparison.identityName).path))
     }
 
+    /// An unfinished run may go on to another total (as `train --resume --steps N` does) when
+    /// the schedule does not depend on it; with a cosine schedule it is another run.
+    @Test func anUnfinishedRunContinuesToAnotherTotalUnlessTheScheduleDependsOnIt() throws {
+        for schedule in ["constant", "cosine"] {
+            let dir = try temporaryDirectory()
+            var s = try grid(lengths: nil)
+            s.models = [try ModelSpec(parsing: "irnn")]
+            s.seeds = 1
+            s.steps = 1000
+            s.checkpointEvery = 5
+            s.optimizer.schedule = schedule
+            var polls = 0
+            #expect(try Comparison(settings: s, directory: dir).run(shouldStop: { polls += 1; return polls == 12 }).isEmpty)
+            var shorter = s
+            shorter.steps = 20
+            if schedule == "constant" {
+                var resumedAt: Int?
+                let results = try Comparison(settings: shorter, directory: dir).run(observer: { if case .runStarted(_, _, let at) = $0 { resumedAt = at } })
+                #expect(results.count == 1 && results[0].steps == 20 && resumedAt != nil)
+                let straight = try Comparison(settings: shorter, directory: try temporaryDirectory())
+                _ = try straight.run()
+                let run = try shorter.plan()[0]
+                #expect(try Data(contentsOf: RunFiles(folder: straight.runDirectory(run)).checkpoint)
+                        == Data(contentsOf: RunFiles(folder: dir.appendingPathComponent(run.folder)).checkpoint))
+            } else {
+                #expect(throws: RunMismatchError.self) { try Comparison(settings: shorter, directory: dir).run() }
+            }
+        }
+    }
+
     // MARK: - Locks
 
     @Test func aLockIsHeldByALiveOwnerAndTakenOverFromAGoneOne() throws {

@@ -62,6 +62,10 @@ extension Comparison {
             let bytes = try FileIO.read(url.path, limit: 1 << 20, what: "run identities", fix: "remove it")
             let stored = try? JSONDecoder().decode(TrainingRequest.self, from: Data(bytes))
             guard stored != planned.identity else { return }
+            if let stored, Self.continues(stored, to: planned.identity), !FileIO.isFile(folder.appendingPathComponent("result.json").path) {
+                try FileIO.write(Array(mine), to: url.path)       // an unfinished run goes on to another total, as train --resume does
+                return
+            }
             throw RunMismatchError(folder: folder.path, differences: Self.differences(Data(bytes), mine))
         }
         let files = RunFiles(folder: folder)
@@ -83,6 +87,18 @@ extension Comparison {
             throw RunMismatchError(folder: folder.path, differences: ["a result without a checkpoint or a record of its options"])
         }
         try FileIO.write(Array(mine), to: url.path)
+    }
+
+    /// Whether `stored` and `wanted` differ only in the total of steps, and the learning-rate
+    /// schedule does not depend on it: then an unfinished run of `stored` resumed to `wanted`'s
+    /// total ends with the bits of a run of `wanted` (the steps it took are the same steps).
+    static func continues(_ stored: TrainingRequest, to wanted: TrainingRequest) -> Bool {
+        var same = stored
+        same.spec.run.steps = wanted.spec.run.steps
+        guard same == wanted else { return false }
+        let schedule = wanted.spec.optimizer.schedule
+        return (try? LearningRateSchedule(parsing: schedule, totalSteps: stored.spec.run.steps))
+            == (try? LearningRateSchedule(parsing: schedule, totalSteps: wanted.spec.run.steps))
     }
 
     /// The settings that differ between two JSON documents, as "path: a there, b here".
