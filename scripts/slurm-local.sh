@@ -8,12 +8,14 @@
 #    missing): munged, then slurmctld and slurmd on localhost with a configuration under
 #    $SLURM_LOCAL_DIR (default /tmp/recurrent-slurm-local; /etc/slurm is not touched: the
 #    commands get it through SLURM_CONF).
-# 2. Plans a grid of 3 models x 2 lengths x 2 seeds (tiny H, a few hundred steps) with
-#    `compare --slurm` and submits the array (at most 2 tasks at once, one CPU each).
+# 2. Plans a grid of 3 models x 2 lengths x 2 seeds (tiny H, a few hundred steps) and submits
+#    it with `compare --slurm --submit`: the array (at most 2 tasks at once, one CPU each) and
+#    the merge job that waits for it.
 # 3. Cancels one task midway (scancel: SIGTERM, the run saves and exits), checks that its
 #    checkpoint is short of the total, requeues it (scontrol requeue) and waits for the array.
-# 4. Merges (`compare --merge`), runs the same grid locally, and checks that every checkpoint
-#    (model file and training state) is the same bytes and that the reports' numbers agree.
+# 4. Waits for the merge job (`compare --merge`), runs the same grid locally, and checks that
+#    every checkpoint (model file and training state) is the same bytes and that the reports'
+#    numbers and runs.jsonl agree (timings aside).
 # Stops the daemons it started (by their pid files) on exit. Exit status 0 when all holds.
 set -euo pipefail
 
@@ -92,10 +94,12 @@ say "slurm up: node $HOST, $CPUS CPUs ($(slurmctld -V))"
 cd "$WORK"
 GRID=(compare --task adding --models irnn,lstm,gru --length 20,40 --seeds 2 --hidden 8 --batch 16
       --steps "$STEPS" --eval-every 100 --log-every 10 --checkpoint-every 20)
-"$BIN" "${GRID[@]}" --report sweep --slurm --max-parallel 2
-JOB=$(sbatch --parsable sweep/sweep.sbatch)
+"$BIN" "${GRID[@]}" --report sweep --slurm --max-parallel 2 --submit | tee "$WORK/submit.txt"
+JOB=$(sed -n 's/^submitted job array \([0-9]*\) and its merge job \([0-9]*\).*/\1/p' "$WORK/submit.txt")
+MERGE=$(sed -n 's/^submitted job array \([0-9]*\) and its merge job \([0-9]*\).*/\2/p' "$WORK/submit.txt")
+[ -n "$JOB" ] && [ -n "$MERGE" ] || fail "compare --submit did not submit the array and its merge job"
 RUNS=$(wc -l < sweep/manifest.jsonl)
-say "submitted array $JOB ($RUNS tasks, at most 2 at once)"
+say "submitted array $JOB ($RUNS tasks, at most 2 at once) and merge job $MERGE"
 
 # --- 3. Cancel one task midway, requeue it ------------------------------------------------
 VICTIM=7                                          # lstm, T = 40, seed 2
@@ -130,8 +134,13 @@ grep -q "resuming at step" sweep/logs/"${JOB}_$VICTIM".log || fail "the requeued
 say "array done; task $VICTIM resumed: $(grep -o 'resuming at step [0-9]*' sweep/logs/"${JOB}_$VICTIM".log | tail -1)"
 
 # --- 4. Merge, the same grid locally, compare ---------------------------------------------
-"$BIN" "${GRID[@]}" --report sweep --merge
-grep -q "Unfinished runs" sweep/report.md && fail "the merged report lists unfinished runs"
+for _ in $(seq 120); do
+    squeue -h -j "$MERGE" 2>/dev/null | grep -q . || break
+    sleep 1
+done
+[ -f sweep/report.md ] || fail "the merge job wrote no report (sweep/logs/merge-$MERGE.log)"
+grep -q "Unfinished runs" sweep/report.md && fail "the merge job's report lists unfinished runs"
+say "merge job $MERGE wrote sweep/report.md: $(tail -1 sweep/logs/merge-"$MERGE".log)"
 "$BIN" "${GRID[@]}" --report local --threads 1 2>/dev/null
 files=0
 for f in local/runs/*/*.safetensors; do
