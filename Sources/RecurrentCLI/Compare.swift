@@ -104,7 +104,8 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
     var lastLine = Date.distantPast
     let runs = tensorboard.map { ComparisonTensorBoard(root: $0, settings: settings, metricName: task.metricName, warn: printError) }
     try runs?.createRoot()
-    if let shard { printError("shard \(shard): \((try settings.plan()).filter { shard.contains($0.index) }.count) of the grid's runs") }
+    let plan = try settings.plan()
+    if let shard { printError("shard \(shard): \(plan.filter { shard.contains($0.index) }.count) of the grid's runs") }
     var lockedElsewhere: [String] = []
     let results = try comparison.run(shard: shard, observer: { event in
         runs?.record(event)
@@ -115,7 +116,8 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             printError("\(model) seed \(seed): already finished, reusing its result")
         case .runLocked(let model, let seed, let owner):
             printError("\(model) seed \(seed): trained by another process (\(owner)), left to it")
-            lockedElsewhere.append("\(model) seed \(seed) (\(owner))")
+            let folder = plan.first { $0.label == model && $0.seed == seed }.map { directory.appendingPathComponent($0.folder).path } ?? model
+            lockedElsewhere.append("\(folder)/\(RunLock.fileName) (\(owner))")
         case .staleLockReplaced(let model, let seed, let owner):
             printError("\(model) seed \(seed): its lock was left by a process that is gone (\(owner)); taking it over")
         case .runRecovered(let model, let seed, let note):
@@ -143,7 +145,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
         print("shard \(shard): \(results.count) run(s) finished. Report of the whole grid: the same command with --merge instead of --shard")
         if !lockedElsewhere.isEmpty {
             throw CLIError("shard \(shard) left \(lockedElsewhere.count) run(s) to other processes that hold their locks: \(lockedElsewhere.joined(separator: ", "))",
-                           fix: "if those processes are gone (another host's lock cannot be checked from here), remove the lock files named in the report (--merge) and run this shard again")
+                           fix: "if those processes are gone (another host's lock cannot be checked from here), remove those lock files and run this shard again")
         }
         return results
     }

@@ -61,6 +61,24 @@ struct CLISweepTests {
                 && r.stderr.contains("spec.run.batch: 4 there, 5 here"), "\(r.stderr)")
     }
 
+    /// A run locked by a process on another host that is not this scheduler task: the shard
+    /// leaves it, fails, and names the lock; the merge says where it runs.
+    @Test func aShardLeavesARunLockedElsewhereAndSaysSo() throws {
+        let dir = try CLI.directory()
+        let folder = dir.appendingPathComponent("out/runs/irnn_lr_1e-2-T5-seed1")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(#"{"host":"node-elsewhere","pid":4242,"task":"slurm:99_0"}"#.utf8).write(to: folder.appendingPathComponent("lock"))
+        let r = try CLI.run(Self.grid + ["--shard", "0/4"], in: dir)
+        #expect(r.status == 1, "\(r.output)")
+        #expect(r.stderr.contains("irnn:lr=1e-2 T=5 seed 1: trained by another process (host node-elsewhere, pid 4242, task slurm:99_0), left to it"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(folder.lastPathComponent)/lock (host node-elsewhere") && r.stderr.contains("remove those lock files"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/runs/irnn_lr_3e-3-T5-seed1/result.json").path),
+                "the shard's other run (index 4) is trained")
+        let merged = try CLI.run(Self.grid + ["--merge"], in: dir)
+        let md = try String(contentsOf: dir.appendingPathComponent("out/report.md"), encoding: .utf8)
+        #expect(merged.status == 0 && md.contains("| runs/irnn_lr_1e-2-T5-seed1 | irnn:lr=1e-2 T=5 | 1 | running (host node-elsewhere, pid 4242, task slurm:99_0) |"), "\(md)")
+    }
+
     @Test func slurmWritesTheArrayAndTheMergeJob() throws {
         let dir = try CLI.directory()
         let r = try CLI.run(Self.grid + ["--slurm", "--max-parallel", "3", "--slurm-option=--partition=cpu"], in: dir)

@@ -236,6 +236,9 @@ struct SweepTests {
         #expect(RunLock.holder(in: dir) == nil)
         #expect(try RunLock.acquire(in: dir, owner: a, isAlive: { _ in true }) == .acquired(replaced: nil))
         #expect(try RunLock.acquire(in: dir, owner: d, isAlive: { _ in true }) == .acquired(replaced: a))
+        // The same task on the same host with a live pid is another live process (two compares in one job): held.
+        let e = RunLockOwner(host: "node3", pid: 10, task: "slurm:7_3")
+        #expect(try RunLock.acquire(in: dir, owner: e, isAlive: { _ in true }) == .held(by: d))
         RunLock.release(in: dir, owner: d)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(leftovers.isEmpty, "temporary or moved-aside lock files left: \(leftovers)")
@@ -244,6 +247,7 @@ struct SweepTests {
     @Test func theOwnerComesFromTheSchedulersEnvironment() {
         #expect(RunLockOwner.current(environment: ["SLURM_ARRAY_JOB_ID": "41", "SLURM_ARRAY_TASK_ID": "2", "SLURM_JOB_ID": "43"]).task == "slurm:41_2")
         #expect(RunLockOwner.current(environment: ["SLURM_JOB_ID": "43"]).task == "slurm:43")
+        #expect(RunLockOwner.current(environment: ["SLURM_JOB_ID": "43", "SLURM_PROCID": "1"]).task == "slurm:43/1")
         #expect(RunLockOwner.current(environment: ["JOB_COMPLETION_INDEX": "4", "RECURRENT_JOB_NAME": "sweep"]).task == "kubernetes:sweep/4")
         let me = RunLockOwner.current(environment: [:])
         #expect(me.task == nil && me.pid == getpid() && !me.host.isEmpty)

@@ -25,14 +25,15 @@ public struct RunLockOwner: Codable, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// This process, with its scheduler task read from `environment` (Slurm's
-    /// `SLURM_ARRAY_JOB_ID` + `SLURM_ARRAY_TASK_ID` or `SLURM_JOB_ID`; in a Kubernetes
+    /// `SLURM_ARRAY_JOB_ID` + `SLURM_ARRAY_TASK_ID` or `SLURM_JOB_ID`, and `SLURM_PROCID`; in a Kubernetes
     /// Indexed Job `JOB_COMPLETION_INDEX` and `RECURRENT_JOB_NAME`, which the job file sets).
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> RunLockOwner {
         var task: String?
+        let process = environment["SLURM_PROCID"].map { "/\($0)" } ?? ""     // one of several srun tasks of a job
         if let job = environment["SLURM_ARRAY_JOB_ID"], let index = environment["SLURM_ARRAY_TASK_ID"] {
-            task = "slurm:\(job)_\(index)"
+            task = "slurm:\(job)_\(index)" + process
         } else if let job = environment["SLURM_JOB_ID"] {
-            task = "slurm:\(job)"
+            task = "slurm:\(job)" + process
         } else if let index = environment["JOB_COMPLETION_INDEX"] {
             task = "kubernetes:\(environment["RECURRENT_JOB_NAME"] ?? "")/\(index)"
         }
@@ -52,7 +53,8 @@ public struct RunLockOwner: Codable, Sendable, Equatable, CustomStringConvertibl
 /// The lock file of a run folder: created whole and at once (written beside it, then
 /// hard-linked to its name, which fails if it exists), so that two processes, also on two
 /// machines sharing the folder, never train the same run. A lock is stale, and taken over,
-/// when its owner was on this host and its pid is gone, or was the same scheduler task.
+/// when its owner was on this host and its pid is gone, or was on another host and is the
+/// same scheduler task (a requeued array task, a restarted pod's index).
 public enum RunLock {
     public static let fileName = "lock"
 
@@ -82,7 +84,10 @@ public enum RunLock {
                                 fix: "check that the folder is writable")
             }
             guard let holder = self.holder(in: folder) else { continue }      // removed meanwhile, or being written: retry
-            let stale = holder.task != nil && holder.task == owner.task || holder.host == owner.host && (holder.pid == owner.pid || !isAlive(holder.pid))
+            // On this host the pid decides; across hosts only the same scheduler task does (a
+            // scheduler runs one instance of a task at a time: the holder is its killed predecessor).
+            let stale = holder.host == owner.host ? holder.pid == owner.pid || !isAlive(holder.pid)
+                                                  : holder.task != nil && holder.task == owner.task
             guard stale else { return .held(by: holder) }
             guard removeIfUnchanged(path, holder: holder) else { continue }
             replaced = holder
