@@ -122,6 +122,10 @@ struct CLISweepTests {
         let dir = try CLI.directory()
         let r = try CLI.run(Self.grid, in: dir, environment: ["JOB_COMPLETION_INDEX": "0"])
         #expect(r.status != 0 && r.stderr.contains("--shard-count"), "\(r.stderr)")
+        let pod = try CLI.run(Self.grid + ["--shard-count", "4"], in: dir, environment: ["JOB_COMPLETION_INDEX": "3", "RECURRENT_JOB_NAME": "sweep"])
+        #expect(pod.status == 0 && pod.stdout.contains("shard 3/4: 2 run(s) finished"), "\(pod.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/runs").path).sorted()
+                == ["irnn_lr_1e-2-T7-seed2", "irnn_lr_3e-3-T7-seed2"])
         let train = try CLI.run(["train", "--length", "5,7", "--hidden", "4", "--steps", "2"], in: dir)
         #expect(train.status != 0 && train.stderr.contains("--length takes one value here"), "\(train.stderr)")
     }
