@@ -12,7 +12,14 @@ struct Compare: ParsableCommand {
         runs it has not finished, also after a kill -9.
 
         Models: \(ModelPreset.accepted); `name:option=value` overrides a setting \
-        for one model (options: \(ModelSpec.options.joined(separator: ", "))), e.g. irnn:lr=1e-4.
+        for one model (options: \(ModelSpec.options.joined(separator: ", "))), e.g. irnn:lr=1e-4; \
+        `irnn:lr=1e-3|3e-4|1e-4` is three models (a grid), as --length 50,100 is two lengths.
+
+        Sweeps: --plan writes the grid (one run per line: model, seed, every option that changes its result, \
+        folder) to REPORT/manifest.jsonl without training; --shard i/n (or a Slurm array task, or a Kubernetes \
+        Indexed Job with --shard-count) trains only its share, each run under a lock file; --merge writes the \
+        report of what has finished; --slurm and --kubernetes write the job files (--submit also submits to \
+        Slurm). A run folder of other options is never reused: the command says what differs.
 
         Task, optimizer and run options are train's, with the same defaults, except that a \
         comparison evaluates every \(TrainingDefaults.comparisonEvalEvery) steps (its report is the curves). \
@@ -30,6 +37,7 @@ struct Compare: ParsableCommand {
     @Option(help: "The \"solved\" threshold (default: MSE \(Remedy.number(TaskKind.adding.solvedThreshold!)) for adding, accuracy \(Remedy.number(TaskKind.copy.solvedThreshold!)) for copy).") var target: Double?
     @Flag(help: "Stop each run once it reaches the threshold.") var stopAtTarget = false
     @Option(help: ArgumentHelp("Write TensorBoard scalars of every run to DIR/MODEL-seedK/ (a resumed run adds an event file there). View all runs overlaid with: tensorboard --logdir DIR", valueName: "dir")) var tensorboard: String?
+    @OptionGroup(title: "Sweeps (a grid split over a cluster)") var sweep: SweepOptions
 
     func validate() throws {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
@@ -39,11 +47,12 @@ struct Compare: ParsableCommand {
     }
 
     func parsedModels() throws -> [ModelSpec] {
-        try models.split(separator: ",").map { try ModelSpec(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
+        try models.split(separator: ",").flatMap { try ModelSpec.alternatives(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
     }
 
     func settings() throws -> ComparisonSettings {
-        var s = ComparisonSettings(task: try taskOptions.spec(over: nil), models: try parsedModels(), seeds: seeds)
+        var s = ComparisonSettings(task: try taskOptions.spec(over: nil, severalLengths: true), models: try parsedModels(), seeds: seeds)
+        if let lengths = taskOptions.length?.values, lengths.count > 1 { s.lengths = lengths }
         s.optimizer = optimizerOptions.spec(over: nil)
         s.run = runOptions.spec(over: nil, evalEvery: TrainingDefaults.comparisonEvalEvery)
         s.hidden = size.hidden ?? TrainingDefaults.hidden
@@ -64,9 +73,21 @@ struct Compare: ParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.worded)
         }
+        let comparison = try Comparison(settings: settings, directory: directory)
+        let plan: [PlannedRun]
+        do { plan = try settings.plan() } catch { throw ValidationError(error.worded) }
+        if sweep.plansOnly {
+            try sweep.writePlan(comparison, plan: plan, settings: settings)
+            return
+        }
+        if sweep.merge {
+            try writeReport(comparison, command: CommandLine.arguments.joined(separator: " "))
+            return
+        }
+        let shard = try sweep.shard(environment: ProcessInfo.processInfo.environment)
         try Compute.$threads.withValue(runOptions.resolvedThreads) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
-                                  tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })
+                                  tensorboard: tensorboard.map { URL(fileURLWithPath: $0) }, shard: shard)
         }
     }
 }
@@ -76,21 +97,29 @@ struct Compare: ParsableCommand {
 /// With `tensorboard`, every run also writes TensorBoard scalars to `tensorboard/<model>-seed<k>/`.
 @discardableResult
 func runComparison(_ settings: ComparisonSettings, directory: URL, command: String, quiet: Bool,
-                   tensorboard: URL? = nil) throws -> [RunResult] {
+                   tensorboard: URL? = nil, shard: Shard? = nil) throws -> [RunResult] {
     var comparison = try Comparison(settings: settings, directory: directory)
     comparison.reportsSpectralRadii = tensorboard != nil
     let task = try settings.task.makeTask()
-    let baseline = task.baseline
     var lastLine = Date.distantPast
     let runs = tensorboard.map { ComparisonTensorBoard(root: $0, settings: settings, metricName: task.metricName, warn: printError) }
     try runs?.createRoot()
-    let results = try comparison.run(observer: { event in
+    let plan = try settings.plan()
+    if let shard { printError("shard \(shard): \(plan.filter { shard.contains($0.index) }.count) of the grid's runs") }
+    var lockedElsewhere: [String] = []
+    let results = try comparison.run(shard: shard, observer: { event in
         runs?.record(event)
         switch event {
         case .runStarted(let model, let seed, let resumedAt):
             printError("\(model) seed \(seed): " + (resumedAt.map { "resuming at step \($0)" } ?? "training \(settings.steps) steps"))
         case .runSkipped(let model, let seed):
             printError("\(model) seed \(seed): already finished, reusing its result")
+        case .runLocked(let model, let seed, let owner):
+            printError("\(model) seed \(seed): trained by another process (\(owner)), left to it")
+            let folder = plan.first { $0.label == model && $0.seed == seed }.map { directory.appendingPathComponent($0.folder).path } ?? model
+            lockedElsewhere.append("\(folder)/\(RunLock.fileName) (\(owner))")
+        case .staleLockReplaced(let model, let seed, let owner):
+            printError("\(model) seed \(seed): its lock was left by a process that is gone (\(owner)); taking it over")
         case .runRecovered(let model, let seed, let note):
             printError("\(model) seed \(seed): note: \(note)")
         case .training(let model, _, .evaluation(let r)):
@@ -111,10 +140,35 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
     if Interrupt.isRequested {
         printError("interrupted by \(Interrupt.signalName ?? "a signal"): finished runs are kept and the current one is saved; run the same command again to resume the rest")
     }
-    try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
-    Terminal.out("report: \(directory.appendingPathComponent("report.md").path) and report.html")
+    if let shard {
+        // Shards leave the report to --merge (several writing it at once would each miss the others' runs).
+        if Interrupt.isRequested { throw ExitCode(Interrupt.exitStatus) }
+        Terminal.out("shard \(shard): \(results.count) run(s) finished. Report of the whole grid: the same command with --merge instead of --shard")
+        if !lockedElsewhere.isEmpty {
+            throw CLIError("shard \(shard) left \(lockedElsewhere.count) run(s) to other processes that hold their locks: \(lockedElsewhere.joined(separator: ", "))",
+                           fix: "if those processes are gone (another host's lock cannot be checked from here), remove those lock files and run this shard again")
+        }
+        return results
+    }
+    try writeReport(comparison, command: command)
     if Interrupt.isRequested { throw ExitCode(Interrupt.exitStatus) }
     return results
+}
+
+/// Writes the report of every finished run of the grid, listing the unfinished ones with
+/// their state (running where, stopped at which step, not started).
+func writeReport(_ comparison: Comparison, command: String) throws {
+    let states = try comparison.states()
+    let results = states.compactMap { if case .finished(let r) = $0.state { r } else { nil } }
+    let unfinished = states.compactMap { s -> UnfinishedRun? in
+        if case .finished = s.state { return nil }
+        return UnfinishedRun(key: s.run.key, label: s.run.label, seed: s.run.seed, state: s.state)
+    }
+    let baseline = try comparison.baseline()
+    try ComparisonReport.write(results, settings: comparison.settings, baseline: baseline, to: comparison.directory, machine: machineDescription(),
+                               command: command, unfinished: unfinished)
+    Terminal.out("report: \(comparison.directory.appendingPathComponent("report.md").path) and report.html"
+          + (unfinished.isEmpty ? "" : " (\(results.count) of \(states.count) runs finished; the others are listed there)"))
 }
 
 func formatMetric(_ x: Double) -> String { abs(x) < 1e-3 && x != 0 ? NumberText.scientific(x, digits: 3) : fixed(x, 4) }

@@ -8,8 +8,8 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "The problem: \(TaskKind.help). (default: \(TaskSpec.Defaults.task); eval: the checkpoint's)")
     var task: TaskKind?
 
-    @Option(help: "Sequence length T for adding and copy. (default: \(TaskSpec.Defaults.length))")
-    var length: Int?
+    @Option(help: "Sequence length T for adding and copy (compare: several, comma-separated, e.g. 50,100: every model and seed runs at each). (default: \(TaskSpec.Defaults.length))")
+    var length: LengthList?
 
     @Option(help: ArgumentHelp("Data: an IDX directory (smnist, pmnist, rowmnist; default \(MNIST.fashionMNISTDirectory) when present), a UTF-8 text file (charlm), or tensors (a .safetensors file with 'inputs' and 'targets', or a directory with inputs.npy and targets.npy).", valueName: "path"))
     var data: String?
@@ -30,7 +30,7 @@ struct TaskOptions: ParsableArguments {
     var limit: Int?
 
     func validate() throws {
-        if let l = length, l < 1 { throw ValidationError("--length must be at least 1, got \(l)") }
+        if let l = length?.values.first(where: { $0 < 1 }) { throw ValidationError("--length must be at least 1, got \(l)") }
         if let f = valFraction, !(f >= 0 && f < 1) { throw ValidationError("--val-fraction must be in [0, 1), got \(f)") }
         if let b = bptt, b < 1 { throw ValidationError("--bptt must be at least 1, got \(b)") }
         if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
@@ -39,7 +39,10 @@ struct TaskOptions: ParsableArguments {
     /// Explicit options, over `stored` (a checkpoint's spec, used when it is for the same
     /// task), over the defaults (`TaskSpec.resolved`). Rejects options that do not apply to
     /// the task.
-    func spec(over stored: TaskSpec?) throws -> TaskSpec {
+    func spec(over stored: TaskSpec?, severalLengths: Bool = false) throws -> TaskSpec {
+        if !severalLengths, let l = length, l.values.count > 1 {
+            throw ValidationError("--length takes one value here, got \(l.values.count) (several lengths are for compare)")
+        }
         let name = task ?? stored?.name ?? TaskSpec.Defaults.task
         let base = stored?.name == name ? stored : nil
         var s = TaskSpec(name: name)
@@ -48,7 +51,7 @@ struct TaskOptions: ParsableArguments {
         }
         switch name {
         case .adding, .copy:
-            s.length = length ?? base?.length
+            s.length = length?.values.first ?? base?.length
             try reject("--data", data != nil, "smnist, pmnist, rowmnist, charlm and tensors")
             try reject("--val-fraction", valFraction != nil, "the MNIST tasks and tensors")
         case .smnist, .pmnist, .rowmnist:
@@ -89,5 +92,15 @@ struct TaskOptions: ParsableArguments {
         if FileManager.default.fileExists(atPath: MNIST.fashionMNISTDirectory) { return MNIST.fashionMNISTDirectory }
         throw ValidationError("the MNIST tasks need --data DIR with the IDX files (train-images-idx3-ubyte[.gz], ...); "
             + "or install Fashion-MNIST (apt-get install dataset-fashion-mnist) to use \(MNIST.fashionMNISTDirectory) by default")
+    }
+}
+
+/// One sequence length or several, comma-separated (`50` or `50,100,200`).
+struct LengthList: ExpressibleByArgument, Equatable {
+    var values: [Int]
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.count <= 1000, parts.allSatisfy({ $0 != nil }) else { return nil }
+        values = parts.map { $0! }
     }
 }

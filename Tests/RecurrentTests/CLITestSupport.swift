@@ -35,10 +35,11 @@ enum CLI {
     }
 
     /// Starts `recurrent ARGS` in `directory` with stdout and stderr going to files.
-    static func start(_ arguments: [String], in directory: URL) throws -> (Process, stdout: URL, stderr: URL) {
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String]? = nil) throws -> (Process, stdout: URL, stderr: URL) {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         process.currentDirectoryURL = directory
         let id = UInt32.random(in: 0...UInt32.max)
         let out = directory.appendingPathComponent(".stdout-\(id)"), err = directory.appendingPathComponent(".stderr-\(id)")
@@ -52,8 +53,8 @@ enum CLI {
 
     /// Runs `recurrent ARGS` to completion.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL) throws -> Result {
-        let (process, out, err) = try start(arguments, in: directory)
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String]? = nil) throws -> Result {
+        let (process, out, err) = try start(arguments, in: directory, environment: environment)
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                       stderr: try String(contentsOf: err, encoding: .utf8))

@@ -9,6 +9,9 @@ public struct ComparisonSettings: Sendable, Codable, Equatable {
     public var task: TaskSpec
     public var models: [ModelSpec]
     public var seeds: Int
+    /// Several T of adding and copy: every model and seed runs at each (nil or one: the
+    /// task's own length, and folders and labels do not name it).
+    public var lengths: [Int]?
     /// Every run's optimizer, before a model's `optimizer=`, `lr=`, `momentum=`, `clip-norm=`.
     public var optimizer = OptimizerSpec()
     /// Every run's length, batch and cadences. `run.seed` is the first seed: runs use seeds
@@ -138,64 +141,118 @@ public struct Comparison: Sendable {
         directory.appendingPathComponent("runs").appendingPathComponent("\(model.slug)-seed\(seed)")
     }
 
-    /// What a comparison reports while it runs.
+    /// The folder of one run of the plan: `runs/KEY/`.
+    public func runDirectory(_ run: PlannedRun) -> URL { directory.appendingPathComponent(run.folder) }
+
+    /// What a comparison reports while it runs. `model` is the run's label (the model as
+    /// written, with its length when the grid has several).
     public enum Event: Sendable {
         case runStarted(model: String, seed: UInt64, resumedAt: Int?)
         case runSkipped(model: String, seed: UInt64)
+        /// Another process trains this run (its lock file names it): left to it.
+        case runLocked(model: String, seed: UInt64, owner: RunLockOwner)
+        /// The run's lock was left by a process that is gone (or by this scheduler task before a
+        /// requeue): taken over, and the run resumes from its checkpoint.
+        case staleLockReplaced(model: String, seed: UInt64, owner: RunLockOwner)
         /// A run's checkpoint was repaired before resuming (a save cut short by a kill): one line.
         case runRecovered(model: String, seed: UInt64, note: String)
         case training(model: String, seed: UInt64, TrainingEvent)
         case runFinished(RunResult)
     }
 
-    /// Runs (or resumes) every model x seed, returning their results in order. Every model's
-    /// configuration, optimizer and memory estimate are checked before the first run starts.
-    /// `shouldStop` is polled before each run and after each step.
-    public func run(observer: (Event) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [RunResult] {
-        let task = try settings.task.makeTask()
-        try settings.check(task: task)
+    /// Runs (or resumes) every run of the grid, or of `shard`'s share, returning the results
+    /// of those that are finished, in grid order. Every model's configuration, optimizer and
+    /// memory estimate are checked before the first run starts. Each run takes its folder's
+    /// lock for `owner` (a run locked by another live process is left to it) and refuses a
+    /// folder that holds a run of other options (`run.json`). `shouldStop` is polled before
+    /// each run and after each step.
+    public func run(shard: Shard? = nil, owner: RunLockOwner = .current(), observer: (Event) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) throws -> [RunResult] {
+        let plan = try settings.plan()
+        let tasks = try self.tasks()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if shard != nil { try checkManifest(plan) }
+        try writeManifest(plan)
         var results: [RunResult] = []
-        for spec in settings.models {
-            for offset in 0..<settings.seeds {
-                if shouldStop() { return results }
-                let seed = settings.firstSeed + UInt64(offset)
-                let dir = runDirectory(spec, seed: seed)
-                let resultURL = dir.appendingPathComponent("result.json")
-                if let data = try? Data(FileIO.read(resultURL.path, limit: 1 << 30, what: "run results", fix: "")), let done = try? JSONDecoder().decode(RunResult.self, from: data) {
-                    observer(.runSkipped(model: spec.description, seed: seed))
-                    results.append(done)
-                    continue
-                }
-                let result = try runOne(spec, seed: seed, task: task, directory: dir, observer: observer, shouldStop: shouldStop)
-                guard let result else { return results }   // interrupted
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try FileIO.write(Array(encoder.encode(result)), to: resultURL.path)
-                observer(.runFinished(result))
-                results.append(result)
+        for planned in plan where shard?.contains(planned.index) ?? true {
+            if shouldStop() { return results }
+            let task = tasks[planned.request.spec.task]!
+            let dir = runDirectory(planned)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try claim(planned, folder: dir, task: task)
+            if let done = finishedResult(planned, task: task) {
+                observer(.runSkipped(model: planned.label, seed: planned.seed))
+                results.append(done)
+                continue
             }
+            switch try RunLock.acquire(in: dir, owner: owner) {
+            case .held(let holder):
+                observer(.runLocked(model: planned.label, seed: planned.seed, owner: holder))
+                continue
+            case .acquired(let replaced?):
+                observer(.staleLockReplaced(model: planned.label, seed: planned.seed, owner: replaced))
+            case .acquired(nil):
+                break
+            }
+            defer { RunLock.release(in: dir, owner: owner) }
+            if let done = finishedResult(planned, task: task) {     // finished while we took the lock
+                observer(.runSkipped(model: planned.label, seed: planned.seed))
+                results.append(done)
+                continue
+            }
+            let result = try runOne(planned, task: task, directory: dir, observer: observer, shouldStop: shouldStop)
+            guard let result else { return results }   // interrupted
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try FileIO.write(Array(encoder.encode(result)), to: dir.appendingPathComponent("result.json").path)
+            observer(.runFinished(result))
+            results.append(result)
         }
         return results
     }
 
+    /// The task of every length of the grid, built once each, and every model checked on it.
+    func tasks() throws -> [TaskSpec: any TrainingTask] {
+        var tasks: [TaskSpec: any TrainingTask] = [:]
+        for length in settings.gridLengths {
+            var s = settings
+            s.task = settings.task(length: length)
+            let task = try s.task.makeTask()
+            try s.check(task: task)
+            tasks[s.task] = task
+        }
+        return tasks
+    }
+
+    /// The result in the run's folder, if it has finished, with "solved" measured against this
+    /// comparison's threshold (which may have changed since: it does not change the run).
+    func finishedResult(_ planned: PlannedRun, task: any TrainingTask) -> RunResult? {
+        let url = runDirectory(planned).appendingPathComponent("result.json")
+        guard let data = try? Data(FileIO.read(url.path, limit: 1 << 30, what: "run results", fix: "")),
+              var done = try? JSONDecoder().decode(RunResult.self, from: data) else { return nil }
+        done.model = planned.label
+        let hit = settings.effectiveTarget.flatMap { target in done.curve.first { task.reaches($0.metric, target: target) } }
+        done.targetStep = hit?.step
+        done.targetSeconds = hit?.seconds
+        return done
+    }
+
     /// One run, started or resumed by `TrainingSession` in its folder; nil when interrupted
     /// (its checkpoint lets the next call resume it).
-    func runOne(_ spec: ModelSpec, seed: UInt64, task: any TrainingTask, directory dir: URL, observer: (Event) -> Void,
+    func runOne(_ planned: PlannedRun, task: any TrainingTask, directory dir: URL, observer: (Event) -> Void,
                 shouldStop: () -> Bool) throws -> RunResult? {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let request = TrainingRequest(spec: try settings.spec(for: spec, seed: seed), model: spec, hidden: settings.hidden, layers: settings.layers)
-        var (session, configuration) = try request.session(task: task)
+        let label = planned.label, seed = planned.seed
+        var (session, configuration) = try planned.request.session(task: task)
         session.start = .resumeIfPresent
         session.reportsSpectralRadii = reportsSpectralRadii
         session.measuresSpectra = true
         let files = RunFiles(folder: dir)
         let start = Date()
         let outcome = try session.run(configuration, files: files, started: { start in
-            for note in start.notes { observer(.runRecovered(model: spec.description, seed: seed, note: note)) }
-            observer(.runStarted(model: spec.description, seed: seed, resumedAt: start.resumed ? start.step : nil))
+            for note in start.notes { observer(.runRecovered(model: label, seed: seed, note: note)) }
+            observer(.runStarted(model: label, seed: seed, resumedAt: start.resumed ? start.step : nil))
         }, observer: { event in
-            observer(.training(model: spec.description, seed: seed, event))
+            observer(.training(model: label, seed: seed, event))
         }, shouldStop: shouldStop)
         if outcome.summary.reason == .interrupted { return nil }
         let seconds = outcome.previousSeconds + Date().timeIntervalSince(start)
@@ -208,7 +265,7 @@ public struct Comparison: Sendable {
         }
         let steps = outcome.summary.steps
         let final = outcome.divergence == nil ? evaluations.last : nil
-        return RunResult(model: spec.description, seed: seed, parameters: outcome.parameterCount, steps: steps,
+        return RunResult(model: label, seed: seed, parameters: outcome.parameterCount, steps: steps,
                          seconds: seconds, secondsPerStep: steps > 0 ? seconds / Double(steps) : 0,
                          finalMetric: final?.metric, finalLoss: final?.loss, metricName: task.metricName,
                          diverged: outcome.divergence != nil, divergence: outcome.divergence?.description,

@@ -8,7 +8,7 @@ extension ComparisonReport {
         let lines = baseline.map { [PlotReferenceLine($0, label: "baseline")] } ?? []
         let targetLines = settings.effectiveTarget.map { [PlotReferenceLine($0, label: "solved")] } ?? []
         var colors: [String: PlotColor] = [:]
-        for (i, spec) in settings.models.enumerated() { colors[spec.description] = PlotColor.palette[i % PlotColor.palette.count] }
+        for (i, label) in settings.labels.enumerated() { colors[label] = PlotColor.palette[i % PlotColor.palette.count] }
         func series(_ x: (CurvePoint) -> Double) -> [PlotSeries] {
             results.map { r in
                 PlotSeries(label: "\(r.model) s\(r.seed)", x: r.curve.map(x), y: r.curve.map(\.metric),
@@ -16,7 +16,7 @@ extension ComparisonReport {
             }
         }
         let yLabel = "test \(metricName)"
-        return PlotFigure(title: "\(settings.task.name) (T = \(settings.task.displayLength)): learning curves", panels: [
+        return PlotFigure(title: "\(settings.task.name) (T = \(lengthsText(settings))): learning curves", panels: [
             PlotPanel(title: "against steps", xLabel: "step", yLabel: yLabel, yScale: logY ? .log10 : .linear,
                       series: series { Double($0.step) }, horizontalLines: lines + targetLines),
             PlotPanel(title: "against wall-clock time", xLabel: "seconds", yLabel: yLabel, yScale: logY ? .log10 : .linear,

@@ -6,7 +6,7 @@ import Foundation
 /// inline), `learning-curves.svg`, `spectra.svg` and `runs.jsonl` (every number in the report).
 public enum ComparisonReport {
     public static func summaries(_ results: [RunResult], settings: ComparisonSettings) -> [ModelSummary] {
-        settings.models.map { spec in ModelSummary(model: spec.description, runs: results.filter { $0.model == spec.description }) }
+        settings.labels.map { label in ModelSummary(model: label, runs: results.filter { $0.model == label }) }
     }
 
     static func fmt(_ x: Double?, digits: Int = 3) -> String {
@@ -15,11 +15,19 @@ public enum ComparisonReport {
         return NumberText.fixed(x, digits: digits)
     }
 
+    /// "Comparison: adding, T = 50" (several lengths: "T = 50, 100").
+    static func title(_ s: ComparisonSettings) -> String { "Comparison: \(s.task.name), T = \(lengthsText(s))" }
+
+    /// "50", or "50, 100" for a grid of several lengths.
+    static func lengthsText(_ s: ComparisonSettings) -> String {
+        s.gridLengths.count > 1 ? s.gridLengths.map { "\($0 ?? 0)" }.joined(separator: ", ") : "\(s.task.displayLength)"
+    }
+
     /// The markdown report.
     public static func markdown(_ results: [RunResult], settings: ComparisonSettings, baseline: (value: Double, description: String)?,
-                                machine: String, command: String) -> String {
+                                machine: String, command: String, unfinished: [UnfinishedRun] = []) -> String {
         let s = settings
-        var md = "# Comparison: \(s.task.name), T = \(s.task.displayLength)\n\n"
+        var md = "# \(title(s))\n\n"
         md += "Command: `\(command)`  \nMachine: \(machine)  \n"
         md += "Models: \(s.models.map(\.description).joined(separator: ", ")); \(s.seeds) seed(s) from \(s.firstSeed); \(s.steps) steps of batch \(s.batchSize); "
         md += "H = \(s.hidden); \(s.optimizer.kind) (lr \(s.learningRate.map { "\($0)" } ?? "default")), clip-norm \(s.clipNorm.map { "\($0)" } ?? "off").\n\n"
@@ -32,13 +40,19 @@ public enum ComparisonReport {
                 md += "| \(m.model) | – | not finished (run the same command again to resume) | – | – | – | – | – |\n"
                 continue
             }
-            md += "| \(m.model) | \(m.parameters) | \(fmt(m.metricMean, digits: 4)) ± \(fmt(m.metricSpread, digits: 4)) | \(m.solved)/\(m.runs) | "
+            let partial = m.runs < s.seeds ? " (\(m.runs) of \(s.seeds) runs finished)" : ""
+            md += "| \(m.model) | \(m.parameters) | \(fmt(m.metricMean, digits: 4)) ± \(fmt(m.metricSpread, digits: 4))\(partial) | \(m.solved)/\(m.runs) | "
             md += "\(m.stepsToTarget.map { "\(Int($0.rounded()))" } ?? "–") | \(fmt(m.secondsToTarget, digits: 1)) | \(fmt(m.secondsPerStep * 1000, digits: 2)) | \(m.diverged) |\n"
         }
         md += "\n## Runs\n\n| model | seed | steps | seconds | final \(results.first?.metricName.rawValue ?? "metric") | solved at step | ρ(W) before → after | note |\n|---|---|---|---|---|---|---|---|\n"
         for r in results {
             md += "| \(r.model) | \(r.seed) | \(r.steps) | \(fmt(r.seconds, digits: 1)) | \(fmt(r.finalMetric, digits: 4))\(r.best.map { " (best \(fmt($0.metric, digits: 4)) at step \($0.step))" } ?? "") | \(r.targetStep.map(String.init) ?? "–") | "
             md += "\(fmt(r.initialSpectralRadius)) → \(fmt(r.finalSpectralRadius)) | \(r.diverged ? "diverged: " + (r.divergence ?? "").prefix(120) + "…" : "") |\n"
+        }
+        if !unfinished.isEmpty {
+            md += "\n## Unfinished runs\n\n\(unfinished.count) of \(unfinished.count + results.count) runs have no result yet; the numbers above are those of the finished ones.\n\n"
+            md += "| run | model | seed | state |\n|---|---|---|---|\n"
+            for u in unfinished { md += "| runs/\(u.key) | \(u.label) | \(u.seed) | \(u.state) |\n" }
         }
         let notes = PublishedResults.notes(for: s.task.name)
         if !notes.isEmpty { md += "\n## Published results for the same task\n\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n" }
@@ -50,12 +64,12 @@ public enum ComparisonReport {
 
     /// Writes every report file into `directory`.
     public static func write(_ results: [RunResult], settings: ComparisonSettings, baseline: (value: Double, description: String)?,
-                             to directory: URL, machine: String, command: String) throws {
+                             to directory: URL, machine: String, command: String, unfinished: [UnfinishedRun] = []) throws {
         let curves = learningCurves(results, settings: settings, baseline: baseline?.value)
         try curves.write(to: directory.appendingPathComponent("learning-curves.svg"))
         let spectraFigure = spectra(results, settings: settings)
         try spectraFigure?.write(to: directory.appendingPathComponent("spectra.svg"))
-        let md = markdown(results, settings: settings, baseline: baseline, machine: machine, command: command)
+        let md = markdown(results, settings: settings, baseline: baseline, machine: machine, command: command, unfinished: unfinished)
         try FileIO.write(Array(md.utf8), to: directory.appendingPathComponent("report.md").path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -63,7 +77,7 @@ public enum ComparisonReport {
         var jsonl = Data()
         for r in results { jsonl.append(try encoder.encode(r)); jsonl.append(0x0A) }
         try FileIO.write(Array(jsonl), to: directory.appendingPathComponent("runs.jsonl").path)
-        let html = MarkdownHTML.page(title: "Comparison: \(settings.task.name), T = \(settings.task.displayLength)", markdown: md,
+        let html = MarkdownHTML.page(title: title(settings), markdown: md,
                                    figures: ["learning-curves.svg": curves.svg()] .merging(spectraFigure.map { ["spectra.svg": $0.svg()] } ?? [:]) { a, _ in a })
         try FileIO.write(Array(html.utf8), to: directory.appendingPathComponent("report.html").path)
     }

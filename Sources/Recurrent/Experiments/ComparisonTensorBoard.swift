@@ -1,7 +1,7 @@
 import Foundation
 
 /// A comparison's runs as TensorBoard runs (`compare --tensorboard DIR`): one folder per model
-/// and seed, `DIR/<model>-seed<k>/` (the model's folder name as in REPORT/runs/), so that
+/// and seed, `DIR/<model>-seed<k>/` (the run's folder name in REPORT/runs/: `PlannedRun.key`), so that
 /// `tensorboard --logdir DIR` overlays every run. A run whose log cannot be written warns once
 /// (`warn`) and trains on without it.
 public final class ComparisonTensorBoard {
@@ -27,9 +27,9 @@ public final class ComparisonTensorBoard {
     public func record(_ event: Comparison.Event) {
         switch event {
         case .runStarted(let model, let seed, let resumedAt):
-            let slug = settings.models.first { $0.description == model }?.slug ?? model
+            let key = (try? settings.plan())?.first { $0.label == model && $0.seed == seed }?.key ?? "\(model)-seed\(seed)"
             do {
-                current = try TensorBoardTrainingLog(directory: root.appendingPathComponent("\(slug)-seed\(seed)"), metricName: metricName,
+                current = try TensorBoardTrainingLog(directory: root.appendingPathComponent(key), metricName: metricName,
                                                      batchSize: settings.batchSize, startStep: resumedAt ?? 0)
             } catch {
                 warn("  \(model): warning: no TensorBoard log for this run: \(error)")
@@ -40,9 +40,9 @@ public final class ComparisonTensorBoard {
                 warn("  \(model): warning: the TensorBoard log stopped: \(error)")
                 current = nil
             }
-        case .runFinished, .runSkipped:
+        case .runFinished, .runSkipped, .runLocked:
             current = nil
-        case .runRecovered:
+        case .runRecovered, .staleLockReplaced:
             break
         }
     }

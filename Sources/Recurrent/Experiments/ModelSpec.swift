@@ -25,23 +25,26 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
     /// value is checked here (numbers finite, sizes whole and positive, names known), so that a
     /// comparison never starts with a model it cannot build.
     public init(parsing text: String) throws(ConfigurationError) {
+        let (name, options) = try Self.split(text)
+        self.init(name: name, overrides: Dictionary(options) { _, last in last })
+        try check()
+    }
+
+    /// `name:key=value:key=value` as the name and its options in the order written, unchecked.
+    /// A value runs to the next `:key=` with a known key, so values like `gaussian:0.01` survive.
+    static func split(_ text: String) throws(ConfigurationError) -> (name: String, options: [(String, String)]) {
         try ConfigurationError.checkLength(text, of: "model")
         var rest = Substring(text)
-        guard let colon = rest.firstIndex(of: ":") else {
-            self.init(name: text)
-            try check()
-            return
-        }
+        guard let colon = rest.firstIndex(of: ":") else { return (text, []) }
         let name = String(rest[..<colon])
         rest = rest[rest.index(after: colon)...]
-        var overrides: [String: String] = [:]
+        var options: [(String, String)] = []
         while !rest.isEmpty {
             guard let eq = rest.firstIndex(of: "=") else {
                 throw ConfigurationError("model '\(text)': expected option=value after ':', e.g. irnn:lr=1e-4")
             }
             let key = String(rest[..<eq])
             var valueEnd = rest.endIndex
-            // the value runs to the next ":key=" (so values like gaussian:0.01 survive)
             var search = rest.index(after: eq)
             while let c = rest[search...].firstIndex(of: ":") {
                 let after = rest[rest.index(after: c)...]
@@ -52,11 +55,34 @@ public struct ModelSpec: Sendable, Codable, Hashable, CustomStringConvertible {
                 }
                 search = rest.index(after: c)
             }
-            overrides[key] = String(rest[rest.index(after: eq)..<valueEnd])
+            options.append((key, String(rest[rest.index(after: eq)..<valueEnd])))
             rest = valueEnd == rest.endIndex ? rest[rest.endIndex...] : rest[rest.index(after: valueEnd)...]
         }
-        self.init(name: name, overrides: overrides)
-        try check()
+        return (name, options)
+    }
+
+    /// The models a grid entry stands for: `irnn:lr=1e-3|3e-4` is `irnn:lr=1e-3` and
+    /// `irnn:lr=3e-4`; several options with alternatives give every combination, in the
+    /// order written (the first option's values outermost). Without '|', one model.
+    public static func alternatives(parsing text: String) throws(ConfigurationError) -> [ModelSpec] {
+        let (name, options) = try split(text)
+        var combinations: [[String: String]] = [[:]]
+        for (key, written) in options {
+            let values = written.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if values.contains(where: \.isEmpty) {
+                throw ConfigurationError("model '\(text)': \(key) has an empty alternative; write them as value|value, e.g. lr=1e-3|3e-4")
+            }
+            combinations = combinations.flatMap { partial in values.map { partial.merging([key: $0]) { _, new in new } } }
+        }
+        let specs = try combinations.map { overrides throws(ConfigurationError) -> ModelSpec in
+            let spec = ModelSpec(name: name, overrides: overrides)
+            try spec.check()
+            return spec
+        }
+        guard Set(specs).count == specs.count else {
+            throw ConfigurationError("model '\(text)': an alternative is repeated; each run of a grid must differ")
+        }
+        return specs
     }
 
     /// Checks the name and every override's value (numbers finite and in range, names

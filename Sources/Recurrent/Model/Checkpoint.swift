@@ -67,7 +67,9 @@ public enum Checkpoint {
         for p in Cell.hyperparameters where p.inMetadata {
             if let v = config[p] { metadata[p.key] = "\(v)" }
         }
-        if let json = try? JSONEncoder().encode(config), let text = String(data: json, encoding: .utf8) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys        // same bytes in every process (a dictionary's order is not)
+        if let json = try? encoder.encode(config), let text = String(data: json, encoding: .utf8) {
             metadata[configurationKey] = text
         }
         return SafeTensorsFile(tensors: tensors, metadata: metadata)
