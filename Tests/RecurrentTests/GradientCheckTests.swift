@@ -14,7 +14,11 @@ struct GradientCheckTests {
         var layers: Int
         /// The cell's hyper-parameters (nil: its defaults).
         var hyperparameters: [String: Double]? = nil
-        var testDescription: String { "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" }
+        /// Variable lengths [B] (packed-sequence semantics), or nil for T everywhere.
+        var lengths: [Int]? = nil
+        var testDescription: String {
+            "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" + (lengths.map { "/lengths\($0)" } ?? "")
+        }
     }
 
     static let activations: [Activation] = [
@@ -41,6 +45,15 @@ struct GradientCheckTests {
         out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .meanSquaredError, layers: 1, hyperparameters: oscillators))
         out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .crossEntropy, layers: 2))
         out.append(Case(cell: .cornn, activation: .tanh, readout: .lastStep, loss: .meanSquaredError, layers: 1))
+        // Variable lengths (unsorted, one full): the loss must not see the padded steps, and
+        // the gradient of a padded input is exactly 0 (its finite difference too).
+        for cell in CellKind.allCases {
+            let a: Activation = cell == .rnn || cell == .indrnn ? .relu : .tanh
+            let h = cell == .cornn ? oscillators : nil
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 2, hyperparameters: h, lengths: [2, 5, 3]))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h, lengths: [4, 1, 5]))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .crossEntropy, layers: 1, hyperparameters: h, lengths: [3, 3, 2]))
+        }
         return out
     }()
 
@@ -63,7 +76,8 @@ struct GradientCheckTests {
                                         recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3),
                                         hyperparameters: c.hyperparameters)
         let model = try makeModel(Cell.self, config, seed: 7)
-        let inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
+        var inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
+        inputs.lengths = c.lengths
         var rng = SeededGenerator(seed: 13)
         let targets: Targets<Double>
         switch (c.loss, c.readout) {
@@ -81,7 +95,7 @@ struct GradientCheckTests {
 
         func lossOf(_ m: RecurrentModel<Cell>, _ x: SequenceBatch<Double>, _ s: RecurrentState<Double>) throws -> Double {
             let pass = m.forward(x, initial: s)
-            return try c.loss.evaluate(pass.outputs, targets.lossTarget(batch: b, steps: t)).value
+            return try c.loss.evaluate(pass.outputs, targets.lossTarget(batch: b, steps: t, lengths: c.lengths)).value
         }
         let step = 1e-6
         func expectClose(_ analytic: Double, _ numeric: Double, _ what: @autoclosure () -> String) {

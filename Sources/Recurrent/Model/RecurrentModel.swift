@@ -64,7 +64,16 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         public var headInput: Matrix<Scalar>
         /// [B, O] or time-major [T*B, O].
         public var outputs: Matrix<Scalar>
-        public var finalState: RecurrentState<Scalar> { RecurrentState(layers: traces.map(\.finalState)) }
+        /// Variable-length sequences: the order the traces run in (longest first); nil when
+        /// every sequence has T steps. `headInput`, `outputs` and `finalState` are in the
+        /// batch's own order either way.
+        public var packing: PackedOrder? = nil
+        /// Each layer's final state, [B, H] per layer: for variable lengths, each sequence's
+        /// state at its own last step (PyTorch's h_n of packed sequences).
+        public var finalState: RecurrentState<Scalar> {
+            let state = RecurrentState(layers: traces.map(\.finalState))
+            return packing.map { $0.unsorted(state) } ?? state
+        }
     }
 
     /// Runs the stack and the head. `initial` defaults to the zero state.
@@ -78,18 +87,31 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                         workspace: inout ModelWorkspace<Scalar>) -> ForwardPass {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
-        let state = initial ?? zeroState(batch: b)
+        var state = initial ?? zeroState(batch: b)
         var x = inputs.timeMajor
+        // Variable lengths: run sorted longest first, the padding zeroed (so no value of it,
+        // not even a NaN, reaches a product); nil keeps the equal-length path as it was.
+        let packing = inputs.unevenLengths.map { PackedOrder(lengths: $0, steps: t) }
+        if let packing {
+            x = packing.sorted(x, steps: t, zeroPadding: true)
+            if initial != nil { state = packing.sorted(state) }
+        }
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
         for (l, cell) in layers.enumerated() {
-            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l], reusing: &workspace.traces[l])
+            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l], liveRows: packing?.liveRows,
+                                     reusing: &workspace.traces[l])
             traces.append(trace)
             if l + 1 < layers.count { x = trace.outputs }
         }
         let last = traces[traces.count - 1]
-        let headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
-        return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput))
+        var headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
+        if let packing {                 // back to the batch's order; padded steps read 0, as pad_packed_sequence gives
+            headInput = readout == .lastStep ? packing.unsorted(headInput, steps: 1)
+                                             : packing.unsorted(headInput, steps: t, zeroPadding: true)
+        }
+        return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput),
+                           packing: packing)
     }
 
     // MARK: - Backward (mirror order)
@@ -108,8 +130,15 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                          finalStateGradient: RecurrentState<Scalar>? = nil, workspace: inout ModelWorkspace<Scalar>)
         -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
         var gradients = ModelGradients(zerosLike: self)
-        let dHeadInput = head.backward(pass.headInput, outputGradient: outputGradient, into: &gradients.head)
+        let dHeadInputUser = head.backward(pass.headInput, outputGradient: outputGradient, into: &gradients.head)
         let b = pass.batch, t = pass.steps
+        let packing = pass.packing
+        // Variable lengths: the gradients from above into the sorted order the traces ran in
+        // (a final state's gradient enters at each sequence's own last step: the carried
+        // steps pass it through unchanged).
+        let finalStateGradient = packing.flatMap { p in finalStateGradient.map { p.sorted($0) } } ?? finalStateGradient
+        let dHeadInput = packing.map { readout == .lastStep ? $0.sorted(dHeadInputUser, steps: 1)
+                                                            : $0.sorted(dHeadInputUser, steps: t, zeroPadding: true) } ?? dHeadInputUser
         // dL/dh_t of the top layer from the head: only h_T for many-to-one.
         var dOutputs: Matrix<Scalar>?
         var dFinalTop = finalStateGradient?.layers.last
@@ -132,6 +161,10 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             dOutputs = result.inputs
             dInputs = result.inputs
         }
+        if let packing {
+            let dx = SequenceBatch(timeMajor: packing.unsorted(dInputs, steps: t), batch: b, steps: t)
+            return (gradients, dx, packing.unsorted(RecurrentState(layers: initial)))
+        }
         return (gradients, SequenceBatch(timeMajor: dInputs, batch: b, steps: t), RecurrentState(layers: initial))
     }
 
@@ -148,7 +181,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         public var initialStateGradient: RecurrentState<Scalar>
     }
 
-    /// Loss and gradients of every parameter for one batch.
+    /// Loss and gradients of every parameter for one batch. With variable lengths
+    /// (`inputs.lengths`), per-step targets past a sequence's end carry no loss.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil) throws(ConfigurationError) -> StepResult {
         var workspace = ModelWorkspace<Scalar>()
@@ -166,14 +200,16 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                 : "the model reads out the last step only but the targets are per step")
         }
         let pass = forward(inputs, initial: initial, workspace: &workspace)
-        let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps)
+        let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths)
         let (value, dOut) = try loss.evaluate(pass.outputs, target)
         let back = backward(pass, outputGradient: dOut, workspace: &workspace)
         return StepResult(loss: value, accuracy: loss.accuracy(pass.outputs, target), gradients: back.gradients,
                           pass: pass, inputGradient: back.inputs, initialStateGradient: back.initial)
     }
 
-    /// Outputs batch-first: [B, O] for many-to-one, [B*T, O] (rows b*T + t) for many-to-many.
+    /// Outputs batch-first: [B, O] for many-to-one, [B*T, O] (rows b*T + t) for many-to-many
+    /// (with variable lengths, steps past a sequence's end hold the head's output for a zero
+    /// state, its bias, as `head(pad_packed_sequence(out)[0])` in PyTorch).
     public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
         let pass = forward(inputs, initial: initial)
         if readout == .lastStep { return (pass.outputs, pass.finalState) }

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Parity with PyTorch on variable-length sequences (packed, unsorted lengths, padding
+/// filled with large values PyTorch never reads): outputs, h_n (c_n), the loss over the
+/// packed steps only, and the gradient of every parameter, the inputs and the initial state.
+///
+/// Fixtures: `Fixtures/torch_seq_*.safetensors`, written once by
+/// `Tests/RecurrentTests/Fixtures/make_torch_sequence_fixtures.py` (torch 2.15, float64).
+@Suite("PyTorch parity for real sequences (fixtures from make_torch_sequence_fixtures.py)")
+struct SequenceParityTests {
+    struct Config: Decodable {
+        var name: String, cell: String, activation: String, layers: Int, readout: String, loss: String
+        var batch: Int, steps: Int, input: Int, hidden: Int, outputs: Int
+        var bidirectional: Bool, bias: Bool
+    }
+
+    static let names = ["packed_rnn_relu", "packed_rnn_tanh", "packed_lstm", "packed_gru", "packed_lstm_last"]
+
+    @Test(arguments: names)
+    func matchesPyTorch(_ name: String) throws {
+        let file = try PyTorchParityTests.fixture("seq_\(name)")
+        let config = try JSONDecoder().decode(Config.self, from: Data(try #require(file.metadata["configuration"]).utf8))
+        switch config.cell {
+        case "rnn": try check(RNNCell<Double>.self, file, config)
+        case "lstm": try check(LSTMCell<Double>.self, file, config)
+        default: try check(GRUCell<Double>.self, file, config)
+        }
+    }
+
+    func check<Cell: RecurrentCell>(_ type: Cell.Type, _ file: SafeTensorsFile, _ c: Config) throws where Cell.Scalar == Double {
+        func tensor(_ key: String) throws -> [Double] { try #require(file.tensors[key], "fixture lacks \(key)").doubles() }
+        func expectClose(_ ours: [Double], _ key: String) throws {
+            let theirs = try tensor(key)
+            #expect(ours.count == theirs.count, "\(c.name) \(key): \(ours.count) vs \(theirs.count) values")
+            let worst = zip(ours, theirs).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst < 1e-10, "\(c.name) \(key): max relative difference \(worst)")
+        }
+        let names = Set(Cell.parameterNames(layers: c.layers))
+        let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) || $0.key.hasPrefix("head.") })
+        let readout: Readout = c.readout == "last" ? .lastStep : .everyStep
+        let architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,
+                                              hiddenSize: c.hidden, layers: c.layers, outputs: c.outputs, readout: readout)
+        let model = try Checkpoint.fill(try makeModel(Cell.self, architecture, seed: 0), from: stateDict)
+
+        let (b, t, h) = (c.batch, c.steps, c.hidden)
+        let lengths = try #require(file.tensors["lengths"]).int64s().map { Int($0) }
+        let x = SequenceBatch(batch: b, steps: t, features: c.input, values: try tensor("x"), lengths: lengths)
+        let h0 = try tensor("h0"), c0 = Cell.hasMemory ? try tensor("c0") : []
+        let initial = RecurrentState<Double>(layers: (0..<c.layers).map { l in
+            LayerState(hidden: Matrix(rows: b, cols: h, Array(h0[(l * b * h)..<((l + 1) * b * h)])),
+                       memory: Cell.hasMemory ? Matrix(rows: b, cols: h, Array(c0[(l * b * h)..<((l + 1) * b * h)])) : Matrix(rows: 0, cols: h))
+        })
+        let loss: Loss = c.loss == "mse" ? .meanSquaredError : .crossEntropy
+        let targets: Targets<Double>
+        switch (loss, readout) {
+        case (.crossEntropy, .lastStep): targets = .classes(try file.tensors["targets"]!.int64s().map { Int($0) })
+        case (.crossEntropy, .everyStep): targets = .classesPerStep(try file.tensors["targets"]!.int64s().map { Int($0) })
+        case (.meanSquaredError, .lastStep): targets = .values(try tensor("targets"), columns: c.outputs)
+        case (.meanSquaredError, .everyStep): targets = .valuesPerStep(try tensor("targets"), columns: c.outputs)
+        }
+
+        let result = try model.gradients(x, targets, loss: loss, initial: initial)
+        #expect(isClose(result.loss, try tensor("loss")[0], rtol: 1e-12), "\(c.name) loss \(result.loss)")
+        try expectClose(model.predict(x, initial: initial).outputs.storage, "out")
+        let final = result.pass.finalState
+        try expectClose(final.layers.flatMap(\.hidden.storage), "hn")
+        if Cell.hasMemory { try expectClose(final.layers.flatMap(\.memory.storage), "cn") }
+        var gradientsByName: [String: [Double]] = [:]
+        result.gradients.forEachTensor { _, name, g in gradientsByName[name] = g.storage }
+        for name in names.sorted() { try expectClose(gradientsByName[name]!, "grad.\(name)") }
+        try expectClose(result.inputGradient.values, "grad.x")
+        try expectClose(result.initialStateGradient.layers.flatMap(\.hidden.storage), "grad.h0")
+        if Cell.hasMemory { try expectClose(result.initialStateGradient.layers.flatMap(\.memory.storage), "grad.c0") }
+    }
+}
