@@ -16,8 +16,11 @@ struct GradientCheckTests {
         var hyperparameters: [String: Double]? = nil
         /// Variable lengths [B] (packed-sequence semantics), or nil for T everywhere.
         var lengths: [Int]? = nil
+        /// Two directions per layer.
+        var bidirectional = false
         var testDescription: String {
             "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" + (lengths.map { "/lengths\($0)" } ?? "")
+                + (bidirectional ? "/bidirectional" : "")
         }
     }
 
@@ -53,6 +56,12 @@ struct GradientCheckTests {
             out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 2, hyperparameters: h, lengths: [2, 5, 3]))
             out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h, lengths: [4, 1, 5]))
             out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .crossEntropy, layers: 1, hyperparameters: h, lengths: [3, 3, 2]))
+            // Bidirectional, with equal and uneven lengths.
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .meanSquaredError, layers: 2, hyperparameters: h, bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .crossEntropy, layers: 2, hyperparameters: h,
+                            lengths: [4, 1, 5], bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 1, hyperparameters: h,
+                            lengths: [2, 5, 3], bidirectional: true))
         }
         return out
     }()
@@ -75,7 +84,9 @@ struct GradientCheckTests {
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.8),
                                         recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3),
                                         hyperparameters: c.hyperparameters)
-        let model = try makeModel(Cell.self, config, seed: 7)
+        var configuration = config
+        configuration.bidirectional = c.bidirectional
+        let model = try makeModel(Cell.self, configuration, seed: 7)
         var inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
         inputs.lengths = c.lengths
         var rng = SeededGenerator(seed: 13)

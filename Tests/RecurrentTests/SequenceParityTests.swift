@@ -16,7 +16,8 @@ struct SequenceParityTests {
         var bidirectional: Bool, bias: Bool
     }
 
-    static let names = ["packed_rnn_relu", "packed_rnn_tanh", "packed_lstm", "packed_gru", "packed_lstm_last"]
+    static let names = ["packed_rnn_relu", "packed_rnn_tanh", "packed_lstm", "packed_gru", "packed_lstm_last",
+                        "bi_rnn_tanh", "bi_lstm_last", "packed_bi_gru", "packed_bi_lstm_last", "packed_bi_rnn_relu"]
 
     @Test(arguments: names)
     func matchesPyTorch(_ name: String) throws {
@@ -37,18 +38,29 @@ struct SequenceParityTests {
             let worst = zip(ours, theirs).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
             #expect(worst < 1e-10, "\(c.name) \(key): max relative difference \(worst)")
         }
-        let names = Set(Cell.parameterNames(layers: c.layers))
-        let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) || $0.key.hasPrefix("head.") })
+        let d = c.bidirectional ? 2 : 1
+        let names = Set(Cell.parameterNames(layers: c.layers, directions: d))
+        let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) })
         let readout: Readout = c.readout == "last" ? .lastStep : .everyStep
-        let architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,
+        var architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,
                                               hiddenSize: c.hidden, layers: c.layers, outputs: c.outputs, readout: readout)
+        architecture.bidirectional = c.bidirectional
         let model = try Checkpoint.fill(try makeModel(Cell.self, architecture, seed: 0), from: stateDict)
+        // What we write is PyTorch's state_dict exactly (load_state_dict(strict=True): the same names and shapes),
+        // and a file without our metadata is recognised from its names (`_reverse`) and shapes.
+        let written = Checkpoint.stateDict(model)
+        #expect(Set(written.tensors.keys) == Set(stateDict.tensors.keys), "\(c.name): names")
+        for (name, tensor) in stateDict.tensors { #expect(written.tensors[name]?.shape == tensor.shape, "\(c.name): shape of \(name)") }
+        var inferred = try Checkpoint.configuration(of: SafeTensorsFile(tensors: stateDict.tensors, metadata: ["cell": c.cell]))
+        inferred.activation = architecture.activation
+        inferred.readout = readout
+        #expect(inferred == architecture, "\(c.name): configuration inferred from the names and shapes")
 
         let (b, t, h) = (c.batch, c.steps, c.hidden)
         let lengths = try #require(file.tensors["lengths"]).int64s().map { Int($0) }
         let x = SequenceBatch(batch: b, steps: t, features: c.input, values: try tensor("x"), lengths: lengths)
         let h0 = try tensor("h0"), c0 = Cell.hasMemory ? try tensor("c0") : []
-        let initial = RecurrentState<Double>(layers: (0..<c.layers).map { l in
+        let initial = RecurrentState<Double>(layers: (0..<(c.layers * d)).map { l in
             LayerState(hidden: Matrix(rows: b, cols: h, Array(h0[(l * b * h)..<((l + 1) * b * h)])),
                        memory: Cell.hasMemory ? Matrix(rows: b, cols: h, Array(c0[(l * b * h)..<((l + 1) * b * h)])) : Matrix(rows: 0, cols: h))
         })

@@ -11,11 +11,14 @@ struct VariableLengthTests {
         var cell: CellKind
         var readout: Readout
         var threads: Int
-        var testDescription: String { "\(cell.rawValue)/\(readout.rawValue)/threads \(threads)" }
+        var bidirectional = false
+        var testDescription: String { "\(cell.rawValue)/\(readout.rawValue)/threads \(threads)" + (bidirectional ? "/bidirectional" : "") }
     }
 
     static let cases: [Case] = CellKind.allCases.flatMap { cell in
-        [Readout.lastStep, .everyStep].flatMap { r in [1, 2].map { Case(cell: cell, readout: r, threads: $0) } }
+        [Readout.lastStep, .everyStep].flatMap { r in
+            [1, 2].map { Case(cell: cell, readout: r, threads: $0) } + [Case(cell: cell, readout: r, threads: 2, bidirectional: true)]
+        }
     }
 
     static func run(_ c: Case, _ body: (any CellOpener) throws -> Void) rethrows {
@@ -41,9 +44,10 @@ struct VariableLengthTests {
 
     static func paddingNeverLeaks<Cell: RecurrentCell>(_ type: Cell.Type, _ c: Case) throws where Cell.Scalar == Float {
         let (i, h, o) = (3, 32, 2)
-        let config = ModelConfiguration(cell: c.cell, activation: Cell.fixedActivation ?? .relu, inputSize: i, hiddenSize: h, layers: 2,
+        var config = ModelConfiguration(cell: c.cell, activation: Cell.fixedActivation ?? .relu, inputSize: i, hiddenSize: h, layers: 2,
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.5),
                                         recurrentInit: .uniform(bound: 0.3), biasInit: .uniform(bound: 0.2))
+        config.bidirectional = c.bidirectional
         let model = try makeModel(Cell.self, config, seed: 5)
         let lengths = [3, 7, 1, 7, 5]
         var rng = SeededGenerator(seed: 9)
@@ -78,7 +82,7 @@ struct VariableLengthTests {
                             #expect(Array(outputs.row(b * steps + t)) == model.head.bias.storage, "\(what): padded step \(t)")
                         }
                     }
-                    for l in 0..<2 {
+                    for l in 0..<final.layers.count {
                         #expect(final.layers[l].hidden.row(b).map(\.bitPattern) == alone[b].finalState.layers[l].hidden.row(0).map(\.bitPattern),
                                 "\(what): h_n of layer \(l)")
                         if Cell.hasMemory {

@@ -29,15 +29,15 @@ public enum SequenceLengths {
     /// row-major. Throws, naming the sequence, when one is padding only.
     public static func fromPadding<S: NeuralScalar>(_ values: [S], count: Int, steps: Int, features: Int, padValue: Double,
                                                     path: String) throws(DataError) -> [Int] {
-        let pad = S(padValue)
-        func isPad(_ v: S) -> Bool { padValue.isNaN ? v.isNaN : v == pad }
+        let marker = S(padValue)
+        func isPadding(_ v: S) -> Bool { padValue.isNaN ? v.isNaN : v == marker }
         var lengths: [Int] = []
         lengths.reserveCapacity(count)
         for n in 0..<count {
             var length = steps
             while length > 0 {
                 let start = (n * steps + length - 1) * features
-                if !values[start..<(start + features)].allSatisfy(isPad) { break }
+                if !values[start..<(start + features)].allSatisfy(isPadding) { break }
                 length -= 1
             }
             guard length > 0 else {

@@ -51,7 +51,7 @@ public enum Checkpoint {
         for (l, layer) in model.layers.enumerated() {
             for (k, spec) in specs.enumerated() {
                 let m = layer.parameters[k]
-                tensors["rnn.\(spec.name)_l\(l)"] = SafeTensor(floats: m.storage.map { Float($0) },
+                tensors["rnn.\(spec.name)_\(layerSuffix(l, directions: model.directions))"] = SafeTensor(floats: m.storage.map { Float($0) },
                                                                shape: spec.savedAsVector ? [m.count] : [m.rows, m.cols])
             }
         }
@@ -179,8 +179,10 @@ public enum Checkpoint {
             guard let sizes = type.sizes(fromLayer0: layer0) ?? looseSizes(type, layer0) else {
                 throw CheckpointError("metadata 'cell' = '\(metaCell)', but layer 0 (\(found)) does not fit it: \(kind) expects \(layout(type))")
             }
-            return ModelConfiguration(cell: kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
-                                      layers: layers, outputs: head.shape[0])
+            var config = ModelConfiguration(cell: kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
+                                            layers: layers, outputs: head.shape[0])
+            config.bidirectional = t["rnn.weight_ih_l0_reverse"] != nil
+            return config
         }
         var matches = cells.compactMap { type in type.sizes(fromLayer0: layer0).map { (type, $0) } }
         if matches.count > 1 {   // e.g. IndRNN's u [1, 1] saved 2-D also reads as an RNN's W [1, 1]: prefer the shapes as written
@@ -199,8 +201,10 @@ public enum Checkpoint {
             }
             throw CheckpointError("the layer-0 tensors (\(found)) fit several cells (\(matches.map { $0.0.kind.rawValue }.joined(separator: ", "))); add the metadata 'cell' to say which")
         }
-        return ModelConfiguration(cell: type.kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
-                                  layers: layers, outputs: head.shape[0])
+        var config = ModelConfiguration(cell: type.kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
+                                        layers: layers, outputs: head.shape[0])
+        config.bidirectional = t["rnn.weight_ih_l0_reverse"] != nil       // PyTorch's bidirectional=True
+        return config
     }
 
     /// I and H read from the input weight [G*H, I] alone, for a file whose metadata names the

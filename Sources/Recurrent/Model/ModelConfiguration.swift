@@ -30,6 +30,10 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var biasInit: Initializer
     /// The cell's hyper-parameters by key (`CellHyperparameter.key`); see `subscript(_:)`.
     public var hyperparameters: [String: Double]
+    /// Two directions per layer (PyTorch's `bidirectional=True`): a second cell reads each
+    /// sequence from its last step back, the layer outputs [h_fwd | h_rev] (2H), layer l+1
+    /// reads 2H, the head reads 2H; tensors `..._l{k}_reverse`, h_n [L*2, B, H].
+    public var bidirectional: Bool = false
 
     /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
@@ -76,6 +80,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// G for this cell kind.
     public var gateCount: Int { cellType.gateCount }
 
+    /// D: 2 when bidirectional, else 1.
+    public var directions: Int { bidirectional ? 2 : 1 }
+
     /// Every parameter's `state_dict` name, matrix shape [rows, cols] and whether a file
     /// holds it 1-D, in `state_dict` order, without building the model: the cell's tensors
     /// per layer (RNN: `weight_ih_l{k}` [G*H, I or H], `weight_hh_l{k}` [G*H, H] (IndRNN:
@@ -84,13 +91,14 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var parameterShapes: [(name: String, rows: Int, cols: Int, vector: Bool)] {
         let type = cellType, g = type.gateCount, h = hiddenSize, tensors = type.tensors
         var shapes: [(name: String, rows: Int, cols: Int, vector: Bool)] = []
-        for l in 0..<Swift.max(0, layers) {
+        let d = directions
+        for k in 0..<(Swift.max(0, layers) * d) {
             for t in tensors {
-                let (r, c) = t.shape(inputSize: l == 0 ? inputSize : h, hiddenSize: h, gateCount: g)
-                shapes.append(("rnn.\(t.name)_l\(l)", r, c, t.savedAsVector))
+                let (r, c) = t.shape(inputSize: k < d ? inputSize : d * h, hiddenSize: h, gateCount: g)
+                shapes.append(("rnn.\(t.name)_\(layerSuffix(k, directions: d))", r, c, t.savedAsVector))
             }
         }
-        return shapes + [("head.weight", outputs, h, false), ("head.bias", 1, outputs, true)]
+        return shapes + [("head.weight", outputs, d * h, false), ("head.bias", 1, outputs, true)]
     }
 
     /// The number of trainable scalars, as a Double so that absurd sizes cannot overflow.
@@ -105,12 +113,13 @@ public struct ModelConfiguration: Sendable, Equatable {
             case .gates: return Double(g) * h
             }
         }
+        let d = Double(directions)
         var first = 0.0, other = 0.0
         for t in type.tensors {
             first += size(t.rows, inputs: i) * size(t.cols, inputs: i)
-            other += size(t.rows, inputs: h) * size(t.cols, inputs: h)
+            other += size(t.rows, inputs: d * h) * size(t.cols, inputs: d * h)
         }
-        return first + (l - 1) * other + o * h + o
+        return d * (first + (l - 1) * other) + o * d * h + o
     }
 
     /// Throws when a size or option is impossible, saying which and what would work.
@@ -183,6 +192,7 @@ extension ModelConfiguration: Codable {
         for key in c.allKeys where CellRegistry.hyperparameter(key: key.stringValue) != nil {
             if let v = try c.decodeIfPresent(Double.self, forKey: key) { hyperparameters[key.stringValue] = v }
         }
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: Key("bidirectional")) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -198,5 +208,6 @@ extension ModelConfiguration: Codable {
         try c.encode(recurrentInit, forKey: Key("recurrentInit"))
         try c.encode(biasInit, forKey: Key("biasInit"))
         for key in hyperparameters.keys.sorted() { try c.encode(hyperparameters[key]!, forKey: Key(key)) }
+        if bidirectional { try c.encode(true, forKey: Key("bidirectional")) }     // absent: one direction (older files)
     }
 }

@@ -9,20 +9,26 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public typealias Scalar = Cell.Scalar
 
     /// Bottom layer first; layer 0 reads the inputs, layer l > 0 reads h of layer l-1.
+    /// Bidirectional: L*2 cells, each layer's forward cell then its reverse cell (PyTorch's
+    /// order: `l0`, `l0_reverse`, `l1`, ...); layer l > 0 reads [h_fwd | h_rev] of layer l-1.
     public var layers: [Cell]
     public var head: Linear<Scalar>
     public var readout: Readout
+    /// D: 1, or 2 for bidirectional layers.
+    public let directions: Int
 
-    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout) {
-        precondition(!layers.isEmpty, "a model needs at least one layer")
-        for l in 1..<max(1, layers.count) {
-            precondition(layers[l].inputSize == layers[l - 1].hiddenSize,
-                         "layer \(l) reads \(layers[l].inputSize) inputs but layer \(l - 1) has \(layers[l - 1].hiddenSize) units")
+    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1) {
+        precondition(!layers.isEmpty && (directions == 1 || directions == 2) && layers.count % directions == 0,
+                     "a model needs at least one layer, and a cell per direction (D = \(directions)) in each")
+        for k in directions..<max(directions, layers.count) {
+            let below = directions * layers[k - 1].hiddenSize
+            precondition(layers[k].inputSize == below, "cell \(k) reads \(layers[k].inputSize) inputs but the layer below gives \(below)")
         }
-        precondition(head.inputSize == layers[layers.count - 1].hiddenSize, "the head must read the last layer's hidden size")
+        precondition(head.inputSize == directions * layers[layers.count - 1].hiddenSize, "the head must read the last layer's D*H outputs")
         self.layers = layers
         self.head = head
         self.readout = readout
+        self.directions = directions
     }
 
     /// A freshly initialised model. Draws each layer's tensors in `state_dict` order (the
@@ -33,15 +39,15 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         guard configuration.cell == Cell.kind else {
             throw ConfigurationError("configuration is for \(configuration.cell.rawValue) but the model type holds \(Cell.kind.rawValue) cells")
         }
-        let c = configuration, h = c.hiddenSize, settings = c.settings
+        let c = configuration, h = c.hiddenSize, settings = c.settings, d = c.directions
         var cells: [Cell] = []
-        for l in 0..<c.layers {
-            let parameters = Cell.initialParameters(inputSize: l == 0 ? c.inputSize : h, hiddenSize: h, settings: settings, using: &rng)
+        for k in 0..<(c.layers * d) {                            // state_dict order: l0, (l0_reverse,) l1, ...
+            let parameters = Cell.initialParameters(inputSize: k < d ? c.inputSize : d * h, hiddenSize: h, settings: settings, using: &rng)
             var cell = Cell(parameters: parameters, settings: settings)
             cell.applyConstraints()
             cells.append(cell)
         }
-        self.init(layers: cells, head: Linear(inputSize: h, outputSize: c.outputs, using: &rng), readout: c.readout)
+        self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d)
     }
 
     public var inputSize: Int { layers[0].inputSize }
@@ -98,14 +104,33 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         }
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
-        for (l, cell) in layers.enumerated() {
-            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l], liveRows: packing?.liveRows,
-                                     reusing: &workspace.traces[l])
+        let d = directions, rowLengths = packing?.sortedLengths
+        for k in stride(from: 0, to: layers.count, by: d) {
+            let trace = layers[k].forward(x, steps: t, batch: b, initial: state.layers[k], liveRows: packing?.liveRows,
+                                          reusing: &workspace.traces[k])
             traces.append(trace)
-            if l + 1 < layers.count { x = trace.outputs }
+            if d == 1 {
+                if k + 1 < layers.count { x = trace.outputs }
+                continue
+            }
+            // The reverse cell reads each sequence from its own last step back.
+            let reverse = layers[k + 1].forward(Bidirectional.reversedInTime(x, steps: t, batch: b, lengths: rowLengths),
+                                                steps: t, batch: b, initial: state.layers[k + 1], liveRows: packing?.liveRows,
+                                                reusing: &workspace.traces[k + 1])
+            traces.append(reverse)
+            x = Bidirectional.concatenated(trace.outputs,                                  // [T*B, 2H]
+                                           Bidirectional.reversedInTime(reverse.outputs, steps: t, batch: b, lengths: rowLengths))
         }
         let last = traces[traces.count - 1]
-        var headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
+        var headInput: Matrix<Scalar>
+        if d == 1 {
+            headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
+        } else {                         // last step: [h_fwd at the last step | h_rev that read it, its first output]
+            let top = traces[traces.count - 2]
+            headInput = readout == .lastStep ? Bidirectional.concatenated(top.hidden.matrix(rows: (t * b)..<((t + 1) * b)),
+                                                                          last.hidden.matrix(rows: b..<(2 * b)))
+                                             : x
+        }
         if let packing {                 // back to the batch's order; padded steps read 0, as pad_packed_sequence gives
             headInput = readout == .lastStep ? packing.unsorted(headInput, steps: 1)
                                              : packing.unsorted(headInput, steps: t, zeroPadding: true)
@@ -139,27 +164,58 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         let finalStateGradient = packing.flatMap { p in finalStateGradient.map { p.sorted($0) } } ?? finalStateGradient
         let dHeadInput = packing.map { readout == .lastStep ? $0.sorted(dHeadInputUser, steps: 1)
                                                             : $0.sorted(dHeadInputUser, steps: t, zeroPadding: true) } ?? dHeadInputUser
-        // dL/dh_t of the top layer from the head: only h_T for many-to-one.
+        // dL/dh_t of the top layer from the head: only the last step for many-to-one (the
+        // forward cell's h_T; bidirectional: also the reverse cell's first output).
+        let d = directions, h = hiddenSize, top = layers.count - d, rowLengths = packing?.sortedLengths
         var dOutputs: Matrix<Scalar>?
-        var dFinalTop = finalStateGradient?.layers.last
+        var dFinalTop = finalStateGradient?.layers[top]
+        var dReverseTop: Matrix<Scalar>?                         // [T*B, H]: step 0 of the top reverse cell
         if readout == .everyStep {
             dOutputs = dHeadInput
         } else {
-            var top = dFinalTop ?? LayerState.zeros(batch: b, hiddenSize: layers[layers.count - 1].hiddenSize, hasMemory: Cell.hasMemory)
-            for i in top.hidden.storage.indices { top.hidden.storage[i] += dHeadInput.storage[i] }
-            dFinalTop = top
+            let (dForward, dReverse) = d == 1 ? (dHeadInput, nil) : Bidirectional.split(dHeadInput, left: h)
+            var state = dFinalTop ?? LayerState.zeros(batch: b, hiddenSize: h, hasMemory: Cell.hasMemory)
+            for i in state.hidden.storage.indices { state.hidden.storage[i] += dForward.storage[i] }
+            dFinalTop = state
+            if let dReverse {
+                var m = Matrix<Scalar>(rows: t * b, cols: h)
+                for i in dReverse.storage.indices { m.storage[i] = dReverse.storage[i] }
+                dReverseTop = m
+            }
         }
         workspace.prepare(layers: layers.count)
         var initial = [LayerState<Scalar>](repeating: LayerState(hidden: Matrix(rows: 0, cols: 0), memory: Matrix(rows: 0, cols: 0)),
                                            count: layers.count)
         var dInputs = Matrix<Scalar>(rows: 0, cols: 0)
-        for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            let dFinal = l == layers.count - 1 ? dFinalTop : finalStateGradient?.layers[l]
-            let result = layers[l].backward(pass.traces[l], outputGradient: dOutputs, finalStateGradient: dFinal,
-                                            into: &gradients.layers[l], reusing: &workspace.buffers[l])
-            initial[l] = result.initial
-            dOutputs = result.inputs
-            dInputs = result.inputs
+        for k in stride(from: top, through: 0, by: -d) {
+            let dFinal = k == top ? dFinalTop : finalStateGradient?.layers[k]
+            if d == 1 {
+                let result = layers[k].backward(pass.traces[k], outputGradient: dOutputs, finalStateGradient: dFinal,
+                                                into: &gradients.layers[k], reusing: &workspace.buffers[k])
+                initial[k] = result.initial
+                dOutputs = result.inputs
+                dInputs = result.inputs
+                continue
+            }
+            // Bidirectional: [dF | dR] from above; dR back into the reverse cell's time order.
+            var dForward: Matrix<Scalar>?, dReverse = k == top ? dReverseTop : nil
+            if let dOut = dOutputs {
+                let (f, r) = Bidirectional.split(dOut, left: h)
+                dForward = f
+                dReverse = Bidirectional.reversedInTime(r, steps: t, batch: b, lengths: rowLengths)
+            }
+            let forward = layers[k].backward(pass.traces[k], outputGradient: dForward, finalStateGradient: dFinal,
+                                             into: &gradients.layers[k], reusing: &workspace.buffers[k])
+            let reverse = layers[k + 1].backward(pass.traces[k + 1], outputGradient: dReverse,
+                                                 finalStateGradient: finalStateGradient?.layers[k + 1],
+                                                 into: &gradients.layers[k + 1], reusing: &workspace.buffers[k + 1])
+            initial[k] = forward.initial
+            initial[k + 1] = reverse.initial
+            var dx = forward.inputs                              // dL/dx = forward's + reverse's, back in time order
+            let back = Bidirectional.reversedInTime(reverse.inputs, steps: t, batch: b, lengths: rowLengths)
+            for i in dx.storage.indices { dx.storage[i] += back.storage[i] }
+            dOutputs = dx
+            dInputs = dx
         }
         if let packing {
             let dx = SequenceBatch(timeMajor: packing.unsorted(dInputs, steps: t), batch: b, steps: t)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values from PyTorch for Tests/RecurrentTests/SequenceParityTests.swift:
-variable-length (packed) sequences with unsorted lengths, and (as cases are added)
-bidirectional and bias-free stacks.
+variable-length (packed) sequences with unsorted lengths, bidirectional stacks (equal and
+uneven lengths), and (as cases are added) bias-free stacks.
 
 Run once (needs torch and safetensors):
     python Tests/RecurrentTests/Fixtures/make_torch_sequence_fixtures.py
@@ -47,6 +47,18 @@ CASES = [
     dict(name="packed_lstm", cell="lstm", activation="tanh", layers=2, readout="every", loss="mse"),
     dict(name="packed_gru", cell="gru", activation="tanh", layers=2, readout="every", loss="cross_entropy"),
     dict(name="packed_lstm_last", cell="lstm", activation="tanh", layers=1, readout="last", loss="mse"),
+    # bidirectional stacks: equal lengths, then packed (the reverse direction starts at each
+    # sequence's own last step)
+    dict(name="bi_rnn_tanh", cell="rnn", activation="tanh", layers=2, readout="every", loss="mse",
+         bidirectional=True, lengths=[6, 6, 6, 6]),
+    dict(name="bi_lstm_last", cell="lstm", activation="tanh", layers=2, readout="last", loss="cross_entropy",
+         bidirectional=True, lengths=[6, 6, 6, 6]),
+    dict(name="packed_bi_gru", cell="gru", activation="tanh", layers=2, readout="every", loss="cross_entropy",
+         bidirectional=True),
+    dict(name="packed_bi_lstm_last", cell="lstm", activation="tanh", layers=2, readout="last", loss="mse",
+         bidirectional=True),
+    dict(name="packed_bi_rnn_relu", cell="rnn", activation="relu", layers=1, readout="last", loss="cross_entropy",
+         bidirectional=True),
 ]
 B, T, I, H, O = 4, 6, 2, 5, 3
 LENGTHS = [4, 6, 1, 5]          # unsorted, one full, one of a single step
