@@ -65,6 +65,28 @@ struct CLISequenceTests {
         #expect(refused.status == 1 && refused.stderr.contains("inputs.npy") && refused.stderr.contains("non-finite"), "\(refused.output)")
     }
 
+    @Test func bidirectionalTwoLayerGRUOnUnevenSequences() throws {
+        let dir = try CLI.directory()
+        try Self.write(to: dir.appendingPathComponent("data"), pad: .nan, lengthsFile: true)
+        let train = try CLI.run(["train", "--task", "tensors", "--data", "data", "--cell", "gru", "--bidirectional", "--hidden", "5",
+                                 "--layers", "2", "--batch", "4", "--steps", "4"], in: dir)
+        #expect(train.status == 0, "\(train.output)")
+        #expect(train.stdout.contains("2-layer bidirectional gru"), "\(train.stdout)")
+        let checkpoint = "checkpoints/tensors-gru.safetensors"
+        let file = try SafeTensorsFile(contentsOf: dir.appendingPathComponent(checkpoint))
+        #expect(file.tensors["rnn.weight_ih_l1_reverse"]?.shape == [15, 10])
+        #expect(file.tensors["head.weight"]?.shape == [3, 10])
+        let p = try CLI.run(["predict", "--checkpoint", checkpoint, "--input", "data/inputs.npy", "--lengths", "data/lengths.npy",
+                             "--output", "y.safetensors"], in: dir)
+        #expect(p.status == 0, "\(p.output)")
+        let y = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("y.safetensors"))
+        #expect(y.tensors["hidden"]?.shape == [4, Self.n, 5])                  // [L*2, N, H], PyTorch's h_n
+        #expect(y.tensors["outputs"]?.shape == [Self.n, Self.t, 3])
+        // Resuming keeps the directions without the flag.
+        let resume = try CLI.run(["train", "--resume", checkpoint, "--steps", "6"], in: dir)
+        #expect(resume.status == 0, "\(resume.output)")
+    }
+
     @Test func padValueGivesTheLengthsAndIsStoredInTheCheckpoint() throws {
         let dir = try CLI.directory()
         try Self.write(to: dir.appendingPathComponent("data"), pad: -9, lengthsFile: false)
