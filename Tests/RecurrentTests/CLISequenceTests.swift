@@ -87,6 +87,19 @@ struct CLISequenceTests {
         #expect(resume.status == 0, "\(resume.output)")
     }
 
+    @Test func noBiasTrainsSavesAndResumes() throws {
+        let dir = try CLI.directory()
+        let train = try CLI.run(CLI.tinyAdding + ["--cell", "lstm", "--no-bias", "--steps", "4"], in: dir)
+        #expect(train.status == 0, "\(train.output)")
+        #expect(train.stdout.contains("bias-free lstm"), "\(train.stdout)")
+        let file = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("checkpoints/adding-lstm.safetensors"))
+        #expect(Set(file.tensors.keys) == ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "head.weight", "head.bias"])
+        let resume = try CLI.run(["train", "--resume", "checkpoints/adding-lstm.safetensors", "--steps", "6"], in: dir)
+        #expect(resume.status == 0, "\(resume.output)")
+        let eval = try CLI.run(["eval", "--checkpoint", "checkpoints/adding-lstm.safetensors"], in: dir)
+        #expect(eval.status == 0, "\(eval.output)")
+    }
+
     @Test func padValueGivesTheLengthsAndIsStoredInTheCheckpoint() throws {
         let dir = try CLI.directory()
         try Self.write(to: dir.appendingPathComponent("data"), pad: -9, lengthsFile: false)

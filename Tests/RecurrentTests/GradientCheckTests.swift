@@ -18,9 +18,11 @@ struct GradientCheckTests {
         var lengths: [Int]? = nil
         /// Two directions per layer.
         var bidirectional = false
+        /// Layers with biases (false: PyTorch's bias=False; the biases are then not parameters).
+        var bias = true
         var testDescription: String {
             "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" + (lengths.map { "/lengths\($0)" } ?? "")
-                + (bidirectional ? "/bidirectional" : "")
+                + (bidirectional ? "/bidirectional" : "") + (bias ? "" : "/no-bias")
         }
     }
 
@@ -62,6 +64,8 @@ struct GradientCheckTests {
                             lengths: [4, 1, 5], bidirectional: true))
             out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 1, hyperparameters: h,
                             lengths: [2, 5, 3], bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h,
+                            lengths: [4, 1, 5], bidirectional: true, bias: false))
         }
         return out
     }()
@@ -86,7 +90,9 @@ struct GradientCheckTests {
                                         hyperparameters: c.hyperparameters)
         var configuration = config
         configuration.bidirectional = c.bidirectional
+        configuration.bias = c.bias
         let model = try makeModel(Cell.self, configuration, seed: 7)
+        let parameters = Set(configuration.parameterShapes.map(\.name))     // without biases: no b_ih, b_hh
         var inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
         inputs.lengths = c.lengths
         var rng = SeededGenerator(seed: 13)
@@ -119,6 +125,10 @@ struct GradientCheckTests {
         var names: [String] = []
         model.forEachParameter { _, name, _ in names.append(name) }
         for (p, name) in names.enumerated() {
+            if !parameters.contains(name) {
+                #expect(analytic[p].allSatisfy { $0 == 0 }, "\(c.testDescription) \(name): not a parameter, its gradient is 0")
+                continue
+            }
             for e in analytic[p].indices {
                 var plus = model, minus = model
                 plus.updateEachParameter { k, _, m in if k == p { m.storage[e] += step } }

@@ -17,7 +17,8 @@ struct SequenceParityTests {
     }
 
     static let names = ["packed_rnn_relu", "packed_rnn_tanh", "packed_lstm", "packed_gru", "packed_lstm_last",
-                        "bi_rnn_tanh", "bi_lstm_last", "packed_bi_gru", "packed_bi_lstm_last", "packed_bi_rnn_relu"]
+                        "bi_rnn_tanh", "bi_lstm_last", "packed_bi_gru", "packed_bi_lstm_last", "packed_bi_rnn_relu",
+                        "nobias_rnn_tanh", "nobias_packed_lstm", "nobias_packed_bi_gru"]
 
     @Test(arguments: names)
     func matchesPyTorch(_ name: String) throws {
@@ -39,12 +40,15 @@ struct SequenceParityTests {
             #expect(worst < 1e-10, "\(c.name) \(key): max relative difference \(worst)")
         }
         let d = c.bidirectional ? 2 : 1
-        let names = Set(Cell.parameterNames(layers: c.layers, directions: d))
-        let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) })
         let readout: Readout = c.readout == "last" ? .lastStep : .everyStep
         var architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,
                                               hiddenSize: c.hidden, layers: c.layers, outputs: c.outputs, readout: readout)
         architecture.bidirectional = c.bidirectional
+        architecture.bias = c.bias
+        let names = Set(architecture.parameterShapes.map(\.name))
+        #expect(names.isSubset(of: Set(Cell.parameterNames(layers: c.layers, directions: d))))
+        let stateDict = SafeTensorsFile(tensors: file.tensors.filter { names.contains($0.key) })
+        #expect(stateDict.tensors.count == names.count, "\(c.name): the fixture holds every tensor of the state_dict")
         let model = try Checkpoint.fill(try makeModel(Cell.self, architecture, seed: 0), from: stateDict)
         // What we write is PyTorch's state_dict exactly (load_state_dict(strict=True): the same names and shapes),
         // and a file without our metadata is recognised from its names (`_reverse`) and shapes.

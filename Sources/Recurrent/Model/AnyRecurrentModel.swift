@@ -98,6 +98,7 @@ extension RecurrentModel {
                                    hiddenSize: hiddenSize, layers: layers.count / directions, outputs: outputSize, readout: readout,
                                    hyperparameters: layers[0].hyperparameterValues)
         c.bidirectional = directions == 2
+        c.bias = bias
         return c
     }
 }

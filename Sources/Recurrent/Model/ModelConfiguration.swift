@@ -34,6 +34,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// sequence from its last step back, the layer outputs [h_fwd | h_rev] (2H), layer l+1
     /// reads 2H, the head reads 2H; tensors `..._l{k}_reverse`, h_n [L*2, B, H].
     public var bidirectional: Bool = false
+    /// False for layers without biases (PyTorch's `bias=False`): b_ih and b_hh are 0, not
+    /// trained and not in the file. The head keeps its bias.
+    public var bias: Bool = true
 
     /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
@@ -93,7 +96,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         var shapes: [(name: String, rows: Int, cols: Int, vector: Bool)] = []
         let d = directions
         for k in 0..<(Swift.max(0, layers) * d) {
-            for t in tensors {
+            for t in tensors where bias || !t.isBias {
                 let (r, c) = t.shape(inputSize: k < d ? inputSize : d * h, hiddenSize: h, gateCount: g)
                 shapes.append(("rnn.\(t.name)_\(layerSuffix(k, directions: d))", r, c, t.savedAsVector))
             }
@@ -115,7 +118,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         }
         let d = Double(directions)
         var first = 0.0, other = 0.0
-        for t in type.tensors {
+        for t in type.tensors where bias || !t.isBias {
             first += size(t.rows, inputs: i) * size(t.cols, inputs: i)
             other += size(t.rows, inputs: d * h) * size(t.cols, inputs: d * h)
         }
@@ -193,6 +196,7 @@ extension ModelConfiguration: Codable {
             if let v = try c.decodeIfPresent(Double.self, forKey: key) { hyperparameters[key.stringValue] = v }
         }
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: Key("bidirectional")) ?? false
+        bias = try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -209,5 +213,6 @@ extension ModelConfiguration: Codable {
         try c.encode(biasInit, forKey: Key("biasInit"))
         for key in hyperparameters.keys.sorted() { try c.encode(hyperparameters[key]!, forKey: Key(key)) }
         if bidirectional { try c.encode(true, forKey: Key("bidirectional")) }     // absent: one direction (older files)
+        if !bias { try c.encode(false, forKey: Key("bias")) }                      // absent: with biases
     }
 }

@@ -16,8 +16,12 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public var readout: Readout
     /// D: 1, or 2 for bidirectional layers.
     public let directions: Int
+    /// False for layers without biases (PyTorch's `bias=False`): every layer's b_ih and b_hh
+    /// (the tensors whose role is a bias) stay 0: their gradients are 0, so no optimizer
+    /// moves them, and checkpoints leave them out.
+    public let bias: Bool
 
-    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1) {
+    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1, bias: Bool = true) {
         precondition(!layers.isEmpty && (directions == 1 || directions == 2) && layers.count % directions == 0,
                      "a model needs at least one layer, and a cell per direction (D = \(directions)) in each")
         for k in directions..<max(directions, layers.count) {
@@ -29,6 +33,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         self.head = head
         self.readout = readout
         self.directions = directions
+        self.bias = bias
+        if !bias {
+            for k in self.layers.indices {
+                for (i, t) in Cell.tensors.enumerated() where t.isBias {
+                    self.layers[k].parameters.tensors[i].storage = [Scalar](repeating: 0, count: self.layers[k].parameters.tensors[i].count)
+                }
+            }
+        }
     }
 
     /// A freshly initialised model. Draws each layer's tensors in `state_dict` order (the
@@ -47,7 +59,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             cell.applyConstraints()
             cells.append(cell)
         }
-        self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d)
+        self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d,
+                  bias: c.bias)
     }
 
     public var inputSize: Int { layers[0].inputSize }
@@ -216,6 +229,13 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             for i in dx.storage.indices { dx.storage[i] += back.storage[i] }
             dOutputs = dx
             dInputs = dx
+        }
+        if !bias {                                               // b_ih, b_hh are not parameters: they stay 0
+            for k in gradients.layers.indices {
+                for (i, tensor) in Cell.tensors.enumerated() where tensor.isBias {
+                    gradients.layers[k].tensors[i].storage = [Scalar](repeating: 0, count: gradients.layers[k].tensors[i].count)
+                }
+            }
         }
         if let packing {
             let dx = SequenceBatch(timeMajor: packing.unsorted(dInputs, steps: t), batch: b, steps: t)

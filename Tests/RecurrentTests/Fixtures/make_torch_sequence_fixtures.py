@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values from PyTorch for Tests/RecurrentTests/SequenceParityTests.swift:
 variable-length (packed) sequences with unsorted lengths, bidirectional stacks (equal and
-uneven lengths), and (as cases are added) bias-free stacks.
+uneven lengths), and stacks without biases (bias=False).
 
 Run once (needs torch and safetensors):
     python Tests/RecurrentTests/Fixtures/make_torch_sequence_fixtures.py
@@ -59,6 +59,12 @@ CASES = [
          bidirectional=True),
     dict(name="packed_bi_rnn_relu", cell="rnn", activation="relu", layers=1, readout="last", loss="cross_entropy",
          bidirectional=True),
+    # layers without biases (bias=False): the state_dict has no rnn.bias_* tensors
+    dict(name="nobias_rnn_tanh", cell="rnn", activation="tanh", layers=2, readout="every", loss="mse",
+         bias=False, lengths=[6, 6, 6, 6]),
+    dict(name="nobias_packed_lstm", cell="lstm", activation="tanh", layers=2, readout="last", loss="cross_entropy", bias=False),
+    dict(name="nobias_packed_bi_gru", cell="gru", activation="tanh", layers=2, readout="every", loss="mse",
+         bidirectional=True, bias=False),
 ]
 B, T, I, H, O = 4, 6, 2, 5, 3
 LENGTHS = [4, 6, 1, 5]          # unsorted, one full, one of a single step
