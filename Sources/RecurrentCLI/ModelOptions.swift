@@ -43,6 +43,9 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .customLong("no-bias"), help: "Layers without biases (PyTorch's bias=False): b_ih and b_hh are 0, not trained and not saved; the head keeps its bias.")
     var noBias = false
 
+    @Option(help: ArgumentHelp("Dropout p between stacked layers in training (PyTorch's dropout=p; needs --layers 2 or more). (default: 0)", valueName: "p"))
+    var dropout: Double?
+
     @OptionGroup var size: ModelSizeOptions
     var hidden: Int? { size.hidden }
     var layers: Int? { size.layers }
@@ -110,6 +113,7 @@ struct ModelOptions: ParsableArguments {
         }
         if bidirectional { c.bidirectional = true }
         if noBias { c.bias = false }
+        if let p = dropout { c.dropout = p }
         do {
             if let a = activation { c.activation = try Activation(parsing: a) }
             if let r = recurrentInit { c.recurrentInit = try Initializer(parsing: r) }
@@ -146,5 +150,6 @@ extension ModelConfiguration {
         for p in cellType.hyperparameters { if let v = self[p] { detail.append("\(p.option) \(v)") } }
         if recurrentInit != .pytorchDefault { detail.append("W \(recurrentInit.name)") }
         return "\(layers)-layer \(bidirectional ? "bidirectional " : "")\(bias ? "" : "bias-free ")\(cell.rawValue)\(detail.isEmpty ? "" : " (\(detail.joined(separator: ", ")))"), I=\(inputSize), H=\(hiddenSize), O=\(outputs)"
+            + (dropout > 0 ? ", dropout \(dropout)" : "")
     }
 }

@@ -100,6 +100,26 @@ struct CLISequenceTests {
         #expect(eval.status == 0, "\(eval.output)")
     }
 
+    /// Dropout's masks come from the run's generator: stopped and resumed, the same bits.
+    @Test func dropoutResumesBitExact() throws {
+        let dir = try CLI.directory()
+        try Self.write(to: dir.appendingPathComponent("data"), pad: .nan, lengthsFile: true)
+        let common = ["train", "--task", "tensors", "--data", "data", "--cell", "lstm", "--bidirectional", "--layers", "2", "--hidden", "5",
+                      "--dropout", "0.3", "--batch", "4"]
+        #expect(try CLI.run(common + ["--steps", "8", "--name", "straight"], in: dir).status == 0)
+        let first = try CLI.run(common + ["--steps", "4", "--name", "stopped"], in: dir)
+        #expect(first.status == 0 && first.stdout.contains("dropout 0.3"), "\(first.output)")
+        let resumed = try CLI.run(["train", "--resume", "checkpoints/stopped.safetensors", "--steps", "8"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let c = dir.appendingPathComponent("checkpoints")
+        #expect(try CLI.sameTensors(c.appendingPathComponent("stopped.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        // The same run without dropout ends elsewhere: the masks acted.
+        #expect(try CLI.run(Array(common.dropLast(4)) + ["--batch", "4", "--steps", "8", "--name", "plain"], in: dir).status == 0)
+        #expect(try !CLI.sameTensors(c.appendingPathComponent("plain.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        let one = try CLI.run(["train", "--task", "tensors", "--data", "data", "--dropout", "0.3", "--steps", "1"], in: dir)
+        #expect(one.status == 64 && one.stderr.contains("2 layers"), "\(one.output)")
+    }
+
     @Test func padValueGivesTheLengthsAndIsStoredInTheCheckpoint() throws {
         let dir = try CLI.directory()
         try Self.write(to: dir.appendingPathComponent("data"), pad: -9, lengthsFile: false)

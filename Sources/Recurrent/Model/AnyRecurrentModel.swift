@@ -99,6 +99,7 @@ extension RecurrentModel {
                                    hyperparameters: layers[0].hyperparameterValues)
         c.bidirectional = directions == 2
         c.bias = bias
+        c.dropout = dropout
         return c
     }
 }

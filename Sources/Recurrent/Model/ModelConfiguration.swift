@@ -37,6 +37,10 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// False for layers without biases (PyTorch's `bias=False`): b_ih and b_hh are 0, not
     /// trained and not in the file. The head keeps its bias.
     public var bias: Bool = true
+    /// PyTorch's `dropout=p`: in training, each output of every layer but the last is zeroed
+    /// with probability p and the rest scaled by 1/(1-p) (one mask per element and step,
+    /// drawn from the run's seeded generator); off in evaluation and prediction. 0: none.
+    public var dropout: Double = 0
 
     /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
@@ -131,6 +135,10 @@ public struct ModelConfiguration: Sendable, Equatable {
         if hiddenSize < 1 { throw ConfigurationError("hidden size must be at least 1, got \(hiddenSize)") }
         if layers < 1 { throw ConfigurationError("layers must be at least 1, got \(layers)") }
         if outputs < 1 { throw ConfigurationError("outputs must be at least 1, got \(outputs)") }
+        if !(dropout >= 0 && dropout < 1) { throw ConfigurationError("dropout must be in [0, 1), got \(dropout)") }
+        if dropout > 0 && layers < 2 {
+            throw ConfigurationError("dropout \(dropout) acts between stacked layers, and this model has one layer: use at least 2 layers, or no dropout")
+        }
         // Sizes whose products overflow Int (or a Float array's byte count) cannot be built at all.
         if parameterCount * Double(MemoryLayout<Double>.size) >= Double(Int.max) {
             throw ConfigurationError("\(layers) layers of \(hiddenSize) units with \(inputSize) inputs and \(outputs) outputs would have \(parameterCount) parameters, more than can be addressed")
@@ -197,6 +205,7 @@ extension ModelConfiguration: Codable {
         }
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: Key("bidirectional")) ?? false
         bias = try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true
+        dropout = try c.decodeIfPresent(Double.self, forKey: Key("dropout")) ?? 0
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -214,5 +223,6 @@ extension ModelConfiguration: Codable {
         for key in hyperparameters.keys.sorted() { try c.encode(hyperparameters[key]!, forKey: Key(key)) }
         if bidirectional { try c.encode(true, forKey: Key("bidirectional")) }     // absent: one direction (older files)
         if !bias { try c.encode(false, forKey: Key("bias")) }                      // absent: with biases
+        if dropout != 0 { try c.encode(dropout, forKey: Key("dropout")) }          // absent: none
     }
 }

@@ -20,6 +20,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// (the tensors whose role is a bias) stay 0: their gradients are 0, so no optimizer
     /// moves them, and checkpoints leave them out.
     public let bias: Bool
+    /// p of the dropout between stacked layers (PyTorch's `dropout=p`); applied only when a
+    /// training step passes a seed (`gradients(..., dropoutSeed:)`) or masks to `forward`.
+    public var dropout: Double = 0
 
     public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1, bias: Bool = true) {
         precondition(!layers.isEmpty && (directions == 1 || directions == 2) && layers.count % directions == 0,
@@ -61,6 +64,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         }
         self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d,
                   bias: c.bias)
+        dropout = c.dropout
     }
 
     public var inputSize: Int { layers[0].inputSize }
@@ -87,6 +91,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         /// every sequence has T steps. `headInput`, `outputs` and `finalState` are in the
         /// batch's own order either way.
         public var packing: PackedOrder? = nil
+        /// Dropout: the masks applied to the outputs of layers 0 ..< L-1, each [T*B, D*H] in
+        /// the traces' row order (0 or 1/(1-p)); nil when no dropout ran.
+        public var dropoutMasks: [Matrix<Scalar>]? = nil
         /// Each layer's final state, [B, H] per layer: for variable lengths, each sequence's
         /// state at its own last step (PyTorch's h_n of packed sequences).
         public var finalState: RecurrentState<Scalar> {
@@ -102,8 +109,11 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     }
 
     /// The same, reusing the traces cached in `workspace` when their shapes match.
+    ///
+    /// `dropoutMasks` (training only; see `dropoutMasks(batch:steps:using:)`): one [T*B, D*H]
+    /// mask per layer but the last, multiplied into that layer's outputs.
     public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
-                        workspace: inout ModelWorkspace<Scalar>) -> ForwardPass {
+                        workspace: inout ModelWorkspace<Scalar>, dropoutMasks: [Matrix<Scalar>]? = nil) -> ForwardPass {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
         var state = initial ?? zeroState(batch: b)
@@ -123,7 +133,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                           reusing: &workspace.traces[k])
             traces.append(trace)
             if d == 1 {
-                if k + 1 < layers.count { x = trace.outputs }
+                if k + 1 < layers.count { x = Self.dropped(trace.outputs, dropoutMasks?[k]) }
                 continue
             }
             // The reverse cell reads each sequence from its own last step back.
@@ -133,6 +143,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             traces.append(reverse)
             x = Bidirectional.concatenated(trace.outputs,                                  // [T*B, 2H]
                                            Bidirectional.reversedInTime(reverse.outputs, steps: t, batch: b, lengths: rowLengths))
+            if k + d < layers.count { x = Self.dropped(x, dropoutMasks?[k / d]) }
         }
         let last = traces[traces.count - 1]
         var headInput: Matrix<Scalar>
@@ -149,7 +160,32 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                              : packing.unsorted(headInput, steps: t, zeroPadding: true)
         }
         return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput),
-                           packing: packing)
+                           packing: packing, dropoutMasks: dropoutMasks)
+    }
+
+    // MARK: - Dropout between layers
+
+    /// x ⊙ mask (x itself without a mask).
+    static func dropped(_ x: Matrix<Scalar>, _ mask: Matrix<Scalar>?) -> Matrix<Scalar> {
+        guard let mask else { return x }
+        precondition(mask.rows == x.rows && mask.cols == x.cols, "dropout mask \(mask.shape) for outputs \(x.shape)")
+        var out = x
+        for i in out.storage.indices { out.storage[i] *= mask.storage[i] }
+        return out
+    }
+
+    /// Masks for `dropout` p between the L layers: L-1 matrices [T*B, D*H], each element 0
+    /// with probability p, else 1/(1-p) (PyTorch's inverted dropout), drawn in order; nil
+    /// when p = 0 or there is one layer.
+    public func dropoutMasks(batch: Int, steps: Int, using rng: inout some RandomNumberGenerator) -> [Matrix<Scalar>]? {
+        let count = layers.count / directions - 1
+        guard dropout > 0, count > 0 else { return nil }
+        let keep = Scalar(1 / (1 - dropout))
+        return (0..<count).map { _ in
+            var m = Matrix<Scalar>(rows: steps * batch, cols: directions * hiddenSize)
+            for i in m.storage.indices { m.storage[i] = Draw.uniform(0, 1, &rng) < dropout ? 0 : keep }
+            return m
+        }
     }
 
     // MARK: - Backward (mirror order)
@@ -206,7 +242,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                 let result = layers[k].backward(pass.traces[k], outputGradient: dOutputs, finalStateGradient: dFinal,
                                                 into: &gradients.layers[k], reusing: &workspace.buffers[k])
                 initial[k] = result.initial
-                dOutputs = result.inputs
+                dOutputs = k > 0 ? Self.dropped(result.inputs, pass.dropoutMasks?[k - 1]) : result.inputs
                 dInputs = result.inputs
                 continue
             }
@@ -227,7 +263,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             var dx = forward.inputs                              // dL/dx = forward's + reverse's, back in time order
             let back = Bidirectional.reversedInTime(reverse.inputs, steps: t, batch: b, lengths: rowLengths)
             for i in dx.storage.indices { dx.storage[i] += back.storage[i] }
-            dOutputs = dx
+            dOutputs = k > 0 ? Self.dropped(dx, pass.dropoutMasks?[k / d - 1]) : dx
             dInputs = dx
         }
         if !bias {                                               // b_ih, b_hh are not parameters: they stay 0
@@ -267,15 +303,23 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
 
     /// The same, reusing the traces and backward buffers cached in `workspace` (see
     /// `ModelWorkspace`): what a training loop calls every step.
+    ///
+    /// `dropoutSeed`: a training step's seed for the dropout masks (`dropout` > 0); nil runs
+    /// without dropout, as evaluation does.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil,
-                          workspace: inout ModelWorkspace<Scalar>) throws(ConfigurationError) -> StepResult {
+                          workspace: inout ModelWorkspace<Scalar>, dropoutSeed: UInt64? = nil) throws(ConfigurationError) -> StepResult {
         if targets.isPerStep != (readout == .everyStep) {
             throw ConfigurationError(readout == .everyStep
                 ? "the model reads out every step but the targets are one per sequence"
                 : "the model reads out the last step only but the targets are per step")
         }
-        let pass = forward(inputs, initial: initial, workspace: &workspace)
+        var masks: [Matrix<Scalar>]?
+        if let dropoutSeed {
+            var rng = SeededGenerator(seed: dropoutSeed)
+            masks = dropoutMasks(batch: inputs.batch, steps: inputs.steps, using: &rng)
+        }
+        let pass = forward(inputs, initial: initial, workspace: &workspace, dropoutMasks: masks)
         let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths)
         let (value, dOut) = try loss.evaluate(pass.outputs, target)
         let back = backward(pass, outputGradient: dOut, workspace: &workspace)
