@@ -33,12 +33,6 @@ struct SequenceParityTests {
 
     func check<Cell: RecurrentCell>(_ type: Cell.Type, _ file: SafeTensorsFile, _ c: Config) throws where Cell.Scalar == Double {
         func tensor(_ key: String) throws -> [Double] { try #require(file.tensors[key], "fixture lacks \(key)").doubles() }
-        func expectClose(_ ours: [Double], _ key: String) throws {
-            let theirs = try tensor(key)
-            #expect(ours.count == theirs.count, "\(c.name) \(key): \(ours.count) vs \(theirs.count) values")
-            let worst = zip(ours, theirs).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-            #expect(worst < 1e-10, "\(c.name) \(key): max relative difference \(worst)")
-        }
         let d = c.bidirectional ? 2 : 1
         let readout: Readout = c.readout == "last" ? .lastStep : .everyStep
         var architecture = ModelConfiguration(cell: Cell.kind, activation: try Activation(parsing: c.activation), inputSize: c.input,
@@ -60,34 +54,8 @@ struct SequenceParityTests {
         inferred.readout = readout
         #expect(inferred == architecture, "\(c.name): configuration inferred from the names and shapes")
 
-        let (b, t, h) = (c.batch, c.steps, c.hidden)
         let lengths = try #require(file.tensors["lengths"]).int64s().map { Int($0) }
-        let x = SequenceBatch(batch: b, steps: t, features: c.input, values: try tensor("x"), lengths: lengths)
-        let h0 = try tensor("h0"), c0 = Cell.hasMemory ? try tensor("c0") : []
-        let initial = RecurrentState<Double>(layers: (0..<(c.layers * d)).map { l in
-            LayerState(hidden: Matrix(rows: b, cols: h, Array(h0[(l * b * h)..<((l + 1) * b * h)])),
-                       memory: Cell.hasMemory ? Matrix(rows: b, cols: h, Array(c0[(l * b * h)..<((l + 1) * b * h)])) : Matrix(rows: 0, cols: h))
-        })
-        let loss: Loss = c.loss == "mse" ? .meanSquaredError : .crossEntropy
-        let targets: Targets<Double>
-        switch (loss, readout) {
-        case (.crossEntropy, .lastStep): targets = .classes(try file.tensors["targets"]!.int64s().map { Int($0) })
-        case (.crossEntropy, .everyStep): targets = .classesPerStep(try file.tensors["targets"]!.int64s().map { Int($0) })
-        case (.meanSquaredError, .lastStep): targets = .values(try tensor("targets"), columns: c.outputs)
-        case (.meanSquaredError, .everyStep): targets = .valuesPerStep(try tensor("targets"), columns: c.outputs)
-        }
-
-        let result = try model.gradients(x, targets, loss: loss, initial: initial)
-        #expect(isClose(result.loss, try tensor("loss")[0], rtol: 1e-12), "\(c.name) loss \(result.loss)")
-        try expectClose(model.predict(x, initial: initial).outputs.storage, "out")
-        let final = result.pass.finalState
-        try expectClose(final.layers.flatMap(\.hidden.storage), "hn")
-        if Cell.hasMemory { try expectClose(final.layers.flatMap(\.memory.storage), "cn") }
-        var gradientsByName: [String: [Double]] = [:]
-        result.gradients.forEachTensor { _, name, g in gradientsByName[name] = g.storage }
-        for name in names.sorted() { try expectClose(gradientsByName[name]!, "grad.\(name)") }
-        try expectClose(result.inputGradient.values, "grad.x")
-        try expectClose(result.initialStateGradient.layers.flatMap(\.hidden.storage), "grad.h0")
-        if Cell.hasMemory { try expectClose(result.initialStateGradient.layers.flatMap(\.memory.storage), "grad.c0") }
+        let x = SequenceBatch(batch: c.batch, steps: c.steps, features: c.input, values: try tensor("x"), lengths: lengths)
+        try PyTorchParityTests.expectParity(model, x, file, name: c.name, loss: c.loss, states: c.layers * d, names: names)
     }
 }

@@ -80,16 +80,8 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                 fix: "save at least one sequence of at least one step and one feature")
         }
         let inputValues: [Scalar] = inputs.scalars()
-        var given: [Int]?
-        if let lengthsArray {
-            if padValue != nil {
-                throw DataError(.invalidArgument, "both lengths and a pad value were given", path: lengthsPath,
-                                fix: "give the lengths or a pad value, not both")
-            }
-            given = try SequenceLengths.read(lengthsArray, count: n, steps: t, path: lengthsPath)
-        } else if let padValue {
-            given = try SequenceLengths.fromPadding(inputValues, count: n, steps: t, features: i, padValue: padValue, path: inputsPath)
-        }
+        let given = try SequenceLengths.resolve(lengths: lengthsArray, lengthsPath: lengthsPath, padValue: padValue, values: inputValues,
+                                                count: n, steps: t, features: i, path: inputsPath)
         let lengths = given ?? [Int](repeating: t, count: n)
         func isStep(_ k: Int, width: Int) -> Bool { (k / width) % t < lengths[k / (width * t)] }   // flat index into [N, T, width]
         if let bad = inputValues.indices.first(where: { !inputValues[$0].isFinite && isStep($0, width: i) }) {

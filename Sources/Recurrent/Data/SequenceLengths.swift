@@ -6,6 +6,21 @@
 // Steps past a sequence's length are never read (not even checked for NaN).
 
 public enum SequenceLengths {
+    /// The lengths of `values` [N, T, I]: from `lengths` (see `read`), else from `padValue`
+    /// (see `fromPadding`), else nil (every sequence has T). Refuses both at once.
+    public static func resolve<S: NeuralScalar>(lengths: NDArray?, lengthsPath: String, padValue: Double?, values: [S],
+                                                count: Int, steps: Int, features: Int, path: String) throws(DataError) -> [Int]? {
+        if let lengths {
+            if padValue != nil {
+                throw DataError(.invalidArgument, "both lengths and a pad value were given", path: lengthsPath,
+                                fix: "give the lengths or a pad value, not both")
+            }
+            return try read(lengths, count: count, steps: steps, path: lengthsPath)
+        }
+        guard let padValue else { return nil }
+        return try fromPadding(values, count: count, steps: steps, features: features, padValue: padValue, path: path)
+    }
+
     /// The lengths [N] in `array`: integers, shape [N], each in 1 ... `steps`. Errors name
     /// the file and the first bad sequence.
     public static func read(_ array: NDArray, count: Int, steps: Int, path: String) throws(DataError) -> [Int] {

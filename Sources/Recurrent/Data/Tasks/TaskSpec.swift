@@ -195,16 +195,8 @@ extension SequenceBatch where Scalar == Float {
                                 fix: "save the lengths [N] as integers with numpy.save or safetensors")
             }
         }
-        var lengths: [Int]?
-        if let lengthsArray {
-            if padValue != nil {
-                throw DataError(.invalidArgument, "both lengths and a pad value were given", path: lengthsLabel,
-                                fix: "give the lengths or a pad value, not both")
-            }
-            lengths = try SequenceLengths.read(lengthsArray, count: n, steps: t, path: lengthsLabel)
-        } else if let padValue {
-            lengths = try SequenceLengths.fromPadding(values, count: n, steps: t, features: i, padValue: padValue, path: path)
-        }
+        let lengths = try SequenceLengths.resolve(lengths: lengthsArray, lengthsPath: lengthsLabel, padValue: padValue, values: values,
+                                                  count: n, steps: t, features: i, path: path)
         if let bad = values.indices.first(where: { !values[$0].isFinite && ($0 / i) % t < (lengths?[$0 / (t * i)] ?? t) }) {
             throw DataError(.malformed, "inputs contain a non-finite value (step \((bad / i) % t))", path: path,
                             recordIndex: bad / (t * i), fix: lengths == nil ? "replace NaN/infinite values, or give the lengths of the sequences if these steps are padding"
