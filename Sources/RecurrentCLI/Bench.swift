@@ -112,8 +112,8 @@ struct Bench: ParsableCommand {
             o.loss = loss ?? "auto"; o.readout = readout ?? "last"; o.seed = seed ?? 0; o.dataBatches = dataBatches ?? 4
             do { record = try TrainingBenchmark.run(o) } catch { throw ValidationError(error.message) }
         }
-        if !json { print(record.summary) }
-        print(record.json)
+        if !json { Terminal.out(record.summary) }
+        Terminal.out(record.json)
     }
 
     // MARK: - Trainer mode

@@ -28,6 +28,7 @@ extension Remedy {
         case .shorterSequence: return "a shorter --prime or --length"
         case .useTrainingData: return "--data with the text (and --limit) it was trained on"
         case .setLearningRate(let rate): return "--lr \(Remedy.number(rate))"
+        case .evaluatePeriodically(let n): return "--eval-every \(n)"
         }
     }
 }

@@ -64,7 +64,7 @@ struct Compare: ParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.worded)
         }
-        try Compute.$threads.withValue(runOptions.threads ?? 1) {
+        try Compute.$threads.withValue(runOptions.resolvedThreads) {
             _ = try runComparison(settings, directory: directory, command: CommandLine.arguments.joined(separator: " "), quiet: false,
                                   tensorboard: tensorboard.map { URL(fileURLWithPath: $0) })
         }
@@ -102,6 +102,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
             if !quiet { printError("  \(model): warning: \(w.worded)") }
         case .runFinished(let r):
             let outcome = r.diverged ? "diverged" : "final \(r.metricName) \(formatMetric(r.finalMetric ?? .nan))"
+                + (r.best.map { " (best \(formatMetric($0.metric)) at step \($0.step))" } ?? "")
             printError("  done: \(outcome), \(r.targetStep.map { "solved at step \($0)" } ?? "not solved") in \(fixed(r.seconds, 1)) s")
         default:
             break
@@ -111,7 +112,7 @@ func runComparison(_ settings: ComparisonSettings, directory: URL, command: Stri
         printError("interrupted by \(Interrupt.signalName ?? "a signal"): finished runs are kept and the current one is saved; run the same command again to resume the rest")
     }
     try ComparisonReport.write(results, settings: settings, baseline: baseline, to: directory, machine: machineDescription(), command: command)
-    print("report: \(directory.appendingPathComponent("report.md").path) and report.html")
+    Terminal.out("report: \(directory.appendingPathComponent("report.md").path) and report.html")
     if Interrupt.isRequested { throw ExitCode(Interrupt.exitStatus) }
     return results
 }

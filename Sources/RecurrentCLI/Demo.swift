@@ -33,11 +33,11 @@ struct Demo: ParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let start = Date()
 
-        print("== 1. Why W = I: the state and the gradient carry W^t (seed eq. 10.11-10.12)\n")
+        Terminal.out("== 1. Why W = I: the state and the gradient carry W^t (seed eq. 10.11-10.12)\n")
         let diagnosis = try demoDiagnosis(directory: directory, seed: seed, hidden: diagnoseHidden, length: diagnoseLength)
-        print(diagnosis)
+        Terminal.out(diagnosis)
 
-        print("\n== 2. Training on the adding problem, T = \(length) (\(steps) steps each, Adam lr 0.003, clip-norm 1, H = \(hidden))\n")
+        Terminal.out("\n== 2. Training on the adding problem, T = \(length) (\(steps) steps each, Adam lr 0.003, clip-norm 1, H = \(hidden))\n")
         var settings = ComparisonSettings(task: TaskSpec(name: .adding, length: length),
                                           models: TrainingDefaults.comparisonModels.map { ModelSpec(name: $0) },
                                           steps: steps, seeds: 1)
@@ -50,9 +50,9 @@ struct Demo: ParsableCommand {
         let results = try runComparison(settings, directory: directory.appendingPathComponent("compare"),
                                         command: CommandLine.arguments.joined(separator: " "), quiet: true)
 
-        print("\n== 3. What you just saw\n")
-        print(demoSummary(results, settings: settings))
-        print("\nTotal time: \(fixed(Date().timeIntervalSince(start), 0)) s. Report: \(directory.appendingPathComponent("compare/report.html").path)")
+        Terminal.out("\n== 3. What you just saw\n")
+        Terminal.out(demoSummary(results, settings: settings))
+        Terminal.out("\nTotal time: \(fixed(Date().timeIntervalSince(start), 0)) s. Report: \(directory.appendingPathComponent("compare/report.html").path)")
     }
 }
 

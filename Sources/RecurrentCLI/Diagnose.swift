@@ -50,7 +50,7 @@ struct Diagnose: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("activation"), help: ArgumentHelp("Hidden activation f; repeat (or comma-separate) for several. Default: relu, tanh.", valueName: "f"))
+    @Option(name: .customLong("activation"), help: ArgumentHelp("Hidden activation f; repeat (or comma-separate) for several. Default: relu, tanh. With --checkpoint: one f, for a file that does not record its activation (a PyTorch state_dict loads as tanh otherwise).", valueName: "f"))
     var activations: [String] = []
 
     @Option(name: .customLong("recurrent-init"), help: ArgumentHelp("Initialiser of W; repeat for several (one run per activation x init). Default: identity, gaussian:\(DiagnosisSetting.defaultGaussianStd).", valueName: "init"))
@@ -132,7 +132,8 @@ struct Diagnose: ParsableCommand {
         if feedforwardSeeds < 0 { throw ValidationError("--feedforward-seeds must be 0 or more, got \(feedforwardSeeds)") }
         if let file = plot, !file.lowercased().hasSuffix(".svg") { throw ValidationError("--plot writes SVG: give a file name ending in .svg, got '\(file)'") }
         if let file = checkpoint {
-            let clashing = [("--activation", !activations.isEmpty), ("--recurrent-init", !recurrentInits.isEmpty),
+            // One --activation sets that of a file that does not record it (a PyTorch state_dict).
+            let clashing = [("--activation (more than one)", activations.flatMap { $0.split(separator: ",") }.count > 1), ("--recurrent-init", !recurrentInits.isEmpty),
                             ("--input-init", inputInit != nil), ("--bias-init", biasInit != nil),
                             ("--hidden", hidden != nil), ("--input-size", inputSize != nil)].filter(\.1).map(\.0)
             if !clashing.isEmpty {
@@ -152,7 +153,8 @@ struct Diagnose: ParsableCommand {
             do {
                 diagnosis = try refusingOverMemory({ _ in "lower --length or --batch" }) {
                     try Diagnosis(checkpoint: URL(fileURLWithPath: file), length: length, batch: batch, seed: seed,
-                                  jacobianSequences: jacobianSequences, allowNonFinite: allowNonFinite)
+                                  jacobianSequences: jacobianSequences, allowNonFinite: allowNonFinite,
+                                  overriding: ConfigurationOverrides(activation: try activations.first.map { try Activation(parsing: $0) }))
                 }
             } catch let error as NonFiniteTensorsError {
                 throw refusal(error, command: "diagnose")
@@ -179,6 +181,6 @@ struct Diagnose: ParsableCommand {
             try diagnosis.figure.write(to: URL(fileURLWithPath: file))
             FileHandle.standardError.write(Data("wrote \(file)\n".utf8))
         }
-        print(json ? diagnosis.json.text : diagnosis.report)
+        Terminal.out(json ? diagnosis.json.text : diagnosis.report)
     }
 }

@@ -26,7 +26,7 @@ struct OptimizerOptions: ParsableArguments {
     @Option(name: .customLong("clip-value"), help: "Clip every gradient element to [-v, v] (instead of --clip-norm).")
     var clipValue: Double?
 
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine, cosine:MIN. (default: \(TrainingDefaults.schedule))")
+    @Option(help: "Learning-rate schedule, as PyTorch's: constant, step:EVERY:FACTOR (StepLR), cosine, cosine:MIN (CosineAnnealingLR), exponential:GAMMA (ExponentialLR), plateau:PATIENCE:FACTOR (ReduceLROnPlateau on the validation metric, else test; needs --eval-every), each optionally after a linear warm-up warmup:N[:START] (LinearLR, START default 1/3), e.g. warmup:500,cosine. (default: \(TrainingDefaults.schedule))")
     var schedule: String?
 
     func validate() throws {

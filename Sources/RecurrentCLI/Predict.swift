@@ -31,6 +31,8 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("pad-value"), parsing: .unconditional, help: ArgumentHelp("The value padding uneven sequences (instead of --lengths).", valueName: "v"))
     var padValue: Double?
 
+    @OptionGroup(title: "Model (for a file without metadata)") var modelOverrides: ModelOverrideOptions
+
     @Option(help: "Sequences per forward pass.")
     var batch = 256
 
@@ -48,7 +50,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict")
+        let loaded = try loadCheckpoint(checkpoint, allowNonFinite: allowNonFinite, command: "predict", overrides: modelOverrides.overrides())
         let inputs = try SequenceBatch.loadInputs(input, lengths: lengths, padValue: padValue)
         let c = loaded.configuration
         guard inputs.features == c.inputSize else {

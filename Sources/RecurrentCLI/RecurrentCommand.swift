@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Recurrent
 
 @main
@@ -13,10 +14,17 @@ struct RecurrentCommand: ParsableCommand {
     /// Parses and runs the subcommand; an error that reaches here is shown in the command
     /// line's words (`commandLineError`: the library's remedies as flags).
     static func main() {
+        var parsed: (any ParsableCommand)?
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            parsed = try parseAsRoot()
+            try parsed!.run()
         } catch {
+            // An option checked while running is the subcommand's: show its usage, not the root's.
+            if let invalid = error as? ValidationError, let command = parsed, !(command is RecurrentCommand) {
+                let name = type(of: command)._commandName
+                Terminal.err("Error: \(invalid.message)\nUsage: recurrent \(name) <options>\n  See 'recurrent \(name) --help' for more information.")
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
             exit(withError: commandLineError(error))
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Recurrent
 
 /// The run's length, batch, seed and cadences: the same options, with the same defaults
@@ -16,8 +17,20 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Seed of the initial weights and of the batch stream (compare: of the first run of each model). (default: \(TrainingDefaults.seed))")
     var seed: UInt64?
 
-    @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too (results are bit-identical for any count). (default: 1)")
+    @Option(help: "Threads: each batch is split among them for the time loop, and large products are split too; results are bit-identical for any count. --threads 1 leaves the other cores free. (default: every core, \(RunOptions.coreCount) here)")
     var threads: Int?
+
+    /// The machine's cores (the threads a run uses unless `--threads` says otherwise).
+    static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// `--threads`, or every core.
+    var resolvedThreads: Int { threads ?? Self.coreCount }
+
+    @Option(help: ArgumentHelp("Stop early after N evaluations in a row without improvement of the validation metric (the test metric for tasks without a validation split); needs --eval-every.", valueName: "n"))
+    var patience: Int?
+
+    @Flag(name: .customLong("keep-best"), help: "Also keep the weights of the best evaluation (validation metric, else test) in NAME.best.safetensors.")
+    var keepBest = false
 
     @Option(name: .customLong("eval-every"), help: "Evaluate every N steps; 0 = only at the end. (default: train \(TrainingDefaults.evalEvery), compare \(TrainingDefaults.comparisonEvalEvery))")
     var evalEvery: Int?
@@ -31,7 +44,8 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         if steps != nil && epochs != nil { throw ValidationError("pass --steps or --epochs, not both") }
         for (option, value, minimum) in [("--batch", batch, 1), ("--steps", steps, 1), ("--epochs", epochs, 1), ("--eval-every", evalEvery, 0),
-                                         ("--log-every", logEvery, 1), ("--checkpoint-every", checkpointEvery, 0), ("--threads", threads, 1)] {
+                                         ("--log-every", logEvery, 1), ("--checkpoint-every", checkpointEvery, 0), ("--threads", threads, 1),
+                                         ("--patience", patience, 1)] {
             if let v = value, v < minimum { throw ValidationError("\(option) must be at least \(minimum), got \(v)") }
         }
     }
@@ -47,6 +61,8 @@ struct RunOptions: ParsableArguments {
         if let v = evalEvery { s.evalEvery = v }
         if let v = logEvery { s.logEvery = v }
         if let v = checkpointEvery { s.checkpointEvery = v }
+        if let v = patience { s.patience = v }
+        if keepBest { s.keepBest = true }
         return s
     }
 }

@@ -48,6 +48,11 @@ struct Sample: ParsableCommand {
             vocabulary = fromText
         }
         guard let vocabulary else {
+            let c = loaded.configuration
+            if c.readout != .everyStep || c.inputSize != c.outputs {
+                throw CLIError("\(checkpoint): not a character model (\(c.summary), \(c.readout == .everyStep ? "many-to-many" : "many-to-one"); a character model reads and writes one value per character, many-to-many)",
+                               fix: "sample from a checkpoint of recurrent train --task charlm")
+            }
             throw ValidationError("\(checkpoint) stores no vocabulary: pass --data with the text it was trained on")
         }
         let c = loaded.configuration

@@ -14,6 +14,9 @@ struct TaskOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Data: an IDX directory (smnist, pmnist, rowmnist; default \(MNIST.fashionMNISTDirectory) when present), a UTF-8 text file (charlm), or tensors (a .safetensors file with 'inputs' and 'targets', or a directory with inputs.npy and targets.npy).", valueName: "path"))
     var data: String?
 
+    @Option(name: .customLong("test-data"), help: ArgumentHelp("tensors: a test set of its own, in the forms of --data (eval: the data to score the model on).", valueName: "path"))
+    var testData: String?
+
     @Option(name: .customLong("val-fraction"), help: "Fraction of the training data held out for validation (MNIST tasks: default \(TaskSpec.Defaults.mnistValidationFraction); tensors: default \(TaskSpec.Defaults.tensorsValidationFraction)).")
     var valFraction: Double?
 
@@ -75,8 +78,11 @@ struct TaskOptions: ParsableArguments {
             s.data = d
             s.validationFraction = valFraction ?? base?.validationFraction
             s.padValue = padValue ?? base?.padValue
+            s.testData = try testData.map(Self.absolute) ?? base?.testData
+            s.classes = base?.classes
         }
         if name != .tensors { try reject("--pad-value", padValue != nil, "tensors") }
+        if name != .tensors { try reject("--test-data", testData != nil, "tensors (the other tasks have their own test sets)") }
         if name != .pmnist { try reject("--perm-seed", permSeed != nil, "pmnist") }
         if name != .charlm { try reject("--bptt", bptt != nil, "charlm") }
         s.limit = limit ?? base?.limit

@@ -54,13 +54,16 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if resume != nil && initFrom != nil { throw ValidationError("pass --resume (continue a run) or --init-from (new run from weights), not both") }
+        if resume != nil || initFrom != nil, let option = modelOptions.recurrentInit != nil ? "--recurrent-init" : modelOptions.inputInit != nil ? "--input-init" : nil {
+            throw ValidationError("\(option) sets initial weights, but \(resume != nil ? "--resume" : "--init-from") takes them from the checkpoint; drop \(option)")
+        }
         if tensorboard?.isEmpty == true { throw ValidationError("--tensorboard needs a folder, e.g. --tensorboard runs") }
         if let n = name, n.isEmpty || n.contains("/") { throw ValidationError("--name must be a file name without '/', got '\(n)'") }
         if let t = target, !t.isFinite { throw ValidationError("--target must be a finite number, got \(t)") }
     }
 
     func run() throws {
-        try Compute.$threads.withValue(runOptions.threads ?? 1) { try train() }
+        try Compute.$threads.withValue(runOptions.resolvedThreads) { try train() }
     }
 
     func train() throws {
@@ -70,6 +73,7 @@ struct Train: ParsableCommand {
         var stored: TrainSpec?
         var storedConfiguration: ModelConfiguration?
         var start = TrainingStart.fresh
+        var storedLog: String?
         if let path = resume {
             let recovery = try TrainingCheckpoint.recover(URL(fileURLWithPath: path))
             for note in recovery.notes { Terminal.err("note: \(note)") }
@@ -82,14 +86,23 @@ struct Train: ParsableCommand {
                 error.path = path
                 throw error
             }
-            if resume != nil { stored = TrainSpec.stored(in: file.metadata) } else { start = .weights(file, path: path) }
+            if resume != nil {
+                stored = TrainSpec.stored(in: file.metadata)
+                storedLog = file.metadata[Self.logKey]
+            } else {
+                start = .weights(file, path: path)
+            }
         }
 
         // 2. The spec: explicit options over the checkpoint's over the defaults. The session
         // loads the data and resolves the optimizer and the options; then the model.
         var runSpec = runOptions.spec(over: stored?.run, evalEvery: TrainingDefaults.evalEvery)
         if let t = target { runSpec.target = t }
-        let spec = TrainSpec(task: try taskOptions.spec(over: stored?.task), optimizer: optimizerOptions.spec(over: stored?.optimizer), run: runSpec)
+        var askedTask = try taskOptions.spec(over: stored?.task)
+        if initFrom != nil, askedTask.name == .tensors, let c = storedConfiguration {
+            askedTask.classes = c.outputs           // fine-tuning: the model's classes, when the labels fit in them
+        }
+        let spec = TrainSpec(task: askedTask, optimizer: optimizerOptions.spec(over: stored?.optimizer), run: runSpec)
         var session: TrainingSession
         do { session = try TrainingSession(spec) } catch let error as ConfigurationError {
             throw ValidationError(error.worded)
@@ -116,7 +129,10 @@ struct Train: ParsableCommand {
         }
         session.start = start
         session.reportsSpectralRadii = tensorboard != nil
-        let files = RunFiles(checkpoint: checkpoint, log: log.map { URL(fileURLWithPath: $0) })
+        // A resumed run keeps writing the log it was started with unless --log names another.
+        let logPath = log.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? storedLog
+        if let logPath { session.metadata[Self.logKey] = logPath }
+        let files = RunFiles(checkpoint: checkpoint, log: logPath.map { URL(fileURLWithPath: $0) })
 
         // 4. Train.
         let progress = TrainingProgress(mode: json ? .silent : Terminal.isTTY ? .live : .lines, totalSteps: run.steps,
@@ -125,7 +141,7 @@ struct Train: ParsableCommand {
         do {
             outcome = try session.run(configuration, files: files, started: { started in
                 for note in started.notes { Terminal.err("note: \(note)") }
-                if started.finished { throw Self.alreadyFinished(at: started.step, checkpoint: checkpoint, run: run) }
+                if let reason = started.finishedBecause { throw Self.alreadyFinished(at: started.step, because: reason, checkpoint: checkpoint, run: run) }
                 progress.startStep = started.step
                 if let dir = tensorboard {
                     let folder = URL(fileURLWithPath: dir).appendingPathComponent(checkpoint.deletingPathExtension().lastPathComponent)
@@ -135,6 +151,9 @@ struct Train: ParsableCommand {
                 guard !json else { return }
                 Terminal.out("\(started.step > 0 ? "resuming at step \(started.step): " : "training ")\(configuration.summary) on \(Self.describe(taskSpec))")
                 Terminal.out("  \(run.steps) steps of \(run.batch), \(Self.describe(optimizerSpec, rate: session.optimizer.learningRate)), seed \(run.seed); checkpoint \(checkpoint.path)")
+                let stopping = [run.patience.map { "stops after \($0) evaluations without improvement of the \(task.evaluationSplits.contains(.validation) ? "validation" : "test") \(task.metricName)" },
+                                run.keepBest == true ? "best weights in \(TrainingCheckpoint.bestURL(for: checkpoint).path)" : nil].compactMap { $0 }
+                if !stopping.isEmpty { Terminal.out("  " + stopping.joined(separator: "; ")) }
                 if let tb = progress.tensorboard, let dir = tensorboard {
                     Terminal.out("  tensorboard: \(tb.writer.url.path) (view: tensorboard --logdir \(dir))")
                 }
@@ -148,8 +167,9 @@ struct Train: ParsableCommand {
             Terminal.err("error: \(divergence.worded)")
             Terminal.err("to continue from step \(divergence.keptStep) with other settings: recurrent train --resume \(checkpoint.path) --lr LOWER (options you pass override the checkpoint's)")
             if json {
-                Terminal.out(JSONValue.object([("checkpoint", .string(checkpoint.path)), ("steps", .int(divergence.keptStep)),
-                                               ("reason", .string(StopReason.diverged.rawValue)), ("error", .string(divergence.worded))]).text)
+                var summary = outcome.summary
+                summary.steps = divergence.keptStep
+                Terminal.out(Self.json(summary, task: task, checkpoint: checkpoint, error: divergence.worded).text)
             }
             throw ExitCode(3)
         }
@@ -160,12 +180,19 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The checkpoint metadata key of the run's `--log` file (absolute), which `--resume` reuses.
+    static let logKey = "recurrent.log"
+
     /// A resumed checkpoint that has nothing left to train: at its last step, or stopped at
     /// its target (as its log says).
-    static func alreadyFinished(at step: Int, checkpoint: URL, run: RunSpec) -> CLIError {
-        if step >= run.steps {
+    static func alreadyFinished(at step: Int, because reason: StopReason, checkpoint: URL, run: RunSpec) -> CLIError {
+        if reason == .completed {
             return CLIError("\(checkpoint.path): the checkpoint is already at step \(step) of --steps \(run.steps)",
                             fix: "pass a larger total, e.g. --steps \(step + run.steps)")
+        }
+        if reason == .earlyStopped {
+            return CLIError("\(checkpoint.path): the run stopped early at step \(step): \(run.patience ?? 0) evaluations in a row without improvement (--patience \(run.patience ?? 0))",
+                            fix: "pass a larger --patience to train on")
         }
         return CLIError("\(checkpoint.path): the run stopped at step \(step) with --target \(run.target.map { "\($0)" } ?? "?") reached (its --log says so)",
                         fix: "pass a stricter --target to train on")
@@ -174,14 +201,7 @@ struct Train: ParsableCommand {
     func report(_ s: TrainingSummary, task: any TrainingTask, checkpoint: URL) {
         let baseline = task.baseline
         if json {
-            Terminal.out(JSONValue.object([
-                ("checkpoint", .string(checkpoint.path)), ("steps", .int(s.steps)), ("seconds", .number(s.seconds)),
-                ("reason", .string(s.reason.rawValue)), ("task", .string(task.name.rawValue)), ("metric", .string(task.metricName.rawValue)),
-                ("train", s.train?.json(metricName: task.metricName) ?? .null),
-                ("val", s.validation?.json ?? .null), ("test", s.test?.json ?? .null),
-                ("baseline", task.baselineJSON),
-                ("target_reached_step", s.targetReachedStep.map { .int($0) } ?? .null),
-            ]).text)
+            Terminal.out(Self.json(s, task: task, checkpoint: checkpoint).text)
             return
         }
         Terminal.out("\(s.reason): \(s.steps) steps in \(duration(s.seconds))")
@@ -191,7 +211,30 @@ struct Train: ParsableCommand {
             let beside = r.split == last?.split ? baseline.map { "   baseline \(number($0.value)): \($0.description)" } ?? "" : ""
             Terminal.out("  \(r.split == .validation ? "val " : "test")  loss \(number(r.loss))  \(r.metricName) \(number(r.metric))\(beside)")
         }
+        if let b = s.best {
+            Terminal.out("  best  step \(b.step)  \(b.split == .validation ? "val" : "test") loss \(number(b.loss))  \(b.metricName) \(number(b.metric))\(s.bestCheckpoint.map { ": \($0)" } ?? "")")
+        }
         Terminal.out("checkpoint: \(checkpoint.path)")
+    }
+
+    /// The object `--json` prints, the same keys however the run ended (a diverged run adds
+    /// "error"): {"checkpoint", "steps", "seconds", "reason", "task", "metric", "train", "val",
+    /// "test", "baseline", "target_reached_step", "best"}.
+    static func json(_ s: TrainingSummary, task: any TrainingTask, checkpoint: URL, error: String? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("checkpoint", .string(checkpoint.path)), ("steps", .int(s.steps)), ("seconds", .number(s.seconds)),
+            ("reason", .string(s.reason.rawValue)), ("task", .string(task.name.rawValue)), ("metric", .string(task.metricName.rawValue)),
+            ("train", s.train?.json(metricName: task.metricName) ?? .null),
+            ("val", s.validation?.json ?? .null), ("test", s.test?.json ?? .null),
+            ("baseline", task.baselineJSON),
+            ("target_reached_step", s.targetReachedStep.map { .int($0) } ?? .null),
+            ("best", s.best.map { b in
+                .object([("split", .string(b.split.rawValue)), ("loss", .number(b.loss)), (b.metricName.rawValue, .number(b.metric)),
+                         ("step", .int(b.step)), ("checkpoint", s.bestCheckpoint.map { .string($0) } ?? .null)])
+            } ?? .null),
+        ]
+        if let error { fields.append(("error", .string(error))) }
+        return .object(fields)
     }
 
     /// Which options shrink a part of the memory estimate of `train` on task `t`.

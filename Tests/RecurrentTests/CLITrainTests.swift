@@ -36,18 +36,33 @@ struct CLITrainTests {
         #expect(FileManager.default.fileExists(atPath: try #require(object["checkpoint"] as? String)))
     }
 
-    @Test func resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() throws {
+    /// Plain, and with early stopping, the best checkpoint and a warm-up into a plateau schedule
+    /// (whose state is in the training state; the best files must match too).
+    @Test(arguments: [[], ["--eval-every", "2", "--patience", "50", "--keep-best", "--schedule", "warmup:3,plateau:0:0.5"]])
+    func resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne(_ extra: [String]) throws {
         let dir = try CLI.directory()
-        let first = try CLI.run(CLI.tinyAdding + ["--steps", "10", "--name", "resumed"], in: dir)
+        let first = try CLI.run(CLI.tinyAdding + extra + ["--steps", "10", "--name", "resumed"], in: dir)
         #expect(first.status == 0, "\(first.output)")
         let second = try CLI.run(["train", "--resume", "checkpoints/resumed.safetensors", "--steps", "20"], in: dir)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.stdout.contains("resuming at step 10"))
-        let straight = try CLI.run(CLI.tinyAdding + ["--steps", "20", "--name", "straight"], in: dir)
+        let straight = try CLI.run(CLI.tinyAdding + extra + ["--steps", "20", "--name", "straight"], in: dir)
         #expect(straight.status == 0, "\(straight.output)")
         let c = dir.appendingPathComponent("checkpoints")
         #expect(try CLI.sameTensors(c.appendingPathComponent("resumed.safetensors"), c.appendingPathComponent("straight.safetensors")))
         #expect(try CLI.sameTensors(c.appendingPathComponent("resumed.state.safetensors"), c.appendingPathComponent("straight.state.safetensors")))
+        if extra.contains("--keep-best") {
+            #expect(try CLI.sameTensors(c.appendingPathComponent("resumed.best.safetensors"), c.appendingPathComponent("straight.best.safetensors")))
+            let progress = { (name: String) throws -> String? in
+                let trainer = try SafeTensorsFile(contentsOf: c.appendingPathComponent("\(name).state.safetensors")).metadata["trainer"] ?? ""
+                let object = try JSONSerialization.jsonObject(with: Data(trainer.utf8)) as? [String: Any]
+                return (object?["progress"]).flatMap { try? String(decoding: JSONSerialization.data(withJSONObject: $0, options: .sortedKeys), as: UTF8.self) }
+            }
+            let a = try progress("resumed"), b = try progress("straight")
+            #expect(a != nil && a?.contains("reductions") == true)
+            #expect(a?.replacingOccurrences(of: #""seconds":[-0-9.e+]+"#, with: "", options: .regularExpression)
+                    == b?.replacingOccurrences(of: #""seconds":[-0-9.e+]+"#, with: "", options: .regularExpression))
+        }
     }
 
     @Test func ctrlCSavesAndTheResumedRunMatches() throws {

@@ -74,7 +74,7 @@ struct DiagnosticsCLITests {
         (["--jacobian-sequences", "5"], "--jacobian-sequences"),
         (["--plot", "out.png"], ".svg"),
         (["--checkpoint", "/nonexistent/model.safetensors"], "no file"),
-        (["--checkpoint", "/dev/null", "--activation", "relu"], "--activation"),
+        (["--checkpoint", "/dev/null", "--activation", "relu,tanh"], "--activation (more than one)"),
         (["--no-such-option"], "no-such-option"),
     ]
 

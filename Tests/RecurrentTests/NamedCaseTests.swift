@@ -30,7 +30,8 @@ import Testing
         #expect(TaskKind.names == ["adding", "copy", "smnist", "pmnist", "rowmnist", "charlm", "tensors"])
         #expect(TaskMetric.names == ["mse", "accuracy", "bpc"])
         #expect(OptimizerKind.names == ["sgd", "rmsprop", "adam", "adamw"])
-        #expect(StopReason.names == ["completed", "target reached", "interrupted", "diverged"])
+        // The first release's stop reasons, then early stopping's (#15).
+        #expect(StopReason.names == ["completed", "target reached", "interrupted", "diverged", "early stopped"])
         #expect(ModelPreset.names == ModelConfiguration.presetNames)
     }
 

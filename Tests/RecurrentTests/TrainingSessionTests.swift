@@ -34,6 +34,13 @@ import Testing
                                                       optimizer: OptimizerSpec(kind: .sgd, learningRate: 0.1, momentum: 0.9, schedule: "cosine"),
                                                       run: RunSpec(steps: 30, batch: 4, seed: 5, evalEvery: 10, logEvery: 5, checkpointEvery: 7)),
              preset: "lstm", hidden: 5, layers: 2),
+        // A warm-up into a plateau schedule (its state after every evaluation), and the best
+        // checkpoint (whose file is compared too) with a patience that is not used up.
+        Case(name: "adding-irnn-warmup-plateau-best", spec: TrainSpec(task: TaskSpec(name: .adding, length: 5, limit: 30),
+                                                                      optimizer: OptimizerSpec(learningRate: 0.05, schedule: "warmup:4,plateau:0:0.5"),
+                                                                      run: RunSpec(steps: 30, batch: 8, seed: 3, evalEvery: 2, logEvery: 5, checkpointEvery: 7,
+                                                                                   patience: 100, keepBest: true)),
+             preset: "irnn", hidden: 6),
     ]
 
     /// The case's spec with its text file written into `dir`, the session and the model.
@@ -88,6 +95,13 @@ import Testing
         #expect(try timeless(files.log!) == timeless(straightDir.appendingPathComponent("run/log.jsonl")), "each step logged once")
         #expect(third.summary.test?.loss == straight.summary.test?.loss)
         #expect(third.summary.validation?.loss == straight.summary.validation?.loss)
+        if c.spec.run.keepBest == true {
+            let bestA = TrainingCheckpoint.bestURL(for: a), bestB = TrainingCheckpoint.bestURL(for: b)
+            #expect(try GoldenCheckpointTests.hash([bestA]) == GoldenCheckpointTests.hash([bestB]))
+            let x = try #require(third.summary.best), y = try #require(straight.summary.best)
+            #expect(x.step == y.step && x.metric == y.metric && x.loss == y.loss)
+            #expect(straight.summary.train?.learningRate != 0.05, "the plateau schedule reduced the rate")
+        }
     }
 
     @Test func aFinishedRunIsNotTrainedAgain() throws {

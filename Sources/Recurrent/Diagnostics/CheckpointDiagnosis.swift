@@ -26,12 +26,12 @@ extension Diagnosis {
     /// A checkpoint with NaN or infinite weights is refused (`NonFiniteTensorsError`)
     /// unless `allowNonFinite` is set; then the NaN shows in the measurements.
     public init(checkpoint url: URL, length: Int, batch: Int, seed: UInt64, jacobianSequences: Int = 1,
-                allowNonFinite: Bool = false) throws {
-        let (model, configuration, _) = try Checkpoint.load(from: url, allowNonFinite: allowNonFinite)
+                allowNonFinite: Bool = false, overriding overrides: ConfigurationOverrides = .init()) throws {
+        let (model, configuration, _, assumed) = try Checkpoint.load(from: url, allowNonFinite: allowNonFinite, overriding: overrides)
         try MemoryEstimate.diagnosis(hiddenSize: configuration.hiddenSize, inputSize: configuration.inputSize, length: length,
                                      batch: batch, jacobianSequences: jacobianSequences).check()
         var rng = SeededGenerator(seed: seed)
-        var notes: [String] = []
+        var notes: [String] = assumed.filter { $0.hasPrefix("activation") }.map { "the file records no activation: assumed \($0)" }
         if configuration.layers > 1 {
             notes.append("layer 0 of \(configuration.layers) diagnosed; layers 1...\(configuration.layers - 1) read the layer below, not x_t, and are not diagnosed")
         }

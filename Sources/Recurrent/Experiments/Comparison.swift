@@ -112,6 +112,9 @@ public struct RunResult: Sendable, Codable, Equatable {
     /// Eigenvalues of the first layer's W before and after ([re, im]), for the report's plots.
     public var initialEigenvalues: [[Double]]?
     public var finalEigenvalues: [[Double]]?
+    /// The best evaluation of the deciding split, when the run tracked it (`--patience`,
+    /// `--keep-best`, a plateau schedule); absent otherwise.
+    public var best: CurvePoint?
 }
 
 /// Trains every model with every seed on one task, each run in its own folder under
@@ -212,6 +215,7 @@ public struct Comparison: Sendable {
                          targetStep: targetStep, targetSeconds: targetSeconds, curve: curve,
                          initialSpectralRadius: outcome.initialSpectrum?.spectralRadius,
                          finalSpectralRadius: outcome.finalSpectrum?.spectralRadius,
-                         initialEigenvalues: outcome.initialSpectrum?.eigenvalues, finalEigenvalues: outcome.finalSpectrum?.eigenvalues)
+                         initialEigenvalues: outcome.initialSpectrum?.eigenvalues, finalEigenvalues: outcome.finalSpectrum?.eigenvalues,
+                         best: outcome.summary.best.map { CurvePoint(step: $0.step, seconds: $0.seconds, metric: $0.metric, loss: $0.loss) })
     }
 }

@@ -37,7 +37,7 @@ public enum ComparisonReport {
         }
         md += "\n## Runs\n\n| model | seed | steps | seconds | final \(results.first?.metricName.rawValue ?? "metric") | solved at step | ρ(W) before → after | note |\n|---|---|---|---|---|---|---|---|\n"
         for r in results {
-            md += "| \(r.model) | \(r.seed) | \(r.steps) | \(fmt(r.seconds, digits: 1)) | \(fmt(r.finalMetric, digits: 4)) | \(r.targetStep.map(String.init) ?? "–") | "
+            md += "| \(r.model) | \(r.seed) | \(r.steps) | \(fmt(r.seconds, digits: 1)) | \(fmt(r.finalMetric, digits: 4))\(r.best.map { " (best \(fmt($0.metric, digits: 4)) at step \($0.step))" } ?? "") | \(r.targetStep.map(String.init) ?? "–") | "
             md += "\(fmt(r.initialSpectralRadius)) → \(fmt(r.finalSpectralRadius)) | \(r.diverged ? "diverged: " + (r.divergence ?? "").prefix(120) + "…" : "") |\n"
         }
         let notes = PublishedResults.notes(for: s.task.name)

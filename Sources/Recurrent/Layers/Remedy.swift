@@ -23,6 +23,8 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
     case useTrainingData
     /// Give a learning rate (the optimizer has no default), e.g. this one.
     case setLearningRate(Double)
+    /// Evaluate every `every` steps instead of only at the end.
+    case evaluatePeriodically(every: Int)
 
     /// The remedy in the library's words, e.g. "gradient clipping at norm 1".
     public var description: String {
@@ -37,6 +39,7 @@ public enum Remedy: Sendable, Equatable, CustomStringConvertible {
         case .shorterSequence: return "a shorter prime or fewer characters"
         case .useTrainingData: return "the text (and the limit) it was trained on"
         case .setLearningRate(let r): return "a learning rate, e.g. \(Self.number(r))"
+        case .evaluatePeriodically(let n): return "evaluations every \(n) steps"
         }
     }
 

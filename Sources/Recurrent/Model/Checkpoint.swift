@@ -153,6 +153,17 @@ public enum Checkpoint {
         return config
     }
 
+    /// For tensors named after other modules (`lstm.weight_ih_l0`, `fc.weight`: a PyTorch
+    /// model whose attributes are not `rnn` and `head`), how to rename them; else "".
+    static func renamingHint(_ names: some Collection<String>) -> String {
+        let recurrent = Set(names.compactMap { n in n.hasSuffix(".weight_ih_l0") && !n.hasPrefix("rnn.") ? String(n.dropLast(".weight_ih_l0".count)) : nil })
+        let heads = Set(names.compactMap { n in n.hasSuffix(".weight") && !n.contains("_l") && !n.hasPrefix("head.") ? String(n.dropLast(".weight".count)) : nil })
+        guard let r = recurrent.sorted().first else { return "" }
+        let h = heads.sorted().first
+        let replacements = "k.replace('\(r).', 'rnn.', 1)" + (h.map { ".replace('\($0).', 'head.', 1)" } ?? "")
+        return ". The tensors look like a PyTorch module whose recurrent layer is '\(r)'\(h.map { " and head '\($0)'" } ?? ""): this program reads them as 'rnn.*' and 'head.*'; save them renamed, e.g. {\(replacements): v for k, v in model.state_dict().items()}"
+    }
+
     /// Cell kind, sizes and layer count from the tensor names and shapes alone (and the
     /// metadata `cell`, when there is one): layer 0's tensors are matched against every
     /// registered cell's (`RecurrentCell.sizes(fromLayer0:)`).
@@ -160,7 +171,8 @@ public enum Checkpoint {
         let t = file.tensors
         guard let ih = t["rnn.weight_ih_l0"], ih.shape.count == 2, t["rnn.weight_hh_l0"] != nil,
               let head = t["head.weight"], head.shape.count == 2 else {
-            throw CheckpointError("cannot infer the model: expected 2-D tensors 'rnn.weight_ih_l0' and 'head.weight' and a tensor 'rnn.weight_hh_l0'; found \(t.keys.sorted().joined(separator: ", "))")
+            throw CheckpointError("cannot infer the model: expected 2-D tensors 'rnn.weight_ih_l0' and 'head.weight' and a tensor 'rnn.weight_hh_l0'; found \(t.keys.sorted().joined(separator: ", "))"
+                + renamingHint(t.keys))
         }
         var layers = 0
         while t["rnn.weight_ih_l\(layers)"] != nil { layers += 1 }
@@ -283,7 +295,9 @@ public enum Checkpoint {
             guard let tensor = file.tensors[name] else { missing.append(name); return }
             let fits = tensor.elementCount == m.count
                 && (tensor.shape == [m.rows, m.cols] || (tensor.shape == [m.count] && (m.rows == 1 || m.cols == 1)))
-            guard fits else { wrong.append("\(name) is \(tensor.shape), expected \(m.rows == 1 ? [m.cols] : [m.rows, m.cols])"); return }
+            // Biases (and IndRNN's u) are 1-D in the file; a head of one output is [1, H], as in PyTorch.
+            let vector = m.rows == 1 && !name.hasPrefix("head.weight")
+            guard fits else { wrong.append("\(name) is \(tensor.shape), expected \(vector ? [m.cols] : [m.rows, m.cols])"); return }
             do {
                 // Read at the model's precision: Double models (tests, checks) keep every bit.
                 m.storage = Cell.Scalar.self == Double.self ? try tensor.doubles().map { Cell.Scalar($0) }

@@ -36,6 +36,11 @@ extension TrainingCheckpoint {
             throw fail("the base learning rate \(info.baseLearningRate) is not a finite positive number")
         }
         do { _ = try SeededGenerator(validating: info.rng) } catch { throw fail("'rng': \(error)") }
+        if let p = info.progress {
+            guard p.sinceBest >= 0, p.plateau.badEvaluations >= 0, p.plateau.reductions >= 0 else {
+                throw fail("the evaluation counts (\(p.sinceBest) since the best, \(p.plateau.badEvaluations) without improvement, \(p.plateau.reductions) reductions) must be >= 0")
+            }
+        }
 
         var parameters: [String: (rows: Int, cols: Int)] = [:]
         trainer.model.forEachParameter { _, name, m in parameters[name] = (m.rows, m.cols) }

@@ -62,6 +62,8 @@ public struct TrainSpec: Codable, Sendable, Equatable {
         o.clipNorm = optimizer.clipNorm
         o.clipValue = optimizer.clipValue
         o.target = run.target
+        o.patience = run.patience
+        o.keepBest = run.keepBest ?? false
         o.schedule = try LearningRateSchedule(parsing: optimizer.schedule, totalSteps: total)
         try o.validate()
         return o
@@ -129,10 +131,18 @@ public struct RunSpec: Codable, Sendable, Equatable {
     /// Passes over the training data (data set tasks): when set, `TrainingSession` makes
     /// `steps` this many epochs of batches of `batch`. Absent from the JSON when nil.
     public var epochs: Int?
+    /// Early stopping after this many evaluations without improvement (`TrainingOptions.patience`).
+    /// Absent from the JSON when nil.
+    public var patience: Int?
+    /// Keep the best evaluation's weights in `NAME.best.safetensors`. Absent from the JSON when nil (off).
+    public var keepBest: Bool?
 
     public init(steps: Int = TrainingDefaults.steps, batch: Int = TrainingDefaults.batch, seed: UInt64 = TrainingDefaults.seed,
                 evalEvery: Int = TrainingDefaults.evalEvery, logEvery: Int = TrainingDefaults.logEvery,
-                checkpointEvery: Int = TrainingDefaults.checkpointEvery, target: Double? = nil, epochs: Int? = nil) {
+                checkpointEvery: Int = TrainingDefaults.checkpointEvery, target: Double? = nil, epochs: Int? = nil,
+                patience: Int? = nil, keepBest: Bool? = nil) {
+        self.patience = patience
+        self.keepBest = keepBest
         self.steps = steps
         self.batch = batch
         self.seed = seed

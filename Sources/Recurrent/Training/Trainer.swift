@@ -21,6 +21,9 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     public var step: Int = 0
     /// The state carried between batches of a truncated-BPTT task.
     public var carried: RecurrentState<Float>?
+    /// What the evaluations decided so far (best, evaluations since, plateau state); fed by
+    /// `observe(_:)`, which `run` calls at every evaluation.
+    public var progress = EvaluationProgress()
     /// Warnings already given (each is given once).
     public var warned: Set<String> = []
     /// Extra metadata written into every checkpoint's model file (e.g. the command line's
@@ -95,7 +98,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// The step itself; `trainStep` undoes it when it throws.
     mutating func updateStep(detailed: Bool) throws -> StepRecord {
         let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
-        optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step)
+        optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions)
         let initial = task.carriesState && !batch.resetState
             ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
         // Dropout's masks come from the run's generator (saved with every checkpoint, so a
@@ -147,6 +150,23 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     @_specialize(where Cell == IndRNNCell<Float>)
     public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
         try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize).evaluate(split, step: step)
+    }
+
+    /// Feeds an evaluation to early stopping, the best checkpoint and a plateau schedule
+    /// (`progress`) when it is of the deciding split (validation, else test); true when it is
+    /// a new best. `run` calls it; a loop of one's own calls it after each evaluation.
+    public mutating func observe(_ record: EvaluationRecord) -> Bool {
+        guard record.split == decidingSplit else { return false }
+        let plateau = options.schedule.plateau.map { p in
+            (p.patience, p.factor, options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions))
+        }
+        return progress.observe(record, plateau: plateau)
+    }
+
+    /// The split whose metric decides the target, early stopping and the best checkpoint:
+    /// validation when the task has one, else test.
+    public var decidingSplit: EvaluationSplit {
+        task.evaluationSplits.contains(.validation) ? .validation : .test
     }
 
     // MARK: - What the states did

@@ -28,6 +28,8 @@ public enum TrainingCheckpoint {
         var taskName: TaskKind
         var taskPosition: [String: Int]
         var options: TrainingOptions
+        /// Early stopping, best checkpoint and plateau state; only for runs that use them.
+        var progress: EvaluationProgress?
     }
 
     /// Prefix of the model's tensors in the training state.
@@ -76,7 +78,8 @@ public enum TrainingCheckpoint {
         }
         let info = SidecarInfo(step: trainer.step, optimizerStep: trainer.optimizer.state.step, optimizer: trainer.optimizer.kind,
                                baseLearningRate: trainer.baseLearningRate, rng: trainer.rng.stateWords, taskName: trainer.task.name,
-                               taskPosition: trainer.task.position, options: trainer.options)
+                               taskPosition: trainer.task.position, options: trainer.options,
+                               progress: trainer.options.tracksEvaluations ? trainer.progress : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(info), as: UTF8.self)
@@ -128,6 +131,7 @@ public enum TrainingCheckpoint {
         trainer.baseLearningRate = info.baseLearningRate
         trainer.rng = SeededGenerator(state: info.rng)
         trainer.step = info.step
+        trainer.progress = info.progress ?? EvaluationProgress()
         try trainer.task.restore(position: info.taskPosition)
         if !carriedLayers.isEmpty {
             trainer.carried = RecurrentState(layers: (0..<carriedLayers.count).map { l in

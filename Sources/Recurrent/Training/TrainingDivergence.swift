@@ -24,6 +24,9 @@ public struct TrainingDivergence: AdvisedError, Sendable {
     public var spectralRadius: Double?
     /// Where the last finite state was saved, or nil when it was not (the trainer holds it).
     public var checkpoint: String?
+    /// The run up to the last finite step (its last training batch, evaluations, best), as
+    /// `Trainer.run` had it when the step diverged; set by `run`.
+    public var summary: TrainingSummary?
 
     public init(step: Int, cause: Cause, explodedAtTimeStep: Int?, maxAbsHidden: Double,
                 spectralRadius: Double? = nil, checkpoint: String? = nil) {

@@ -20,10 +20,55 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var target: Double?
     /// The base learning rate's schedule over `steps`.
     public var schedule: LearningRateSchedule = .constant
+    /// Early stopping: stop after this many evaluations in a row whose deciding metric
+    /// (validation, else test) does not improve on the best (`EvaluationProgress`), or nil.
+    public var patience: Int?
+    /// Keep the weights of the best evaluation in `NAME.best.safetensors`
+    /// (`TrainingCheckpoint.saveBest`).
+    public var keepBest = false
 
     public init(steps: Int, batchSize: Int) {
         self.steps = steps
         self.batchSize = batchSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case steps, batchSize, evaluationBatchSize, evaluateEvery, logEvery, checkpointEvery, clipNorm, clipValue, target, schedule
+        case patience, keepBest
+    }
+
+    // Written by hand so that training states from before `patience` and `keepBest` still
+    // decode, and runs that use neither store the same JSON as before.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(Int.self, forKey: .steps)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        evaluationBatchSize = try c.decode(Int.self, forKey: .evaluationBatchSize)
+        evaluateEvery = try c.decode(Int.self, forKey: .evaluateEvery)
+        logEvery = try c.decode(Int.self, forKey: .logEvery)
+        checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
+        clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm)
+        clipValue = try c.decodeIfPresent(Double.self, forKey: .clipValue)
+        target = try c.decodeIfPresent(Double.self, forKey: .target)
+        schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        keepBest = try c.decodeIfPresent(Bool.self, forKey: .keepBest) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(evaluationBatchSize, forKey: .evaluationBatchSize)
+        try c.encode(evaluateEvery, forKey: .evaluateEvery)
+        try c.encode(logEvery, forKey: .logEvery)
+        try c.encode(checkpointEvery, forKey: .checkpointEvery)
+        try c.encodeIfPresent(clipNorm, forKey: .clipNorm)
+        try c.encodeIfPresent(clipValue, forKey: .clipValue)
+        try c.encodeIfPresent(target, forKey: .target)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encodeIfPresent(patience, forKey: .patience)
+        if keepBest { try c.encode(keepBest, forKey: .keepBest) }
     }
 
     public func validate() throws(ConfigurationError) {
@@ -36,6 +81,11 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if let c = clipNorm, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping norm must be a finite positive number, got \(c)") }
         if let c = clipValue, !(c > 0) || !c.isFinite { throw ConfigurationError("the clipping value must be a finite positive number, got \(c)") }
         if let t = target { try ParameterValue.finite(t, "the target metric") }
+        if let p = patience, p < 1 { throw ConfigurationError("the patience must be at least 1 evaluation, got \(p)") }
+        if (patience != nil || schedule.plateau != nil) && evaluateEvery == 0 {
+            throw ConfigurationError("\(patience != nil ? "early stopping" : "the plateau schedule") counts evaluations without improvement, but this run evaluates only at the end",
+                                     remedies: [.evaluatePeriodically(every: max(1, steps / 20))])
+        }
     }
 }
 

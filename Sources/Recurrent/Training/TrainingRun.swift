@@ -41,6 +41,8 @@ public enum StopReason: String, NamedCase, Codable {
     case interrupted
     /// A step produced NaN or infinity (`TrainingDivergence`); the last finite state was saved.
     case diverged
+    /// `TrainingOptions.patience` evaluations in a row did not improve on the best (early stopping).
+    case earlyStopped = "early stopped"
 
     public static let noun = "stop reason"
 }
@@ -58,6 +60,10 @@ public struct TrainingSummary: Sendable, Codable {
     /// The first step at which the evaluation metric reached the target, and its time.
     public var targetReachedStep: Int?
     public var targetReachedSeconds: Double?
+    /// The best evaluation of the deciding split (validation, else test) when the run tracks
+    /// it (`TrainingOptions.tracksEvaluations`), and the best checkpoint's path when one is kept.
+    public var best: EvaluationRecord?
+    public var bestCheckpoint: String?
 }
 
 extension Trainer {
@@ -82,22 +88,34 @@ extension Trainer {
             try TrainingCheckpoint.save(self, to: url)
             observer(.checkpoint(url))
         }
-        func evaluateAll() throws -> Bool {
+        if options.tracksEvaluations {
+            summary.best = progress.best
+            if options.keepBest, let url = checkpoint { summary.bestCheckpoint = TrainingCheckpoint.bestURL(for: url).path }
+        }
+        /// Evaluates every split; returns `.targetReached` or `.earlyStopped` when the run
+        /// should stop here, else nil.
+        func evaluateAll() throws -> StopReason? {
             var reached = false
             for split in task.evaluationSplits {
                 var record = try evaluate(split)
                 record.seconds = clock() - start
                 observer(.evaluation(record))
                 if split == .validation { summary.validation = record } else { summary.test = record }
-                let decisive = task.evaluationSplits.contains(.validation) ? split == .validation : split == .test
-                if decisive, let target = options.target, task.reaches(record.metric, target: target) { reached = true }
+                guard split == decidingSplit else { continue }
+                if let target = options.target, task.reaches(record.metric, target: target) { reached = true }
+                if observe(record) && options.tracksEvaluations {
+                    summary.best = record
+                    if options.keepBest, let url = checkpoint { try TrainingCheckpoint.saveBest(self, besideCheckpoint: url) }
+                }
             }
             if reportsSpectralRadii { observer(.spectralRadii(SpectralRadiusRecord(step: step, layers: recurrentSpectralRadii()))) }
             if reached && summary.targetReachedStep == nil {
                 summary.targetReachedStep = step
                 summary.targetReachedSeconds = clock() - start
             }
-            return reached
+            if reached { return .targetReached }
+            if let p = options.patience, progress.sinceBest >= p { return .earlyStopped }
+            return nil
         }
         for w in warnings(after: nil) { observer(.warning(w)) }
         if reportsSpectralRadii && step == 0 { observer(.spectralRadii(SpectralRadiusRecord(step: 0, layers: recurrentSpectralRadii()))) }
@@ -113,6 +131,7 @@ extension Trainer {
                 summary.seconds = clock() - start
                 try save()
                 divergence.checkpoint = checkpoint?.path
+                divergence.summary = summary
                 throw divergence
             }
             record.seconds = clock() - start
@@ -124,8 +143,9 @@ extension Trainer {
             let evalNow = options.evaluateEvery > 0 && step % options.evaluateEvery == 0
             if evalNow || step == options.steps {
                 evaluatedAtEnd = step == options.steps
-                if try evaluateAll() {
-                    summary.reason = .targetReached
+                // A target or the patience stops a run early; at its last step it simply completed.
+                if let reason = try evaluateAll(), step < options.steps {
+                    summary.reason = reason
                     evaluatedAtEnd = true
                     break
                 }

@@ -47,9 +47,11 @@ public struct SessionStart: Sendable {
     public var step: Int
     /// True when resumed from the checkpoint pair.
     public var resumed: Bool
-    /// True when the resumed run had already ended (its last step, or the target reached at
-    /// this step, as its log records): nothing will be trained.
-    public var finished: Bool
+    /// True when the resumed run had already ended (its last step, the target reached at
+    /// this step as its log records, or its patience used up): nothing will be trained.
+    public var finished: Bool { finishedBecause != nil }
+    /// Why the resumed run had already ended, or nil.
+    public var finishedBecause: StopReason?
     /// One line per repair of a checkpoint cut short by a kill (`TrainingCheckpoint.recover`).
     public var notes: [String]
 }
@@ -210,7 +212,7 @@ struct SessionJob {
 
         // Resume: make the pair whole (a kill may have cut its last save short), restore it,
         // and drop the log's records of steps after it (logged after the save).
-        var start = SessionStart(step: 0, resumed: false, finished: false, notes: [])
+        var start = SessionStart(step: 0, resumed: false, finishedBecause: nil, notes: [])
         let resume: Bool
         switch session.start {
         case .resume: resume = true
@@ -227,7 +229,7 @@ struct SessionJob {
                 try TrainingCheckpoint.discardLogRecords(after: trainer.step, in: log)
                 previousSeconds = MetricsLog.lastSeconds(in: log) ?? 0
             }
-            start.finished = finished(at: trainer.step, log: files.log)
+            start.finishedBecause = finished(trainer, log: files.log)
         } else {
             start.notes = TrainingCheckpoint.removeLeftoverTemporaries(of: checkpoint).map {   // of a first save cut short
                 "removed \($0.path), a temporary file of a save cut short"
@@ -237,9 +239,13 @@ struct SessionJob {
         let log = try files.log.map { try MetricsLog(url: $0, truncate: !resume) }
 
         var outcome = TrainingOutcome(summary: TrainingSummary(checkpoint: checkpoint.path, steps: trainer.step, seconds: 0,
-                                                               reason: trainer.step >= session.options.steps ? .completed : .targetReached),
+                                                               reason: start.finishedBecause ?? .completed),
                                       start: start, divergence: nil, previousSeconds: previousSeconds,
                                       parameterCount: trainer.model.parameterCount, initialSpectrum: initialSpectrum)
+        if session.options.tracksEvaluations {          // a finished run still reports its best
+            outcome.summary.best = trainer.progress.best
+            if session.options.keepBest { outcome.summary.bestCheckpoint = TrainingCheckpoint.bestURL(for: checkpoint).path }
+        }
         if !start.finished {
             do {
                 outcome.summary = try trainer.run(checkpoint: checkpoint, observer: { event in
@@ -252,6 +258,7 @@ struct SessionJob {
                 }, shouldStop: shouldStop)
             } catch let divergence as TrainingDivergence {
                 outcome.divergence = divergence
+                if let s = divergence.summary { outcome.summary = s }
                 outcome.summary.reason = .diverged
                 outcome.summary.steps = trainer.step
             }
@@ -260,15 +267,20 @@ struct SessionJob {
         return outcome
     }
 
-    /// Whether a run resumed at `step` had already ended there: its last step, or (with a
-    /// target) an evaluation at `step` that reached it, as its log records. Its final
-    /// checkpoint is then written; training again would add steps an uninterrupted run never took.
-    func finished(at step: Int, log: URL?) -> Bool {
-        if step >= session.options.steps { return true }
-        guard let target = session.options.target, let log else { return false }
+    /// Why a run resumed at its step had already ended there, or nil: its last step, (with a
+    /// target) an evaluation at that step that reached it, as its log records, or (with a
+    /// patience) that many evaluations without improvement, as its training state records.
+    /// Its final checkpoint is then written; training again would add steps an uninterrupted
+    /// run never took.
+    func finished<C>(_ trainer: Trainer<C>, log: URL?) -> StopReason? {
+        let step = trainer.step
+        if step >= session.options.steps { return .completed }
+        if let p = session.options.patience, trainer.progress.sinceBest >= p { return .earlyStopped }
+        guard let target = session.options.target, let log else { return nil }
         let task = session.task
-        let decisive: EvaluationSplit = task.evaluationSplits.contains(.validation) ? .validation : .test
-        return MetricsLog.evaluations(in: log).contains { $0.step == step && $0.split == decisive && task.reaches($0.metric, target: target) }
+        let decisive = trainer.decidingSplit
+        let reached = MetricsLog.evaluations(in: log).contains { $0.step == step && $0.split == decisive && task.reaches($0.metric, target: target) }
+        return reached ? .targetReached : nil
     }
 
     /// ρ(W) of the first layer (IndRNN: max |u|) and, for an RNN, W's eigenvalues.

@@ -139,7 +139,14 @@ extension DatasetTask where Source == SequenceDataset<Float> {
     ///
     /// Throws, naming the split and the sizes, when a positive `validationFraction` holds
     /// out no sequence or leaves none for training.
-    public static func tensors(_ data: SequenceDataset<Float>, validationFraction: Double, source: String = "tensors") throws -> DatasetTask {
+    ///
+    /// - Parameters:
+    ///   - test: a test set of its own (`--test-data`): the same features per step, targets of
+    ///     the same kind; nil for none.
+    ///   - classes: for class targets, the class count O (the model's, when fine-tuning or
+    ///     evaluating it): every label must be below it. nil: max label + 1 over the data.
+    public static func tensors(_ data: SequenceDataset<Float>, validationFraction: Double, test: SequenceDataset<Float>? = nil,
+                               classes: Int? = nil, source: String = "tensors", testSource: String = "test tensors") throws -> DatasetTask {
         guard validationFraction >= 0 && validationFraction < 1 else {
             throw ConfigurationError("the validation fraction must be in [0, 1), got \(validationFraction)")
         }
@@ -151,9 +158,29 @@ extension DatasetTask where Source == SequenceDataset<Float> {
         }
         let train = data.subset(0..<trainCount)
         let validation = held > 0 ? data.subset(trainCount..<data.count) : nil
-        let (loss, readout, outputs) = data.taskShape
-        return try DatasetTask(name: .tensors, train: train, validation: validation, test: nil, inputSize: data.features,
-                               sequenceLength: data.steps, outputSize: outputs, readout: readout, loss: loss)
+        var (loss, readout, outputs) = data.taskShape
+        if let test {
+            let (testLoss, testReadout, testOutputs) = test.taskShape
+            guard test.features == data.features, testLoss == loss, testReadout == readout, loss == .crossEntropy || testOutputs == outputs else {
+                throw DataError(.malformed, "the test data do not match the training data: \(test.features) features per step and \(Self.describe(testLoss, testReadout, testOutputs)), where the training data have \(data.features) and \(Self.describe(loss, readout, outputs))",
+                                path: testSource, fix: "give test inputs [N, T, \(data.features)] and targets of the same kind as the training targets")
+            }
+            outputs = max(outputs, testOutputs)
+        }
+        if let classes, loss == .crossEntropy {
+            guard outputs <= classes else {
+                throw DataError(.malformed, "a label is \(outputs - 1), but the model has \(classes) classes (0..<\(classes))", path: test != nil ? "\(source), \(testSource)" : source,
+                                fix: "give data whose labels lie in 0..<\(classes), or train a new model")
+            }
+            outputs = classes
+        }
+        return try DatasetTask(name: .tensors, train: train, validation: validation, test: test, inputSize: data.features,
+                               sequenceLength: max(data.steps, test?.steps ?? 0), outputSize: outputs, readout: readout, loss: loss)
+    }
+
+    /// "class targets at the last step", "3 values per step".
+    static func describe(_ loss: Loss, _ readout: Readout, _ outputs: Int) -> String {
+        (loss == .crossEntropy ? "class targets" : "\(outputs) values") + (readout == .everyStep ? " at every step" : " per sequence")
     }
 }
 

@@ -25,10 +25,18 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     /// tensors: the value that pads sequences of uneven length (their lengths then follow
     /// from it; see `SequenceLengths`), when no `lengths` are stored with the data.
     public var padValue: Double?
+    /// `tensors`: a test set of its own, in the forms of `data`.
+    public var testData: String?
+    /// `tensors` with class targets: the class count (the model's when fine-tuning or
+    /// evaluating one; nil: the largest label + 1).
+    public var classes: Int?
 
     public init(name: TaskKind, length: Int? = nil, data: String? = nil, validationFraction: Double? = nil,
-                permutationSeed: UInt64? = nil, bptt: Int? = nil, limit: Int? = nil, padValue: Double? = nil) {
+                permutationSeed: UInt64? = nil, bptt: Int? = nil, limit: Int? = nil, testData: String? = nil, classes: Int? = nil,
+                padValue: Double? = nil) {
         self.padValue = padValue
+        self.testData = testData
+        self.classes = classes
         self.name = name
         self.length = length
         self.data = data
@@ -71,6 +79,10 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     /// Fashion-MNIST then).
     public func resolved() -> TaskSpec {
         var s = TaskSpec(name: name, data: name.readsData ? data : nil, limit: limit)
+        if name == .tensors {
+            s.testData = testData
+            s.classes = classes
+        }
         if name.isSynthetic { s.length = length ?? Defaults.length }
         s.validationFraction = Defaults.validationFraction(name).map { validationFraction ?? $0 }
         if name == .pmnist { s.permutationSeed = permutationSeed ?? Defaults.permutationSeed }
@@ -123,7 +135,10 @@ public struct TaskSpec: Sendable, Codable, Hashable {
                 let (x, y) = dataset.batch(indices: Array(0..<n))
                 dataset = SequenceDataset(batch: x, targets: y)
             }
-            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? Defaults.tensorsValidationFraction, source: path)
+            var test = try testData.map { $0 == path ? dataset : try Self.loadTensors($0, padValue: padValue) }
+            if let n = limit, let t = test, n < t.count { test = t.subset(0..<n) }
+            return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? Defaults.tensorsValidationFraction, test: test,
+                                           classes: classes, source: path, testSource: testData ?? "")
         }
     }
 
