@@ -37,6 +37,15 @@ struct ModelOptions: ParsableArguments {
     var inputInit: String?
 
     /// `--hidden`, `--layers` (shared with `compare`).
+    @Flag(help: "Bidirectional layers (PyTorch's bidirectional=True): a second cell per layer reads each sequence backwards from its last step; layers above and the head read [forward | reverse] (2H).")
+    var bidirectional = false
+
+    @Flag(name: .customLong("no-bias"), help: "Layers without biases (PyTorch's bias=False): b_ih and b_hh are 0, not trained and not saved; the head keeps its bias.")
+    var noBias = false
+
+    @Option(help: ArgumentHelp("Dropout p between stacked layers in training (PyTorch's dropout=p; needs --layers 2 or more). (default: 0)", valueName: "p"))
+    var dropout: Double?
+
     @OptionGroup var size: ModelSizeOptions
     var hidden: Int? { size.hidden }
     var layers: Int? { size.layers }
@@ -102,6 +111,9 @@ struct ModelOptions: ParsableArguments {
                                               hiddenSize: hidden ?? stored?.hiddenSize ?? TrainingDefaults.hidden,
                                               layers: layers ?? stored?.layers ?? TrainingDefaults.layers, outputs: outputs, readout: readout)
         }
+        if bidirectional { c.bidirectional = true }
+        if noBias { c.bias = false }
+        if let p = dropout { c.dropout = p }
         do {
             if let a = activation { c.activation = try Activation(parsing: a) }
             if let r = recurrentInit { c.recurrentInit = try Initializer(parsing: r) }
@@ -137,6 +149,7 @@ extension ModelConfiguration {
         var detail = cellType.fixedActivation == nil ? [activation.name] : []
         for p in cellType.hyperparameters { if let v = self[p] { detail.append("\(p.option) \(v)") } }
         if recurrentInit != .pytorchDefault { detail.append("W \(recurrentInit.name)") }
-        return "\(layers)-layer \(cell.rawValue)\(detail.isEmpty ? "" : " (\(detail.joined(separator: ", ")))"), I=\(inputSize), H=\(hiddenSize), O=\(outputs)"
+        return "\(layers)-layer \(bidirectional ? "bidirectional " : "")\(bias ? "" : "bias-free ")\(cell.rawValue)\(detail.isEmpty ? "" : " (\(detail.joined(separator: ", ")))"), I=\(inputSize), H=\(hiddenSize), O=\(outputs)"
+            + (dropout > 0 ? ", dropout \(dropout)" : "")
     }
 }

@@ -29,8 +29,14 @@ struct TaskOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Use only the first N examples of each split (characters for charlm, test sequences for adding and copy; default \(TaskSpec.Defaults.syntheticTestSize) for those): quick runs.", valueName: "n"))
     var limit: Int?
 
+    @Option(name: .customLong("pad-value"), parsing: .unconditional, help: ArgumentHelp("tensors without lengths: the value padding sequences of uneven length; each sequence ends after its last step holding another value.", valueName: "v"))
+    var padValue: Double?
+
     func validate() throws {
         if let l = length?.values.first(where: { $0 < 1 }) { throw ValidationError("--length must be at least 1, got \(l)") }
+        if let v = padValue, !v.isFinite {
+            throw ValidationError("--pad-value must be finite, got \(v); for NaN padding save the lengths (lengths.npy, or a 'lengths' tensor) with the data")
+        }
         if let f = valFraction, !(f >= 0 && f < 1) { throw ValidationError("--val-fraction must be in [0, 1), got \(f)") }
         if let b = bptt, b < 1 { throw ValidationError("--bptt must be at least 1, got \(b)") }
         if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
@@ -74,9 +80,11 @@ struct TaskOptions: ParsableArguments {
             }
             s.data = d
             s.validationFraction = valFraction ?? base?.validationFraction
+            s.padValue = padValue ?? base?.padValue
             s.testData = try testData.map(Self.absolute) ?? base?.testData
             s.classes = base?.classes
         }
+        if name != .tensors { try reject("--pad-value", padValue != nil, "tensors") }
         if name != .tensors { try reject("--test-data", testData != nil, "tensors (the other tasks have their own test sets)") }
         if name != .pmnist { try reject("--perm-seed", permSeed != nil, "pmnist") }
         if name != .charlm { try reject("--bptt", bptt != nil, "charlm") }

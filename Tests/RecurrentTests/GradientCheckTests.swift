@@ -14,7 +14,16 @@ struct GradientCheckTests {
         var layers: Int
         /// The cell's hyper-parameters (nil: its defaults).
         var hyperparameters: [String: Double]? = nil
-        var testDescription: String { "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" }
+        /// Variable lengths [B] (packed-sequence semantics), or nil for T everywhere.
+        var lengths: [Int]? = nil
+        /// Two directions per layer.
+        var bidirectional = false
+        /// Layers with biases (false: PyTorch's bias=False; the biases are then not parameters).
+        var bias = true
+        var testDescription: String {
+            "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" + (lengths.map { "/lengths\($0)" } ?? "")
+                + (bidirectional ? "/bidirectional" : "") + (bias ? "" : "/no-bias")
+        }
     }
 
     static let activations: [Activation] = [
@@ -41,6 +50,23 @@ struct GradientCheckTests {
         out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .meanSquaredError, layers: 1, hyperparameters: oscillators))
         out.append(Case(cell: .cornn, activation: .tanh, readout: .everyStep, loss: .crossEntropy, layers: 2))
         out.append(Case(cell: .cornn, activation: .tanh, readout: .lastStep, loss: .meanSquaredError, layers: 1))
+        // Variable lengths (unsorted, one full): the loss must not see the padded steps, and
+        // the gradient of a padded input is exactly 0 (its finite difference too).
+        for cell in CellKind.allCases {
+            let a: Activation = cell == .rnn || cell == .indrnn ? .relu : .tanh
+            let h = cell == .cornn ? oscillators : nil
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 2, hyperparameters: h, lengths: [2, 5, 3]))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h, lengths: [4, 1, 5]))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .crossEntropy, layers: 1, hyperparameters: h, lengths: [3, 3, 2]))
+            // Bidirectional, with equal and uneven lengths.
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .meanSquaredError, layers: 2, hyperparameters: h, bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .crossEntropy, layers: 2, hyperparameters: h,
+                            lengths: [4, 1, 5], bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .lastStep, loss: .crossEntropy, layers: 1, hyperparameters: h,
+                            lengths: [2, 5, 3], bidirectional: true))
+            out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h,
+                            lengths: [4, 1, 5], bidirectional: true, bias: false))
+        }
         return out
     }()
 
@@ -62,8 +88,13 @@ struct GradientCheckTests {
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.8),
                                         recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3),
                                         hyperparameters: c.hyperparameters)
-        let model = try makeModel(Cell.self, config, seed: 7)
-        let inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
+        var configuration = config
+        configuration.bidirectional = c.bidirectional
+        configuration.bias = c.bias
+        let model = try makeModel(Cell.self, configuration, seed: 7)
+        let parameters = Set(configuration.parameterShapes.map(\.name))     // without biases: no b_ih, b_hh
+        var inputs = randomBatch(batch: b, steps: t, features: i, seed: 11, as: Double.self)
+        inputs.lengths = c.lengths
         var rng = SeededGenerator(seed: 13)
         let targets: Targets<Double>
         switch (c.loss, c.readout) {
@@ -81,7 +112,7 @@ struct GradientCheckTests {
 
         func lossOf(_ m: RecurrentModel<Cell>, _ x: SequenceBatch<Double>, _ s: RecurrentState<Double>) throws -> Double {
             let pass = m.forward(x, initial: s)
-            return try c.loss.evaluate(pass.outputs, targets.lossTarget(batch: b, steps: t)).value
+            return try c.loss.evaluate(pass.outputs, targets.lossTarget(batch: b, steps: t, lengths: c.lengths)).value
         }
         let step = 1e-6
         func expectClose(_ analytic: Double, _ numeric: Double, _ what: @autoclosure () -> String) {
@@ -94,6 +125,10 @@ struct GradientCheckTests {
         var names: [String] = []
         model.forEachParameter { _, name, _ in names.append(name) }
         for (p, name) in names.enumerated() {
+            if !parameters.contains(name) {
+                #expect(analytic[p].allSatisfy { $0 == 0 }, "\(c.testDescription) \(name): not a parameter, its gradient is 0")
+                continue
+            }
             for e in analytic[p].indices {
                 var plus = model, minus = model
                 plus.updateEachParameter { k, _, m in if k == p { m.storage[e] += step } }

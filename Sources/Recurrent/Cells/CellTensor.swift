@@ -14,6 +14,9 @@ public struct CellTensor: Sendable, Hashable {
 
     /// What the tensor is for. It decides the initialiser (`RecurrentCell.initializer(for:...)`)
     /// and, for the input weight and bias, the product the unroller forms with them.
+    /// True for b_ih and b_hh: the tensors a layer without biases (PyTorch's `bias=False`) lacks.
+    public var isBias: Bool { role == .inputBias || role == .recurrentBias }
+
     public enum Role: Sendable, Hashable {
         /// U = `weight_ih` [G*H, I]: preInput = x W_ihᵀ + b_ih, one product for all steps.
         case inputWeight

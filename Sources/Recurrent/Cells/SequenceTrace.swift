@@ -24,6 +24,12 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// until a forward pass runs (then `recurrentProjection` reads W_hh itself). A cell with
     /// other recurrent matrices may keep their transposes here in its own layout.
     @usableFromInline var transposedRecurrentWeight: RowBuffer<Scalar>?
+    /// Variable-length sequences, sorted longest first: [T], the rows still running at
+    /// step t (`liveRows[t]` = the number of sequences longer than t, so the live rows are
+    /// the prefix 0 ..< liveRows[t]). A finished row's state is carried unchanged to the
+    /// end: hidden[t+1] = hidden[t] (memory too), so `finalState` is each sequence's own
+    /// last state. nil: every row runs every step (today's loop, untouched).
+    public internal(set) var liveRows: [Int]?
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps

@@ -29,6 +29,8 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
     public let inputs: [Scalar]
     /// Targets for all N sequences.
     public let targets: Targets<Scalar>
+    /// [N]: the steps of each sequence when they differ (see `SequenceLengths`), else nil.
+    public let lengths: [Int]?
 
     /// The most classes integer targets may name: ids must be below 2^20 (1048576). A larger id
     /// is almost certainly not a class (a corrupt file, or a regression target saved as
@@ -36,10 +38,15 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
     public static var classLimit: Int { 1 << 20 }
 
     /// Loads `inputs` `[N, T, I]` and `targets` (see the table above) from `.npy` files.
-    public static func load(inputs inputsPath: String, targets targetsPath: String) throws(DataError) -> SequenceDataset {
+    /// With `lengthsPath` (a `.npy` of [N] integers) or `padValue`, the sequences have
+    /// their own lengths (see `SequenceLengths`).
+    public static func load(inputs inputsPath: String, targets targetsPath: String, lengths lengthsPath: String? = nil,
+                            padValue: Double? = nil) throws(DataError) -> SequenceDataset {
         try SequenceDataset(
             inputs: NumPy.read(path: inputsPath), targets: NumPy.read(path: targetsPath),
-            inputsPath: inputsPath, targetsPath: targetsPath)
+            inputsPath: inputsPath, targetsPath: targetsPath,
+            lengths: lengthsPath.map { p throws(DataError) in try NumPy.read(path: p) }, lengthsPath: lengthsPath ?? "<lengths>",
+            padValue: padValue)
     }
 
     /// A data set holding exactly this batch and its targets.
@@ -49,11 +56,17 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
         features = batch.features
         inputs = batch.values
         self.targets = targets
+        lengths = batch.unevenLengths
     }
 
     /// Builds the data set from arrays; the paths only label errors.
+    ///
+    /// Variable lengths: `lengths` [N] (integers in 1...T) or a `padValue` (not both). Steps
+    /// past a sequence's length are not read: they may hold anything (NaN too), and per-step
+    /// targets there are ignored (class ids become -1, values 0).
     public init(
-        inputs: NDArray, targets: NDArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>"
+        inputs: NDArray, targets: NDArray, inputsPath: String = "<inputs>", targetsPath: String = "<targets>",
+        lengths lengthsArray: NDArray? = nil, lengthsPath: String = "<lengths>", padValue: Double? = nil
     ) throws(DataError) {
         guard inputs.shape.count == 3 else {
             throw DataError(
@@ -67,11 +80,16 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                 fix: "save at least one sequence of at least one step and one feature")
         }
         let inputValues: [Scalar] = inputs.scalars()
-        if let bad = inputValues.firstIndex(where: { !$0.isFinite }) {
+        let given = try SequenceLengths.resolve(lengths: lengthsArray, lengthsPath: lengthsPath, padValue: padValue, values: inputValues,
+                                                count: n, steps: t, features: i, path: inputsPath)
+        let lengths = given ?? [Int](repeating: t, count: n)
+        func isStep(_ k: Int, width: Int) -> Bool { (k / width) % t < lengths[k / (width * t)] }   // flat index into [N, T, width]
+        if let bad = inputValues.indices.first(where: { !inputValues[$0].isFinite && isStep($0, width: i) }) {
             throw DataError(
                 .malformed,
                 "inputs contain a non-finite value (step \((bad / i) % t), feature \(bad % i))", path: inputsPath,
-                recordIndex: bad / (t * i), fix: "replace NaN/infinite values before saving")
+                recordIndex: bad / (t * i), fix: given == nil ? "replace NaN/infinite values before saving"
+                    : "replace NaN/infinite values within each sequence's length (the padding after it is not read)")
         }
         guard targets.shape.first == n else {
             throw DataError(
@@ -80,7 +98,7 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                 path: targetsPath, fix: "save one target row per input sequence, in the same order")
         }
         let targetShape = targets.shape
-        if let ids = targets.integers() {
+        if var ids = targets.integers() {
             switch targetShape.count {
             case 1:
                 if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= Self.classLimit }) {
@@ -95,6 +113,7 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                         .mismatch, "per-step class targets have \(targetShape[1]) steps, inputs have \(t)",
                         path: targetsPath, fix: "save targets of shape [N, T] with the inputs' T")
                 }
+                for k in ids.indices where !isStep(k, width: 1) { ids[k] = -1 }     // past a sequence's end: no loss
                 if let bad = ids.firstIndex(where: { $0 < -1 || $0 >= Self.classLimit }) {
                     throw DataError(
                         .malformed, "class id \(ids[bad]) at index \(bad) (step \(bad % t)) is outside -1..<\(Self.classLimit)", path: targetsPath,
@@ -112,8 +131,11 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
                     path: targetsPath, fix: "save class ids per sequence [N] or per step [N, T]; regression targets as floats")
             }
         } else {
-            let values: [Scalar] = targets.scalars()
+            var values: [Scalar] = targets.scalars()
             let perRecord = values.count / n
+            if targetShape.count == 3 && targetShape[1] == t {                 // past a sequence's end: not read
+                for k in values.indices where !isStep(k, width: targetShape[2]) { values[k] = 0 }
+            }
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw DataError(
                     .malformed, "targets contain a non-finite value", path: targetsPath,
@@ -139,6 +161,7 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
         self.steps = t
         self.features = i
         self.inputs = inputValues
+        self.lengths = lengths.contains { $0 != t } ? lengths : nil
     }
 
     /// Sequences `indices`, in that order, with their targets.
@@ -147,7 +170,8 @@ public struct SequenceDataset<Scalar: NeuralScalar>: IndexedSequenceSource {
         var values: [Scalar] = []
         values.reserveCapacity(indices.count * width)
         for index in indices { values += inputs[(index * width)..<((index + 1) * width)] }
-        let batch = SequenceBatch(batch: indices.count, steps: steps, features: features, values: values)
+        let batch = SequenceBatch(batch: indices.count, steps: steps, features: features, values: values,
+                                  lengths: lengths.map { all in indices.map { all[$0] } })
         func rows<T>(_ all: [T], _ rowWidth: Int) -> [T] {
             var result: [T] = []
             result.reserveCapacity(indices.count * rowWidth)

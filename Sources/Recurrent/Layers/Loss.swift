@@ -4,6 +4,10 @@ public enum LossTarget<Scalar: NeuralScalar>: Sendable, Equatable {
     case classes([Int])
     /// One target vector per output row: [N, O].
     case values(Matrix<Scalar>)
+    /// One target vector per output row [N, O], of which only the rows where `counted` [N]
+    /// is true enter the loss (the steps of variable-length sequences; PyTorch's loss on
+    /// the packed outputs).
+    case valuesOnRows(Matrix<Scalar>, counted: [Bool])
 }
 
 /// The training objectives, PyTorch's definitions (mean reduction).
@@ -55,7 +59,22 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                 gradient.storage[i] = T(2 * d / n)
             }
             return (total / n, gradient)
-        case (.crossEntropy, .values):
+        case (.meanSquaredError, .valuesOnRows(let y, let counted)):
+            // L = (1/(N' O)) Σ over counted rows (z - y)^2, N' the counted rows; 0 elsewhere.
+            guard y.rows == outputs.rows && y.cols == outputs.cols && counted.count == outputs.rows else {
+                throw ConfigurationError("mse: targets \(y.shape) (\(counted.count) rows counted or not) do not match outputs \(outputs.shape)")
+            }
+            let n = Double(max(1, counted.filter { $0 }.count * outputs.cols))
+            var total = 0.0
+            for r in 0..<outputs.rows where counted[r] {
+                for c in 0..<outputs.cols {
+                    let d = Double(outputs[r, c]) - Double(y[r, c])
+                    total += d * d
+                    gradient[r, c] = T(2 * d / n)
+                }
+            }
+            return (total / n, gradient)
+        case (.crossEntropy, .values), (.crossEntropy, .valuesOnRows):
             throw ConfigurationError("cross-entropy needs class ids as targets, got values; use mse for regression")
         case (.meanSquaredError, .classes):
             throw ConfigurationError("mse needs value targets, got class ids; use cross-entropy for classification")

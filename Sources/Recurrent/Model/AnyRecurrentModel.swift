@@ -94,8 +94,12 @@ extension RecurrentModel {
     /// The architecture of this model (initialisers are not recoverable from weights and
     /// are reported as `pytorchDefault`; hyper-parameters are the first layer's).
     public var architecture: ModelConfiguration {
-        ModelConfiguration(cell: Cell.kind, activation: layers[0].activation, inputSize: inputSize,
-                           hiddenSize: hiddenSize, layers: layers.count, outputs: outputSize, readout: readout,
-                           hyperparameters: layers[0].hyperparameterValues)
+        var c = ModelConfiguration(cell: Cell.kind, activation: layers[0].activation, inputSize: inputSize,
+                                   hiddenSize: hiddenSize, layers: layers.count / directions, outputs: outputSize, readout: readout,
+                                   hyperparameters: layers[0].hyperparameterValues)
+        c.bidirectional = directions == 2
+        c.bias = bias
+        c.dropout = dropout
+        return c
     }
 }

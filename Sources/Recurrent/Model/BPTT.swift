@@ -11,17 +11,19 @@ extension RecurrentCell {
 
     /// Runs the layer over `inputs` ([T*B, I], time-major) from `initial`, returning the
     /// trace that `backward` needs; `trace.outputs` are h_1 ... h_T.
+    /// `liveRows` [T] (see `SequenceTrace.liveRows`): variable-length sequences sorted
+    /// longest first; nil when every row runs all T steps.
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int,
-                        initial: LayerState<Scalar>) -> SequenceTrace<Scalar> {
+                        initial: LayerState<Scalar>, liveRows: [Int]? = nil) -> SequenceTrace<Scalar> {
         var fresh: SequenceTrace<Scalar>?
-        return forward(inputs, steps: steps, batch: batch, initial: initial, reusing: &fresh)
+        return forward(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows, reusing: &fresh)
     }
 
     /// The same, but writes into `cache` when it holds a trace of the right shape that
     /// nothing else references (so no earlier result is overwritten); otherwise
     /// allocates a new trace and leaves it in `cache` for the next call.
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
-                        reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
+                        liveRows: [Int]? = nil, reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
         precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
                      "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
         precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
@@ -33,6 +35,12 @@ extension RecurrentCell {
                                           gateCount: Self.gateCount, hasMemory: Self.hasMemory)
         }
         let trace = cache!
+        if let liveRows {
+            precondition(liveRows.count == steps && zip(liveRows, liveRows.dropFirst()).allSatisfy { $0 >= $1 }
+                         && (liveRows.first ?? batch) <= batch,
+                         "liveRows must hold T = \(steps) non-increasing counts of at most B = \(batch) rows, got \(liveRows)")
+        }
+        trace.liveRows = liveRows
         trace.inputs.copy(from: inputs)
         trace.hidden.copy(from: initial.hidden)
         if Self.hasMemory { trace.memory.copy(from: initial.memory) }
@@ -69,8 +77,29 @@ extension RecurrentCell {
         }
         prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
         let (parts, inner) = batchSplit(trace)
+        if let live = trace.liveRows {
+            Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
+                for t in 0..<trace.steps {
+                    let running = rows.clamped(to: 0..<live[t])                // the prefix still running
+                    if !running.isEmpty { forwardStep(t, trace, rows: running) }
+                    let done = running.isEmpty ? rows : running.upperBound..<rows.upperBound
+                    if !done.isEmpty { carryFinishedState(t, trace, rows: done) }
+                }
+            }
+            return
+        }
         Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
             for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
+        }
+    }
+
+    /// Rows whose sequence has ended before step t keep their state: hidden[t+1] = hidden[t]
+    /// (and memory), so the last row block holds every sequence's own final state.
+    func carryFinishedState(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let b = trace.batch, h = hiddenSize
+        trace.hidden.row((t + 1) * b + rows.lowerBound).update(from: trace.hidden.row(t * b + rows.lowerBound), count: rows.count * h)
+        if Self.hasMemory {
+            trace.memory.row((t + 1) * b + rows.lowerBound).update(from: trace.memory.row(t * b + rows.lowerBound), count: rows.count * h)
         }
     }
 
@@ -142,8 +171,20 @@ extension RecurrentCell {
         }
         outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
         let (parts, inner) = batchSplit(trace)
-        Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { slice in
+        let live = trace.liveRows
+        Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
             for t in stride(from: trace.steps - 1, through: 0, by: -1) {
+                // Variable lengths: a finished row's state was carried, so its dL/dh passes
+                // through unchanged; its step has no gradient (nothing read its inputs).
+                let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
+                if slice.upperBound < whole.upperBound || slice.isEmpty {
+                    let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
+                    grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                    if Self.separateHiddenGradient {
+                        grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                    }
+                    if slice.isEmpty { continue }
+                }
                 if let dOut = outputGradient {                   // dL/dh_t += the loss's part
                     dOut.storage.withUnsafeBufferPointer { d in
                         let src = d.baseAddress! + (t * b + slice.lowerBound) * hs

@@ -49,9 +49,9 @@ public enum Checkpoint {
         var tensors: [String: SafeTensor] = [:]
         let specs = Cell.tensors
         for (l, layer) in model.layers.enumerated() {
-            for (k, spec) in specs.enumerated() {
+            for (k, spec) in specs.enumerated() where model.bias || !spec.isBias {     // bias=False: no b_ih, b_hh
                 let m = layer.parameters[k]
-                tensors["rnn.\(spec.name)_l\(l)"] = SafeTensor(floats: m.storage.map { Float($0) },
+                tensors["rnn.\(spec.name)_\(layerSuffix(l, directions: model.directions))"] = SafeTensor(floats: m.storage.map { Float($0) },
                                                                shape: spec.savedAsVector ? [m.count] : [m.rows, m.cols])
             }
         }
@@ -184,27 +184,41 @@ public enum Checkpoint {
         }
         let found = layer0.keys.sorted().map { "rnn.\($0)_l0 \(layer0[$0]!)" }.joined(separator: ", ")
         let cells = CellRegistry.cells
+        // PyTorch's bias=False: no bias tensor at all; each cell is then matched with its biases
+        // filled in at the shapes its weights imply.
+        let bias = layer0.keys.contains { $0.hasPrefix("bias") }
+        func layer0Shapes(_ type: any RecurrentCell<Float>.Type) -> [String: [Int]] {
+            guard !bias, let sizes = type.definingSizes(layer0) else { return layer0 }
+            var shapes = layer0
+            for t in type.tensors where t.isBias {
+                shapes[t.name] = t.fileShape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: type.gateCount)
+            }
+            return shapes
+        }
         if let metaCell = file.metadata["cell"] {
             guard let kind = CellKind(rawValue: metaCell) else {
                 throw CheckpointError("metadata 'cell' = '\(metaCell)' is not one of: \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let type = CellRegistry.cell(kind)
             // The sizes from the defining tensors; `checkTensors` then lists every mismatch.
-            guard let sizes = type.sizes(fromLayer0: layer0) ?? looseSizes(type, layer0) else {
+            guard let sizes = type.sizes(fromLayer0: layer0Shapes(type)) ?? looseSizes(type, layer0) else {
                 throw CheckpointError("metadata 'cell' = '\(metaCell)', but layer 0 (\(found)) does not fit it: \(kind) expects \(layout(type))")
             }
-            return ModelConfiguration(cell: kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
-                                      layers: layers, outputs: head.shape[0])
+            var config = ModelConfiguration(cell: kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
+                                            layers: layers, outputs: head.shape[0])
+            config.bidirectional = t["rnn.weight_ih_l0_reverse"] != nil
+            config.bias = bias
+            return config
         }
-        var matches = cells.compactMap { type in type.sizes(fromLayer0: layer0).map { (type, $0) } }
+        var matches = cells.compactMap { type in type.sizes(fromLayer0: layer0Shapes(type)).map { (type, $0) } }
         if matches.count > 1 {   // e.g. IndRNN's u [1, 1] saved 2-D also reads as an RNN's W [1, 1]: prefer the shapes as written
             let exact = matches.filter { type, sizes in
-                type.tensors.allSatisfy { layer0[$0.name] == $0.fileShape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: type.gateCount) }
+                type.tensors.allSatisfy { layer0Shapes(type)[$0.name] == $0.fileShape(inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, gateCount: type.gateCount) }
             }
             if !exact.isEmpty { matches = exact }
         }
         if matches.isEmpty {   // no cell fits every tensor: read the sizes from the weights, and let checkTensors list the rest
-            matches = cells.compactMap { type in weightSizes(type, layer0).map { (type, $0) } }
+            matches = cells.compactMap { type in weightSizes(type, layer0Shapes(type)).map { (type, $0) } }
         }
         guard matches.count == 1, let (type, sizes) = matches.first else {
             let expected = cells.map { "\($0.kind): \(layout($0))" }.joined(separator: "; ")
@@ -213,8 +227,11 @@ public enum Checkpoint {
             }
             throw CheckpointError("the layer-0 tensors (\(found)) fit several cells (\(matches.map { $0.0.kind.rawValue }.joined(separator: ", "))); add the metadata 'cell' to say which")
         }
-        return ModelConfiguration(cell: type.kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
-                                  layers: layers, outputs: head.shape[0])
+        var config = ModelConfiguration(cell: type.kind, activation: .tanh, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
+                                        layers: layers, outputs: head.shape[0])
+        config.bidirectional = t["rnn.weight_ih_l0_reverse"] != nil       // PyTorch's bidirectional=True
+        config.bias = bias
+        return config
     }
 
     /// I and H read from the input weight [G*H, I] alone, for a file whose metadata names the
@@ -271,7 +288,11 @@ public enum Checkpoint {
         var model = model
         var missing: [String] = [], wrong: [String] = [], unreadable: [String] = []
         var expected = Set<String>()
+        let absent = model.bias ? [] : Set(model.layers.indices.flatMap { k in       // bias=False: b_ih, b_hh stay 0
+            Cell.tensors.filter(\.isBias).map { "rnn.\($0.name)_\(layerSuffix(k, directions: model.directions))" }
+        })
         model.updateEachParameter { _, name, m in
+            if absent.contains(name) { return }
             expected.insert(name)
             guard let tensor = file.tensors[name] else { missing.append(name); return }
             let fits = tensor.elementCount == m.count

@@ -142,7 +142,7 @@ extension MemoryEstimate {
     public static func prediction(_ c: ModelConfiguration, sequences: Int, steps: Int, batch: Int) -> MemoryEstimate {
         var e = model(c, steps: steps, batch: Swift.min(batch, sequences), training: false)
         let n = Double(sequences), rows = c.readout == .everyStep ? n * Double(steps) : n
-        let states = Double(c.layers) * n * Double(c.hiddenSize) * (c.cellType.hasMemory ? 2 : 1)
+        let states = Double(c.layers * c.directions) * n * Double(c.hiddenSize) * (c.cellType.hasMemory ? 2 : 1)
         e.add(.outputs, elements: rows * Double(c.outputs) + states,
               "the outputs and final states of all \(sequences) sequences (\(c.outputs) outputs\(c.readout == .everyStep ? " x \(steps) steps" : ""), \(c.layers) x \(c.hiddenSize) states)")
         return e
@@ -170,13 +170,15 @@ extension MemoryEstimate {
         // per-step backward buffers [B, H]: dHidden, dMemory (with memory), scratch (if the cell uses it)
         let perStep: Double = 1 + (cell.hasMemory ? 1 : 0) + (cell.usesBackwardScratch ? 1 : 0)
         var trace = 0.0
-        for l in 0..<Swift.max(1, c.layers) {
-            let i = Double(l == 0 ? c.inputSize : c.hiddenSize)
-            trace += t * b * (i + 3 * g * h + memory * h) + memory * b * h
-            if training { trace += t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h }
+        let d = Double(c.directions)
+        for l in 0..<Swift.max(1, c.layers) {                  // per direction (a bidirectional layer's are the same size)
+            let i = Double(l == 0 ? c.inputSize : c.directions * c.hiddenSize)
+            trace += d * (t * b * (i + 3 * g * h + memory * h) + memory * b * h)
+            if training { trace += d * (t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h) }
+            if c.bidirectional { trace += t * b * (i + 2 * h) * (training ? 2 : 1) }   // reversed inputs, [h_fwd | h_rev]
         }
         let rows = c.readout == .everyStep ? t * b : b
-        let batchElements = 2 * b * t * Double(c.inputSize) + rows * (h + Double(c.outputs)) * (training ? 2 : 1)
+        let batchElements = 2 * b * t * Double(c.inputSize) + rows * (d * h + Double(c.outputs)) * (training ? 2 : 1)
         let kind: Kind = label.isEmpty ? .trace : .evaluation
         return [
             Part(kind: kind, bytes: trace * 4,

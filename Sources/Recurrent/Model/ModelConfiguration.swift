@@ -30,6 +30,17 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var biasInit: Initializer
     /// The cell's hyper-parameters by key (`CellHyperparameter.key`); see `subscript(_:)`.
     public var hyperparameters: [String: Double]
+    /// Two directions per layer (PyTorch's `bidirectional=True`): a second cell reads each
+    /// sequence from its last step back, the layer outputs [h_fwd | h_rev] (2H), layer l+1
+    /// reads 2H, the head reads 2H; tensors `..._l{k}_reverse`, h_n [L*2, B, H].
+    public var bidirectional: Bool = false
+    /// False for layers without biases (PyTorch's `bias=False`): b_ih and b_hh are 0, not
+    /// trained and not in the file. The head keeps its bias.
+    public var bias: Bool = true
+    /// PyTorch's `dropout=p`: in training, each output of every layer but the last is zeroed
+    /// with probability p and the rest scaled by 1/(1-p) (one mask per element and step,
+    /// drawn from the run's seeded generator); off in evaluation and prediction. 0: none.
+    public var dropout: Double = 0
 
     /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
@@ -76,6 +87,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// G for this cell kind.
     public var gateCount: Int { cellType.gateCount }
 
+    /// D: 2 when bidirectional, else 1.
+    public var directions: Int { bidirectional ? 2 : 1 }
+
     /// Every parameter's `state_dict` name, matrix shape [rows, cols] and whether a file
     /// holds it 1-D, in `state_dict` order, without building the model: the cell's tensors
     /// per layer (RNN: `weight_ih_l{k}` [G*H, I or H], `weight_hh_l{k}` [G*H, H] (IndRNN:
@@ -84,13 +98,14 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var parameterShapes: [(name: String, rows: Int, cols: Int, vector: Bool)] {
         let type = cellType, g = type.gateCount, h = hiddenSize, tensors = type.tensors
         var shapes: [(name: String, rows: Int, cols: Int, vector: Bool)] = []
-        for l in 0..<Swift.max(0, layers) {
-            for t in tensors {
-                let (r, c) = t.shape(inputSize: l == 0 ? inputSize : h, hiddenSize: h, gateCount: g)
-                shapes.append(("rnn.\(t.name)_l\(l)", r, c, t.savedAsVector))
+        let d = directions
+        for k in 0..<(Swift.max(0, layers) * d) {
+            for t in tensors where bias || !t.isBias {
+                let (r, c) = t.shape(inputSize: k < d ? inputSize : d * h, hiddenSize: h, gateCount: g)
+                shapes.append(("rnn.\(t.name)_\(layerSuffix(k, directions: d))", r, c, t.savedAsVector))
             }
         }
-        return shapes + [("head.weight", outputs, h, false), ("head.bias", 1, outputs, true)]
+        return shapes + [("head.weight", outputs, d * h, false), ("head.bias", 1, outputs, true)]
     }
 
     /// The number of trainable scalars, as a Double so that absurd sizes cannot overflow.
@@ -105,12 +120,13 @@ public struct ModelConfiguration: Sendable, Equatable {
             case .gates: return Double(g) * h
             }
         }
+        let d = Double(directions)
         var first = 0.0, other = 0.0
-        for t in type.tensors {
+        for t in type.tensors where bias || !t.isBias {
             first += size(t.rows, inputs: i) * size(t.cols, inputs: i)
-            other += size(t.rows, inputs: h) * size(t.cols, inputs: h)
+            other += size(t.rows, inputs: d * h) * size(t.cols, inputs: d * h)
         }
-        return first + (l - 1) * other + o * h + o
+        return d * (first + (l - 1) * other) + o * d * h + o
     }
 
     /// Throws when a size or option is impossible, saying which and what would work.
@@ -119,6 +135,10 @@ public struct ModelConfiguration: Sendable, Equatable {
         if hiddenSize < 1 { throw ConfigurationError("hidden size must be at least 1, got \(hiddenSize)") }
         if layers < 1 { throw ConfigurationError("layers must be at least 1, got \(layers)") }
         if outputs < 1 { throw ConfigurationError("outputs must be at least 1, got \(outputs)") }
+        if !(dropout >= 0 && dropout < 1) { throw ConfigurationError("dropout must be in [0, 1), got \(dropout)") }
+        if dropout > 0 && layers < 2 {
+            throw ConfigurationError("dropout \(dropout) acts between stacked layers, and this model has one layer: use at least 2 layers, or no dropout")
+        }
         // Sizes whose products overflow Int (or a Float array's byte count) cannot be built at all.
         if parameterCount * Double(MemoryLayout<Double>.size) >= Double(Int.max) {
             throw ConfigurationError("\(layers) layers of \(hiddenSize) units with \(inputSize) inputs and \(outputs) outputs would have \(parameterCount) parameters, more than can be addressed")
@@ -183,6 +203,9 @@ extension ModelConfiguration: Codable {
         for key in c.allKeys where CellRegistry.hyperparameter(key: key.stringValue) != nil {
             if let v = try c.decodeIfPresent(Double.self, forKey: key) { hyperparameters[key.stringValue] = v }
         }
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: Key("bidirectional")) ?? false
+        bias = try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true
+        dropout = try c.decodeIfPresent(Double.self, forKey: Key("dropout")) ?? 0
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -198,5 +221,8 @@ extension ModelConfiguration: Codable {
         try c.encode(recurrentInit, forKey: Key("recurrentInit"))
         try c.encode(biasInit, forKey: Key("biasInit"))
         for key in hyperparameters.keys.sorted() { try c.encode(hyperparameters[key]!, forKey: Key(key)) }
+        if bidirectional { try c.encode(true, forKey: Key("bidirectional")) }     // absent: one direction (older files)
+        if !bias { try c.encode(false, forKey: Key("bias")) }                      // absent: with biases
+        if dropout != 0 { try c.encode(dropout, forKey: Key("dropout")) }          // absent: none
     }
 }

@@ -5,42 +5,53 @@ public struct ModelGradients<Scalar: NeuralScalar>: Sendable, Equatable {
     /// The `state_dict` suffixes of one layer's tensors (the cell's `tensors` names), for
     /// naming: `weight_ih`, `weight_hh`, ...
     public var tensorNames: [String]
+    /// D: 2 when `layers` holds a forward and a reverse cell per layer (l0, l0_reverse, ...).
+    public var directions: Int
 
     public init<Cell: RecurrentCell>(zerosLike model: RecurrentModel<Cell>) where Cell.Scalar == Scalar {
         layers = model.layers.map { $0.parameters.zerosLike }
         head = model.head.zerosLike
         tensorNames = Cell.tensors.map(\.name)
+        directions = model.directions
     }
 
     /// `tensorNames` are the suffixes of one layer's tensors, in the order of `layers[k].tensors`.
-    public init(layers: [CellParameters<Scalar>], head: Linear<Scalar>, tensorNames: [String]) {
+    public init(layers: [CellParameters<Scalar>], head: Linear<Scalar>, tensorNames: [String], directions: Int = 1) {
         precondition(layers.allSatisfy { $0.count == tensorNames.count }, "every layer needs one name per tensor: \(tensorNames)")
         self.layers = layers
         self.head = head
         self.tensorNames = tensorNames
+        self.directions = directions
     }
 }
 
 // MARK: - Parameter naming and traversal (shared by optimizers, clipping, checkpoints)
 
-/// PyTorch's `state_dict` names for L layers whose tensors are called `tensorNames`:
-/// `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0`, `rnn.bias_hh_l0`, ...,
-/// `head.weight`, `head.bias`.
-public func stateDictNames(layers: Int, tensorNames: [String]) -> [String] {
-    (0..<layers).flatMap { l in tensorNames.map { "rnn.\($0)_l\(l)" } } + ["head.weight", "head.bias"]
+/// PyTorch's `state_dict` names for `cells` cells (L layers of D directions) whose tensors
+/// are called `tensorNames`: `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0`,
+/// `rnn.bias_hh_l0`, (bidirectional: `rnn.weight_ih_l0_reverse`, ...), ..., `head.weight`, `head.bias`.
+public func stateDictNames(layers cells: Int, tensorNames: [String], directions: Int = 1) -> [String] {
+    (0..<cells).flatMap { k in tensorNames.map { "rnn.\($0)_\(layerSuffix(k, directions: directions))" } } + ["head.weight", "head.bias"]
+}
+
+/// PyTorch's name of cell k of a stack of D directions: `l{k/D}`, and `_reverse` for the
+/// second direction (`l0`, `l0_reverse`, `l1`, ...).
+public func layerSuffix(_ k: Int, directions: Int) -> String {
+    "l\(k / directions)" + (k % directions == 1 ? "_reverse" : "")
 }
 
 extension RecurrentCell {
-    /// The `state_dict` names of a model of L layers of this cell (`rnn.<tensor>_l<k>`, then the head).
-    public static func parameterNames(layers: Int) -> [String] {
-        stateDictNames(layers: layers, tensorNames: tensors.map(\.name))
+    /// The `state_dict` names of a model of L layers (of D directions) of this cell
+    /// (`rnn.<tensor>_l<k>[_reverse]`, then the head).
+    public static func parameterNames(layers: Int, directions: Int = 1) -> [String] {
+        stateDictNames(layers: layers * directions, tensorNames: tensors.map(\.name), directions: directions)
     }
 }
 
 extension ModelGradients {
     /// Visits every tensor in `state_dict` order with its index and name.
     public func forEachTensor(_ body: (Int, String, Matrix<Scalar>) throws -> Void) rethrows {
-        let names = stateDictNames(layers: layers.count, tensorNames: tensorNames)
+        let names = stateDictNames(layers: layers.count, tensorNames: tensorNames, directions: directions)
         var i = 0
         for l in layers.indices {
             for m in layers[l].tensors { try body(i, names[i], m); i += 1 }
@@ -51,7 +62,7 @@ extension ModelGradients {
 
     /// Visits every tensor mutably, in `state_dict` order.
     public mutating func updateEachTensor(_ body: (Int, String, inout Matrix<Scalar>) throws -> Void) rethrows {
-        let names = stateDictNames(layers: layers.count, tensorNames: tensorNames)
+        let names = stateDictNames(layers: layers.count, tensorNames: tensorNames, directions: directions)
         var i = 0
         for l in layers.indices {
             for k in layers[l].tensors.indices { try body(i, names[i], &layers[l].tensors[k]); i += 1 }
@@ -93,13 +104,13 @@ extension RecurrentModel {
     /// Visits every parameter in `state_dict` order with its index and name (the same
     /// traversal as the gradients': the tensors are shared, not copied).
     public func forEachParameter(_ body: (Int, String, Matrix<Scalar>) throws -> Void) rethrows {
-        try ModelGradients(layers: layers.map(\.parameters), head: head, tensorNames: Cell.tensors.map(\.name)).forEachTensor(body)
+        try ModelGradients(layers: layers.map(\.parameters), head: head, tensorNames: Cell.tensors.map(\.name), directions: directions).forEachTensor(body)
     }
 
     /// Visits every parameter mutably, in `state_dict` order, then applies the cells'
     /// constraints (IndRNN's bound).
     public mutating func updateEachParameter(_ body: (Int, String, inout Matrix<Scalar>) throws -> Void) rethrows {
-        let names = Cell.parameterNames(layers: layers.count)
+        let names = Cell.parameterNames(layers: layers.count / directions, directions: directions)
         var i = 0
         for l in layers.indices {
             for k in layers[l].parameters.tensors.indices { try body(i, names[i], &layers[l].parameters.tensors[k]); i += 1 }

@@ -9,20 +9,41 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public typealias Scalar = Cell.Scalar
 
     /// Bottom layer first; layer 0 reads the inputs, layer l > 0 reads h of layer l-1.
+    /// Bidirectional: L*2 cells, each layer's forward cell then its reverse cell (PyTorch's
+    /// order: `l0`, `l0_reverse`, `l1`, ...); layer l > 0 reads [h_fwd | h_rev] of layer l-1.
     public var layers: [Cell]
     public var head: Linear<Scalar>
     public var readout: Readout
+    /// D: 1, or 2 for bidirectional layers.
+    public let directions: Int
+    /// False for layers without biases (PyTorch's `bias=False`): every layer's b_ih and b_hh
+    /// (the tensors whose role is a bias) stay 0: their gradients are 0, so no optimizer
+    /// moves them, and checkpoints leave them out.
+    public let bias: Bool
+    /// p of the dropout between stacked layers (PyTorch's `dropout=p`); applied only when a
+    /// training step passes a seed (`gradients(..., dropoutSeed:)`) or masks to `forward`.
+    public var dropout: Double = 0
 
-    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout) {
-        precondition(!layers.isEmpty, "a model needs at least one layer")
-        for l in 1..<max(1, layers.count) {
-            precondition(layers[l].inputSize == layers[l - 1].hiddenSize,
-                         "layer \(l) reads \(layers[l].inputSize) inputs but layer \(l - 1) has \(layers[l - 1].hiddenSize) units")
+    public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1, bias: Bool = true) {
+        precondition(!layers.isEmpty && (directions == 1 || directions == 2) && layers.count % directions == 0,
+                     "a model needs at least one layer, and a cell per direction (D = \(directions)) in each")
+        for k in directions..<max(directions, layers.count) {
+            let below = directions * layers[k - 1].hiddenSize
+            precondition(layers[k].inputSize == below, "cell \(k) reads \(layers[k].inputSize) inputs but the layer below gives \(below)")
         }
-        precondition(head.inputSize == layers[layers.count - 1].hiddenSize, "the head must read the last layer's hidden size")
+        precondition(head.inputSize == directions * layers[layers.count - 1].hiddenSize, "the head must read the last layer's D*H outputs")
         self.layers = layers
         self.head = head
         self.readout = readout
+        self.directions = directions
+        self.bias = bias
+        if !bias {
+            for k in self.layers.indices {
+                for (i, t) in Cell.tensors.enumerated() where t.isBias {
+                    self.layers[k].parameters.tensors[i].storage = [Scalar](repeating: 0, count: self.layers[k].parameters.tensors[i].count)
+                }
+            }
+        }
     }
 
     /// A freshly initialised model. Draws each layer's tensors in `state_dict` order (the
@@ -33,15 +54,17 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         guard configuration.cell == Cell.kind else {
             throw ConfigurationError("configuration is for \(configuration.cell.rawValue) but the model type holds \(Cell.kind.rawValue) cells")
         }
-        let c = configuration, h = c.hiddenSize, settings = c.settings
+        let c = configuration, h = c.hiddenSize, settings = c.settings, d = c.directions
         var cells: [Cell] = []
-        for l in 0..<c.layers {
-            let parameters = Cell.initialParameters(inputSize: l == 0 ? c.inputSize : h, hiddenSize: h, settings: settings, using: &rng)
+        for k in 0..<(c.layers * d) {                            // state_dict order: l0, (l0_reverse,) l1, ...
+            let parameters = Cell.initialParameters(inputSize: k < d ? c.inputSize : d * h, hiddenSize: h, settings: settings, using: &rng)
             var cell = Cell(parameters: parameters, settings: settings)
             cell.applyConstraints()
             cells.append(cell)
         }
-        self.init(layers: cells, head: Linear(inputSize: h, outputSize: c.outputs, using: &rng), readout: c.readout)
+        self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d,
+                  bias: c.bias)
+        dropout = c.dropout
     }
 
     public var inputSize: Int { layers[0].inputSize }
@@ -64,7 +87,19 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         public var headInput: Matrix<Scalar>
         /// [B, O] or time-major [T*B, O].
         public var outputs: Matrix<Scalar>
-        public var finalState: RecurrentState<Scalar> { RecurrentState(layers: traces.map(\.finalState)) }
+        /// Variable-length sequences: the order the traces run in (longest first); nil when
+        /// every sequence has T steps. `headInput`, `outputs` and `finalState` are in the
+        /// batch's own order either way.
+        public var packing: PackedOrder? = nil
+        /// Dropout: the masks applied to the outputs of layers 0 ..< L-1, each [T*B, D*H] in
+        /// the traces' row order (0 or 1/(1-p)); nil when no dropout ran.
+        public var dropoutMasks: [Matrix<Scalar>]? = nil
+        /// Each layer's final state, [B, H] per layer: for variable lengths, each sequence's
+        /// state at its own last step (PyTorch's h_n of packed sequences).
+        public var finalState: RecurrentState<Scalar> {
+            let state = RecurrentState(layers: traces.map(\.finalState))
+            return packing.map { $0.unsorted(state) } ?? state
+        }
     }
 
     /// Runs the stack and the head. `initial` defaults to the zero state.
@@ -74,22 +109,83 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     }
 
     /// The same, reusing the traces cached in `workspace` when their shapes match.
+    ///
+    /// `dropoutMasks` (training only; see `dropoutMasks(batch:steps:using:)`): one [T*B, D*H]
+    /// mask per layer but the last, multiplied into that layer's outputs.
     public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
-                        workspace: inout ModelWorkspace<Scalar>) -> ForwardPass {
+                        workspace: inout ModelWorkspace<Scalar>, dropoutMasks: [Matrix<Scalar>]? = nil) -> ForwardPass {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
-        let state = initial ?? zeroState(batch: b)
+        var state = initial ?? zeroState(batch: b)
         var x = inputs.timeMajor
+        // Variable lengths: run sorted longest first, the padding zeroed (so no value of it,
+        // not even a NaN, reaches a product); nil keeps the equal-length path as it was.
+        let packing = inputs.unevenLengths.map { PackedOrder(lengths: $0, steps: t) }
+        if let packing {
+            x = packing.sorted(x, steps: t, zeroPadding: true)
+            if initial != nil { state = packing.sorted(state) }
+        }
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
-        for (l, cell) in layers.enumerated() {
-            let trace = cell.forward(x, steps: t, batch: b, initial: state.layers[l], reusing: &workspace.traces[l])
+        let d = directions, rowLengths = packing?.sortedLengths
+        for k in stride(from: 0, to: layers.count, by: d) {
+            let trace = layers[k].forward(x, steps: t, batch: b, initial: state.layers[k], liveRows: packing?.liveRows,
+                                          reusing: &workspace.traces[k])
             traces.append(trace)
-            if l + 1 < layers.count { x = trace.outputs }
+            if d == 1 {
+                if k + 1 < layers.count { x = Self.dropped(trace.outputs, dropoutMasks?[k]) }
+                continue
+            }
+            // The reverse cell reads each sequence from its own last step back.
+            let reverse = layers[k + 1].forward(Bidirectional.reversedInTime(x, steps: t, batch: b, lengths: rowLengths),
+                                                steps: t, batch: b, initial: state.layers[k + 1], liveRows: packing?.liveRows,
+                                                reusing: &workspace.traces[k + 1])
+            traces.append(reverse)
+            x = Bidirectional.concatenated(trace.outputs,                                  // [T*B, 2H]
+                                           Bidirectional.reversedInTime(reverse.outputs, steps: t, batch: b, lengths: rowLengths))
+            if k + d < layers.count { x = Self.dropped(x, dropoutMasks?[k / d]) }
         }
         let last = traces[traces.count - 1]
-        let headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
-        return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput))
+        var headInput: Matrix<Scalar>
+        if d == 1 {
+            headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
+        } else {                         // last step: [h_fwd at the last step | h_rev that read it, its first output]
+            let top = traces[traces.count - 2]
+            headInput = readout == .lastStep ? Bidirectional.concatenated(top.hidden.matrix(rows: (t * b)..<((t + 1) * b)),
+                                                                          last.hidden.matrix(rows: b..<(2 * b)))
+                                             : x
+        }
+        if let packing {                 // back to the batch's order; padded steps read 0, as pad_packed_sequence gives
+            headInput = readout == .lastStep ? packing.unsorted(headInput, steps: 1)
+                                             : packing.unsorted(headInput, steps: t, zeroPadding: true)
+        }
+        return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput),
+                           packing: packing, dropoutMasks: dropoutMasks)
+    }
+
+    // MARK: - Dropout between layers
+
+    /// x ⊙ mask (x itself without a mask).
+    static func dropped(_ x: Matrix<Scalar>, _ mask: Matrix<Scalar>?) -> Matrix<Scalar> {
+        guard let mask else { return x }
+        precondition(mask.rows == x.rows && mask.cols == x.cols, "dropout mask \(mask.shape) for outputs \(x.shape)")
+        var out = x
+        for i in out.storage.indices { out.storage[i] *= mask.storage[i] }
+        return out
+    }
+
+    /// Masks for `dropout` p between the L layers: L-1 matrices [T*B, D*H], each element 0
+    /// with probability p, else 1/(1-p) (PyTorch's inverted dropout), drawn in order; nil
+    /// when p = 0 or there is one layer.
+    public func dropoutMasks(batch: Int, steps: Int, using rng: inout some RandomNumberGenerator) -> [Matrix<Scalar>]? {
+        let count = layers.count / directions - 1
+        guard dropout > 0, count > 0 else { return nil }
+        let keep = Scalar(1 / (1 - dropout))
+        return (0..<count).map { _ in
+            var m = Matrix<Scalar>(rows: steps * batch, cols: directions * hiddenSize)
+            for i in m.storage.indices { m.storage[i] = Draw.uniform(0, 1, &rng) < dropout ? 0 : keep }
+            return m
+        }
     }
 
     // MARK: - Backward (mirror order)
@@ -108,29 +204,78 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                          finalStateGradient: RecurrentState<Scalar>? = nil, workspace: inout ModelWorkspace<Scalar>)
         -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
         var gradients = ModelGradients(zerosLike: self)
-        let dHeadInput = head.backward(pass.headInput, outputGradient: outputGradient, into: &gradients.head)
+        let dHeadInputUser = head.backward(pass.headInput, outputGradient: outputGradient, into: &gradients.head)
         let b = pass.batch, t = pass.steps
-        // dL/dh_t of the top layer from the head: only h_T for many-to-one.
+        let packing = pass.packing
+        // Variable lengths: the gradients from above into the sorted order the traces ran in
+        // (a final state's gradient enters at each sequence's own last step: the carried
+        // steps pass it through unchanged).
+        let finalStateGradient = packing.flatMap { p in finalStateGradient.map { p.sorted($0) } } ?? finalStateGradient
+        let dHeadInput = packing.map { readout == .lastStep ? $0.sorted(dHeadInputUser, steps: 1)
+                                                            : $0.sorted(dHeadInputUser, steps: t, zeroPadding: true) } ?? dHeadInputUser
+        // dL/dh_t of the top layer from the head: only the last step for many-to-one (the
+        // forward cell's h_T; bidirectional: also the reverse cell's first output).
+        let d = directions, h = hiddenSize, top = layers.count - d, rowLengths = packing?.sortedLengths
         var dOutputs: Matrix<Scalar>?
-        var dFinalTop = finalStateGradient?.layers.last
+        var dFinalTop = finalStateGradient?.layers[top]
+        var dReverseTop: Matrix<Scalar>?                         // [T*B, H]: step 0 of the top reverse cell
         if readout == .everyStep {
             dOutputs = dHeadInput
         } else {
-            var top = dFinalTop ?? LayerState.zeros(batch: b, hiddenSize: layers[layers.count - 1].hiddenSize, hasMemory: Cell.hasMemory)
-            for i in top.hidden.storage.indices { top.hidden.storage[i] += dHeadInput.storage[i] }
-            dFinalTop = top
+            let (dForward, dReverse) = d == 1 ? (dHeadInput, nil) : Bidirectional.split(dHeadInput, left: h)
+            var state = dFinalTop ?? LayerState.zeros(batch: b, hiddenSize: h, hasMemory: Cell.hasMemory)
+            for i in state.hidden.storage.indices { state.hidden.storage[i] += dForward.storage[i] }
+            dFinalTop = state
+            if let dReverse {
+                var m = Matrix<Scalar>(rows: t * b, cols: h)
+                for i in dReverse.storage.indices { m.storage[i] = dReverse.storage[i] }
+                dReverseTop = m
+            }
         }
         workspace.prepare(layers: layers.count)
         var initial = [LayerState<Scalar>](repeating: LayerState(hidden: Matrix(rows: 0, cols: 0), memory: Matrix(rows: 0, cols: 0)),
                                            count: layers.count)
         var dInputs = Matrix<Scalar>(rows: 0, cols: 0)
-        for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            let dFinal = l == layers.count - 1 ? dFinalTop : finalStateGradient?.layers[l]
-            let result = layers[l].backward(pass.traces[l], outputGradient: dOutputs, finalStateGradient: dFinal,
-                                            into: &gradients.layers[l], reusing: &workspace.buffers[l])
-            initial[l] = result.initial
-            dOutputs = result.inputs
-            dInputs = result.inputs
+        for k in stride(from: top, through: 0, by: -d) {
+            let dFinal = k == top ? dFinalTop : finalStateGradient?.layers[k]
+            if d == 1 {
+                let result = layers[k].backward(pass.traces[k], outputGradient: dOutputs, finalStateGradient: dFinal,
+                                                into: &gradients.layers[k], reusing: &workspace.buffers[k])
+                initial[k] = result.initial
+                dOutputs = k > 0 ? Self.dropped(result.inputs, pass.dropoutMasks?[k - 1]) : result.inputs
+                dInputs = result.inputs
+                continue
+            }
+            // Bidirectional: [dF | dR] from above; dR back into the reverse cell's time order.
+            var dForward: Matrix<Scalar>?, dReverse = k == top ? dReverseTop : nil
+            if let dOut = dOutputs {
+                let (f, r) = Bidirectional.split(dOut, left: h)
+                dForward = f
+                dReverse = Bidirectional.reversedInTime(r, steps: t, batch: b, lengths: rowLengths)
+            }
+            let forward = layers[k].backward(pass.traces[k], outputGradient: dForward, finalStateGradient: dFinal,
+                                             into: &gradients.layers[k], reusing: &workspace.buffers[k])
+            let reverse = layers[k + 1].backward(pass.traces[k + 1], outputGradient: dReverse,
+                                                 finalStateGradient: finalStateGradient?.layers[k + 1],
+                                                 into: &gradients.layers[k + 1], reusing: &workspace.buffers[k + 1])
+            initial[k] = forward.initial
+            initial[k + 1] = reverse.initial
+            var dx = forward.inputs                              // dL/dx = forward's + reverse's, back in time order
+            let back = Bidirectional.reversedInTime(reverse.inputs, steps: t, batch: b, lengths: rowLengths)
+            for i in dx.storage.indices { dx.storage[i] += back.storage[i] }
+            dOutputs = k > 0 ? Self.dropped(dx, pass.dropoutMasks?[k / d - 1]) : dx
+            dInputs = dx
+        }
+        if !bias {                                               // b_ih, b_hh are not parameters: they stay 0
+            for k in gradients.layers.indices {
+                for (i, tensor) in Cell.tensors.enumerated() where tensor.isBias {
+                    gradients.layers[k].tensors[i].storage = [Scalar](repeating: 0, count: gradients.layers[k].tensors[i].count)
+                }
+            }
+        }
+        if let packing {
+            let dx = SequenceBatch(timeMajor: packing.unsorted(dInputs, steps: t), batch: b, steps: t)
+            return (gradients, dx, packing.unsorted(RecurrentState(layers: initial)))
         }
         return (gradients, SequenceBatch(timeMajor: dInputs, batch: b, steps: t), RecurrentState(layers: initial))
     }
@@ -148,7 +293,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         public var initialStateGradient: RecurrentState<Scalar>
     }
 
-    /// Loss and gradients of every parameter for one batch.
+    /// Loss and gradients of every parameter for one batch. With variable lengths
+    /// (`inputs.lengths`), per-step targets past a sequence's end carry no loss.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil) throws(ConfigurationError) -> StepResult {
         var workspace = ModelWorkspace<Scalar>()
@@ -157,23 +303,33 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
 
     /// The same, reusing the traces and backward buffers cached in `workspace` (see
     /// `ModelWorkspace`): what a training loop calls every step.
+    ///
+    /// `dropoutSeed`: a training step's seed for the dropout masks (`dropout` > 0); nil runs
+    /// without dropout, as evaluation does.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil,
-                          workspace: inout ModelWorkspace<Scalar>) throws(ConfigurationError) -> StepResult {
+                          workspace: inout ModelWorkspace<Scalar>, dropoutSeed: UInt64? = nil) throws(ConfigurationError) -> StepResult {
         if targets.isPerStep != (readout == .everyStep) {
             throw ConfigurationError(readout == .everyStep
                 ? "the model reads out every step but the targets are one per sequence"
                 : "the model reads out the last step only but the targets are per step")
         }
-        let pass = forward(inputs, initial: initial, workspace: &workspace)
-        let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps)
+        var masks: [Matrix<Scalar>]?
+        if let dropoutSeed {
+            var rng = SeededGenerator(seed: dropoutSeed)
+            masks = dropoutMasks(batch: inputs.batch, steps: inputs.steps, using: &rng)
+        }
+        let pass = forward(inputs, initial: initial, workspace: &workspace, dropoutMasks: masks)
+        let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths)
         let (value, dOut) = try loss.evaluate(pass.outputs, target)
         let back = backward(pass, outputGradient: dOut, workspace: &workspace)
         return StepResult(loss: value, accuracy: loss.accuracy(pass.outputs, target), gradients: back.gradients,
                           pass: pass, inputGradient: back.inputs, initialStateGradient: back.initial)
     }
 
-    /// Outputs batch-first: [B, O] for many-to-one, [B*T, O] (rows b*T + t) for many-to-many.
+    /// Outputs batch-first: [B, O] for many-to-one, [B*T, O] (rows b*T + t) for many-to-many
+    /// (with variable lengths, steps past a sequence's end hold the head's output for a zero
+    /// state, its bias, as `head(pad_packed_sequence(out)[0])` in PyTorch).
     public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
         let pass = forward(inputs, initial: initial)
         if readout == .lastStep { return (pass.outputs, pass.finalState) }

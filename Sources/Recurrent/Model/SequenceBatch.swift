@@ -1,18 +1,37 @@
-/// A batch of sequences, batch-first like PyTorch's `batch_first=True`: [B, T, I].
+/// A batch of sequences, batch-first like PyTorch's `batch_first=True`: [B, T, I], with
+/// optional per-sequence lengths [B] (PyTorch's packed sequences: sequence b is steps
+/// 0 ..< lengths[b]; the rest is padding, which nothing reads).
 public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     public var batch: Int
     public var steps: Int
     public var features: Int
     /// [B, T, I] row-major: element (b, t, i) is `values[(b * T + t) * I + i]`.
     public var values: [Scalar]
+    /// [B]: the steps of each sequence, each in 1 ... T, in any order (PyTorch's
+    /// `pack_padded_sequence(..., enforce_sorted=False)`); nil when every sequence has T.
+    public var lengths: [Int]?
 
-    public init(batch: Int, steps: Int, features: Int, values: [Scalar]) {
+    public init(batch: Int, steps: Int, features: Int, values: [Scalar], lengths: [Int]? = nil) {
         precondition(values.count == batch * steps * features,
                      "SequenceBatch [\(batch), \(steps), \(features)] needs \(batch * steps * features) values, got \(values.count)")
+        if let lengths {
+            precondition(lengths.count == batch && lengths.allSatisfy { (1...max(1, steps)).contains($0) },
+                         "SequenceBatch lengths must be \(batch) values in 1...\(steps), got \(lengths)")
+        }
         self.batch = batch
         self.steps = steps
         self.features = features
         self.values = values
+        self.lengths = lengths
+    }
+
+    /// The length of sequence b (T when the batch has no lengths).
+    public func length(_ b: Int) -> Int { lengths?[b] ?? steps }
+
+    /// The lengths when some sequence is shorter than T, else nil: what the model runs on.
+    public var unevenLengths: [Int]? {
+        guard let lengths, lengths.contains(where: { $0 != steps }) else { return nil }
+        return lengths
     }
 
     public subscript(b: Int, t: Int, i: Int) -> Scalar {
@@ -66,11 +85,12 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     public func sequences(_ range: Range<Int>) -> SequenceBatch {
         let stride = steps * features
         return SequenceBatch(batch: range.count, steps: steps, features: features,
-                             values: Array(values[(range.lowerBound * stride)..<(range.upperBound * stride)]))
+                             values: Array(values[(range.lowerBound * stride)..<(range.upperBound * stride)]),
+                             lengths: lengths.map { Array($0[range]) })
     }
 
     public func converted<Other: NeuralScalar>(to: Other.Type = Other.self) -> SequenceBatch<Other> {
-        SequenceBatch<Other>(batch: batch, steps: steps, features: features, values: values.map { Other($0) })
+        SequenceBatch<Other>(batch: batch, steps: steps, features: features, values: values.map { Other($0) }, lengths: lengths)
     }
 }
 
@@ -95,7 +115,24 @@ public enum Targets<Scalar: NeuralScalar>: Sendable, Equatable {
 
     /// The loss target in the row order of the model's outputs: per sequence for
     /// many-to-one, time-major (row t*B + b) for many-to-many.
-    public func lossTarget(batch: Int, steps: Int) throws(ConfigurationError) -> LossTarget<Scalar> {
+    ///
+    /// With `lengths` [B] (variable-length sequences), the steps past a sequence's length
+    /// carry no loss: class ids there become -1, value rows are left out of the mean.
+    public func lossTarget(batch: Int, steps: Int, lengths: [Int]? = nil) throws(ConfigurationError) -> LossTarget<Scalar> {
+        let target = try lossTarget(batch: batch, steps: steps)
+        guard let lengths, isPerStep else { return target }
+        // time-major row t*B + b counts when t < lengths[b]
+        let counted = (0..<(batch * steps)).map { r in r / batch < lengths[r % batch] }
+        switch target {
+        case .classes(var ids):
+            for r in ids.indices where !counted[r] { ids[r] = -1 }
+            return .classes(ids)
+        case .values(let m), .valuesOnRows(let m, _):
+            return .valuesOnRows(m, counted: counted)
+        }
+    }
+
+    func lossTarget(batch: Int, steps: Int) throws(ConfigurationError) -> LossTarget<Scalar> {
         switch self {
         case .classes(let ids):
             guard ids.count == batch else { throw ConfigurationError("targets: \(ids.count) class ids for a batch of \(batch)") }

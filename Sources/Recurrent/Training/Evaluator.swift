@@ -43,10 +43,15 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         for batch in try task.evaluationBatches(split, batchSize: batchSize) {
             let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
             let pass = model.forward(batch.inputs, initial: initial)
-            let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps)
+            let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
+                                                      lengths: batch.inputs.unevenLengths)
             let (value, _) = try task.loss.evaluate(pass.outputs, target)
             let n: Double
-            if case .classes(let ids) = target { n = Double(ids.filter { $0 >= 0 }.count) } else { n = Double(pass.outputs.rows) }
+            switch target {
+            case .classes(let ids): n = Double(ids.filter { $0 >= 0 }.count)
+            case .valuesOnRows(_, let counted): n = Double(counted.filter { $0 }.count)
+            case .values: n = Double(pass.outputs.rows)
+            }
             totalLoss += value * n
             totalCorrect += (task.loss.accuracy(pass.outputs, target) ?? 0) * n
             counted += n

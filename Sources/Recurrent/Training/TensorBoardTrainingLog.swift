@@ -75,6 +75,6 @@ public final class TensorBoardTrainingLog {
 
     /// `spectral_radius/l<layer>`, with `/<gate>` for gated cells.
     public static func scalars(_ r: SpectralRadiusRecord) -> [TensorBoardScalar] {
-        r.layers.map { TensorBoardScalar("spectral_radius/l\($0.layer)" + ($0.gate.map { "/\($0)" } ?? ""), Float($0.value)) }
+        r.layers.map { TensorBoardScalar("spectral_radius/l\($0.layer)" + ($0.reverse == true ? "_reverse" : "") + ($0.gate.map { "/\($0)" } ?? ""), Float($0.value)) }
     }
 }

@@ -8,11 +8,14 @@ public struct LayerSpectralRadius: Sendable, Codable, Equatable {
     /// names of its `recurrentStructure`); nil for RNN and IndRNN.
     public var gate: String?
     public var value: Double
+    /// True for the reverse cell of a bidirectional layer (PyTorch's `_reverse`); nil otherwise.
+    public var reverse: Bool?
 
-    public init(layer: Int, gate: String?, value: Double) {
+    public init(layer: Int, gate: String?, value: Double, reverse: Bool? = nil) {
         self.layer = layer
         self.gate = gate
         self.value = value
+        self.reverse = reverse
     }
 }
 
@@ -35,7 +38,8 @@ extension Trainer {
         var out: [LayerSpectralRadius] = []
         for (index, layer) in model.layers.enumerated() {
             for r in layer.recurrentStructure.spectralRadii {
-                out.append(LayerSpectralRadius(layer: index, gate: r.name, value: r.value))
+                out.append(LayerSpectralRadius(layer: index / model.directions, gate: r.name, value: r.value,
+                                               reverse: index % model.directions == 1 ? true : nil))
             }
         }
         return out

@@ -101,7 +101,11 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions)
         let initial = task.carriesState && !batch.resetState
             ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace)
+        // Dropout's masks come from the run's generator (saved with every checkpoint, so a
+        // resumed run draws the same); a model without dropout draws nothing here.
+        let dropoutSeed = model.dropout > 0 ? rng.next() : nil
+        var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace,
+                                         dropoutSeed: dropoutSeed)
         func divergence(_ cause: TrainingDivergence.Cause) -> TrainingDivergence {
             let (maxAbs, exploded) = Self.hiddenGrowth(result.pass)
             return TrainingDivergence(step: step + 1, cause: cause, explodedAtTimeStep: exploded, maxAbsHidden: maxAbs)

@@ -22,6 +22,9 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     /// Quick runs: the first N examples of each split (characters for charlm, test
     /// sequences for adding and copy).
     public var limit: Int?
+    /// tensors: the value that pads sequences of uneven length (their lengths then follow
+    /// from it; see `SequenceLengths`), when no `lengths` are stored with the data.
+    public var padValue: Double?
     /// `tensors`: a test set of its own, in the forms of `data`.
     public var testData: String?
     /// `tensors` with class targets: the class count (the model's when fine-tuning or
@@ -29,7 +32,9 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     public var classes: Int?
 
     public init(name: TaskKind, length: Int? = nil, data: String? = nil, validationFraction: Double? = nil,
-                permutationSeed: UInt64? = nil, bptt: Int? = nil, limit: Int? = nil, testData: String? = nil, classes: Int? = nil) {
+                permutationSeed: UInt64? = nil, bptt: Int? = nil, limit: Int? = nil, testData: String? = nil, classes: Int? = nil,
+                padValue: Double? = nil) {
+        self.padValue = padValue
         self.testData = testData
         self.classes = classes
         self.name = name
@@ -82,6 +87,7 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         s.validationFraction = Defaults.validationFraction(name).map { validationFraction ?? $0 }
         if name == .pmnist { s.permutationSeed = permutationSeed ?? Defaults.permutationSeed }
         if name == .charlm { s.bptt = bptt ?? Defaults.bptt }
+        if name == .tensors { s.padValue = padValue }
         return s
     }
 
@@ -124,28 +130,31 @@ public struct TaskSpec: Sendable, Codable, Hashable {
             guard let path = data else {
                 throw ConfigurationError("the tensors task needs a data path: a .safetensors file with tensors 'inputs' and 'targets', or a folder with inputs.npy and targets.npy")
             }
-            var dataset = try Self.loadTensors(path)
+            var dataset = try Self.loadTensors(path, padValue: padValue)
             if let n = limit, n < dataset.count {
                 let (x, y) = dataset.batch(indices: Array(0..<n))
                 dataset = SequenceDataset(batch: x, targets: y)
             }
-            var test = try testData.map { $0 == path ? dataset : try Self.loadTensors($0) }
+            var test = try testData.map { $0 == path ? dataset : try Self.loadTensors($0, padValue: padValue) }
             if let n = limit, let t = test, n < t.count { test = t.subset(0..<n) }
             return try DatasetTask.tensors(dataset, validationFraction: validationFraction ?? Defaults.tensorsValidationFraction, test: test,
                                            classes: classes, source: path, testSource: testData ?? "")
         }
     }
 
-    /// A user's data set from a safetensors file (`inputs`, `targets`) or a folder of
-    /// `inputs.npy` and `targets.npy`.
-    public static func loadTensors(_ path: String) throws -> SequenceDataset<Float> {
+    /// A user's data set from a safetensors file (`inputs`, `targets`, optionally `lengths`)
+    /// or a folder of `inputs.npy` and `targets.npy` (optionally `lengths.npy`); without
+    /// lengths, `padValue` implies them.
+    public static func loadTensors(_ path: String, padValue: Double? = nil) throws -> SequenceDataset<Float> {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(.fileNotFound, "no such file or directory", path: path,
                             fix: "pass a .safetensors file with tensors 'inputs' and 'targets', or a directory holding inputs.npy and targets.npy")
         }
         if isDirectory.boolValue {
-            return try SequenceDataset.load(inputs: path + "/inputs.npy", targets: path + "/targets.npy")
+            let lengths = path + "/lengths.npy"
+            return try SequenceDataset.load(inputs: path + "/inputs.npy", targets: path + "/targets.npy",
+                                            lengths: FileManager.default.fileExists(atPath: lengths) ? lengths : nil, padValue: padValue)
         }
         guard path.hasSuffix(".safetensors") else {
             throw DataError(.unsupported, "tensors come as a .safetensors file or a directory of .npy files", path: path,
@@ -153,7 +162,9 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         }
         let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
         return try SequenceDataset(inputs: try file.array("inputs", path: path), targets: try file.array("targets", path: path),
-                                   inputsPath: "\(path) (tensor 'inputs')", targetsPath: "\(path) (tensor 'targets')")
+                                   inputsPath: "\(path) (tensor 'inputs')", targetsPath: "\(path) (tensor 'targets')",
+                                   lengths: file.tensors["lengths"] == nil ? nil : try file.array("lengths", path: path),
+                                   lengthsPath: "\(path) (tensor 'lengths')", padValue: padValue)
     }
 }
 
@@ -161,12 +172,19 @@ extension SequenceBatch where Scalar == Float {
     /// The `inputs` [N, T, I] of a .safetensors file (tensor `inputs`) or a .npy file: what
     /// `recurrent predict` runs a model on. Refuses other files, other ranks, empty
     /// dimensions and non-finite values, naming the file (and the sequence).
-    public static func loadInputs(_ path: String) throws -> SequenceBatch<Float> {
+    ///
+    /// Variable lengths come from a `lengths` tensor in the same safetensors file, from
+    /// `lengthsPath` (a .npy or .safetensors file with [N] integers; tensor `lengths`), or
+    /// from `padValue`; steps past a sequence's length are not read.
+    public static func loadInputs(_ path: String, lengths lengthsPath: String? = nil, padValue: Double? = nil) throws -> SequenceBatch<Float> {
         let array: NDArray
+        var lengthsArray: NDArray?, lengthsLabel = "\(path) (tensor 'lengths')"
         if path.hasSuffix(".npy") {
             array = try NumPy.read(path: path)
         } else if path.hasSuffix(".safetensors") {
-            array = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)).array("inputs", path: path)
+            let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
+            array = try file.array("inputs", path: path)
+            if file.tensors["lengths"] != nil { lengthsArray = try file.array("lengths", path: path) }
         } else {
             throw DataError(.unsupported, "inputs come as a .safetensors file (tensor 'inputs') or a .npy file", path: path,
                             fix: "save the inputs [N, T, I] with safetensors or numpy.save")
@@ -175,12 +193,31 @@ extension SequenceBatch where Scalar == Float {
             throw DataError(.malformed, "inputs must have shape [N, T, I] with no empty dimension, found \(array.shape)", path: path,
                             fix: "reshape to [sequences, steps, features], e.g. x[None] for one sequence or x[:, :, None] for one feature")
         }
+        let (n, t, i) = (array.shape[0], array.shape[1], array.shape[2])
         let values: [Float] = array.scalars()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw DataError(.malformed, "inputs contain a non-finite value", path: path,
-                            recordIndex: bad / (array.shape[1] * array.shape[2]), fix: "replace NaN/infinite values")
+        if let lengthsPath {
+            if lengthsArray != nil {
+                throw DataError(.invalidArgument, "the inputs file holds its own tensor 'lengths' and other lengths were given", path: path,
+                                fix: "give the lengths once")
+            }
+            lengthsLabel = lengthsPath
+            if lengthsPath.hasSuffix(".npy") {
+                lengthsArray = try NumPy.read(path: lengthsPath)
+            } else if lengthsPath.hasSuffix(".safetensors") {
+                lengthsArray = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: lengthsPath)).array("lengths", path: lengthsPath)
+            } else {
+                throw DataError(.unsupported, "lengths come as a .npy file or a .safetensors file (tensor 'lengths')", path: lengthsPath,
+                                fix: "save the lengths [N] as integers with numpy.save or safetensors")
+            }
         }
-        return SequenceBatch(batch: array.shape[0], steps: array.shape[1], features: array.shape[2], values: values)
+        let lengths = try SequenceLengths.resolve(lengths: lengthsArray, lengthsPath: lengthsLabel, padValue: padValue, values: values,
+                                                  count: n, steps: t, features: i, path: path)
+        if let bad = values.indices.first(where: { !values[$0].isFinite && ($0 / i) % t < (lengths?[$0 / (t * i)] ?? t) }) {
+            throw DataError(.malformed, "inputs contain a non-finite value (step \((bad / i) % t))", path: path,
+                            recordIndex: bad / (t * i), fix: lengths == nil ? "replace NaN/infinite values, or give the lengths of the sequences if these steps are padding"
+                                : "replace NaN/infinite values within each sequence's length (the padding after it is not read)")
+        }
+        return SequenceBatch(batch: n, steps: t, features: i, values: values, lengths: lengths)
     }
 }
 
