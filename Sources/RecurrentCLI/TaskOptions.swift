@@ -23,7 +23,7 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("perm-seed"), help: "Seed of pmnist's fixed pixel permutation. (default: \(TaskSpec.Defaults.permutationSeed))")
     var permSeed: UInt64?
 
-    @Option(help: "charlm: truncated-BPTT window in characters. (default: \(TaskSpec.Defaults.bptt))")
+    @Option(help: ArgumentHelp("Truncated BPTT: cut each training sequence into windows of K steps, the state carried between them (charlm: in characters, default \(TaskSpec.Defaults.bptt); other tasks: default whole sequences).", valueName: "K"))
     var bptt: Int?
 
     @Option(help: ArgumentHelp("Use only the first N examples of each split (characters for charlm, test sequences for adding and copy; default \(TaskSpec.Defaults.syntheticTestSize) for those): quick runs.", valueName: "n"))
@@ -87,7 +87,7 @@ struct TaskOptions: ParsableArguments {
         if name != .tensors { try reject("--pad-value", padValue != nil, "tensors") }
         if name != .tensors { try reject("--test-data", testData != nil, "tensors (the other tasks have their own test sets)") }
         if name != .pmnist { try reject("--perm-seed", permSeed != nil, "pmnist") }
-        if name != .charlm { try reject("--bptt", bptt != nil, "charlm") }
+        if name != .charlm { s.bptt = bptt ?? base?.bptt }
         s.limit = limit ?? base?.limit
         return s.resolved()
     }

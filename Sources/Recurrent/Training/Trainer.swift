@@ -97,10 +97,23 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
 
     /// The step itself; `trainStep` undoes it when it throws.
     mutating func updateStep(detailed: Bool) throws -> StepRecord {
-        let batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
+        var batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
+        func initialState() -> RecurrentState<Float>? {
+            task.carriesState && !batch.resetState ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+        }
+        // Truncated BPTT with one target per sequence: the windows before the target's run
+        // forward only (in training mode: dropout on), carrying the state (TruncatedSequenceTask).
+        while batch.forwardOnly {
+            var masks: [Matrix<Float>]?
+            if model.dropout > 0 {
+                var seeded = SeededGenerator(seed: rng.next())
+                masks = model.dropoutMasks(batch: batch.inputs.batch, steps: batch.inputs.steps, using: &seeded)
+            }
+            carried = model.forward(batch.inputs, initial: initialState(), workspace: &workspace, dropoutMasks: masks).finalState
+            batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
+        }
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions)
-        let initial = task.carriesState && !batch.resetState
-            ? carried.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
+        let initial = initialState()
         // Dropout's masks come from the run's generator (saved with every checkpoint, so a
         // resumed run draws the same); a model without dropout draws nothing here.
         let dropoutSeed = model.dropout > 0 ? rng.next() : nil

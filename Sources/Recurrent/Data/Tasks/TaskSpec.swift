@@ -17,7 +17,8 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     public var validationFraction: Double?
     /// pmnist's pixel permutation seed.
     public var permutationSeed: UInt64?
-    /// charlm's truncated-BPTT window.
+    /// The truncated-BPTT window in steps: charlm's (always set), or for any other task the
+    /// optional window its sequences are cut into (`TruncatedSequenceTask`; nil: whole sequences).
     public var bptt: Int?
     /// Quick runs: the first N examples of each split (characters for charlm, test
     /// sequences for adding and copy).
@@ -86,7 +87,7 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         if name.isSynthetic { s.length = length ?? Defaults.length }
         s.validationFraction = Defaults.validationFraction(name).map { validationFraction ?? $0 }
         if name == .pmnist { s.permutationSeed = permutationSeed ?? Defaults.permutationSeed }
-        if name == .charlm { s.bptt = bptt ?? Defaults.bptt }
+        s.bptt = name == .charlm ? bptt ?? Defaults.bptt : bptt
         if name == .tensors { s.padValue = padValue }
         return s
     }
@@ -103,6 +104,13 @@ public struct TaskSpec: Sendable, Codable, Hashable {
 
     /// Loads the data and builds the task. Errors name the file and how to fix it.
     public func makeTask() throws -> any TrainingTask {
+        let task = try makeWholeSequenceTask()
+        guard name != .charlm, let k = bptt else { return task }
+        return try TruncatedSequenceTask(task, bptt: k)
+    }
+
+    /// The task without a truncation window (charlm's own windows aside).
+    func makeWholeSequenceTask() throws -> any TrainingTask {
         switch name {
         case .adding:
             return try AddingTask(length: length ?? Defaults.length, testSize: limit ?? Defaults.syntheticTestSize)

@@ -4,6 +4,9 @@ public struct TaskBatch: Sendable {
     public var targets: Targets<Float>
     /// For truncated-BPTT tasks: start this batch from the zero state (a new epoch).
     public var resetState: Bool
+    /// Truncated BPTT of a task with one target per sequence: a window before the one that
+    /// holds the target. It runs forward only, carrying the state: no loss, no optimizer step.
+    public var forwardOnly = false
     public init(inputs: SequenceBatch<Float>, targets: Targets<Float>, resetState: Bool = false) {
         self.inputs = inputs
         self.targets = targets
