@@ -140,10 +140,17 @@ struct TruncatedBPTTTests {
     @Test func unevenLengthsAreRefused() throws {
         let x = SequenceBatch<Float>(batch: 2, steps: 4, features: 1, values: [1, 2, 3, 4, 5, 6, 0, 0], lengths: [4, 2])
         let data = SequenceDataset(batch: x, targets: .values([1, 2], columns: 1))
-        var task = try TruncatedSequenceTask(try DatasetTask.tensors(data, validationFraction: 0, test: nil, classes: nil, source: "x", testSource: ""),
-                                             bptt: 2)
-        var rng = SeededGenerator(seed: 1)
-        #expect(throws: DataError.self) { _ = try task.nextTrainingBatch(size: 2, using: &rng) }
+        #expect(throws: DataError.self) { _ = try TruncatedSequenceTask(try DatasetTask.tensors(data, validationFraction: 0), bptt: 2) }
+    }
+
+    @Test func resumingMidBatchWithAnotherWindowIsRefused() throws {
+        var t = try trainer(.copy, bptt: 4, steps: 3)
+        _ = try t.run(checkpoint: nil)
+        var other = try TruncatedSequenceTask(try CopyTask(length: 10, testSize: 40), bptt: 5)
+        #expect(throws: DataError.self) { try other.restore(position: t.task.position) }
+        var same = try TruncatedSequenceTask(try CopyTask(length: 10, testSize: 40), bptt: 4)
+        try same.restore(position: t.task.position)
+        #expect(same.position == t.task.position)
     }
 
     // MARK: - Through the binary

@@ -21,6 +21,7 @@
 // K >= T gives one window: the base task's batch unchanged, the same bits as no truncation.
 // Evaluation runs whole sequences (the base task's batches, each from the zero state).
 // Variable-length sequences are refused (a window would hold sequences with no steps).
+// Resuming mid-batch needs the same K (a run stopped between batches may change it).
 
 /// A task whose training sequences are cut into windows of `bptt` steps (truncated BPTT).
 public struct TruncatedSequenceTask: TrainingTask {
@@ -36,13 +37,21 @@ public struct TruncatedSequenceTask: TrainingTask {
     /// The next window of `current` to hand out.
     var window = 0
 
-    public init(_ base: any TrainingTask, bptt: Int) throws(ConfigurationError) {
+    public init(_ base: any TrainingTask, bptt: Int) throws {
         guard bptt >= 1 else { throw ConfigurationError("the truncated-BPTT window must be at least 1 step, got \(bptt)") }
         guard !base.carriesState else {
             throw ConfigurationError("the task '\(base.name)' already cuts its sequences into truncated-BPTT windows")
         }
+        if let data = (base as? DatasetTask<SequenceDataset<Float>>)?.train, data.lengths != nil {
+            throw Self.unevenLengths(base.name)
+        }
         self.base = base
         self.bptt = bptt
+    }
+
+    static func unevenLengths(_ name: TaskKind) -> DataError {
+        DataError(.unsupported, "truncated BPTT over sequences of uneven length is not supported", path: name.rawValue,
+                  fix: "train these sequences without a truncation window, or pad them to one length")
     }
 
     public var name: TaskKind { base.name }
@@ -81,10 +90,7 @@ public struct TruncatedSequenceTask: TrainingTask {
 
     mutating func draw(using rng: inout SeededGenerator) throws {
         let batch = try base.nextTrainingBatch(size: batchSize, using: &rng)
-        if batch.inputs.unevenLengths != nil {
-            throw DataError(.unsupported, "truncated BPTT over sequences of uneven length is not supported", path: name.rawValue,
-                            fix: "train these sequences without a truncation window, or pad them to one length")
-        }
+        if batch.inputs.unevenLengths != nil { throw Self.unevenLengths(name) }
         current = batch
         window = 0
     }
@@ -141,6 +147,7 @@ public struct TruncatedSequenceTask: TrainingTask {
         }
         p["bpttBatchSize"] = batchSize
         p["bpttWindow"] = window
+        p["bpttSteps"] = bptt
         return p
     }
 
@@ -155,6 +162,10 @@ public struct TruncatedSequenceTask: TrainingTask {
             throw DataError(.malformed, "the saved truncated-BPTT position is not valid", path: name.rawValue,
                             fix: "resume from an intact training state")
         }
+        if let k = position["bpttSteps"], k != bptt, w > 0 {
+            throw DataError(.mismatch, "the run stopped at window \(w) of a batch cut into windows of \(k) steps; this task uses \(bptt)",
+                            path: name.rawValue, fix: "resume with the truncation window the run was trained with")
+        }
         let words = (0..<4).map { UInt64(halves[2 * $0]) << 32 | UInt64(halves[2 * $0 + 1]) }
         var rng = try SeededGenerator(validating: words)
         let basePosition = position.filter { !$0.key.hasPrefix("bptt") }
@@ -164,8 +175,8 @@ public struct TruncatedSequenceTask: TrainingTask {
         batchSize = size
         try draw(using: &rng)
         guard w <= windows(steps: current!.inputs.steps) else {
-            throw DataError(.mismatch, "the saved position is window \(w) of sequences cut into \(windows(steps: current!.inputs.steps)) windows of \(bptt) steps",
-                            path: name.rawValue, fix: "resume with the truncation window the run was trained with")
+            throw DataError(.malformed, "the saved position is window \(w) of sequences cut into \(windows(steps: current!.inputs.steps)) windows",
+                            path: name.rawValue, fix: "resume from an intact training state")
         }
         window = w
     }
