@@ -24,6 +24,10 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// until a forward pass runs (then `recurrentProjection` reads W_hh itself). A cell with
     /// other recurrent matrices may keep their transposes here in its own layout.
     @usableFromInline var transposedRecurrentWeight: RowBuffer<Scalar>?
+    /// For large H (Float, fast kernels): W_hhᵀ and W_hh as 16-column panels (`Kernels.packPanels`),
+    /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
+    /// nil otherwise.
+    @usableFromInline var packedRecurrentWeights: (transposed: RowBuffer<Scalar>, plain: RowBuffer<Scalar>)?
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps

@@ -95,7 +95,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     // MARK: - Backward (mirror order)
 
     /// Backpropagates dL/d outputs through the head and every layer (BPTT).
-    /// Returns the gradients of every parameter, dL/dx [B, T, I] and dL/d(initial state).
+    /// Returns the gradients of every parameter, dL/dx [B, T, I] ([B, T, 0] when the
+    /// workspace's `inputGradient` is off) and dL/d(initial state).
     public func backward(_ pass: ForwardPass, outputGradient: Matrix<Scalar>,
                          finalStateGradient: RecurrentState<Scalar>? = nil)
         -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
@@ -127,7 +128,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let dFinal = l == layers.count - 1 ? dFinalTop : finalStateGradient?.layers[l]
             let result = layers[l].backward(pass.traces[l], outputGradient: dOutputs, finalStateGradient: dFinal,
-                                            into: &gradients.layers[l], reusing: &workspace.buffers[l])
+                                            into: &gradients.layers[l], reusing: &workspace.buffers[l],
+                                            inputGradient: l > 0 || workspace.inputGradient)
             initial[l] = result.initial
             dOutputs = result.inputs
             dInputs = result.inputs
