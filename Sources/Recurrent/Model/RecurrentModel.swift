@@ -177,7 +177,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
 
     /// Outputs batch-first: [B, O] for many-to-one, [B*T, O] (rows b*T + t) for many-to-many.
     public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
-        let pass = forward(inputs, initial: initial)
+        var workspace = ModelWorkspace<Scalar>()
+        return predict(inputs, initial: initial, workspace: &workspace)
+    }
+
+    /// The same, reusing the traces cached in `workspace` when their shapes match.
+    public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
+                        workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
+        let pass = forward(inputs, initial: initial, workspace: &workspace)
         if readout == .lastStep { return (pass.outputs, pass.finalState) }
         let batchFirst = SequenceBatch(timeMajor: pass.outputs, batch: pass.batch, steps: pass.steps)
         return (Matrix(rows: pass.batch * pass.steps, cols: outputSize, batchFirst.values), pass.finalState)
