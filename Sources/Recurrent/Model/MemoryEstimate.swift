@@ -11,6 +11,7 @@ import Foundation
 /// optimizer state  k P                       (k buffers per parameter: Adam 2, momentum 1)
 /// trace, per layer T*B*(I_l + 3 G*H + H [+ H with memory]) + B*H [+ B*H]   (SequenceTrace)
 /// backward         T*B*(G*H [x2 separate dPreHidden] + I_l) + B*H [+ B*H memory or scratch]   (BackwardBuffers, dInputs)
+/// packed W_hh      2 G*H*H per layer (padded to 16 columns) for H > 256: the panels of W_hhᵀ and W_hh
 /// batch            2 B*T*I (batch-first and time-major) + R*(H + O) [x2 training], R = B or T*B
 /// ```
 /// It is an estimate (allocator slack, targets and small buffers are left out), meant to
@@ -174,6 +175,10 @@ extension MemoryEstimate {
             let i = Double(l == 0 ? c.inputSize : c.hiddenSize)
             trace += t * b * (i + 3 * g * h + memory * h) + memory * b * h
             if training { trace += t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h }
+            if c.hiddenSize > cell.packedRecurrentWeightAbove {   // cachePackedRecurrentWeights: W_hhᵀ and W_hh as panels
+                let gh = cell.gateCount * c.hiddenSize
+                trace += Double(Kernels.packedPanelFloats(k: c.hiddenSize, n: gh) + Kernels.packedPanelFloats(k: gh, n: c.hiddenSize))
+            }
         }
         let rows = c.readout == .everyStep ? t * b : b
         let batchElements = 2 * b * t * Double(c.inputSize) + rows * (h + Double(c.outputs)) * (training ? 2 : 1)
