@@ -12,6 +12,7 @@ import Foundation
 /// trace, per layer T*B*(I_l + 3 G*H + H [+ H with memory]) + B*H [+ B*H]   (SequenceTrace)
 /// backward         T*B*(G*H [x2 separate dPreHidden] + I_l) + B*H [+ B*H memory or scratch]   (BackwardBuffers, dInputs)
 /// packed W_hh      2 G*H*H per layer (padded to 16 columns) for H > 256: the panels of W_hhᵀ and W_hh
+///                  of one pass (a part of its own, of kind .weights)
 /// batch            2 B*T*I (batch-first and time-major) + R*(H + O) [x2 training], R = B or T*B
 /// ```
 /// It is an estimate (allocator slack, targets and small buffers are left out), meant to
@@ -134,7 +135,7 @@ extension MemoryEstimate {
     /// `steps` steps.
     public static func model(_ c: ModelConfiguration, steps: Int, batch: Int, training: Bool,
                              optimizerBuffers: Int = 0) -> MemoryEstimate {
-        MemoryEstimate(parts: weightParts(c, training: training, optimizerBuffers: optimizerBuffers)
+        MemoryEstimate(parts: weightParts(c, training: training, optimizerBuffers: optimizerBuffers) + packedWeightParts(c)
             + passParts(c, steps: steps, batch: batch, training: training, label: ""))
     }
 
@@ -162,6 +163,16 @@ extension MemoryEstimate {
                      what: what + ": \(layers), \(c.inputSize) inputs, \(c.outputs) outputs)")]
     }
 
+    /// Large layers (H > 256): W_hhᵀ and W_hh packed into panels once per pass
+    /// (`cachePackedRecurrentWeights`), per layer; nothing otherwise.
+    static func packedWeightParts(_ c: ModelConfiguration) -> [Part] {
+        guard c.hiddenSize > c.cellType.packedRecurrentWeightAbove else { return [] }
+        let gh = c.cellType.gateCount * c.hiddenSize
+        let floats = Double(c.layers) * Double(Kernels.packedPanelFloats(k: c.hiddenSize, n: gh) + Kernels.packedPanelFloats(k: gh, n: c.hiddenSize))
+        return [Part(kind: .weights, bytes: 4 * floats,
+                     what: "the recurrent weights packed for the per-step products (2 x \(c.layers) x \(gh) x \(c.hiddenSize))")]
+    }
+
     /// The trace and batch buffers of one pass (no weights): the training batch's, or an
     /// evaluation batch's when `label` says so.
     static func passParts(_ c: ModelConfiguration, steps: Int, batch: Int, training: Bool, label: String) -> [Part] {
@@ -175,10 +186,6 @@ extension MemoryEstimate {
             let i = Double(l == 0 ? c.inputSize : c.hiddenSize)
             trace += t * b * (i + 3 * g * h + memory * h) + memory * b * h
             if training { trace += t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h }
-            if c.hiddenSize > cell.packedRecurrentWeightAbove {   // cachePackedRecurrentWeights: W_hhᵀ and W_hh as panels
-                let gh = cell.gateCount * c.hiddenSize
-                trace += Double(Kernels.packedPanelFloats(k: c.hiddenSize, n: gh) + Kernels.packedPanelFloats(k: gh, n: c.hiddenSize))
-            }
         }
         let rows = c.readout == .everyStep ? t * b : b
         let batchElements = 2 * b * t * Double(c.inputSize) + rows * (h + Double(c.outputs)) * (training ? 2 : 1)
