@@ -315,3 +315,81 @@ void rk_sgemm(int transA, int transB, long m, long n, long k,
     if (parts <= 1) run_part(&p, 0, 1);
     else rk_parallel_run(gemm_task, &p, parts);
 }
+
+// MARK: - Pre-packed op(B): the recurrent weights, packed once per pass
+
+long rk_packed_b_floats(long k, long n) { return k > 0 && n > 0 ? (n + 15) / 16 * 16 * k : 0; }
+
+void rk_pack_b(int transB, long k, long n, const float *b, long ldb, float *packed) {
+    long rb = transB ? 1 : ldb, cb = transB ? ldb : 1;
+    for (long j0 = 0; j0 < n; j0 += 16) {
+        float *dst = packed + j0 * k;                       // panel j0 / 16: [k][16]
+        long w = n - j0 < 16 ? n - j0 : 16;
+        for (long q = 0; q < k; q++) {
+            for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = b[q * rb + (j0 + jj) * cb];
+            for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;
+        }
+    }
+}
+
+typedef struct {
+    long m, n, k; const float *a; long lda; const float *packed; float *c; long ldc; int accumulate;
+} packed_problem_t;
+
+static void packed_b_generic(const packed_problem_t *p, long j0, long j1) {
+    for (long i = 0; i < p->m; i++)
+        for (long j = j0; j < j1; j++) {
+            const float *panel = p->packed + (j / 16) * 16 * p->k;
+            float s = p->accumulate ? p->c[i * p->ldc + j] : 0.0f;
+            for (long q = 0; q < p->k; q++) s = fmaf(p->a[i * p->lda + q], panel[q * 16 + j % 16], s);
+            p->c[i * p->ldc + j] = s;
+        }
+}
+
+#ifdef RK_X86
+/// kc blocks outer (a 16 x kc block of a panel is 8 KiB: it stays in L1 while the row tiles
+/// pass), panels, then balanced row tiles reading A in place.
+static RK_AVX2 void packed_b_avx2(const packed_problem_t *p, long j0, long j1) {
+    long ni = (p->m + 5) / 6;
+    for (long q0 = 0; q0 < p->k; q0 += KC) {
+        long kc = p->k - q0 < KC ? p->k - q0 : KC;
+        int loadC = q0 > 0 || p->accumulate;
+        for (long j = j0; j < j1; j += 16) {
+            int nr = (int)(j1 - j < 16 ? j1 - j : 16);
+            const float *panel = p->packed + j * p->k + q0 * 16;
+            for (long ti = 0; ti < ni; ti++) {
+                long i = p->m * ti / ni, iEnd = p->m * (ti + 1) / ni;
+                micro_any((int)(iEnd - i), nr, kc, p->a + i * p->lda + q0, p->lda, 1, panel, 16,
+                          p->c + i * p->ldc + j, p->ldc, 1, loadC);
+            }
+        }
+    }
+}
+#endif
+
+static void packed_b_task(void *ctx, int part, int parts) {
+    const packed_problem_t *p = (const packed_problem_t *)ctx;
+    long panels = (p->n + 15) / 16;
+    long j0 = 16 * (panels * part / parts), j1 = 16 * (panels * (part + 1) / parts);
+    if (j1 > p->n) j1 = p->n;
+    if (j0 >= j1) return;
+#ifdef RK_X86
+    if (rk_uses_avx2()) { packed_b_avx2(p, j0, j1); return; }
+#endif
+    packed_b_generic(p, j0, j1);
+}
+
+void rk_sgemm_packed_b(long m, long n, long k, const float *a, long lda, const float *packed,
+                       float *c, long ldc, int accumulate, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    packed_problem_t p = { m, n, k, a, lda, packed, c, ldc, accumulate };
+    int parts = threads;
+    if ((double)m * (double)n * (double)k < 100000.0) parts = 1;
+    if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
+    if (parts <= 1) packed_b_task(&p, 0, 1);
+    else rk_parallel_run(packed_b_task, &p, parts);
+}

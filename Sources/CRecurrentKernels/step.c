@@ -14,7 +14,14 @@
 
 typedef struct {
     long rows, n, k; const float *hp, *wt, *bias, *x; float *net, *hout; int act;
+    int packed;   // wt is W_hhᵀ [k, n] row-major (0) or its panels from rk_pack_b (1)
 } step_t;
+
+/// Column j's (j a multiple of 16) first element of W_hhᵀ, and the stride between its rows.
+static inline const float *step_panel(const step_t *s, long j, long *ld) {
+    *ld = s->packed ? 16 : s->n;
+    return s->packed ? s->wt + j * s->k : s->wt + j;
+}
 
 static void step_epilogue_scalar(const step_t *s, long i, long j, const float *acc, long w) {
     for (long q = 0; q < w; q++) {
@@ -70,11 +77,13 @@ static RK_AVX2 void micro_step_any(int mr, int nr, int act, long k, const float 
 
 static RK_AVX2 void step_avx2(const step_t *s, long j0, long j1) {
     long n = s->n, k = s->k, ni = (s->rows + 5) / 6;
-    for (long j = j0; j < j1; j += 16) {           // a 16-column panel of W_hhᵀ stays in L1
+    for (long j = j0; j < j1; j += 16) {           // a 16-column panel of W_hhᵀ stays in cache
         int nr = (int)(j1 - j < 16 ? j1 - j : 16);
+        long ldw;
+        const float *panel = step_panel(s, j, &ldw);
         for (long ti = 0; ti < ni; ti++) {         // balanced row tiles (8 rows: 4 + 4)
             long i = s->rows * ti / ni, iEnd = s->rows * (ti + 1) / ni;
-            micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, s->wt + j, n, s->bias + j,
+            micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, panel, ldw, s->bias + j,
                            s->x + i * n + j, s->net + i * n + j, s->hout ? s->hout + i * n + j : NULL, n);
         }
     }
@@ -85,10 +94,11 @@ static void step_generic(const step_t *s, long j0, long j1) {
     float acc[16];
     for (long i = 0; i < s->rows; i++)
         for (long j = j0; j < j1; j += 16) {
-            long w = j1 - j < 16 ? j1 - j : 16;
+            long w = j1 - j < 16 ? j1 - j : 16, ldw;
+            const float *panel = step_panel(s, j, &ldw);
             for (long q = 0; q < w; q++) {
                 float a = s->bias[j + q];
-                for (long p = 0; p < s->k; p++) a = fmaf(s->hp[i * s->k + p], s->wt[p * s->n + j + q], a);
+                for (long p = 0; p < s->k; p++) a = fmaf(s->hp[i * s->k + p], panel[p * ldw + q], a);
                 acc[q] = a;
             }
             step_epilogue_scalar(s, i, j, acc, w);
@@ -107,10 +117,10 @@ static void step_task(void *ctx, int part, int parts) {
     step_generic(s, j0, j1);
 }
 
-void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
-                       const float *x, float *net, float *h_new, int activation, int threads) {
+static void run_step(long rows, long n, long k, const float *h_prev, const float *wt, int packed, const float *bias,
+                     const float *x, float *net, float *h_new, int activation, int threads) {
     if (rows <= 0 || n <= 0) return;
-    step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation };
+    step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation, packed };
     int parts = threads;
     if ((double)rows * (double)n * (double)k < 100000.0) parts = 1;
     if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
@@ -118,3 +128,13 @@ void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const flo
     else rk_parallel_run(step_task, &s, parts);
 }
 
+
+void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
+                       const float *x, float *net, float *h_new, int activation, int threads) {
+    run_step(rows, n, k, h_prev, wt, 0, bias, x, net, h_new, activation, threads);
+}
+
+void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, const float *packed, const float *bias,
+                              const float *x, float *net, float *h_new, int activation, int threads) {
+    run_step(rows, n, k, h_prev, packed, 1, bias, x, net, h_new, activation, threads);
+}

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Recurrent
 
-/// `recurrent bench`: times full training steps, in two modes.
+/// `recurrent bench`: times full training steps (two modes) or inference.
 ///
 /// Peer (the default): the flags and the JSON record of the peer script
 /// (`shared/peers/rnn_peer_bench.py`), so that it runs in the same matrix:
@@ -11,9 +11,13 @@ import Recurrent
 /// task's batch, the optimizer, clipping, the finite-state check, the statistics of logged
 /// steps), built from train's options (task, cell, optimizer, seed), so that what a user's
 /// training run costs per step is measured by the code it runs.
+///
+/// Inference (`--inference`): the peer mode's model, forward only, timed through
+/// `RecurrentModel.predict` (what `recurrent predict` runs), for the inference peers
+/// (`benchmarks/inference_peer_bench.py`: PyTorch and ONNX Runtime).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time full training steps: like the peer benchmark script, or (--trainer) the step of `recurrent train`.",
+        abstract: "Time full training steps: like the peer benchmark script, or (--trainer) the step of `recurrent train`; or (--inference) prediction.",
         discussion: """
         Prints a readable line, then the JSON record as the last line (run_all.sh reads \
         the last line); --json prints the JSON record only.
@@ -29,11 +33,19 @@ struct Bench: ParsableCommand {
         gives the same steps as `recurrent train`. Logged steps (every --log-every) compute \
         the state statistics, as in train. Example:
           recurrent bench --trainer --task adding --length 150 --hidden 100 --batch 50 --lr 3e-4
+
+        Inference mode (--inference): the peer mode's model and shapes, forward only: each \
+        timed call predicts --batch sequences of U(0, 1) inputs (RecurrentModel.predict, as \
+        `recurrent predict` without its file I/O); seq_per_s is the throughput. Example:
+          recurrent bench --inference --cell relu --hidden 512 --input 64 --seq-len 100 --batch 1 --classes 10
         """
     )
 
     @Flag(help: "Time the step of `recurrent train` (task, optimizer, clipping) instead of the peer script's step.")
     var trainer = false
+
+    @Flag(help: "Time prediction (forward only, the peer mode's model; --batch sequences per call) instead of a training step.")
+    var inference = false
 
     @Option(help: "relu | tanh | lstm | gru | indrnn (--trainer: also irnn, rnn). (default: relu; --trainer: irnn)")
     var cell: String?
@@ -78,6 +90,14 @@ struct Bench: ParsableCommand {
         }
         if threads < 1 || steps < 1 { throw ValidationError("--threads and --steps must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if trainer && inference { throw ValidationError("--trainer and --inference are two different modes: pass one") }
+        if inference {
+            let trainingOnly: [(String, Bool)] = [("--loss", loss != nil), ("--data-batches", dataBatches != nil),
+                                                  ("--lr", optimizerOptions.lr != nil)]
+            if let (option, _) = trainingOnly.first(where: \.1) {
+                throw ValidationError("\(option) applies to the training modes; --inference times the forward pass only")
+            }
+        }
         if trainer {
             let peerOnly: [(String, Bool)] = [("--input", input != nil), ("--seq-len", seqLen != nil), ("--classes", classes != nil),
                                               ("--loss", loss != nil), ("--readout", readout != nil), ("--data-batches", dataBatches != nil)]
@@ -110,6 +130,7 @@ struct Bench: ParsableCommand {
             o.cell = cell ?? "relu"; o.hidden = hidden ?? 100; o.input = input ?? 1; o.seqLen = seqLen ?? 784
             o.batch = batch ?? 16; o.classes = classes ?? 10; o.learningRate = optimizerOptions.lr ?? 1e-8
             o.loss = loss ?? "auto"; o.readout = readout ?? "last"; o.seed = seed ?? 0; o.dataBatches = dataBatches ?? 4
+            if inference { o.mode = "inference" }
             do { record = try TrainingBenchmark.run(o) } catch { throw ValidationError(error.message) }
         }
         if !json { Terminal.out(record.summary) }

@@ -141,4 +141,51 @@ import Testing
         #expect(r.status == 64, "\(c.name): status \(r.status), \(r.output)")
         #expect(r.stderr.contains("Error:") && r.stdout.isEmpty, "\(c.name): \(r.output)")
     }
+
+    // MARK: - Large layers and inference
+
+    /// The packed large-layer path (H > 256) of the portable C bodies (`RECURRENT_NO_AVX2`)
+    /// gives the AVX2 bodies' bits for relu (the same fma chains), through the binary.
+    @Test func packedLargeLayerPortableBodiesGiveTheSameBits() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let args = ["bench", "--cell", "relu", "--hidden", "272", "--input", "3", "--seq-len", "4", "--batch", "5",
+                    "--classes", "3", "--steps", "2", "--warmup", "0", "--no-pin", "--json"]
+        let fast = try Self.record(try CLI.run(args, in: dir))
+        let process = Process()
+        process.executableURL = try CLI.binary()
+        process.arguments = args
+        process.environment = ProcessInfo.processInfo.environment.merging(["RECURRENT_NO_AVX2": "1"]) { $1 }
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let line = try #require(String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init))
+        let portable = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(portable["kernels"] as? String == "c-portable")
+        let loss = try #require(fast["final_loss"] as? Double)
+        #expect(loss.isFinite && portable["final_loss"] as? Double == loss, "avx2 \(loss), portable \(portable["final_loss"] ?? "nil")")
+    }
+
+    /// `--inference` times prediction (mode, forward FLOPs, sequences per second in the record)
+    /// and refuses the training modes' options and --trainer.
+    @Test func inferenceModeRecordsAndRefuses() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shape = ["--cell", "lstm", "--hidden", "6", "--input", "2", "--seq-len", "5", "--batch", "3", "--classes", "4",
+                     "--steps", "2", "--warmup", "1", "--no-pin"]
+        let r = try CLI.run(["bench", "--inference"] + shape + ["--json"], in: dir)
+        #expect(r.status == 0, "\(r.output)")
+        let record = try Self.record(r)
+        #expect(record["mode"] as? String == "inference")
+        // forward FLOPs: 2 B T G (I H + H H) + 2 B H C, G = 4
+        #expect(record["flops_per_step"] as? Double == Double(2 * 3 * 5 * 4 * (2 * 6 + 6 * 6) + 2 * 3 * 6 * 4))
+        #expect((record["seq_per_s"] as? Double ?? 0) > 0)
+        for extra in [["--trainer"], ["--lr", "0.1"], ["--loss", "mse"], ["--data-batches", "2"]] {
+            let refused = try CLI.run(["bench", "--inference"] + shape + extra, in: dir)
+            #expect(refused.status == 64 && refused.stderr.contains(extra[0]), "\(extra): \(refused.output)")
+        }
+    }
 }

@@ -54,6 +54,29 @@ struct MemoryEstimateTests {
         #expect(e.parts[0].what == "the weights, gradients and optimizer state (4 x 25 parameters: 1 layer of 3 units, 2 inputs, 1 outputs)")
     }
 
+    /// Above H = 256 a forward pass also keeps W_hh packed twice (panels of W_hhᵀ and of W_hh),
+    /// counted as a part of its own (kind .weights): exactly the packed buffers a pass made.
+    @Test func largeLayersCountThePackedWeights() throws {
+        var rng = SeededGenerator(seed: 1)
+        for (cell, h) in [("irnn", 256), ("irnn", 257), ("lstm", 300)] {
+            let config = try ModelConfiguration.preset(cell, inputSize: 2, hiddenSize: h, outputs: 1)
+            let model = try AnyRecurrentModel(config, using: &rng)
+            struct Packed: ModelVisitor {
+                var x: SequenceBatch<Float>
+                func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> Double where Cell.Scalar == Float {
+                    model.forward(x).traces.reduce(0.0) { sum, trace in
+                        sum + 4 * Double((trace.packedRecurrentWeights.map { $0.transposed.cols + $0.plain.cols }) ?? 0)
+                    }
+                }
+            }
+            let packed = try model.visit(Packed(x: randomBatch(batch: 3, steps: 2, features: 2, seed: 1, as: Float.self)))
+            #expect((packed > 0) == (h > 256), "\(cell) H = \(h): \(packed) bytes packed")
+            let estimate = MemoryEstimate.model(config, steps: 2, batch: 3, training: false)
+            let weights = estimate.parts.filter { $0.kind == .weights }.map(\.bytes)
+            #expect(weights == [4 * Double(try model.visit(ParameterCount()))] + (h > 256 ? [packed] : []), "\(cell) H = \(h): \(weights)")
+        }
+    }
+
     @Test func theRefusalSaysWhatItWouldNeedAndWhy() throws {
         let config = try ModelConfiguration.preset("irnn", inputSize: 1, hiddenSize: 100_000, outputs: 10)
         let task = try AddingTask(length: 784, testSize: 10)

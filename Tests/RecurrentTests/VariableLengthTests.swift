@@ -12,14 +12,20 @@ struct VariableLengthTests {
         var readout: Readout
         var threads: Int
         var bidirectional = false
-        var testDescription: String { "\(cell.rawValue)/\(readout.rawValue)/threads \(threads)" + (bidirectional ? "/bidirectional" : "") }
+        /// Above 256 the fast kernels take the packed W_hh path (`packedRecurrentWeights`).
+        var hidden = 32
+        var testDescription: String {
+            "\(cell.rawValue)/\(readout.rawValue)/threads \(threads)" + (bidirectional ? "/bidirectional" : "") + (hidden != 32 ? "/H \(hidden)" : "")
+        }
     }
 
     static let cases: [Case] = CellKind.allCases.flatMap { cell in
         [Readout.lastStep, .everyStep].flatMap { r in
             [1, 2].map { Case(cell: cell, readout: r, threads: $0) } + [Case(cell: cell, readout: r, threads: 2, bidirectional: true)]
         }
-    }
+    } + [Case(cell: .rnn, readout: .everyStep, threads: 2, bidirectional: true, hidden: 272),
+         Case(cell: .lstm, readout: .lastStep, threads: 1, hidden: 272),
+         Case(cell: .gru, readout: .everyStep, threads: 2, hidden: 272)]
 
     static func run(_ c: Case, _ body: (any CellOpener) throws -> Void) rethrows {
         switch c.cell {
@@ -43,7 +49,7 @@ struct VariableLengthTests {
     }
 
     static func paddingNeverLeaks<Cell: RecurrentCell>(_ type: Cell.Type, _ c: Case) throws where Cell.Scalar == Float {
-        let (i, h, o) = (3, 32, 2)
+        let (i, h, o) = (3, c.hidden, 2)
         var config = ModelConfiguration(cell: c.cell, activation: Cell.fixedActivation ?? .relu, inputSize: i, hiddenSize: h, layers: 2,
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.5),
                                         recurrentInit: .uniform(bound: 0.3), biasInit: .uniform(bound: 0.2))

@@ -66,6 +66,27 @@ void rk_tanh_forward(long n, const float *x, const float *r, float *net, float *
 void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
                        const float *x, float *net, float *h_new, int activation, int threads);
 
+/// rk_recurrent_step with W_hhᵀ given as the panels of rk_pack_b(1, k, n, W_hh, k, packed): the
+/// same values bit for bit. A panel [k][16] is contiguous, so for large k (H > 256) a column
+/// panel no longer spans k rows n floats apart (which thrashes L1 and the TLB).
+void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, const float *packed, const float *bias,
+                              const float *x, float *net, float *h_new, int activation, int threads);
+
+/// Floats that rk_pack_b writes for op(B) [k, n]: ceil(n / 16) panels of [k][16].
+long rk_packed_b_floats(long k, long n);
+
+/// Packs op(B) [k, n] (B row-major with row stride ldb, transposed when transB) into 16-column
+/// panels, each [k][16] contiguous and zero-padded past column n: the layout the micro-kernel
+/// reads. For a B used by many products (a recurrent weight over T steps): pack once per pass.
+void rk_pack_b(int transB, long k, long n, const float *b, long ldb, float *packed);
+
+/// C = A op(B) (accumulate == 0) or C += A op(B), A [m, k] row-major (row stride lda), with op(B)
+/// packed by rk_pack_b. Bit-identical to rk_sgemm(0, transB, ...) on the unpacked B for n > 2 (where
+/// rk_sgemm does not take its dot-product path), for any
+/// thread count: every element is the same fma chain over p = 0..k-1.
+void rk_sgemm_packed_b(long m, long n, long k, const float *a, long lda, const float *packed,
+                       float *c, long ldc, int accumulate, int threads);
+
 /// Asks the C allocator to keep freed memory for reuse instead of returning it to the
 /// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
 /// frees and re-allocates its large per-step buffers does not page-fault them in again

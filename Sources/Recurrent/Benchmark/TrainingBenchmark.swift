@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// The library side of `recurrent bench`, in two modes.
+/// The library side of `recurrent bench`, in three modes.
 ///
 /// **Peer** (`run`): times full training steps under the protocol of the peer script
 /// `shared/peers/rnn_peer_bench.py`, so that the record lands in the same table as
@@ -26,10 +26,16 @@ import Darwin
 /// runs (the task's batch, the optimizer, clipping, the finite-state check and its
 /// snapshot, the statistics of logged steps), so that the cost of a real training step
 /// is measured by the code that has it and cannot drift from it.
+///
+/// **Inference** (`run` with `mode = "inference"`): the peer mode's model and U(0, 1) inputs
+/// [B, T, I], forward only: one timed call is `RecurrentModel.predict(_:chunkSize: B)`, the
+/// library call behind `recurrent predict` (without its file I/O), giving the outputs and
+/// h_n of B sequences; compared with PyTorch under `torch.inference_mode()` and ONNX Runtime
+/// by `benchmarks/inference_peer_bench.py`.
 public enum TrainingBenchmark {
     /// The flags of the peer script, and what the trainer mode adds.
     public struct Options: Sendable {
-        /// "peer" (`run`) or "trainer" (`timeTrainer`).
+        /// "peer" or "inference" (`run`), or "trainer" (`timeTrainer`).
         public var mode = "peer"
         /// relu | tanh | lstm | gru | indrnn (trainer mode: the command line's cell name)
         public var cell = "relu"
@@ -95,6 +101,9 @@ public enum TrainingBenchmark {
         guard ["last", "every"].contains(o.readout) else {
             throw ConfigurationError("unknown readout '\(o.readout)'. Accepted: last, every.")
         }
+        guard ["peer", "inference"].contains(o.mode) else {
+            throw ConfigurationError("unknown benchmark mode '\(o.mode)'. Accepted: peer, inference (the trainer's step: timeTrainer).")
+        }
         guard ["xent", "mse"].contains(o.loss) else { throw ConfigurationError("unknown loss '\(o.loss)'. Accepted: auto, xent, mse.") }
         if o.loss == "xent" && o.classes < 2 { throw ConfigurationError("cross-entropy needs at least 2 classes") }
         guard o.hidden >= 1, o.input >= 1, o.seqLen >= 1, o.batch >= 1, o.classes >= 1, o.threads >= 1, o.steps >= 1, o.warmup >= 0 else {
@@ -130,7 +139,8 @@ public enum TrainingBenchmark {
 
         mutating func visit<Cell: RecurrentCell>(_ cell: Cell.Type) throws where Cell.Scalar == Float {
             guard record == nil, CellRegistry.preset(named: peerNames[options.cell] ?? options.cell)?.cell.kind == Cell.kind else { return }
-            record = try TrainingBenchmark.timed(cell, options, cpus: cpus)
+            record = options.mode == "inference" ? try TrainingBenchmark.timedInference(cell, options, cpus: cpus)
+                                                 : try TrainingBenchmark.timed(cell, options, cpus: cpus)
         }
     }
 
@@ -252,13 +262,25 @@ public enum TrainingBenchmark {
         let batches = try data(o)
         let loss: Loss = o.loss == "xent" ? .crossEntropy : .meanSquaredError
         var sgd = SGD<Float>(learningRate: o.learningRate)
-        var workspace = ModelWorkspace<Float>()
+        var workspace = ModelWorkspace<Float>(inputGradient: false)   // as the peers: no dL/dx
         return try measure(o, cpus: cpus) { (k: Int) throws(ConfigurationError) -> Double in
             let (x, y) = batches[k % batches.count]
             let r = try m.gradients(x, y, loss: loss, workspace: &workspace)
             m.apply(r.gradients, using: &sgd)
             return r.loss
         }
+    }
+
+    /// Times `predict` over one batch of U(0, 1) inputs [B, T, I] (the inference mode); the
+    /// record's `finalLoss` holds the first output of the last call.
+    static func timedInference<Cell: RecurrentCell>(_ type: Cell.Type, _ o: Options, cpus: Int) throws(ConfigurationError) -> Record
+    where Cell.Scalar == Float {
+        let m = try model(type, o)
+        var rng = SeededGenerator(seed: o.seed)
+        var x = SequenceBatch<Float>(batch: o.batch, steps: o.seqLen, features: o.input,
+                                     values: [Float](repeating: 0, count: o.batch * o.seqLen * o.input))
+        for k in x.values.indices { x.values[k] = Float(Draw.uniform01(&rng)) }
+        return measure(o, cpus: cpus) { _ in Double(m.predict(x, chunkSize: o.batch).outputs[0]) }
     }
 
     static func now() -> Double {
@@ -292,12 +314,16 @@ public enum TrainingBenchmark {
         public var loadAverage: Double
         public var finalLoss: Double
 
-        public var flopsPerStep: Double { TrainingBenchmark.flops(options).step }
+        /// A training step's FLOPs, or the forward pass's in the inference mode.
+        public var flopsPerStep: Double {
+            let f = TrainingBenchmark.flops(options)
+            return options.mode == "inference" ? f.forward : f.step
+        }
         public var gflops: Double { flopsPerStep / median / 1e9 }
 
         /// One line of JSON, the fields of `rnn_peer_bench.py` (framework "recurrent").
         public var json: String {
-            let o = options, f = TrainingBenchmark.flops(o)
+            let o = options, f = TrainingBenchmark.flops(o), flops = flopsPerStep
             var fields: [(String, String)] = [
                 ("framework", q("recurrent")), ("framework_version", q(Recurrent.version)),
                 ("kernels", q(Compute.usesAVX2 ? "c-avx2-fma" : "c-portable")),
@@ -309,8 +335,8 @@ public enum TrainingBenchmark {
                 ("median_s", num(median)), ("min_s", num(min)), ("mean_s", num(mean)), ("max_s", num(max)),
                 ("seq_per_s", num(Double(o.batch) / median)), ("steps_per_s", num(1 / median)),
                 ("us_per_timestep", num(median / Double(o.seqLen) * 1e6)),
-                ("flops_per_step", num(f.step)), ("fwd_flops_per_step", num(f.forward)),
-                ("gflops", num(f.step / median / 1e9)), ("gflops_best", num(f.step / min / 1e9)),
+                ("flops_per_step", num(flops)), ("fwd_flops_per_step", num(f.forward)),
+                ("gflops", num(flops / median / 1e9)), ("gflops_best", num(flops / min / 1e9)),
                 ("compile_s", "0.0"), ("cpu_util", num(cpuUtil)), ("loadavg_1m_before", num(loadAverage)),
                 ("final_loss", num(finalLoss)),
             ]
@@ -334,6 +360,11 @@ public enum TrainingBenchmark {
         /// One readable line.
         public var summary: String {
             let o = options
+            if o.mode == "inference" {
+                return "recurrent inference \(o.cell) H=\(o.hidden) I=\(o.input) T=\(o.seqLen) B=\(o.batch) C=\(o.classes) "
+                    + "threads=\(o.threads): \(fixed(median * 1e3, 3)) ms per call median, \(fixed(min * 1e3, 3)) ms best, "
+                    + "\(fixed(Double(o.batch) / median, 1)) sequences/s, \(fixed(gflops)) GFLOP/s"
+            }
             let what = o.mode == "trainer" ? "recurrent trainer \(o.task ?? "?") \(o.optimizer ?? "?") \(o.cell)"
                 + (o.layers > 1 ? " L=\(o.layers)" : "") : "recurrent \(o.cell)"
             return "\(what) H=\(o.hidden) I=\(o.input) T=\(o.seqLen) B=\(o.batch) C=\(o.classes)"

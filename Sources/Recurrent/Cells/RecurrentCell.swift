@@ -241,6 +241,7 @@ extension RecurrentCell {
         let recurrent = Self.tensors.enumerated().filter { $0.element.role == .recurrentWeight }
         guard recurrent.count == 1, recurrent[0].element.rows == .gates, recurrent[0].element.cols == .hidden else { return }
         cacheTransposedRecurrentWeight(parameters[recurrent[0].offset], in: trace)
+        cachePackedRecurrentWeights(parameters[recurrent[0].offset], in: trace)
     }
 
     /// The default for one full recurrent weight W_hh [G*H, H] (tensor `recurrentWeight` role)
@@ -278,6 +279,31 @@ extension RecurrentCell {
         trace.transposedRecurrentWeight = wt
     }
 
+    /// H above which `prepare(_:)` packs W_hh into panels: there a 16-column slice of W_hhᵀ
+    /// [H, G*H] spans H rows G*H floats apart, which no longer stays in L1 (nor in the TLB),
+    /// and the per-step products would otherwise repack W_hh at every step.
+    @inlinable static var packedRecurrentWeightAbove: Int { 256 }
+
+    /// For H > `packedRecurrentWeightAbove` (Float, fast kernels): W_hhᵀ and W_hh of `weight`
+    /// [G*H, H] as panels in `trace.packedRecurrentWeights` (buffers reused when the size
+    /// agrees); nil otherwise. Once per pass, where the products read them T times each.
+    public func cachePackedRecurrentWeights(_ weight: Matrix<Scalar>, in trace: SequenceTrace<Scalar>) {
+        let rows = weight.rows, cols = weight.cols                  // [G*H, H]
+        guard hiddenSize > Self.packedRecurrentWeightAbove, Scalar.self == Float.self, Compute.backend == .fast else {
+            trace.packedRecurrentWeights = nil
+            return
+        }
+        let tCount = Kernels.packedPanelFloats(k: cols, n: rows), pCount = Kernels.packedPanelFloats(k: rows, n: cols)
+        let old = trace.packedRecurrentWeights
+        let transposed = old.flatMap { $0.transposed.cols == tCount ? $0.transposed : nil } ?? RowBuffer<Scalar>(rows: 1, cols: tCount)
+        let plain = old.flatMap { $0.plain.cols == pCount ? $0.plain : nil } ?? RowBuffer<Scalar>(rows: 1, cols: pCount)
+        weight.storage.withUnsafeBufferPointer { w in
+            _ = Kernels.packPanels(transposed: true, k: cols, n: rows, b: w.baseAddress!, ldb: cols, into: transposed.base)
+            _ = Kernels.packPanels(transposed: false, k: rows, n: cols, b: w.baseAddress!, ldb: cols, into: plain.base)
+        }
+        trace.packedRecurrentWeights = (transposed, plain)
+    }
+
     /// preHidden[t] = h_{t-1} Wᵀ + b for the batch rows `rows`, with W = `weight` [G*H, H]
     /// and b = `bias` [1, G*H]: the recurrent product of step t ([R, H] x [H, G*H] with
     /// R = rows.count).
@@ -289,6 +315,10 @@ extension RecurrentCell {
         let hPrev = trace.hidden.row(t * b + rows.lowerBound)
         bias.storage.withUnsafeBufferPointer { bias in
             for r in 0..<m { (out + r * width).update(from: bias.baseAddress!, count: width) }
+        }
+        if let packed = trace.packedRecurrentWeights?.transposed {   // panels of W_hhᵀ, from prepare(_:)
+            Kernels.gemm(m: m, n: width, k: h, a: hPrev, lda: h, packedB: packed.base, c: out, ldc: width, accumulate: true)
+            return
         }
         if let wt = trace.transposedRecurrentWeight {           // [H, G*H], from prepare(_:)
             Kernels.gemm(transA: false, transB: false, m: m, n: width, k: h,
@@ -311,7 +341,8 @@ extension RecurrentCell {
     @inlinable
     func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>, bias: Matrix<Scalar>,
                             hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Activation? = nil) -> Bool {
-        guard hiddenSize <= 256, let wt = trace.transposedRecurrentWeight else { return false }
+        let packed = trace.packedRecurrentWeights?.transposed
+        guard packed != nil || hiddenSize <= Self.packedRecurrentWeightAbove, let wt = trace.transposedRecurrentWeight else { return false }
         let fused: Kernels.StepActivation?
         switch activation {
         case nil: fused = nil
@@ -321,7 +352,13 @@ extension RecurrentCell {
         }
         let first = t * trace.batch + rows.lowerBound
         return bias.storage.withUnsafeBufferPointer { bias in
-            Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
+            if let packed {
+                return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
+                                             hPrev: trace.hidden.row(first), packedTransposedWeight: packed.base,
+                                             bias: bias.baseAddress!, x: trace.preInput.row(first), net: trace.gates.row(first),
+                                             hNew: hNew, activation: fused)
+            }
+            return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                   hPrev: trace.hidden.row(first), transposedWeight: wt.base, bias: bias.baseAddress!,
                                   x: trace.preInput.row(first), net: trace.gates.row(first),
                                   hNew: hNew, activation: fused)
@@ -334,6 +371,11 @@ extension RecurrentCell {
     func recurrentProjectionBackward(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                      rows: Range<Int>, weight: Matrix<Scalar>, accumulate: Bool) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
+        if let packed = trace.packedRecurrentWeights?.plain {   // panels of W_hh, from prepare(_:)
+            Kernels.gemm(m: rows.count, n: h, k: width, a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width,
+                         packedB: packed.base, c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
+            return
+        }
         weight.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: false, m: rows.count, n: h, k: width,
                          a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,

@@ -30,6 +30,10 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// end: hidden[t+1] = hidden[t] (memory too), so `finalState` is each sequence's own
     /// last state. nil: every row runs every step (today's loop, untouched).
     public internal(set) var liveRows: [Int]?
+    /// For large H (Float, fast kernels): W_hhᵀ and W_hh as 16-column panels (`Kernels.packPanels`),
+    /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
+    /// nil otherwise.
+    @usableFromInline var packedRecurrentWeights: (transposed: RowBuffer<Scalar>, plain: RowBuffer<Scalar>)?
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps

@@ -48,7 +48,11 @@ public struct AddingProblem: Sendable, Hashable {
 
     /// A batch of `size` fresh sequences (an empty batch when `size <= 0`): inputs `[size, T, 2]`
     /// and targets `.values([size], columns: 1)`.
-    public func batch(size: Int, using rng: inout some RandomNumberGenerator) -> (SequenceBatch<Float>, Targets<Float>) {
+    ///
+    /// Specialised for `SeededGenerator` (the trainer's): reached through `SequenceGenerator`
+    /// the generic body would call the generator through a witness for every draw.
+    @_specialize(where R == SeededGenerator)
+    public func batch<R: RandomNumberGenerator>(size: Int, using rng: inout R) -> (SequenceBatch<Float>, Targets<Float>) {
         let size = max(0, size)
         let half = steps / 2
         var values = [Float](repeating: 0, count: size * steps * Self.features)

@@ -73,7 +73,11 @@ public struct CopyMemory: Sendable, Hashable {
 
     /// A batch of `size` fresh sequences (empty when `size <= 0`): one-hot inputs
     /// `[size, T+2L, 10]` and `.classesPerStep` targets `[size, T+2L]`.
-    public func batch(size: Int, using rng: inout some RandomNumberGenerator) -> (SequenceBatch<Float>, Targets<Float>) {
+    ///
+    /// Specialised for `SeededGenerator` (the trainer's): reached through `SequenceGenerator`
+    /// the generic body would call the generator through a witness for every draw.
+    @_specialize(where R == SeededGenerator)
+    public func batch<R: RandomNumberGenerator>(size: Int, using rng: inout R) -> (SequenceBatch<Float>, Targets<Float>) {
         let size = max(0, size)
         let n = steps
         var values = [Float](repeating: 0, count: size * n * Self.alphabetSize)

@@ -144,6 +144,8 @@ extension RecurrentCell {
 
     /// The same, with the backward buffers taken from `cache` when they have the right
     /// shape and nothing else references them (else allocated and left in `cache`).
+    /// With `inputGradient` false, dL/dx is not computed (no caller reads layer 0's, and no
+    /// peer framework computes it: 2 T B G H I multiply-adds) and comes back as [T*B, 0].
     /// Specialised for the four Float cells, as `forward(_:)` is.
     @_specialize(where Self == RNNCell<Float>)
     @_specialize(where Self == LSTMCell<Float>)
@@ -152,7 +154,8 @@ extension RecurrentCell {
     public func backward(_ trace: SequenceTrace<Scalar>, outputGradient: Matrix<Scalar>?,
                          finalStateGradient: LayerState<Scalar>?,
                          into gradients: inout CellParameters<Scalar>,
-                         reusing cache: inout BackwardBuffers<Scalar>?) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
+                         reusing cache: inout BackwardBuffers<Scalar>?,
+                         inputGradient: Bool = true) -> (inputs: Matrix<Scalar>, initial: LayerState<Scalar>) {
         let b = trace.batch, hs = hiddenSize, rows = trace.steps * b, width = Self.gateCount * hs
         if isKnownUniquelyReferenced(&cache) && cache!.matches(steps: trace.steps, batch: b, hiddenSize: hs, gateCount: Self.gateCount,
                                                                separateHiddenGradient: Self.separateHiddenGradient,
@@ -209,8 +212,8 @@ extension RecurrentCell {
         }
         recurrentWeightGradients(trace, grad, into: &gradients)
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
-        var dInputs = Matrix<Scalar>(rows: rows, cols: inputSize)
-        if inputSize > 0 {
+        var dInputs = Matrix<Scalar>(rows: rows, cols: inputGradient ? inputSize : 0)
+        if inputGradient && inputSize > 0 {
             dInputs.storage.withUnsafeMutableBufferPointer { dx in
                 parameters[0].storage.withUnsafeBufferPointer { w in
                     Kernels.gemm(transA: false, transB: false, m: rows, n: inputSize, k: width,

@@ -11,6 +11,8 @@ import Foundation
 /// optimizer state  k P                       (k buffers per parameter: Adam 2, momentum 1)
 /// trace, per layer T*B*(I_l + 3 G*H + H [+ H with memory]) + B*H [+ B*H]   (SequenceTrace)
 /// backward         T*B*(G*H [x2 separate dPreHidden] + I_l) + B*H [+ B*H memory or scratch]   (BackwardBuffers, dInputs)
+/// packed W_hh      2 G*H*H per layer (padded to 16 columns) for H > 256: the panels of W_hhᵀ and W_hh
+///                  of one pass (a part of its own, of kind .weights)
 /// batch            2 B*T*I (batch-first and time-major) + R*(H + O) [x2 training], R = B or T*B
 /// ```
 /// It is an estimate (allocator slack, targets and small buffers are left out), meant to
@@ -133,7 +135,7 @@ extension MemoryEstimate {
     /// `steps` steps.
     public static func model(_ c: ModelConfiguration, steps: Int, batch: Int, training: Bool,
                              optimizerBuffers: Int = 0) -> MemoryEstimate {
-        MemoryEstimate(parts: weightParts(c, training: training, optimizerBuffers: optimizerBuffers)
+        MemoryEstimate(parts: weightParts(c, training: training, optimizerBuffers: optimizerBuffers) + packedWeightParts(c)
             + passParts(c, steps: steps, batch: batch, training: training, label: ""))
     }
 
@@ -159,6 +161,16 @@ extension MemoryEstimate {
         let layers = "\(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize) units"
         return [Part(kind: .weights, bytes: 4 * Double(copies) * p,
                      what: what + ": \(layers), \(c.inputSize) inputs, \(c.outputs) outputs)")]
+    }
+
+    /// Large layers (H > 256): W_hhᵀ and W_hh packed into panels once per pass
+    /// (`cachePackedRecurrentWeights`), per layer; nothing otherwise.
+    static func packedWeightParts(_ c: ModelConfiguration) -> [Part] {
+        guard c.hiddenSize > c.cellType.packedRecurrentWeightAbove else { return [] }
+        let gh = c.cellType.gateCount * c.hiddenSize
+        let floats = Double(c.layers) * Double(Kernels.packedPanelFloats(k: c.hiddenSize, n: gh) + Kernels.packedPanelFloats(k: gh, n: c.hiddenSize))
+        return [Part(kind: .weights, bytes: 4 * floats,
+                     what: "the recurrent weights packed for the per-step products (2 x \(c.layers) x \(gh) x \(c.hiddenSize))")]
     }
 
     /// The trace and batch buffers of one pass (no weights): the training batch's, or an

@@ -18,8 +18,14 @@ public struct ModelWorkspace<Scalar: NeuralScalar>: Sendable {
     /// One per layer, bottom first; nil until a pass has run.
     var traces: [SequenceTrace<Scalar>?] = []
     var buffers: [BackwardBuffers<Scalar>?] = []
+    /// Whether `backward` computes dL/dx of layer 0 (`StepResult.inputGradient`); a training
+    /// loop that never reads it turns it off (then it is [B, T, 0]). Weights' gradients are
+    /// the same either way.
+    public var inputGradient: Bool
 
-    public init() {}
+    public init(inputGradient: Bool = true) {
+        self.inputGradient = inputGradient
+    }
 
     mutating func prepare(layers: Int) {
         if traces.count != layers { traces = Array(repeating: nil, count: layers) }

@@ -36,8 +36,9 @@ extension RecurrentModel {
         var outputs: [Scalar] = []
         outputs.reserveCapacity(n * outputSize * (readout == .everyStep ? t : 1))
         var states: [RecurrentState<Scalar>] = []
+        var workspace = ModelWorkspace<Scalar>()               // one chunk's traces, reused by the next
         for start in stride(from: 0, to: n, by: chunk) {
-            let (y, state) = predict(inputs.sequences(start..<Swift.min(n, start + chunk)))
+            let (y, state) = predict(inputs.sequences(start..<Swift.min(n, start + chunk)), workspace: &workspace)
             outputs += y.storage
             states.append(state)
         }

@@ -191,7 +191,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     // MARK: - Backward (mirror order)
 
     /// Backpropagates dL/d outputs through the head and every layer (BPTT).
-    /// Returns the gradients of every parameter, dL/dx [B, T, I] and dL/d(initial state).
+    /// Returns the gradients of every parameter, dL/dx [B, T, I] ([B, T, 0] when the
+    /// workspace's `inputGradient` is off) and dL/d(initial state).
     public func backward(_ pass: ForwardPass, outputGradient: Matrix<Scalar>,
                          finalStateGradient: RecurrentState<Scalar>? = nil)
         -> (gradients: ModelGradients<Scalar>, inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>) {
@@ -240,7 +241,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             let dFinal = k == top ? dFinalTop : finalStateGradient?.layers[k]
             if d == 1 {
                 let result = layers[k].backward(pass.traces[k], outputGradient: dOutputs, finalStateGradient: dFinal,
-                                                into: &gradients.layers[k], reusing: &workspace.buffers[k])
+                                                into: &gradients.layers[k], reusing: &workspace.buffers[k],
+                                                inputGradient: k > 0 || workspace.inputGradient)
                 initial[k] = result.initial
                 dOutputs = k > 0 ? Self.dropped(result.inputs, pass.dropoutMasks?[k - 1]) : result.inputs
                 dInputs = result.inputs
@@ -253,11 +255,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                 dForward = f
                 dReverse = Bidirectional.reversedInTime(r, steps: t, batch: b, lengths: rowLengths)
             }
+            // Layer 0's dL/dx ([T*B, 0] when skipped) only where something reads it (workspace.inputGradient).
             let forward = layers[k].backward(pass.traces[k], outputGradient: dForward, finalStateGradient: dFinal,
-                                             into: &gradients.layers[k], reusing: &workspace.buffers[k])
+                                             into: &gradients.layers[k], reusing: &workspace.buffers[k],
+                                             inputGradient: k > 0 || workspace.inputGradient)
             let reverse = layers[k + 1].backward(pass.traces[k + 1], outputGradient: dReverse,
                                                  finalStateGradient: finalStateGradient?.layers[k + 1],
-                                                 into: &gradients.layers[k + 1], reusing: &workspace.buffers[k + 1])
+                                                 into: &gradients.layers[k + 1], reusing: &workspace.buffers[k + 1],
+                                                 inputGradient: k > 0 || workspace.inputGradient)
             initial[k] = forward.initial
             initial[k + 1] = reverse.initial
             var dx = forward.inputs                              // dL/dx = forward's + reverse's, back in time order
@@ -331,7 +336,14 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// (with variable lengths, steps past a sequence's end hold the head's output for a zero
     /// state, its bias, as `head(pad_packed_sequence(out)[0])` in PyTorch).
     public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
-        let pass = forward(inputs, initial: initial)
+        var workspace = ModelWorkspace<Scalar>()
+        return predict(inputs, initial: initial, workspace: &workspace)
+    }
+
+    /// The same, reusing the traces cached in `workspace` when their shapes match.
+    public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
+                        workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
+        let pass = forward(inputs, initial: initial, workspace: &workspace)
         if readout == .lastStep { return (pass.outputs, pass.finalState) }
         let batchFirst = SequenceBatch(timeMajor: pass.outputs, batch: pass.batch, steps: pass.steps)
         return (Matrix(rows: pass.batch * pass.steps, cols: outputSize, batchFirst.values), pass.finalState)

@@ -82,6 +82,33 @@ public enum Kernels {
                           a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
 
+    // MARK: - Pre-packed B (a weight read by every step of a pass)
+
+    /// Floats that `packPanels` writes for op(B) [k, n]: ceil(n / 16) panels of [k][16].
+    public static func packedPanelFloats(k: Int, n: Int) -> Int { rk_packed_b_floats(k, n) }
+
+    /// Packs op(B) [k, n] (`b` row-major with row stride `ldb`, transposed when `transposed`)
+    /// into 16-column panels [k][16] (zero-padded) for `gemm(a:packedB:)` and the packed
+    /// recurrent step. Float with the fast backend only (returns false otherwise, writing nothing).
+    @inlinable
+    public static func packPanels<T: NeuralScalar>(transposed: Bool, k: Int, n: Int, b: UnsafePointer<T>, ldb: Int,
+                                                   into packed: UnsafeMutablePointer<T>) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_pack_b(transposed ? 1 : 0, k, n, floats(b), ldb, floats(packed))
+        return true
+    }
+
+    /// `C (+)= A op(B)` with op(B) [k, n] packed by `packPanels`, A [m, k] row-major: the
+    /// same values as `gemm(transA: false, ...)` on the unpacked B (n > 2), for any thread count.
+    @inlinable
+    public static func gemm<T: NeuralScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int,
+                                             packedB: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
+                                             accumulate: Bool) {
+        precondition(T.self == Float.self, "packed panels exist for Float only")
+        rk_sgemm_packed_b(m, n, k, floats(a), lda, floats(packedB), floats(c), ldc, accumulate ? 1 : 0,
+                          Int32(clamping: max(1, Compute.threads)))
+    }
+
     /// `out[c] (+)= sum_r a[r, c]`.
     @inlinable
     public static func columnSums<T: NeuralScalar>(
@@ -200,6 +227,23 @@ extension Kernels {
         guard code == 0 || hNew != nil else { return false }
         rk_recurrent_step(rows, n, k, floats(hPrev), floats(transposedWeight), floats(bias), floats(x), floats(net),
                           hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
+        return true
+    }
+
+    /// `recurrentStep` with W_hhᵀ as the panels of `packPanels(transposed: true, ...)` of W_hh:
+    /// the same values bit for bit, for large H (a panel is contiguous). False when no fast
+    /// body applies.
+    @inlinable
+    public static func recurrentStep<T: NeuralScalar>(
+        rows: Int, width n: Int, hidden k: Int, hPrev: UnsafePointer<T>, packedTransposedWeight: UnsafePointer<T>,
+        bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
+        hNew: UnsafeMutablePointer<T>? = nil, activation: StepActivation? = nil
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        let code = activation?.rawValue ?? 0
+        guard code == 0 || hNew != nil else { return false }
+        rk_recurrent_step_packed(rows, n, k, floats(hPrev), floats(packedTransposedWeight), floats(bias), floats(x),
+                                 floats(net), hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
         return true
     }
 

@@ -34,7 +34,7 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// layer (and per gate block). Not part of a checkpoint.
     public var reportsSpectralRadii = false
     /// Traces and backward buffers reused from step to step (not part of a checkpoint).
-    var workspace = ModelWorkspace<Float>()
+    var workspace = ModelWorkspace<Float>(inputGradient: false)   // dL/dx is never read here
     /// The state before the current step, to undo a step that diverges (Trainer+Finite.swift).
     var snapshot = TrainingSnapshot()
 
