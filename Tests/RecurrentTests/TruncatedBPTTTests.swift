@@ -143,6 +143,26 @@ struct TruncatedBPTTTests {
         #expect(throws: DataError.self) { _ = try TruncatedSequenceTask(try DatasetTask.tensors(data, validationFraction: 0), bptt: 2) }
     }
 
+    /// Through the training state: the error names the window and is not called damage.
+    @Test func theTrainingStateRefusesAnotherWindowWithoutCallingItDamaged() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-tbptt-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("stopped.safetensors")
+        var first = try trainer(.copy, bptt: 4, steps: 12)
+        var calls = 0
+        _ = try first.run(checkpoint: url, shouldStop: { calls += 1; return calls == 5 })
+        #expect((first.task.position["bpttWindow"] ?? 0) > 0, "stopped inside a batch: \(first.task.position)")
+        var other = try trainer(.copy, bptt: 5, steps: 12)
+        do {
+            try TrainingCheckpoint.restore(&other, from: url)
+            Issue.record("a run stopped inside a batch resumed with another window")
+        } catch let error as CheckpointError {
+            #expect(error.message.contains("windows of 4 steps") && error.message.contains("uses 5"), "\(error.message)")
+            #expect(!error.message.contains("damaged"), "\(error.message)")
+        }
+    }
+
     @Test func resumingMidBatchWithAnotherWindowIsRefused() throws {
         var t = try trainer(.copy, bptt: 4, steps: 3)
         _ = try t.run(checkpoint: nil)
