@@ -167,7 +167,7 @@ struct TruncatedBPTTTests {
         var t = try trainer(.copy, bptt: 4, steps: 3)
         _ = try t.run(checkpoint: nil)
         var other = try TruncatedSequenceTask(try CopyTask(length: 10, testSize: 40), bptt: 5)
-        #expect(throws: DataError.self) { try other.restore(position: t.task.position) }
+        #expect(throws: ConfigurationError.self) { try other.restore(position: t.task.position) }
         var same = try TruncatedSequenceTask(try CopyTask(length: 10, testSize: 40), bptt: 4)
         try same.restore(position: t.task.position)
         #expect(same.position == t.task.position)

@@ -94,10 +94,10 @@ extension TrainingCheckpoint {
             throw fail("the task position '\(bad.key)' = \(bad.value) is negative")
         }
         var task = trainer.task
-        do { try task.restore(position: info.taskPosition) } catch let mismatch as DataError where mismatch.kind == .mismatch {
+        do { try task.restore(position: info.taskPosition) } catch let settings as ConfigurationError {
             // An intact state that this run's settings cannot continue (a run stopped inside a
             // batch, resumed with another truncation window): not damage, so no such advice.
-            throw CheckpointError("\(mismatch.what): \(mismatch.fix)", path: path)
+            throw CheckpointError(settings.message, path: path, remedies: settings.remedies)
         } catch {
             throw fail("the task position \(info.taskPosition.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) does not fit the task '\(task.name)': \(error)")
         }

@@ -163,8 +163,8 @@ public struct TruncatedSequenceTask: TrainingTask {
                             fix: "resume from an intact training state")
         }
         if let k = position["bpttSteps"], k != bptt, w > 0 {
-            throw DataError(.mismatch, "the run stopped at window \(w) of a batch cut into windows of \(k) steps; this task uses \(bptt)",
-                            path: name.rawValue, fix: "resume with the truncation window the run was trained with")
+            // Not damage: an intact state that another window cannot continue.
+            throw ConfigurationError("the run stopped at window \(w) of a batch cut into windows of \(k) steps; this task uses \(bptt): resume with the truncation window the run was trained with")
         }
         let words = (0..<4).map { UInt64(halves[2 * $0]) << 32 | UInt64(halves[2 * $0 + 1]) }
         var rng = try SeededGenerator(validating: words)
