@@ -19,6 +19,35 @@
 #define RK_INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
 #endif
 
+// MARK: - Floating-point mode (denormal handling)
+
+/// The calling thread's denormal-control bits: x86 MXCSR FTZ (bit 15) | DAZ (bit 6);
+/// AArch64 FPCR.FZ (bit 24). RK_FP_FLUSH is both set; 0 is IEEE gradual underflow.
+#if defined(RK_X86)
+enum { RK_FP_FLUSH = 0x8040 };
+static inline unsigned rk_fp_mode_get(void) { return _mm_getcsr() & RK_FP_FLUSH; }
+static inline void rk_fp_mode_set(unsigned mode) {
+    unsigned csr = _mm_getcsr();
+    if ((csr & RK_FP_FLUSH) != mode) _mm_setcsr((csr & ~(unsigned)RK_FP_FLUSH) | mode);
+}
+#elif defined(__aarch64__)
+enum { RK_FP_FLUSH = 1u << 24 };
+static inline unsigned rk_fp_mode_get(void) {
+    unsigned long fpcr; __asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr)); return (unsigned)fpcr & RK_FP_FLUSH;
+}
+static inline void rk_fp_mode_set(unsigned mode) {
+    unsigned long fpcr; __asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr));
+    if (((unsigned)fpcr & RK_FP_FLUSH) != mode) {
+        fpcr = (fpcr & ~(unsigned long)RK_FP_FLUSH) | mode;
+        __asm__ __volatile__("msr fpcr, %0" : : "r"(fpcr));
+    }
+}
+#else
+enum { RK_FP_FLUSH = 1 };
+static inline unsigned rk_fp_mode_get(void) { return 0; }
+static inline void rk_fp_mode_set(unsigned mode) { (void)mode; }
+#endif
+
 // MARK: - Thread pool (pool.c)
 
 typedef void (*task_fn)(void *ctx, int part, int parts);

@@ -52,3 +52,20 @@ int rk_retain_freed_memory(void) {
     return 0;
 #endif
 }
+
+// MARK: - Denormals
+
+int rk_set_flush_denormals(int on) {
+    int before = rk_flushes_denormals();
+    if (before < 0) return -1;
+    rk_fp_mode_set(on ? RK_FP_FLUSH : 0);
+    return before;
+}
+
+int rk_flushes_denormals(void) {
+#if defined(RK_X86) || defined(__aarch64__)
+    return rk_fp_mode_get() == RK_FP_FLUSH ? 1 : 0;
+#else
+    return -1;
+#endif
+}

@@ -61,6 +61,8 @@ struct Bench: ParsableCommand {
     var classes: Int?
     @Option(help: "Threads: the batch is split among them for the time loop, and large products are split too (results are bit-identical for any count).") var threads = 1
     @Option(help: "Timed training steps.") var steps = 20
+    @Flag(name: .customLong("keep-denormals"), help: "Keep denormal numbers instead of flushing them to zero (PyTorch's default; slower on many CPUs).")
+    var keepDenormals = false
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Peer mode: auto | xent | mse (auto: xent when classes > 1). (default: auto)")
     var loss: String?

@@ -17,7 +17,10 @@ struct RecurrentCommand: ParsableCommand {
         var parsed: (any ParsableCommand)?
         do {
             parsed = try parseAsRoot()
-            try parsed!.run()
+            // Denormals are flushed to zero (as XLA does) unless the command says otherwise:
+            // on many CPUs every subnormal operand takes a slow path (see Compute.flushesDenormals).
+            let keep = (parsed as? DenormalChoice)?.keepsDenormals ?? false
+            try Compute.withDenormalsFlushed(!keep) { try parsed!.run() }
         } catch {
             // An option checked while running is the subcommand's: show its usage, not the root's.
             if let invalid = error as? ValidationError, let command = parsed, !(command is RecurrentCommand) {
@@ -29,3 +32,12 @@ struct RecurrentCommand: ParsableCommand {
         }
     }
 }
+
+/// A command with `--keep-denormals`: every other command flushes denormals to zero.
+protocol DenormalChoice {
+    var keepsDenormals: Bool { get }
+}
+
+extension Train: DenormalChoice { var keepsDenormals: Bool { runOptions.keepDenormals } }
+extension Compare: DenormalChoice { var keepsDenormals: Bool { runOptions.keepDenormals } }
+extension Bench: DenormalChoice { var keepsDenormals: Bool { keepDenormals } }

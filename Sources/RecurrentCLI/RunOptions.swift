@@ -32,6 +32,9 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("keep-best"), help: "Also keep the weights of the best evaluation (validation metric, else test) in NAME.best.safetensors.")
     var keepBest = false
 
+    @Flag(name: .customLong("keep-denormals"), help: "Keep denormal numbers (IEEE gradual underflow) instead of flushing them to zero, as PyTorch does by default; slower on many CPUs, and results may differ in the last bits. Pass it again with --resume.")
+    var keepDenormals = false
+
     @Option(name: .customLong("eval-every"), help: "Evaluate every N steps; 0 = only at the end. (default: train \(TrainingDefaults.evalEvery), compare \(TrainingDefaults.comparisonEvalEvery))")
     var evalEvery: Int?
 

@@ -101,6 +101,17 @@ int rk_uses_avx2(void);
 /// Returns the number of CPUs in the resulting mask, or -1 when unsupported.
 int rk_pin_first_cpus(int n);
 
+/// Sets (on != 0) or clears the calling thread's flush-to-zero and denormals-are-zero modes
+/// (x86 MXCSR FTZ and DAZ; AArch64 FPCR.FZ): results that would be subnormal become zero and
+/// subnormal inputs read as zero, in Float and Double. Returns the previous setting (1 or 0),
+/// or -1 where unsupported. The pool's workers take the caller's mode with each job
+/// (rk_parallel_for), so a computation sees one mode whichever threads run it.
+int rk_set_flush_denormals(int on);
+
+/// 1 when the calling thread flushes denormals (see rk_set_flush_denormals), 0 when it
+/// does not, -1 where unsupported.
+int rk_flushes_denormals(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -327,6 +327,7 @@ public enum TrainingBenchmark {
             var fields: [(String, String)] = [
                 ("framework", q("recurrent")), ("framework_version", q(Recurrent.version)),
                 ("kernels", q(Compute.usesAVX2 ? "c-avx2-fma" : "c-portable")),
+                ("denormals", q(Compute.flushesDenormals.map { $0 ? "flush" : "keep" } ?? "unknown")),
                 ("cell", q(o.cell)), ("hidden", "\(o.hidden)"), ("input", "\(o.input)"),
                 ("seq_len", "\(o.seqLen)"), ("batch", "\(o.batch)"), ("classes", "\(o.classes)"),
                 ("loss", q(o.loss)), ("lr", num(o.learningRate)), ("threads", "\(o.threads)"),

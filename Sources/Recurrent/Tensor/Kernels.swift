@@ -33,6 +33,30 @@ public enum Compute {
     @discardableResult
     public static func retainFreedMemory() -> Bool { rk_retain_freed_memory() != 0 }
 
+    /// Whether denormal (subnormal) numbers are flushed to zero on the calling thread: results
+    /// that would be subnormal (|x| < 1.2e-38 in Float) become 0 and subnormal inputs read as 0
+    /// (x86 FTZ + DAZ, AArch64 FZ). Many CPUs take a slow microcode path for every subnormal
+    /// operand; a long LSTM unroll produces them in saturated gates and decaying gradients, and
+    /// on some CPUs that makes a training step several times slower. XLA (JAX) flushes by
+    /// default; PyTorch does not unless `torch.set_flush_denormal(True)`.
+    ///
+    /// The kernel pool's workers take the caller's mode with every job, so results are the
+    /// same bits for any thread count in either mode. Flushing changes results only where a
+    /// value falls below Float's normal range. Nil where the CPU has no such mode.
+    public static var flushesDenormals: Bool? {
+        let r = rk_flushes_denormals()
+        return r < 0 ? nil : r != 0
+    }
+
+    /// Runs `body` with denormals flushed (`true`) or kept (`false`, IEEE gradual underflow)
+    /// on the calling thread and on every kernel worker it uses, then restores the thread's
+    /// previous mode. `body` must stay on the calling thread (the mode is per thread).
+    public static func withDenormalsFlushed<R>(_ flush: Bool, _ body: () throws -> R) rethrows -> R {
+        let before = rk_set_flush_denormals(flush ? 1 : 0)
+        defer { if before >= 0 { rk_set_flush_denormals(before) } }
+        return try body()
+    }
+
     /// Restricts the process to the first `n` CPUs it may use (Linux; what the peer
     /// benchmark does). Returns the CPU count afterwards, or nil where unsupported.
     public static func pinToFirstCPUs(_ n: Int) -> Int? {
