@@ -111,7 +111,7 @@ struct Bench: ParsableCommand {
             let trainerOnly: [(String, Bool)] = [
                 ("--task", t.task != nil), ("--length", t.length != nil), ("--data", t.data != nil), ("--val-fraction", t.valFraction != nil),
                 ("--perm-seed", t.permSeed != nil), ("--bptt", t.bptt != nil), ("--limit", t.limit != nil),
-                ("--optimizer", o.optimizer != nil), ("--momentum", o.momentum != nil), ("--nesterov", o.nesterov),
+                ("--standardize", t.standardize), ("--optimizer", o.optimizer != nil), ("--momentum", o.momentum != nil), ("--nesterov", o.nesterov),
                 ("--weight-decay", o.weightDecay != nil), ("--clip-norm", o.clipNorm != nil), ("--clip-value", o.clipValue != nil),
                 ("--schedule", o.schedule != nil), ("--layers", layers != nil), ("--activation", activation != nil), ("--log-every", logEvery != nil),
             ]

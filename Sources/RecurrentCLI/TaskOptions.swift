@@ -23,6 +23,9 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("perm-seed"), help: "Seed of pmnist's fixed pixel permutation. (default: \(TaskSpec.Defaults.permutationSeed))")
     var permSeed: UInt64?
 
+    @Flag(help: "MNIST tasks: standardize pixels, (p/255 - mean)/std with the training images' mean and standard deviation (torchvision's Normalize), instead of p/255 in [0, 1]; the same numbers for validation, test and eval.")
+    var standardize = false
+
     @Option(help: ArgumentHelp("Truncated BPTT: cut each training sequence into windows of K steps, the state carried between them (charlm: in characters, default \(TaskSpec.Defaults.bptt); other tasks: default whole sequences).", valueName: "K"))
     var bptt: Int?
 
@@ -65,6 +68,7 @@ struct TaskOptions: ParsableArguments {
             s.data = try data.map(Self.absolute) ?? base?.data ?? Self.defaultMNISTDirectory()
             s.validationFraction = valFraction ?? base?.validationFraction
             s.permutationSeed = permSeed ?? base?.permutationSeed
+            s.standardize = standardize ? true : base?.standardize
         case .charlm:
             try reject("--length", length != nil, "adding and copy (charlm uses --bptt)")
             try reject("--val-fraction", valFraction != nil, "the MNIST tasks and tensors (charlm splits its text 90/5/5)")
@@ -87,6 +91,7 @@ struct TaskOptions: ParsableArguments {
         if name != .tensors { try reject("--pad-value", padValue != nil, "tensors") }
         if name != .tensors { try reject("--test-data", testData != nil, "tensors (the other tasks have their own test sets)") }
         if name != .pmnist { try reject("--perm-seed", permSeed != nil, "pmnist") }
+        if !name.isMNIST { try reject("--standardize", standardize, "smnist, pmnist and rowmnist") }
         if name != .charlm { s.bptt = bptt ?? base?.bptt }
         s.limit = limit ?? base?.limit
         return s.resolved()

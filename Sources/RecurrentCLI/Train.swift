@@ -254,6 +254,7 @@ struct Train: ParsableCommand {
         if let l = t.length { parts.append("T=\(l)") }
         if let d = t.data { parts.append(d) }
         if let b = t.bptt { parts.append("bptt \(b)") }
+        if t.standardize == true { parts.append("pixels standardized") }
         if let f = t.validationFraction, f > 0 { parts.append("val \(f)") }
         if let n = t.limit { parts.append("limit \(n)") }
         return parts.joined(separator: ", ")

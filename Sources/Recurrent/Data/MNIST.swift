@@ -41,6 +41,42 @@ public enum MNISTVariant: Sendable, Hashable {
     }
 }
 
+/// How a pixel byte p (0...255) becomes an input value.
+public enum PixelScale: Sendable, Hashable {
+    /// p / 255, in [0, 1] (Le et al.'s setting).
+    case unit
+    /// (p / 255 - mean) / std: zero mean and unit variance over the data the statistics came
+    /// from (torchvision's `Normalize((mean,), (std,))` after `ToTensor()`). Centred inputs
+    /// are negative on the background, so a ReLU unit whose input weight is negative still
+    /// receives positive input there (with [0, 1] pixels it never does, and stays at zero).
+    case standardized(mean: Float, std: Float)
+
+    /// The statistics of `split`'s pixels scaled to [0, 1]: mean and population standard
+    /// deviation (summed in Double, exactly, over byte counts; std 1 for constant pixels).
+    public static func standardized(over split: MNISTSplit) -> PixelScale {
+        var counts = [Int](repeating: 0, count: 256)
+        for p in split.pixels { counts[Int(p)] += 1 }
+        let n = Double(max(1, split.pixels.count))
+        var mean = 0.0
+        for (p, c) in counts.enumerated() { mean += Double(c) * Double(p) / 255 }
+        mean /= n
+        var variance = 0.0
+        for (p, c) in counts.enumerated() { let d = Double(p) / 255 - mean; variance += Double(c) * d * d }
+        variance /= n
+        let std = variance > 0 ? variance.squareRoot() : 1
+        return .standardized(mean: Float(mean), std: Float(std))
+    }
+
+    /// The value of each byte 0...255 (a table, so that batching is one lookup per pixel).
+    /// `.unit` gives exactly Float(p) / 255.
+    public var table: [Float] {
+        switch self {
+        case .unit: return (0..<256).map { Float($0) / 255 }
+        case .standardized(let mean, let std): return (0..<256).map { (Float($0) / 255 - mean) / std }
+        }
+    }
+}
+
 // MARK: - Files
 
 /// The four IDX files of an MNIST-style data set.
@@ -222,9 +258,9 @@ public struct MNISTSplit: Sendable {
         return pixels[(index * n)..<((index + 1) * n)].map { Float($0) / 255 }
     }
 
-    /// This split read as sequences of the given variant.
-    public func sequences(_ variant: MNISTVariant) -> MNISTSequences {
-        MNISTSequences(split: self, variant: variant)
+    /// This split read as sequences of the given variant, pixels scaled by `scale`.
+    public func sequences(_ variant: MNISTVariant, scale: PixelScale = .unit) -> MNISTSequences {
+        MNISTSequences(split: self, variant: variant, scale: scale)
     }
 
     /// Mini-batches of this split, reshuffled every epoch (see ``ShuffledBatches``); the shuffle
@@ -246,10 +282,15 @@ public struct MNISTSequences: IndexedSequenceSource {
     public let variant: MNISTVariant
     /// Step `t` of `.sequential`/`.permuted` shows pixel `pixelOrder[t]`; `nil` means identity.
     public let pixelOrder: [Int]?
+    public let scale: PixelScale
+    /// `scale.table`: the input value of each pixel byte.
+    private let pixelValues: [Float]
 
-    public init(split: MNISTSplit, variant: MNISTVariant) {
+    public init(split: MNISTSplit, variant: MNISTVariant, scale: PixelScale = .unit) {
         self.split = split
         self.variant = variant
+        self.scale = scale
+        self.pixelValues = scale.table
         if case .permuted(let seed) = variant {
             pixelOrder = MNISTVariant.pixelPermutation(seed: seed, pixelCount: split.pixelsPerImage)
         } else {
@@ -266,24 +307,26 @@ public struct MNISTSequences: IndexedSequenceSource {
     public var features: Int { variant == .rows ? split.width : 1 }
 
     /// Inputs `[indices.count, steps, features]` and `Targets.classes` with the labels.
-    /// A pixel p becomes Float(p) / 255; one pass over raw buffers per image (the training
-    /// step builds a batch every step), each index checked first.
+    /// A pixel p becomes `scale`'s value (Float(p) / 255 for `.unit`); one pass over raw
+    /// buffers per image (the training step builds a batch every step), each index checked first.
     public func batch(indices: [Int]) -> (SequenceBatch<Float>, Targets<Float>) {
         let n = split.pixelsPerImage
         var values = [Float](repeating: 0, count: indices.count * n)
         let labels = indices.map { split.labels[$0] }           // traps on an index outside the split
         values.withUnsafeMutableBufferPointer { out in
             split.pixels.withUnsafeBufferPointer { pixels in
+              pixelValues.withUnsafeBufferPointer { value in
                 for (row, image) in indices.enumerated() {
                     let source = pixels.baseAddress! + image * n, destination = out.baseAddress! + row * n
                     if let order = pixelOrder {               // a permutation of 0 ..< n
                         order.withUnsafeBufferPointer { order in
-                            for t in 0..<n { destination[t] = Float(source[order[t]]) / 255 }
+                            for t in 0..<n { destination[t] = value[Int(source[order[t]])] }
                         }
                     } else {
-                        for t in 0..<n { destination[t] = Float(source[t]) / 255 }
+                        for t in 0..<n { destination[t] = value[Int(source[t])] }
                     }
                 }
+              }
             }
         }
         let inputs = SequenceBatch(batch: indices.count, steps: steps, features: features, values: values)

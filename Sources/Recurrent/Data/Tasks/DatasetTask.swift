@@ -101,12 +101,15 @@ extension DatasetTask where Source == MNISTSequences {
     /// a fixed permutation (`pmnist`), or row by row (`rowmnist`: 28 steps of 28 pixels),
     /// read from IDX files in `directory` (MNIST or Fashion-MNIST; raw or .gz). The last
     /// `validationFraction` of the training files is held out; the test set is t10k.
+    /// Pixels are p / 255, or with `standardize` (p / 255 - mean) / std with the mean and
+    /// standard deviation of the training split's pixels (the images trained on), for every split.
     /// Baseline: 10% accuracy (chance).
     public static func mnist(_ variant: MNISTVariant, directory: String, validationFraction: Double,
-                             limit: Int? = nil) throws -> DatasetTask {
+                             limit: Int? = nil, standardize: Bool = false) throws -> DatasetTask {
         let data = try MNIST(directory: directory, validationFraction: validationFraction)
         func cap(_ s: MNISTSplit) -> MNISTSplit { limit.map { s.slice(0..<min(s.count, $0)) } ?? s }
-        let train = cap(data.train).sequences(variant)
+        let scale = standardize ? PixelScale.standardized(over: cap(data.train)) : .unit
+        let train = cap(data.train).sequences(variant, scale: scale)
         let heldOut = data.validation.count
         if validationFraction > 0 && heldOut == 0 || train.count == 0 {
             let images = data.train.count + heldOut
@@ -123,9 +126,9 @@ extension DatasetTask where Source == MNISTSequences {
         case .permuted: name = .pmnist
         case .rows: name = .rowmnist
         }
-        let validation = cap(data.validation).sequences(variant)
+        let validation = cap(data.validation).sequences(variant, scale: scale)
         return try DatasetTask(name: name, train: train, validation: validation.count > 0 ? validation : nil,
-                               test: cap(data.test).sequences(variant), inputSize: train.features, sequenceLength: train.steps,
+                               test: cap(data.test).sequences(variant, scale: scale), inputSize: train.features, sequenceLength: train.steps,
                                outputSize: MNIST.classCount, readout: .lastStep, loss: .crossEntropy, baseline: (0.1, "chance (10 classes)"))
     }
 }

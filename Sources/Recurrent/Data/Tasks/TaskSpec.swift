@@ -28,6 +28,9 @@ public struct TaskSpec: Sendable, Codable, Hashable {
     public var padValue: Double?
     /// `tensors`: a test set of its own, in the forms of `data`.
     public var testData: String?
+    /// MNIST tasks: pixels standardized with the training split's mean and standard deviation
+    /// instead of p / 255 (`PixelScale`); nil means no.
+    public var standardize: Bool?
     /// `tensors` with class targets: the class count (the model's when fine-tuning or
     /// evaluating one; nil: the largest label + 1).
     public var classes: Int?
@@ -89,6 +92,7 @@ public struct TaskSpec: Sendable, Codable, Hashable {
         if name == .pmnist { s.permutationSeed = permutationSeed ?? Defaults.permutationSeed }
         s.bptt = name == .charlm ? bptt ?? Defaults.bptt : bptt
         if name == .tensors { s.padValue = padValue }
+        if name.isMNIST && standardize == true { s.standardize = true }
         return s
     }
 
@@ -125,7 +129,8 @@ public struct TaskSpec: Sendable, Codable, Hashable {
             let variant: MNISTVariant = name == .smnist ? .sequential
                 : name == .rowmnist ? .rows : .permuted(seed: permutationSeed ?? Defaults.permutationSeed)
             return try DatasetTask.mnist(variant, directory: directory,
-                                         validationFraction: validationFraction ?? Defaults.mnistValidationFraction, limit: limit)
+                                         validationFraction: validationFraction ?? Defaults.mnistValidationFraction, limit: limit,
+                                         standardize: standardize ?? false)
         case .charlm:
             guard let path = data else { throw ConfigurationError("the charlm task needs a data path: a UTF-8 text file") }
             var text = try CharacterText(path: path)
