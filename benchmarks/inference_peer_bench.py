@@ -83,14 +83,7 @@ def parse_args(argv=None):
     return a
 
 
-def configure_threads(n, pin):
-    """Before torch / onnxruntime are imported, as the training peer does."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(n)
-    cpus = sorted(os.sched_getaffinity(0))
-    if pin and n < len(cpus):
-        os.sched_setaffinity(0, set(cpus[:n]))
-    return sorted(os.sched_getaffinity(0))
+from rnn_peer_bench import configure_threads   # noqa: E402 (the training peer's; imports no framework)
 
 
 def forward_flops(a):
