@@ -59,6 +59,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=20, help="timed calls")
     p.add_argument("--warmup", type=int, default=3, help="untimed calls first")
+    p.add_argument("--min-seconds", type=float, default=0.0,
+                   help="keep timing calls past --steps until they add up to this many seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--recurrent", default=None, help="path of the recurrent binary")
     p.add_argument("--check", action="store_true", help="compare outputs of the three (see above)")
@@ -81,14 +83,7 @@ def parse_args(argv=None):
     return a
 
 
-def configure_threads(n, pin):
-    """Before torch / onnxruntime are imported, as the training peer does."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(n)
-    cpus = sorted(os.sched_getaffinity(0))
-    if pin and n < len(cpus):
-        os.sched_setaffinity(0, set(cpus[:n]))
-    return sorted(os.sched_getaffinity(0))
+from rnn_peer_bench import configure_threads   # noqa: E402 (the training peer's; imports no framework)
 
 
 def forward_flops(a):
@@ -144,7 +139,7 @@ def timed(call, a):
     for _ in range(a.warmup):
         call()
     times = []
-    for _ in range(a.steps):
+    while len(times) < a.steps or sum(times) < a.min_seconds:
         t0 = time.perf_counter()
         call()
         times.append(time.perf_counter() - t0)
@@ -155,7 +150,7 @@ def record(a, framework, version, times, cpus, extra=None):
     med = statistics.median(times)
     r = {"framework": framework, "framework_version": version, "mode": "inference", "cell": a.cell,
          "hidden": a.hidden, "input": a.input, "seq_len": a.seq_len, "batch": a.batch, "classes": a.classes,
-         "threads": a.threads, "cpus": cpus, "steps": a.steps, "warmup": a.warmup,
+         "threads": a.threads, "cpus": cpus, "steps": len(times), "warmup": a.warmup, "min_seconds": a.min_seconds,
          "median_s": med, "min_s": min(times), "mean_s": statistics.fmean(times), "max_s": max(times),
          "seq_per_s": a.batch / med, "fwd_flops_per_step": forward_flops(a),
          "gflops": forward_flops(a) / med / 1e9, "loadavg_1m_before": os.getloadavg()[0],
@@ -225,6 +220,8 @@ def run_recurrent(a):
     cmd = [a.recurrent, "bench", "--inference", "--cell", a.cell, "--hidden", str(a.hidden), "--input", str(a.input),
            "--seq-len", str(a.seq_len), "--batch", str(a.batch), "--classes", str(a.classes),
            "--threads", str(a.threads), "--steps", str(a.steps), "--warmup", str(a.warmup), "--json"]
+    if a.min_seconds > 0:
+        cmd += ["--min-seconds", str(a.min_seconds)]
     if a.no_pin:
         cmd.append("--no-pin")
     if a.label:

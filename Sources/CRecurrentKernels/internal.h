@@ -70,13 +70,21 @@ RK_INLINE_AVX2 void edge_masks(int nr, __m256i *m0, __m256i *m1) {
 /// fma per q in order (the chain every kernel here shares).
 RK_INLINE_AVX2 void fma_tile(const int MR, const int NV, const int masked, __m256i m0, __m256i m1, long kc,
                              const float *a, long ra, long ca, const float *b, long rb, __m256 *x0, __m256 *x1) {
-    for (long q = 0; q < kc; q++) {
-        const float *bq = b + q * rb, *aq = a + q * ca;
+    // One pointer per row and one running offset along k: each broadcast is base + offset,
+    // with no per-row address arithmetic in the loop (24 instructions per 12 FMAs, not 27).
+    const float *ar[6];
+    for (int r = 0; r < MR; r++) {
+        ar[r] = a + r * ra;
+        __asm__("" : "+r"(ar[r]));   // opaque: the compiler would fold them back into a + r*ra
+    }
+    const float *bq = b;
+    long off = 0;
+    for (long q = 0; q < kc; q++, bq += rb, off += ca) {
         __m256 b0v = masked ? _mm256_maskload_ps(bq, m0) : _mm256_loadu_ps(bq);
         __m256 b1v = _mm256_setzero_ps();
         if (NV == 2) b1v = masked ? _mm256_maskload_ps(bq + 8, m1) : _mm256_loadu_ps(bq + 8);
         for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(aq + r * ra);
+            __m256 av = _mm256_broadcast_ss(ar[r] + off);
             x0[r] = _mm256_fmadd_ps(av, b0v, x0[r]);
             if (NV == 2) x1[r] = _mm256_fmadd_ps(av, b1v, x1[r]);
         }

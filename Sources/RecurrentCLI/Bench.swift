@@ -64,6 +64,8 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("keep-denormals"), help: "Keep denormal numbers instead of flushing them to zero (PyTorch's default; slower on many CPUs).")
     var keepDenormals = false
     @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Peer and inference modes: keep timing past --steps until the timed steps add up to this many seconds (0: exactly --steps).")
+    var minSeconds = 0.0
     @Option(help: "Peer mode: auto | xent | mse (auto: xent when classes > 1). (default: auto)")
     var loss: String?
     @Option(help: "Peer mode: last | every: the readout reads h_T, or every h_t with a loss at every step (not in the peer script). (default: last)")
@@ -92,6 +94,7 @@ struct Bench: ParsableCommand {
         }
         if threads < 1 || steps < 1 { throw ValidationError("--threads and --steps must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if !(minSeconds >= 0) || !minSeconds.isFinite { throw ValidationError("--min-seconds must be a finite number of seconds >= 0, got \(minSeconds)") }
         if trainer && inference { throw ValidationError("--trainer and --inference are two different modes: pass one") }
         if inference {
             let trainingOnly: [(String, Bool)] = [("--loss", loss != nil), ("--data-batches", dataBatches != nil),
@@ -102,7 +105,8 @@ struct Bench: ParsableCommand {
         }
         if trainer {
             let peerOnly: [(String, Bool)] = [("--input", input != nil), ("--seq-len", seqLen != nil), ("--classes", classes != nil),
-                                              ("--loss", loss != nil), ("--readout", readout != nil), ("--data-batches", dataBatches != nil)]
+                                              ("--loss", loss != nil), ("--readout", readout != nil), ("--data-batches", dataBatches != nil),
+                                              ("--min-seconds", minSeconds != 0)]
             if let (option, _) = peerOnly.first(where: \.1) {
                 throw ValidationError("\(option) applies to the peer mode; with --trainer the task sets the shapes and the loss (--task, --length, --data, --bptt)")
             }
@@ -123,7 +127,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         var o = TrainingBenchmark.Options()
-        o.threads = threads; o.steps = steps; o.warmup = warmup
+        o.threads = threads; o.steps = steps; o.warmup = warmup; o.minSeconds = minSeconds
         o.pin = !noPin; o.label = label; o.ceilingGFLOPs = ceilingGflops
         let record: TrainingBenchmark.Record
         if trainer {

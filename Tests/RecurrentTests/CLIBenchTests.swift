@@ -94,6 +94,37 @@ import Testing
         #expect(r["flops_per_step"] as? Double == 3 * (recurrent + head))
     }
 
+    /// `--min-seconds S` keeps timing past `--steps` until the timed steps add up to S, and
+    /// the record counts the steps it timed (the side-by-side script's figures each cover S).
+    @Test func minSecondsTimesUntilTheSpanIsCovered() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["bench", "--cell", "relu", "--hidden", "8", "--input", "1", "--seq-len", "20", "--batch", "4",
+                                  "--classes", "3", "--steps", "2", "--warmup", "0", "--min-seconds", "0.2", "--no-pin", "--json"], in: dir)
+        #expect(result.status == 0, "\(result.output)")
+        let r = try Self.record(result)
+        let steps = try #require(r["steps"] as? Int), mean = try #require(r["mean_s"] as? Double)
+        #expect(steps > 2, "a step of this size takes far less than 0.1 s: \(r)")
+        #expect(Double(steps) * mean >= 0.2, "the timed steps cover 0.2 s: \(steps) x \(mean)")
+        #expect(r["min_seconds"] as? Double == 0.2)
+    }
+
+    /// GRU and IndRNN in the peer table: the FLOP count is the peer script's
+    /// (`benchmarks/rnn_peer_bench.py`): G = 3 for the GRU; the IndRNN's recurrent
+    /// product is elementwise (u [H]), so it counts I·H + H per step and row.
+    @Test(arguments: [("gru", 3 * (2 * 8 + 8 * 8)), ("indrnn", 2 * 8 + 8)])
+    func peerModeCountsGRUAndIndRNN(_ cell: String, _ weights: Int) throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["bench", "--cell", cell, "--hidden", "8", "--input", "2", "--seq-len", "6", "--batch", "4",
+                                  "--classes", "10", "--steps", "2", "--warmup", "1", "--no-pin", "--json"], in: dir)
+        #expect(result.status == 0, "\(result.output)")
+        let r = try Self.record(result)
+        #expect(r["cell"] as? String == cell && r["loss"] as? String == "xent")
+        #expect(r["flops_per_step"] as? Double == 3 * (2 * 4 * 6 * Double(weights) + 2 * 4 * 8 * 10))
+        #expect((r["final_loss"] as? Double).map { abs($0 - log(10)) < 0.5 } == true, "about ln 10 at the start: \(r)")
+    }
+
     @Test(arguments: ["indrnn", "lstm"])
     func peerModeTimesAPerStepReadout(_ cell: String) throws {
         let dir = try CLI.directory()
@@ -129,6 +160,8 @@ import Testing
         Case(name: "unknown peer cell", arguments: ["--cell", "transformer"]),
         Case(name: "unknown readout", arguments: ["--readout", "sometimes"]),
         Case(name: "one-step adding problem", arguments: ["--input", "2", "--classes", "1", "--seq-len", "1"]),
+        Case(name: "negative min-seconds", arguments: ["--min-seconds", "-1"]),
+        Case(name: "min-seconds with --trainer", arguments: ["--trainer", "--min-seconds", "1"]),
     ]
 
     /// Options of the other mode, unknown names and impossible shapes stop with status 64

@@ -46,6 +46,9 @@ public enum TrainingBenchmark {
         public var classes = 10
         public var threads = 1
         public var steps = 20
+        /// Keep timing steps past `steps` until the timed steps add up to this many seconds
+        /// (0: exactly `steps`), so that every figure covers a fixed span whatever a step costs.
+        public var minSeconds = 0.0
         public var warmup = 3
         public var learningRate = 1e-8
         /// auto (xent when classes > 1, else mse) | xent | mse
@@ -106,8 +109,9 @@ public enum TrainingBenchmark {
         }
         guard ["xent", "mse"].contains(o.loss) else { throw ConfigurationError("unknown loss '\(o.loss)'. Accepted: auto, xent, mse.") }
         if o.loss == "xent" && o.classes < 2 { throw ConfigurationError("cross-entropy needs at least 2 classes") }
-        guard o.hidden >= 1, o.input >= 1, o.seqLen >= 1, o.batch >= 1, o.classes >= 1, o.threads >= 1, o.steps >= 1, o.warmup >= 0 else {
-            throw ConfigurationError("hidden, input, seq-len, batch, classes, threads and steps must be >= 1 (warmup >= 0)")
+        guard o.hidden >= 1, o.input >= 1, o.seqLen >= 1, o.batch >= 1, o.classes >= 1, o.threads >= 1, o.steps >= 1, o.warmup >= 0,
+              o.minSeconds >= 0, o.minSeconds.isFinite else {
+            throw ConfigurationError("hidden, input, seq-len, batch, classes, threads and steps must be >= 1 (warmup >= 0, min-seconds a finite value >= 0)")
         }
         if o.isAddingProblem && o.seqLen < 2 {
             throw ConfigurationError("the adding problem (input 2, classes 1) needs a sequence length of at least 2, got \(o.seqLen)")
@@ -187,8 +191,9 @@ public enum TrainingBenchmark {
         return record
     }
 
-    /// Runs `step(k)` for k < `o.warmup` untimed, then for `o.steps` more timed one by one
-    /// (a monotonic clock per step; CPU time and the load average around them). `step`
+    /// Runs `step(k)` for k < `o.warmup` untimed, then timed one by one (a monotonic clock per
+    /// step; CPU time and the load average around them) until `o.steps` steps are timed and
+    /// their times add up to `o.minSeconds`; the record's `steps` is the count timed. `step`
     /// returns the loss, of which the record keeps the last.
     static func measure<E: Error>(_ o: Options, cpus: Int, _ step: (Int) throws(E) -> Double) throws(E) -> Record {
         var last = 0.0
@@ -196,12 +201,17 @@ public enum TrainingBenchmark {
         var load = [0.0, 0.0, 0.0]
         _ = getloadavg(&load, 3)
         var times: [Double] = []
+        var timed = 0.0, k = o.warmup
         let cpu0 = cpuSeconds(), wall0 = now()
-        for k in o.warmup..<(o.warmup + o.steps) {
+        while times.count < o.steps || timed < o.minSeconds {
             let t0 = now()
             last = try step(k)
             times.append(now() - t0)
+            timed += times[times.count - 1]
+            k += 1
         }
+        var o = o
+        o.steps = times.count
         let wall = now() - wall0, cpu = cpuSeconds() - cpu0
         let sorted = times.sorted(), n = sorted.count
         let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
@@ -332,7 +342,7 @@ public enum TrainingBenchmark {
                 ("seq_len", "\(o.seqLen)"), ("batch", "\(o.batch)"), ("classes", "\(o.classes)"),
                 ("loss", q(o.loss)), ("lr", num(o.learningRate)), ("threads", "\(o.threads)"),
                 ("cpus", "[" + (0..<cpus).map(String.init).joined(separator: ", ") + "]"),
-                ("steps", "\(o.steps)"), ("warmup", "\(o.warmup)"),
+                ("steps", "\(o.steps)"), ("warmup", "\(o.warmup)"), ("min_seconds", num(o.minSeconds)),
                 ("median_s", num(median)), ("min_s", num(min)), ("mean_s", num(mean)), ("max_s", num(max)),
                 ("seq_per_s", num(Double(o.batch) / median)), ("steps_per_s", num(1 / median)),
                 ("us_per_timestep", num(median / Double(o.seqLen) * 1e6)),
