@@ -7,8 +7,10 @@
 ///
 /// Each cell of the stack (each direction of a bidirectional layer, as Keras's
 /// `Bidirectional` holds two layers) has its own masks. Only h is masked: LSTM's c and
-/// coRNN's z are carried unmasked; every use of h_{t-1} inside the step sees the mask (GRU's
-/// z ⊙ h_{t-1} too, as Keras 3's GRU; coRNN's y_{t-1}, which is its h, in all its terms).
+/// coRNN's z are carried unmasked. Every use of h_{t-1} inside the step sees the mask (the
+/// unroller masks it in place; no cell knows): for RNN, IndRNN and LSTM only the recurrent
+/// product, as Keras's `recurrent_dropout`; for GRU also the carried z ⊙ h_{t-1} (Keras masks
+/// only the products' copies); for coRNN y_{t-1}, its h, in all its terms.
 /// Training only: evaluation, prediction and the diagnostics run without masks.
 public struct VariationalMasks<Scalar: NeuralScalar>: Sendable, Equatable {
     /// Per cell in the stack's order (l0, l0 reverse, l1, ...): [B, I_k], the factor on the
