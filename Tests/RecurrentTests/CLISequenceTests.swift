@@ -143,6 +143,37 @@ struct CLISequenceTests {
         #expect(bad.status == 64 && bad.stderr.contains("recurrent dropout must be in [0, 1)"), "\(bad.output)")
     }
 
+    /// Truncated BPTT over uneven sequences with a target per step: a window as long as the
+    /// sequences is no truncation (the same bits), a run stopped inside a batch resumes with
+    /// the same bits, and one target per sequence is refused before training starts.
+    @Test func truncatedBPTTOverUnevenSequences() throws {
+        let dir = try CLI.directory()
+        try Self.write(to: dir.appendingPathComponent("data"), pad: .nan, lengthsFile: true)
+        let common = ["train", "--task", "tensors", "--data", "data", "--cell", "gru", "--hidden", "6", "--layers", "2", "--batch", "4"]
+        let c = dir.appendingPathComponent("checkpoints")
+        #expect(try CLI.run(common + ["--steps", "4", "--name", "whole"], in: dir).status == 0)
+        #expect(try CLI.run(common + ["--steps", "4", "--bptt", "\(Self.t)", "--name", "one-window"], in: dir).status == 0)
+        #expect(try CLI.sameTensors(c.appendingPathComponent("whole.safetensors"), c.appendingPathComponent("one-window.safetensors")))
+        let straight = try CLI.run(common + ["--steps", "6", "--bptt", "4", "--name", "straight"], in: dir)
+        #expect(straight.status == 0, "\(straight.output)")
+        #expect(try CLI.run(common + ["--steps", "3", "--bptt", "4", "--name", "stopped"], in: dir).status == 0)
+        let resumed = try CLI.run(["train", "--resume", "checkpoints/stopped.safetensors", "--steps", "6"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try CLI.sameTensors(c.appendingPathComponent("stopped.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        #expect(try !CLI.sameTensors(c.appendingPathComponent("whole.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        // One class per sequence over uneven lengths: refused, saying why and what to do.
+        let lengths = (0..<Self.n).map { Int64(1 + ($0 * 5) % Self.t) }
+        let last = dir.appendingPathComponent("last")
+        try FileManager.default.createDirectory(at: last, withIntermediateDirectories: true)
+        for name in ["inputs.npy", "lengths.npy"] {
+            try FileManager.default.copyItem(at: dir.appendingPathComponent("data/\(name)"), to: last.appendingPathComponent(name))
+        }
+        try NumPy.write(try NDArray(shape: [Self.n], elements: .int64(lengths.map { $0 % 2 })), to: last.appendingPathComponent("targets.npy").path)
+        let refused = try CLI.run(["train", "--task", "tensors", "--data", "last", "--bptt", "2", "--steps", "1"], in: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("one target per sequence") && refused.stderr.contains("target per step"),
+                "\(refused.output)")
+    }
+
     @Test func padValueGivesTheLengthsAndIsStoredInTheCheckpoint() throws {
         let dir = try CLI.directory()
         try Self.write(to: dir.appendingPathComponent("data"), pad: -9, lengthsFile: false)
