@@ -49,7 +49,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("input-dropout"), help: ArgumentHelp("Variational dropout p on each layer's input in training: one mask per sequence, the same at every step (Keras's dropout=). (default: 0)", valueName: "p"))
     var inputDropout: Double?
 
-    @Option(name: .customLong("recurrent-dropout"), help: ArgumentHelp("Variational dropout p on the state h_{t-1} each step reads in training: one mask per sequence, the same at every step (Keras's recurrent_dropout=; LSTM's c is not masked). (default: 0)", valueName: "p"))
+    @Option(name: .customLong("recurrent-dropout"), help: ArgumentHelp("Variational dropout p on the state h_{t-1} each step reads in training: one mask per sequence, the same at every step (Keras's recurrent_dropout=: h_{t-1} where it meets a weight; LSTM's c is not masked). (default: 0)", valueName: "p"))
     var recurrentDropout: Double?
 
     @OptionGroup var size: ModelSizeOptions

@@ -141,8 +141,9 @@ struct VariationalDropoutTests {
     }
 
     /// Each sequence alone, each cell one step at a time through its unmasked `forward`
-    /// (steps 1, batch 1), with x_t ⊙ m_x and h_{t-1} ⊙ m_h formed here: the reverse cell
-    /// from the sequence's own last step back, the head on [h_fwd | h_rev].
+    /// (steps 1, batch 1), with x_t ⊙ m_x and h_{t-1} ⊙ m_h formed here (GRU: its carried
+    /// z ⊙ h_{t-1} put back unmasked): the reverse cell from the sequence's own last step
+    /// back, the head on [h_fwd | h_rev].
     func reference<Cell: RecurrentCell>(_ type: Cell.Type, _ c: Case) throws where Cell.Scalar == Double {
         let (b, t, h) = (Self.b, Self.t, Self.h)
         let model = try makeModel(Cell.self, Self.configuration(c), seed: 8)
@@ -168,7 +169,14 @@ struct VariationalDropoutTests {
                     for step in direction == 0 ? Array(0..<length) : Array((0..<length).reversed()) {
                         let input = Matrix(row: zip(inputs[step], mx).map { $0 * $1 })
                         let dropped = LayerState(hidden: Matrix(row: zip(state.hidden.storage, mh).map { $0 * $1 }), memory: state.memory)
-                        state = cell.forward(input, steps: 1, batch: 1, initial: dropped).finalState
+                        let trace = cell.forward(input, steps: 1, batch: 1, initial: dropped)
+                        var next = trace.finalState
+                        if Cell.carriesUnmaskedState {            // GRU: z ⊙ h_{t-1} reads h unmasked (Keras): + z ⊙ (h - h ⊙ m)
+                            #expect(Cell.kind == .gru)
+                            let z = Array(trace.gates.matrix().storage[h..<(2 * h)])
+                            for j in 0..<h { next.hidden.storage[j] += z[j] * (state.hidden.storage[j] - dropped.hidden.storage[j]) }
+                        }
+                        state = next
                         outputs[step] += state.hidden.storage
                     }
                     let final = pass.finalState.layers[k]

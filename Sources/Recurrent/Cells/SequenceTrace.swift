@@ -42,6 +42,10 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// masked rows in place (`SequenceTrace.hidden` holds the unmasked states between steps).
     var unmaskedHidden: RowBuffer<Scalar>?
 
+    /// Row `row` of `hidden` (h_{t-1} at row t*B + b) without variational dropout's mask: the
+    /// saved copy while a masked step runs, else `hidden` itself.
+    public func unmaskedPrevious(row: Int) -> UnsafeMutablePointer<Scalar> { (unmaskedHidden ?? hidden).row(row) }
+
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps
         self.batch = batch

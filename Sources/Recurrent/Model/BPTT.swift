@@ -249,8 +249,10 @@ extension RecurrentCell {
                     dropState(t, trace, rows: slice)
                     backwardStep(t, trace, grad, rows: slice)
                     restoreState(t, trace, rows: slice)
-                    let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
-                    for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                    if !Self.carriesUnmaskedState {
+                        let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
+                        for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                    }
                 } else {
                     backwardStep(t, trace, grad, rows: slice)
                 }

@@ -6,11 +6,11 @@
 ///     h_t = cell(x_t ⊙ m_x, h_{t-1} ⊙ m_h)      m ∈ {0, 1/(1-p)} per sequence and unit
 ///
 /// Each cell of the stack (each direction of a bidirectional layer, as Keras's
-/// `Bidirectional` holds two layers) has its own masks. Only h is masked: LSTM's c and
-/// coRNN's z are carried unmasked. Every use of h_{t-1} inside the step sees the mask (the
-/// unroller masks it in place; no cell knows): for RNN, IndRNN and LSTM only the recurrent
-/// product, as Keras's `recurrent_dropout`; for GRU also the carried z ⊙ h_{t-1} (Keras masks
-/// only the products' copies); for coRNN y_{t-1}, its h, in all its terms.
+/// `Bidirectional` holds two layers) has its own masks. Only h is masked, where it enters a
+/// weight (the unroller masks it in place for the step): RNN, LSTM and GRU's W_hh h_{t-1},
+/// IndRNN's u ⊙ h_{t-1}, as Keras's `recurrent_dropout`; LSTM's c and GRU's z ⊙ h_{t-1}
+/// (`RecurrentCell.carriesUnmaskedState`) carry the state unmasked. coRNN masks its y_{t-1}
+/// (its h) in all its terms, and not z.
 /// Training only: evaluation, prediction and the diagnostics run without masks.
 public struct VariationalMasks<Scalar: NeuralScalar>: Sendable, Equatable {
     /// Per cell in the stack's order (l0, l0 reverse, l1, ...): [B, I_k], the factor on the
