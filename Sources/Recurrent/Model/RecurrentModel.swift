@@ -142,6 +142,12 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
         let d = directions, rowLengths = packing?.sortedLengths
+        if let m = variationalMasks {
+            precondition(m.inputs.count == layers.count && m.states.count == layers.count
+                         && zip(m.inputs, layers).allSatisfy { mask, cell in mask.map { $0.shape == [b, cell.inputSize] } ?? true }
+                         && m.states.allSatisfy { mask in mask.map { $0.shape == [b, hiddenSize] } ?? true },
+                         "variational dropout needs per cell (\(layers.count)) masks [B, I_k] and [B, H] with B = \(b), H = \(hiddenSize)")
+        }
         let variational = variationalMasks?.sorted(by: packing)         // rows in the order they run
         for k in stride(from: 0, to: layers.count, by: d) {
             let trace = layers[k].forward(Self.droppedPerSequence(x, variational?.inputs[k]), steps: t, batch: b,
