@@ -35,7 +35,7 @@ public protocol RecurrentCell<Scalar>: Sendable {
     /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
     static var usesBackwardScratch: Bool { get }
     /// Variational dropout of the state (`SequenceTrace.stateMask`): true when the step also
-    /// carries h_{t-1} itself, not through a weight (GRU's z ⊙ h_{t-1}), and reads it there
+    /// carries h_{t-1} itself, not through a weight (GRU's z ⊙ h_{t-1}, coRNN's y_{t-1} + Δt z_t), and reads it there
     /// unmasked (`SequenceTrace.unmaskedPrevious`) while its products read the masked h_{t-1},
     /// as Gal & Ghahramani and Keras's `recurrent_dropout` mask only the inputs of the weights;
     /// its `backwardStep` then applies the mask to the products' part of dL/dh_{t-1} itself.

@@ -8,9 +8,9 @@
 /// Each cell of the stack (each direction of a bidirectional layer, as Keras's
 /// `Bidirectional` holds two layers) has its own masks. Only h is masked, where it enters a
 /// weight (the unroller masks it in place for the step): RNN, LSTM and GRU's W_hh h_{t-1},
-/// IndRNN's u ⊙ h_{t-1}, as Keras's `recurrent_dropout`; LSTM's c and GRU's z ⊙ h_{t-1}
-/// (`RecurrentCell.carriesUnmaskedState`) carry the state unmasked. coRNN masks its y_{t-1}
-/// (its h) in all its terms, and not z.
+/// IndRNN's u ⊙ h_{t-1}, coRNN's W y_{t-1}, as Keras's `recurrent_dropout`; what carries the
+/// state itself stays unmasked: LSTM's c, GRU's z ⊙ h_{t-1}, coRNN's z and its y_{t-1} outside
+/// W (`RecurrentCell.carriesUnmaskedState`).
 /// Training only: evaluation, prediction and the diagnostics run without masks.
 public struct VariationalMasks<Scalar: NeuralScalar>: Sendable, Equatable {
     /// Per cell in the stack's order (l0, l0 reverse, l1, ...): [B, I_k], the factor on the
