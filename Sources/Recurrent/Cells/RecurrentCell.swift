@@ -11,7 +11,7 @@
 ///
 /// What a cell declares (most have defaults, written for PyTorch's four-tensor layout):
 /// - identity and structure: `kind`, `gateCount`, `hasMemory`, `separateHiddenGradient`,
-///   `usesBackwardScratch`;
+///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout);
 /// - its tensors: `tensors` (names, shapes, file shapes, roles), `sizes(fromLayer0:)` (how
 ///   a file without metadata is recognised), `pytorchModule`;
 /// - its setup: `fixedActivation`, `hyperparameters`, `presets`, `validate(_:)`,
