@@ -46,6 +46,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dropout p between stacked layers in training (PyTorch's dropout=p; needs --layers 2 or more). (default: 0)", valueName: "p"))
     var dropout: Double?
 
+    @Option(name: .customLong("input-dropout"), help: ArgumentHelp("Variational dropout p on each layer's input in training: one mask per sequence, the same at every step (Keras's dropout=). (default: 0)", valueName: "p"))
+    var inputDropout: Double?
+
+    @Option(name: .customLong("recurrent-dropout"), help: ArgumentHelp("Variational dropout p on the state h_{t-1} each step reads in training: one mask per sequence, the same at every step (Keras's recurrent_dropout=: h_{t-1} where it meets a weight; LSTM's c is not masked). (default: 0)", valueName: "p"))
+    var recurrentDropout: Double?
+
     @OptionGroup var size: ModelSizeOptions
     var hidden: Int? { size.hidden }
     var layers: Int? { size.layers }
@@ -114,6 +120,8 @@ struct ModelOptions: ParsableArguments {
         if bidirectional { c.bidirectional = true }
         if noBias { c.bias = false }
         if let p = dropout { c.dropout = p }
+        if let p = inputDropout { c.inputDropout = p }
+        if let p = recurrentDropout { c.recurrentDropout = p }
         do {
             if let a = activation { c.activation = try Activation(parsing: a) }
             if let r = recurrentInit { c.recurrentInit = try Initializer(parsing: r) }
@@ -150,6 +158,7 @@ extension ModelConfiguration {
         for p in cellType.hyperparameters { if let v = self[p] { detail.append("\(p.option) \(v)") } }
         if recurrentInit != .pytorchDefault { detail.append("W \(recurrentInit.name)") }
         return "\(layers)-layer \(bidirectional ? "bidirectional " : "")\(bias ? "" : "bias-free ")\(cell.rawValue)\(detail.isEmpty ? "" : " (\(detail.joined(separator: ", ")))"), I=\(inputSize), H=\(hiddenSize), O=\(outputs)"
-            + (dropout > 0 ? ", dropout \(dropout)" : "")
+            + (dropout > 0 ? ", dropout \(dropout)" : "") + (inputDropout > 0 ? ", input dropout \(inputDropout)" : "")
+            + (recurrentDropout > 0 ? ", recurrent dropout \(recurrentDropout)" : "")
     }
 }

@@ -120,6 +120,60 @@ struct CLISequenceTests {
         #expect(one.status == 64 && one.stderr.contains("2 layers"), "\(one.output)")
     }
 
+    /// Variational dropout's masks come from the run's generator too: stopped and resumed, and
+    /// with 1 or 2 threads (H = 32: the batch is split between them), the same bits.
+    @Test func variationalDropoutResumesBitExactWithAnyThreadCount() throws {
+        let dir = try CLI.directory()
+        try Self.write(to: dir.appendingPathComponent("data"), pad: .nan, lengthsFile: true)
+        let common = ["train", "--task", "tensors", "--data", "data", "--cell", "lstm", "--bidirectional", "--layers", "2", "--hidden", "32",
+                      "--input-dropout", "0.2", "--recurrent-dropout", "0.3", "--batch", "8"]
+        #expect(try CLI.run(common + ["--steps", "6", "--threads", "2", "--name", "straight"], in: dir).status == 0)
+        let first = try CLI.run(common + ["--steps", "3", "--threads", "1", "--name", "stopped"], in: dir)
+        #expect(first.status == 0 && first.stdout.contains("input dropout 0.2, recurrent dropout 0.3"), "\(first.output)")
+        let resumed = try CLI.run(["train", "--resume", "checkpoints/stopped.safetensors", "--steps", "6", "--threads", "2"], in: dir)
+        #expect(resumed.status == 0 && resumed.stdout.contains("recurrent dropout 0.3"), "\(resumed.output)")
+        let c = dir.appendingPathComponent("checkpoints")
+        #expect(try CLI.sameTensors(c.appendingPathComponent("stopped.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        // Without the recurrent mask the run ends elsewhere: the masks acted.
+        #expect(try CLI.run(Array(common.dropLast(4)) + ["--batch", "8", "--steps", "6", "--name", "plain"], in: dir).status == 0)
+        #expect(try !CLI.sameTensors(c.appendingPathComponent("plain.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        let eval = try CLI.run(["eval", "--checkpoint", "checkpoints/straight.safetensors", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.output)")
+        let bad = try CLI.run(["train", "--task", "tensors", "--data", "data", "--recurrent-dropout", "1", "--steps", "1"], in: dir)
+        #expect(bad.status == 64 && bad.stderr.contains("recurrent dropout must be in [0, 1)"), "\(bad.output)")
+    }
+
+    /// Truncated BPTT over uneven sequences with a target per step: a window as long as the
+    /// sequences is no truncation (the same bits), a run stopped inside a batch resumes with
+    /// the same bits, and one target per sequence is refused before training starts.
+    @Test func truncatedBPTTOverUnevenSequences() throws {
+        let dir = try CLI.directory()
+        try Self.write(to: dir.appendingPathComponent("data"), pad: .nan, lengthsFile: true)
+        let common = ["train", "--task", "tensors", "--data", "data", "--cell", "gru", "--hidden", "6", "--layers", "2", "--batch", "4"]
+        let c = dir.appendingPathComponent("checkpoints")
+        #expect(try CLI.run(common + ["--steps", "4", "--name", "whole"], in: dir).status == 0)
+        #expect(try CLI.run(common + ["--steps", "4", "--bptt", "\(Self.t)", "--name", "one-window"], in: dir).status == 0)
+        #expect(try CLI.sameTensors(c.appendingPathComponent("whole.safetensors"), c.appendingPathComponent("one-window.safetensors")))
+        let straight = try CLI.run(common + ["--steps", "6", "--bptt", "4", "--name", "straight"], in: dir)
+        #expect(straight.status == 0, "\(straight.output)")
+        #expect(try CLI.run(common + ["--steps", "3", "--bptt", "4", "--name", "stopped"], in: dir).status == 0)
+        let resumed = try CLI.run(["train", "--resume", "checkpoints/stopped.safetensors", "--steps", "6"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try CLI.sameTensors(c.appendingPathComponent("stopped.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        #expect(try !CLI.sameTensors(c.appendingPathComponent("whole.safetensors"), c.appendingPathComponent("straight.safetensors")))
+        // One class per sequence over uneven lengths: refused, saying why and what to do.
+        let lengths = (0..<Self.n).map { Int64(1 + ($0 * 5) % Self.t) }
+        let last = dir.appendingPathComponent("last")
+        try FileManager.default.createDirectory(at: last, withIntermediateDirectories: true)
+        for name in ["inputs.npy", "lengths.npy"] {
+            try FileManager.default.copyItem(at: dir.appendingPathComponent("data/\(name)"), to: last.appendingPathComponent(name))
+        }
+        try NumPy.write(try NDArray(shape: [Self.n], elements: .int64(lengths.map { $0 % 2 })), to: last.appendingPathComponent("targets.npy").path)
+        let refused = try CLI.run(["train", "--task", "tensors", "--data", "last", "--bptt", "2", "--steps", "1"], in: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("one target per sequence") && refused.stderr.contains("target per step"),
+                "\(refused.output)")
+    }
+
     @Test func padValueGivesTheLengthsAndIsStoredInTheCheckpoint() throws {
         let dir = try CLI.directory()
         try Self.write(to: dir.appendingPathComponent("data"), pad: -9, lengthsFile: false)

@@ -137,10 +137,63 @@ struct TruncatedBPTTTests {
         expectSameBits(straight, second, "\(kind) resumed")
     }
 
-    @Test func unevenLengthsAreRefused() throws {
+    @Test func unevenLengthsWithOneTargetPerSequenceAreRefused() throws {
         let x = SequenceBatch<Float>(batch: 2, steps: 4, features: 1, values: [1, 2, 3, 4, 5, 6, 0, 0], lengths: [4, 2])
         let data = SequenceDataset(batch: x, targets: .values([1, 2], columns: 1))
-        #expect(throws: DataError.self) { _ = try TruncatedSequenceTask(try DatasetTask.tensors(data, validationFraction: 0), bptt: 2) }
+        #expect { _ = try TruncatedSequenceTask(try DatasetTask.tensors(data, validationFraction: 0), bptt: 2) } throws: {
+            ($0 as? DataError)?.what.contains("one target per sequence") == true
+        }
+        // A target per step: accepted.
+        let perStep = SequenceDataset(batch: x, targets: .valuesPerStep([Float](repeating: 1, count: 8), columns: 1))
+        _ = try TruncatedSequenceTask(try DatasetTask.tensors(perStep, validationFraction: 0), bptt: 2)
+    }
+
+    /// Uneven lengths, a target per step: each sequence runs its own steps of each window and
+    /// its state stops at its own last step; a window past its end has no live steps for it
+    /// and carries its state unchanged. Windowed forward passes, each from the state the one
+    /// before ended with, give the bits of the whole sequences run at once.
+    @Test func unevenWindowsCarryEachSequenceToItsOwnEnd() throws {
+        let (b, t, k) = (3, 7, 3)
+        var x = randomBatch(batch: b, steps: t, features: 2, seed: 3, as: Float.self)
+        x.lengths = [7, 2, 5]
+        var ids = [Int](repeating: -1, count: b * t)
+        for s in 0..<b { for step in 0..<x.lengths![s] { ids[s * t + step] = (s + step) % 3 } }
+        let batch = TaskBatch(inputs: x, targets: .classesPerStep(ids), resetState: true)
+        let windows = try (0..<3).map { try TruncatedSequenceTask.window($0, of: batch, bptt: k) }
+        #expect(windows.map { $0.inputs.lengths } == [[3, 2, 3], [3, 0, 2], [1, 0, 0]])
+        #expect(windows.map(\.forwardOnly) == [false, false, false] && windows.map(\.resetState) == [true, false, false])
+        var config = try ModelConfiguration.preset("lstm", inputSize: 2, hiddenSize: 5, outputs: 3)
+        config.readout = .everyStep
+        config.layers = 2
+        let model = try makeModel(LSTMCell<Float>.self, config, seed: 4)
+        let whole = model.forward(x)
+        var state: RecurrentState<Float>? = nil
+        for (w, window) in windows.enumerated() {
+            let pass = model.forward(window.inputs, initial: state)
+            for s in 0..<b {                                     // the live steps' outputs are the whole run's
+                for step in 0..<window.inputs.length(s) {
+                    let mine = pass.outputs.storage[((step * b + s) * 3)..<((step * b + s + 1) * 3)]
+                    let theirs = whole.outputs.storage[(((w * k + step) * b + s) * 3)..<(((w * k + step) * b + s + 1) * 3)]
+                    #expect(mine.map(\.bitPattern) == theirs.map(\.bitPattern), "window \(w), sequence \(s), step \(step)")
+                }
+                if window.inputs.length(s) == 0, let before = state {   // no live steps: carried unchanged
+                    for l in 0..<2 {
+                        #expect(pass.finalState.layers[l].hidden.storage[(s * 5)..<((s + 1) * 5)]
+                                == before.layers[l].hidden.storage[(s * 5)..<((s + 1) * 5)])
+                        #expect(pass.finalState.layers[l].memory.storage[(s * 5)..<((s + 1) * 5)]
+                                == before.layers[l].memory.storage[(s * 5)..<((s + 1) * 5)])
+                    }
+                }
+            }
+            state = pass.finalState
+        }
+        #expect(state == whole.finalState, "each sequence's h_n, c_n at its own last step")
+        // Per-step targets past a sequence's end never count; a window with none live runs forward only.
+        var late = batch
+        late.inputs.lengths = [2, 2, 1]
+        let lateWindows = try (0..<3).map { try TruncatedSequenceTask.window($0, of: late, bptt: k) }
+        #expect(lateWindows.map(\.forwardOnly) == [false, true, true])
+        #expect(lateWindows.map { $0.inputs.lengths } == [[2, 2, 1], [0, 0, 0], [0, 0, 0]])
     }
 
     /// Through the training state: the error names the window and is not called damage.

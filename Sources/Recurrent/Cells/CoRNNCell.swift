@@ -30,6 +30,10 @@ public struct CoRNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var kind: CellKind { .cornn }
     public static var gateCount: Int { 1 }
     public static var hasMemory: Bool { true }
+    /// Variational dropout masks y_{t-1} in W y_{t-1} only; γ y_{t-1} and y_{t-1} + Δt z_t carry
+    /// it unmasked (the scratch holds that part of dL/dy_{t-1} while the mask scales the product's).
+    public static var carriesUnmaskedState: Bool { true }
+    public static var usesBackwardScratch: Bool { true }
     public static var fixedActivation: Activation? { .tanh }
     public static var hyperparameters: [CellHyperparameter] { [.cornnStep, .cornnGamma, .cornnEpsilon] }
 
@@ -127,11 +131,12 @@ public struct CoRNNCell<Scalar: NeuralScalar>: RecurrentCell {
             }
         }
         let yNew = trace.hidden.row(b + first), zNew = trace.memory.row(b + first)   // [R, H]  y_t, z_t
+        let yc = trace.unmaskedPrevious(row: first)                                   // y_{t-1} outside W (y itself without dropout)
         let dt = Scalar(self.dt), gamma = Scalar(self.gamma), epsilon = Scalar(self.epsilon)
         for i in 0..<n {
-            let zt = z[i] + dt * (s[i] - gamma * y[i] - epsilon * z[i])
+            let zt = z[i] + dt * (s[i] - gamma * yc[i] - epsilon * z[i])
             zNew[i] = zt
-            yNew[i] = y[i] + dt * zt
+            yNew[i] = yc[i] + dt * zt
         }
     }
 
@@ -169,9 +174,18 @@ public struct CoRNNCell<Scalar: NeuralScalar>: RecurrentCell {
             dy[i] = dy[i] - dt * gamma * gz
             dz[i] = gz - dt * epsilon * gz
         }
-        weightHH.storage.withUnsafeBufferPointer { w in                              // dL/dy_{t-1} += da W
-            Kernels.gemm(transA: false, transB: false, m: m, n: h, k: h, a: da, lda: h, b: w.baseAddress!, ldb: h,
-                         c: dy, ldc: h, accumulate: true)
+        if let mask = trace.stateMask?.row(rows.lowerBound) {                       // variational dropout: only W y saw the mask
+            let product = grad.scratch.row(rows.lowerBound)                           // dL/dy_{t-1} += mask ⊙ (da W)
+            weightHH.storage.withUnsafeBufferPointer { w in
+                Kernels.gemm(transA: false, transB: false, m: m, n: h, k: h, a: da, lda: h, b: w.baseAddress!, ldb: h,
+                             c: product, ldc: h, accumulate: false)
+            }
+            for i in 0..<n { dy[i] += product[i] * mask[i] }
+        } else {
+            weightHH.storage.withUnsafeBufferPointer { w in                          // dL/dy_{t-1} += da W
+                Kernels.gemm(transA: false, transB: false, m: m, n: h, k: h, a: da, lda: h, b: w.baseAddress!, ldb: h,
+                             c: dy, ldc: h, accumulate: true)
+            }
         }
         weightHZ.storage.withUnsafeBufferPointer { w in                              // dL/dz_{t-1} += da 𝒲
             Kernels.gemm(transA: false, transB: false, m: m, n: h, k: h, a: da, lda: h, b: w.baseAddress!, ldb: h,

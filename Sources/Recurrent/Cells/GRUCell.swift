@@ -11,6 +11,8 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var gateCount: Int { 3 }
     public static var separateHiddenGradient: Bool { true }
     public static var usesBackwardScratch: Bool { true }
+    /// Variational dropout masks h_{t-1} in the products only; z ⊙ h_{t-1} carries it unmasked (Keras's GRU).
+    public static var carriesUnmaskedState: Bool { true }
     public static var fixedActivation: Activation? { .tanh }
     public static var gateNames: [String] { ["r", "z", "n"] }
 
@@ -48,12 +50,12 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
         recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)   // preHidden[t] = [hr, hz, hn]
         let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
         if Kernels.gruForward(rows: rows.count, hidden: hs, x: trace.preInput.row(first), hh: trace.preHidden.row(first),
-                              hPrev: trace.hidden.row(first), gates: trace.gates.row(first),
+                              hPrev: trace.unmaskedPrevious(row: first), gates: trace.gates.row(first),
                               hNew: trace.hidden.row(b + first)) { return }
         for row in rows {
             let x = trace.preInput.row(t * b + row), hh = trace.preHidden.row(t * b + row)
             let gate = trace.gates.row(t * b + row)             // [3H]: r, z, n
-            let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
+            let hPrev = trace.unmaskedPrevious(row: t * b + row), h = trace.hidden.row((t + 1) * b + row)
             for j in 0..<hs {
                 let r = sigmoidValue(x[j] + hh[j])
                 let z = sigmoidValue(x[hs + j] + hh[hs + j])
@@ -72,12 +74,12 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
         // so keep z ⊙ dh' aside in the scratch buffer.
         let first = t * b + rows.lowerBound
         let fused = Kernels.gruBackward(rows: rows.count, hidden: hs, hh: trace.preHidden.row(first),
-                                        gates: trace.gates.row(first), hPrev: trace.hidden.row(first),
+                                        gates: trace.gates.row(first), hPrev: trace.unmaskedPrevious(row: first),
                                         dh: grad.dHidden.row(rows.lowerBound), dIn: grad.dPreInput.row(first),
                                         dHh: grad.dPreHidden.row(first), direct: grad.scratch.row(rows.lowerBound))
         for row in rows where !fused {
             let hh = trace.preHidden.row(t * b + row), gate = trace.gates.row(t * b + row)
-            let hPrev = trace.hidden.row(t * b + row)
+            let hPrev = trace.unmaskedPrevious(row: t * b + row)
             let dh = grad.dHidden.row(row), direct = grad.scratch.row(row)
             let dIn = grad.dPreInput.row(t * b + row), dHh = grad.dPreHidden.row(t * b + row)
             for j in 0..<hs {
@@ -95,7 +97,11 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
         recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)
         let n = rows.count * hs
         let dh = grad.dHidden.row(rows.lowerBound), direct = grad.scratch.row(rows.lowerBound)
-        for i in 0..<n { dh[i] += direct[i] }
+        if let mask = trace.stateMask?.row(rows.lowerBound) {  // variational dropout: only the products saw the mask
+            for i in 0..<n { dh[i] = dh[i] * mask[i] + direct[i] }
+        } else {
+            for i in 0..<n { dh[i] += direct[i] }
+        }
     }
 }
 

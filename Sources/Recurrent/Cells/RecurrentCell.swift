@@ -11,7 +11,7 @@
 ///
 /// What a cell declares (most have defaults, written for PyTorch's four-tensor layout):
 /// - identity and structure: `kind`, `gateCount`, `hasMemory`, `separateHiddenGradient`,
-///   `usesBackwardScratch`;
+///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout);
 /// - its tensors: `tensors` (names, shapes, file shapes, roles), `sizes(fromLayer0:)` (how
 ///   a file without metadata is recognised), `pytorchModule`;
 /// - its setup: `fixedActivation`, `hyperparameters`, `presets`, `validate(_:)`,
@@ -34,6 +34,13 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var separateHiddenGradient: Bool { get }
     /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
     static var usesBackwardScratch: Bool { get }
+    /// Variational dropout of the state (`SequenceTrace.stateMask`): true when the step also
+    /// carries h_{t-1} itself, not through a weight (GRU's z ⊙ h_{t-1}, coRNN's y_{t-1} + Δt z_t), and reads it there
+    /// unmasked (`SequenceTrace.unmaskedPrevious`) while its products read the masked h_{t-1},
+    /// as Gal & Ghahramani and Keras's `recurrent_dropout` mask only the inputs of the weights;
+    /// its `backwardStep` then applies the mask to the products' part of dL/dh_{t-1} itself.
+    /// Default false: the unroller scales all of dL/dh_{t-1}.
+    static var carriesUnmaskedState: Bool { get }
 
     // MARK: - Its tensors
 
@@ -124,6 +131,7 @@ extension RecurrentCell {
     public static var hasMemory: Bool { false }
     public static var separateHiddenGradient: Bool { false }
     public static var usesBackwardScratch: Bool { false }
+    public static var carriesUnmaskedState: Bool { false }
     public static var tensors: [CellTensor] { CellTensor.pytorchLayout }
     public static var pytorchModule: String { kind.rawValue.uppercased() }
     public static var fixedActivation: Activation? { nil }

@@ -34,6 +34,17 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
     /// nil otherwise.
     @usableFromInline var packedRecurrentWeights: (transposed: RowBuffer<Scalar>, plain: RowBuffer<Scalar>)?
+    /// Variational dropout of the state (Gal & Ghahramani 2016; Keras's `recurrent_dropout`):
+    /// [B, H] in the trace's row order, each sequence's factor (0 or 1/(1-p)) on h_{t-1} as the
+    /// cell's step reads it, the same at every step. nil: no dropout (the loop as it was).
+    public internal(set) var stateMask: RowBuffer<Scalar>?
+    /// [T*B, H] with `stateMask`: row block t keeps the unmasked h_{t-1} while a step reads the
+    /// masked rows in place (`SequenceTrace.hidden` holds the unmasked states between steps).
+    var unmaskedHidden: RowBuffer<Scalar>?
+
+    /// Row `row` of `hidden` (h_{t-1} at row t*B + b) without variational dropout's mask: the
+    /// saved copy while a masked step runs, else `hidden` itself.
+    public func unmaskedPrevious(row: Int) -> UnsafeMutablePointer<Scalar> { (unmaskedHidden ?? hidden).row(row) }
 
     public init(steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, gateCount: Int, hasMemory: Bool) {
         self.steps = steps

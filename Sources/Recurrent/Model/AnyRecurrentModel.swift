@@ -100,6 +100,8 @@ extension RecurrentModel {
         c.bidirectional = directions == 2
         c.bias = bias
         c.dropout = dropout
+        c.inputDropout = inputDropout
+        c.recurrentDropout = recurrentDropout
         return c
     }
 }

@@ -13,17 +13,21 @@ extension RecurrentCell {
     /// trace that `backward` needs; `trace.outputs` are h_1 ... h_T.
     /// `liveRows` [T] (see `SequenceTrace.liveRows`): variable-length sequences sorted
     /// longest first; nil when every row runs all T steps.
+    /// `stateMask` [B, H] (variational dropout, rows in the batch's row order here): h_{t-1}
+    /// ⊙ mask is what every step reads of the previous state, the same mask at every step;
+    /// the trace's `hidden` and `outputs` stay unmasked. nil: no dropout.
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int,
-                        initial: LayerState<Scalar>, liveRows: [Int]? = nil) -> SequenceTrace<Scalar> {
+                        initial: LayerState<Scalar>, liveRows: [Int]? = nil, stateMask: Matrix<Scalar>? = nil) -> SequenceTrace<Scalar> {
         var fresh: SequenceTrace<Scalar>?
-        return forward(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows, reusing: &fresh)
+        return forward(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows, stateMask: stateMask, reusing: &fresh)
     }
 
     /// The same, but writes into `cache` when it holds a trace of the right shape that
     /// nothing else references (so no earlier result is overwritten); otherwise
     /// allocates a new trace and leaves it in `cache` for the next call.
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
-                        liveRows: [Int]? = nil, reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
+                        liveRows: [Int]? = nil, stateMask: Matrix<Scalar>? = nil,
+                        reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
         precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
                      "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
         precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
@@ -41,6 +45,19 @@ extension RecurrentCell {
                          "liveRows must hold T = \(steps) non-increasing counts of at most B = \(batch) rows, got \(liveRows)")
         }
         trace.liveRows = liveRows
+        if let stateMask {
+            precondition(stateMask.rows == batch && stateMask.cols == hiddenSize,
+                         "\(Self.kind) layer expects a state dropout mask [B, H] = [\(batch), \(hiddenSize)], got \(stateMask.shape)")
+            let mask = trace.stateMask.flatMap { $0.rows == batch && $0.cols == hiddenSize ? $0 : nil }
+                ?? RowBuffer<Scalar>(rows: batch, cols: hiddenSize)
+            mask.copy(from: stateMask)
+            trace.stateMask = mask
+            trace.unmaskedHidden = trace.unmaskedHidden.flatMap { $0.rows == steps * batch && $0.cols == hiddenSize ? $0 : nil }
+                ?? RowBuffer<Scalar>(rows: steps * batch, cols: hiddenSize)
+        } else {
+            trace.stateMask = nil
+            trace.unmaskedHidden = nil
+        }
         trace.inputs.copy(from: inputs)
         trace.hidden.copy(from: initial.hidden)
         if Self.hasMemory { trace.memory.copy(from: initial.memory) }
@@ -77,6 +94,21 @@ extension RecurrentCell {
         }
         prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
         let (parts, inner) = batchSplit(trace)
+        if trace.stateMask != nil {                              // variational dropout of h_{t-1}
+            Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
+                for t in 0..<trace.steps {
+                    let running = trace.liveRows.map { rows.clamped(to: 0..<$0[t]) } ?? rows
+                    if !running.isEmpty {
+                        dropState(t, trace, rows: running)
+                        forwardStep(t, trace, rows: running)
+                        restoreState(t, trace, rows: running)
+                    }
+                    let done = running.isEmpty ? rows : running.upperBound..<rows.upperBound
+                    if !done.isEmpty { carryFinishedState(t, trace, rows: done) }
+                }
+            }
+            return
+        }
         if let live = trace.liveRows {
             Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
                 for t in 0..<trace.steps {
@@ -101,6 +133,24 @@ extension RecurrentCell {
         if Self.hasMemory {
             trace.memory.row((t + 1) * b + rows.lowerBound).update(from: trace.memory.row(t * b + rows.lowerBound), count: rows.count * h)
         }
+    }
+
+    // MARK: - Variational dropout of the state
+
+    /// hidden[t] (h_{t-1}) ⊙ `stateMask` in place for the batch rows `rows`, the unmasked
+    /// rows kept in `unmaskedHidden[t]`: what a step reads while it runs (Gal & Ghahramani
+    /// 2016, eq. 7: the same mask on h_{t-1} at every step).
+    func dropState(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let first = t * trace.batch + rows.lowerBound, n = rows.count * hiddenSize
+        let h = trace.hidden.row(first), mask = trace.stateMask!.row(rows.lowerBound)      // [R, H]
+        trace.unmaskedHidden!.row(first).update(from: h, count: n)
+        for i in 0..<n { h[i] *= mask[i] }
+    }
+
+    /// Undoes `dropState`: hidden[t] rows `rows` back to the unmasked h_{t-1}.
+    func restoreState(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let first = t * trace.batch + rows.lowerBound
+        trace.hidden.row(first).update(from: trace.unmaskedHidden!.row(first), count: rows.count * hiddenSize)
     }
 
     /// The index of the input bias b_ih [1, G*H] among the cell's tensors (the input weight
@@ -174,7 +224,7 @@ extension RecurrentCell {
         }
         outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
         let (parts, inner) = batchSplit(trace)
-        let live = trace.liveRows
+        let live = trace.liveRows, masked = trace.stateMask != nil
         Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
             for t in stride(from: trace.steps - 1, through: 0, by: -1) {
                 // Variable lengths: a finished row's state was carried, so its dL/dh passes
@@ -195,7 +245,17 @@ extension RecurrentCell {
                         for i in 0..<(slice.count * hs) { dst[i] += src[i] }
                     }
                 }
-                backwardStep(t, trace, grad, rows: slice)
+                if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
+                    dropState(t, trace, rows: slice)
+                    backwardStep(t, trace, grad, rows: slice)
+                    restoreState(t, trace, rows: slice)
+                    if !Self.carriesUnmaskedState {
+                        let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
+                        for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                    }
+                } else {
+                    backwardStep(t, trace, grad, rows: slice)
+                }
             }
         }
         // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
@@ -210,7 +270,10 @@ extension RecurrentCell {
         gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
             Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
         }
+        // The recurrent weights' gradients read h_0 ... h_{T-1} as the steps did: masked.
+        if masked { for t in 0..<trace.steps { dropState(t, trace, rows: 0..<b) } }
         recurrentWeightGradients(trace, grad, into: &gradients)
+        if masked { for t in 0..<trace.steps { restoreState(t, trace, rows: 0..<b) } }
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
         var dInputs = Matrix<Scalar>(rows: rows, cols: inputGradient ? inputSize : 0)
         if inputGradient && inputSize > 0 {

@@ -188,6 +188,9 @@ extension MemoryEstimate {
             trace += d * (t * b * (i + 3 * g * h + memory * h) + memory * b * h)
             if training { trace += d * (t * b * (g * h * (cell.separateHiddenGradient ? 2 : 1) + i) + perStep * b * h) }
             if c.bidirectional { trace += t * b * (i + 2 * h) * (training ? 2 : 1) }   // reversed inputs, [h_fwd | h_rev]
+            // variational dropout: the masked input copy, the state mask [B, H] and the unmasked h_{t-1} [T*B, H]
+            if training && c.inputDropout > 0 { trace += d * t * b * i }
+            if training && c.recurrentDropout > 0 { trace += d * (b * h + t * b * h) }
         }
         let rows = c.readout == .everyStep ? t * b : b
         let batchElements = 2 * b * t * Double(c.inputSize) + rows * (d * h + Double(c.outputs)) * (training ? 2 : 1)

@@ -41,6 +41,13 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// with probability p and the rest scaled by 1/(1-p) (one mask per element and step,
     /// drawn from the run's seeded generator); off in evaluation and prediction. 0: none.
     public var dropout: Double = 0
+    /// Variational dropout (Gal & Ghahramani 2016) on each layer's input, Keras's `dropout=`:
+    /// in training, one mask per sequence and layer, the same at every step, 0 with
+    /// probability p, else 1/(1-p) (`VariationalMasks`). 0: none.
+    public var inputDropout: Double = 0
+    /// The same on the state h_{t-1} every step reads, Keras's `recurrent_dropout=` (LSTM's c
+    /// and coRNN's z are not masked). 0: none.
+    public var recurrentDropout: Double = 0
 
     /// `hyperparameters` nil gives the cell's defaults (e.g. coRNN's dt, gamma, epsilon).
     public init(cell: CellKind, activation: Activation, inputSize: Int, hiddenSize: Int, layers: Int = 1,
@@ -136,6 +143,10 @@ public struct ModelConfiguration: Sendable, Equatable {
         if layers < 1 { throw ConfigurationError("layers must be at least 1, got \(layers)") }
         if outputs < 1 { throw ConfigurationError("outputs must be at least 1, got \(outputs)") }
         if !(dropout >= 0 && dropout < 1) { throw ConfigurationError("dropout must be in [0, 1), got \(dropout)") }
+        if !(inputDropout >= 0 && inputDropout < 1) { throw ConfigurationError("input dropout must be in [0, 1), got \(inputDropout)") }
+        if !(recurrentDropout >= 0 && recurrentDropout < 1) {
+            throw ConfigurationError("recurrent dropout must be in [0, 1), got \(recurrentDropout)")
+        }
         if dropout > 0 && layers < 2 {
             throw ConfigurationError("dropout \(dropout) acts between stacked layers, and this model has one layer: use at least 2 layers, or no dropout")
         }
@@ -206,6 +217,8 @@ extension ModelConfiguration: Codable {
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: Key("bidirectional")) ?? false
         bias = try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true
         dropout = try c.decodeIfPresent(Double.self, forKey: Key("dropout")) ?? 0
+        inputDropout = try c.decodeIfPresent(Double.self, forKey: Key("inputDropout")) ?? 0
+        recurrentDropout = try c.decodeIfPresent(Double.self, forKey: Key("recurrentDropout")) ?? 0
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -224,5 +237,7 @@ extension ModelConfiguration: Codable {
         if bidirectional { try c.encode(true, forKey: Key("bidirectional")) }     // absent: one direction (older files)
         if !bias { try c.encode(false, forKey: Key("bias")) }                      // absent: with biases
         if dropout != 0 { try c.encode(dropout, forKey: Key("dropout")) }          // absent: none
+        if inputDropout != 0 { try c.encode(inputDropout, forKey: Key("inputDropout")) }
+        if recurrentDropout != 0 { try c.encode(recurrentDropout, forKey: Key("recurrentDropout")) }
     }
 }

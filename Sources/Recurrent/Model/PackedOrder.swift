@@ -17,9 +17,10 @@ public struct PackedOrder: Sendable, Equatable {
     /// True when the lengths are already non-increasing, so no row moves.
     public let isIdentity: Bool
 
-    /// `lengths` [B], each in 1 ... `steps`.
+    /// `lengths` [B], each in 0 ... `steps`; 0 only for a truncated-BPTT window past a
+    /// sequence's end (`TruncatedSequenceTask`): no step runs, the state is carried unchanged.
     public init(lengths: [Int], steps: Int) {
-        precondition(lengths.allSatisfy { (1...max(1, steps)).contains($0) }, "lengths must lie in 1...\(steps), got \(lengths)")
+        precondition(lengths.allSatisfy { (0...max(1, steps)).contains($0) }, "lengths must lie in 0...\(steps), got \(lengths)")
         self.lengths = lengths
         order = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
         isIdentity = order.enumerated().allSatisfy { $0.offset == $0.element }

@@ -23,6 +23,12 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// p of the dropout between stacked layers (PyTorch's `dropout=p`); applied only when a
     /// training step passes a seed (`gradients(..., dropoutSeed:)`) or masks to `forward`.
     public var dropout: Double = 0
+    /// p of variational dropout on each layer's input (Keras's `dropout=`) and on the state
+    /// h_{t-1} each step reads (Keras's `recurrent_dropout=`): one mask per sequence, the same
+    /// at every step (`VariationalMasks`); applied only when a training step passes a seed or
+    /// masks to `forward`.
+    public var inputDropout: Double = 0
+    public var recurrentDropout: Double = 0
 
     public init(layers: [Cell], head: Linear<Scalar>, readout: Readout, directions: Int = 1, bias: Bool = true) {
         precondition(!layers.isEmpty && (directions == 1 || directions == 2) && layers.count % directions == 0,
@@ -65,6 +71,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         self.init(layers: cells, head: Linear(inputSize: d * h, outputSize: c.outputs, using: &rng), readout: c.readout, directions: d,
                   bias: c.bias)
         dropout = c.dropout
+        inputDropout = c.inputDropout
+        recurrentDropout = c.recurrentDropout
     }
 
     public var inputSize: Int { layers[0].inputSize }
@@ -94,6 +102,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         /// Dropout: the masks applied to the outputs of layers 0 ..< L-1, each [T*B, D*H] in
         /// the traces' row order (0 or 1/(1-p)); nil when no dropout ran.
         public var dropoutMasks: [Matrix<Scalar>]? = nil
+        /// Variational dropout: the masks of every cell's input and state, in the batch's own
+        /// order; nil when none ran.
+        public var variationalMasks: VariationalMasks<Scalar>? = nil
         /// Each layer's final state, [B, H] per layer: for variable lengths, each sequence's
         /// state at its own last step (PyTorch's h_n of packed sequences).
         public var finalState: RecurrentState<Scalar> {
@@ -111,9 +122,12 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// The same, reusing the traces cached in `workspace` when their shapes match.
     ///
     /// `dropoutMasks` (training only; see `dropoutMasks(batch:steps:using:)`): one [T*B, D*H]
-    /// mask per layer but the last, multiplied into that layer's outputs.
+    /// mask per layer but the last, multiplied into that layer's outputs. `variationalMasks`
+    /// (training only; see `variationalMasks(batch:using:)`): per cell, [B, I_k] on its input
+    /// and [B, H] on h_{t-1}, the same at every step.
     public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
-                        workspace: inout ModelWorkspace<Scalar>, dropoutMasks: [Matrix<Scalar>]? = nil) -> ForwardPass {
+                        workspace: inout ModelWorkspace<Scalar>, dropoutMasks: [Matrix<Scalar>]? = nil,
+                        variationalMasks: VariationalMasks<Scalar>? = nil) -> ForwardPass {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
         var state = initial ?? zeroState(batch: b)
@@ -128,18 +142,27 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
         let d = directions, rowLengths = packing?.sortedLengths
+        if let m = variationalMasks {
+            precondition(m.inputs.count == layers.count && m.states.count == layers.count
+                         && zip(m.inputs, layers).allSatisfy { mask, cell in mask.map { $0.shape == [b, cell.inputSize] } ?? true }
+                         && m.states.allSatisfy { mask in mask.map { $0.shape == [b, hiddenSize] } ?? true },
+                         "variational dropout needs per cell (\(layers.count)) masks [B, I_k] and [B, H] with B = \(b), H = \(hiddenSize)")
+        }
+        let variational = variationalMasks?.sorted(by: packing)         // rows in the order they run
         for k in stride(from: 0, to: layers.count, by: d) {
-            let trace = layers[k].forward(x, steps: t, batch: b, initial: state.layers[k], liveRows: packing?.liveRows,
-                                          reusing: &workspace.traces[k])
+            let trace = layers[k].forward(Self.droppedPerSequence(x, variational?.inputs[k]), steps: t, batch: b,
+                                          initial: state.layers[k], liveRows: packing?.liveRows,
+                                          stateMask: variational?.states[k], reusing: &workspace.traces[k])
             traces.append(trace)
             if d == 1 {
                 if k + 1 < layers.count { x = Self.dropped(trace.outputs, dropoutMasks?[k]) }
                 continue
             }
             // The reverse cell reads each sequence from its own last step back.
-            let reverse = layers[k + 1].forward(Bidirectional.reversedInTime(x, steps: t, batch: b, lengths: rowLengths),
+            let reversed = Bidirectional.reversedInTime(x, steps: t, batch: b, lengths: rowLengths)
+            let reverse = layers[k + 1].forward(Self.droppedPerSequence(reversed, variational?.inputs[k + 1]),
                                                 steps: t, batch: b, initial: state.layers[k + 1], liveRows: packing?.liveRows,
-                                                reusing: &workspace.traces[k + 1])
+                                                stateMask: variational?.states[k + 1], reusing: &workspace.traces[k + 1])
             traces.append(reverse)
             x = Bidirectional.concatenated(trace.outputs,                                  // [T*B, 2H]
                                            Bidirectional.reversedInTime(reverse.outputs, steps: t, batch: b, lengths: rowLengths))
@@ -160,7 +183,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                              : packing.unsorted(headInput, steps: t, zeroPadding: true)
         }
         return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput),
-                           packing: packing, dropoutMasks: dropoutMasks)
+                           packing: packing, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks)
     }
 
     // MARK: - Dropout between layers
@@ -180,12 +203,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public func dropoutMasks(batch: Int, steps: Int, using rng: inout some RandomNumberGenerator) -> [Matrix<Scalar>]? {
         let count = layers.count / directions - 1
         guard dropout > 0, count > 0 else { return nil }
-        let keep = Scalar(1 / (1 - dropout))
-        return (0..<count).map { _ in
-            var m = Matrix<Scalar>(rows: steps * batch, cols: directions * hiddenSize)
-            for i in m.storage.indices { m.storage[i] = Draw.uniform(0, 1, &rng) < dropout ? 0 : keep }
-            return m
-        }
+        return (0..<count).map { _ in Self.bernoulliMask(rows: steps * batch, cols: directions * hiddenSize, drop: dropout, using: &rng) }
     }
 
     // MARK: - Backward (mirror order)
@@ -234,6 +252,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             }
         }
         workspace.prepare(layers: layers.count)
+        let variational = pass.variationalMasks?.sorted(by: packing)    // dL/dx ⊙ the input's mask
         var initial = [LayerState<Scalar>](repeating: LayerState(hidden: Matrix(rows: 0, cols: 0), memory: Matrix(rows: 0, cols: 0)),
                                            count: layers.count)
         var dInputs = Matrix<Scalar>(rows: 0, cols: 0)
@@ -244,8 +263,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                                 into: &gradients.layers[k], reusing: &workspace.buffers[k],
                                                 inputGradient: k > 0 || workspace.inputGradient)
                 initial[k] = result.initial
-                dOutputs = k > 0 ? Self.dropped(result.inputs, pass.dropoutMasks?[k - 1]) : result.inputs
-                dInputs = result.inputs
+                let dx = Self.droppedPerSequence(result.inputs, variational?.inputs[k])
+                dOutputs = k > 0 ? Self.dropped(dx, pass.dropoutMasks?[k - 1]) : dx
+                dInputs = dx
                 continue
             }
             // Bidirectional: [dF | dR] from above; dR back into the reverse cell's time order.
@@ -265,8 +285,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                                  inputGradient: k > 0 || workspace.inputGradient)
             initial[k] = forward.initial
             initial[k + 1] = reverse.initial
-            var dx = forward.inputs                              // dL/dx = forward's + reverse's, back in time order
-            let back = Bidirectional.reversedInTime(reverse.inputs, steps: t, batch: b, lengths: rowLengths)
+            var dx = Self.droppedPerSequence(forward.inputs, variational?.inputs[k])   // dL/dx = forward's + reverse's, back in time order
+            let back = Bidirectional.reversedInTime(Self.droppedPerSequence(reverse.inputs, variational?.inputs[k + 1]),
+                                                    steps: t, batch: b, lengths: rowLengths)
             for i in dx.storage.indices { dx.storage[i] += back.storage[i] }
             dOutputs = k > 0 ? Self.dropped(dx, pass.dropoutMasks?[k / d - 1]) : dx
             dInputs = dx
@@ -309,8 +330,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// The same, reusing the traces and backward buffers cached in `workspace` (see
     /// `ModelWorkspace`): what a training loop calls every step.
     ///
-    /// `dropoutSeed`: a training step's seed for the dropout masks (`dropout` > 0); nil runs
-    /// without dropout, as evaluation does.
+    /// `dropoutSeed`: a training step's seed for the dropout masks (`usesDropout`): those
+    /// between layers first, then the variational ones; nil runs without dropout, as
+    /// evaluation does.
     public func gradients(_ inputs: SequenceBatch<Scalar>, _ targets: Targets<Scalar>, loss: Loss,
                           initial: RecurrentState<Scalar>? = nil,
                           workspace: inout ModelWorkspace<Scalar>, dropoutSeed: UInt64? = nil) throws(ConfigurationError) -> StepResult {
@@ -319,12 +341,9 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                 ? "the model reads out every step but the targets are one per sequence"
                 : "the model reads out the last step only but the targets are per step")
         }
-        var masks: [Matrix<Scalar>]?
-        if let dropoutSeed {
-            var rng = SeededGenerator(seed: dropoutSeed)
-            masks = dropoutMasks(batch: inputs.batch, steps: inputs.steps, using: &rng)
-        }
-        let pass = forward(inputs, initial: initial, workspace: &workspace, dropoutMasks: masks)
+        let masks = dropoutSeed.map { trainingMasks(batch: inputs.batch, steps: inputs.steps, seed: $0) }
+        let pass = forward(inputs, initial: initial, workspace: &workspace, dropoutMasks: masks?.between,
+                           variationalMasks: masks?.variational)
         let target = try targets.lossTarget(batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths)
         let (value, dOut) = try loss.evaluate(pass.outputs, target)
         let back = backward(pass, outputGradient: dOut, workspace: &workspace)

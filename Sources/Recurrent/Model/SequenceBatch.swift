@@ -7,7 +7,8 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     public var features: Int
     /// [B, T, I] row-major: element (b, t, i) is `values[(b * T + t) * I + i]`.
     public var values: [Scalar]
-    /// [B]: the steps of each sequence, each in 1 ... T, in any order (PyTorch's
+    /// [B]: the steps of each sequence, each in 1 ... T (0 only in a truncated-BPTT window past
+    /// a sequence's end), in any order (PyTorch's
     /// `pack_padded_sequence(..., enforce_sorted=False)`); nil when every sequence has T.
     public var lengths: [Int]?
 
@@ -15,8 +16,8 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
         precondition(values.count == batch * steps * features,
                      "SequenceBatch [\(batch), \(steps), \(features)] needs \(batch * steps * features) values, got \(values.count)")
         if let lengths {
-            precondition(lengths.count == batch && lengths.allSatisfy { (1...max(1, steps)).contains($0) },
-                         "SequenceBatch lengths must be \(batch) values in 1...\(steps), got \(lengths)")
+            precondition(lengths.count == batch && lengths.allSatisfy { (0...max(1, steps)).contains($0) },
+                         "SequenceBatch lengths must be \(batch) values in 0...\(steps), got \(lengths)")
         }
         self.batch = batch
         self.steps = steps

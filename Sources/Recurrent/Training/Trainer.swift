@@ -104,19 +104,16 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
         // Truncated BPTT with one target per sequence: the windows before the target's run
         // forward only (in training mode: dropout on), carrying the state (TruncatedSequenceTask).
         while batch.forwardOnly {
-            var masks: [Matrix<Float>]?
-            if model.dropout > 0 {
-                var seeded = SeededGenerator(seed: rng.next())
-                masks = model.dropoutMasks(batch: batch.inputs.batch, steps: batch.inputs.steps, using: &seeded)
-            }
-            carried = model.forward(batch.inputs, initial: initialState(), workspace: &workspace, dropoutMasks: masks).finalState
+            let masks = model.usesDropout ? model.trainingMasks(batch: batch.inputs.batch, steps: batch.inputs.steps, seed: rng.next()) : nil
+            carried = model.forward(batch.inputs, initial: initialState(), workspace: &workspace, dropoutMasks: masks?.between,
+                                    variationalMasks: masks?.variational).finalState
             batch = try task.nextTrainingBatch(size: options.batchSize, using: &rng)
         }
         optimizer.learningRate = options.schedule.rate(base: baseLearningRate, step: step, reductions: progress.plateau.reductions)
         let initial = initialState()
         // Dropout's masks come from the run's generator (saved with every checkpoint, so a
         // resumed run draws the same); a model without dropout draws nothing here.
-        let dropoutSeed = model.dropout > 0 ? rng.next() : nil
+        let dropoutSeed = model.usesDropout ? rng.next() : nil
         var result = try model.gradients(batch.inputs, batch.targets, loss: task.loss, initial: initial, workspace: &workspace,
                                          dropoutSeed: dropoutSeed)
         func divergence(_ cause: TrainingDivergence.Cause) -> TrainingDivergence {

@@ -20,7 +20,12 @@
 //
 // K >= T gives one window: the base task's batch unchanged, the same bits as no truncation.
 // Evaluation runs whole sequences (the base task's batches, each from the zero state).
-// Variable-length sequences are refused (a window would hold sequences with no steps).
+// Variable-length sequences (per-step targets): window w of sequence b is its steps
+// w·K ..< min((w+1)·K, L_b), so its state stops at its own last step and is carried unchanged
+// through the windows past its end, which have no live steps for it (window length 0); a
+// window with no live step that has a target runs forward only. One target per sequence with
+// uneven lengths is refused: the loss is in the last window, which a sequence that ended
+// before it would reach through its carried state only, with no gradient into the recurrence.
 // Resuming mid-batch needs the same K (a run stopped between batches may change it).
 
 /// A task whose training sequences are cut into windows of `bptt` steps (truncated BPTT).
@@ -42,7 +47,7 @@ public struct TruncatedSequenceTask: TrainingTask {
         guard !base.carriesState else {
             throw ConfigurationError("the task '\(base.name)' already cuts its sequences into truncated-BPTT windows")
         }
-        if let data = (base as? DatasetTask<SequenceDataset<Float>>)?.train, data.lengths != nil {
+        if let data = (base as? DatasetTask<SequenceDataset<Float>>)?.train, data.lengths != nil, base.readout == .lastStep {
             throw Self.unevenLengths(base.name)
         }
         self.base = base
@@ -50,8 +55,9 @@ public struct TruncatedSequenceTask: TrainingTask {
     }
 
     static func unevenLengths(_ name: TaskKind) -> DataError {
-        DataError(.unsupported, "truncated BPTT over sequences of uneven length is not supported", path: name.rawValue,
-                  fix: "train these sequences without a truncation window, or pad them to one length")
+        DataError(.unsupported, "truncated BPTT over sequences of uneven length with one target per sequence is not supported: the loss is taken in the last window, and a sequence that ends before it would get no gradient through its steps",
+                  path: name.rawValue,
+                  fix: "train these sequences without a truncation window, give them a target per step, or pad them to one length")
     }
 
     public var name: TaskKind { base.name }
@@ -90,13 +96,16 @@ public struct TruncatedSequenceTask: TrainingTask {
 
     mutating func draw(using rng: inout SeededGenerator) throws {
         let batch = try base.nextTrainingBatch(size: batchSize, using: &rng)
-        if batch.inputs.unevenLengths != nil { throw Self.unevenLengths(name) }
+        if batch.inputs.unevenLengths != nil && readout == .lastStep { throw Self.unevenLengths(name) }
         current = batch
         window = 0
     }
 
     /// Window `w` of `batch`: steps w·K ..< min((w+1)·K, T), the targets of those steps (per
     /// step) or, for one target per sequence, `forwardOnly` unless it is the last window.
+    /// Uneven lengths L [B]: sequence b runs min(max(L_b - w·K, 0), k) steps of the window (0
+    /// past its end: its state is carried), and a window none of whose live steps has a
+    /// target runs forward only.
     static func window(_ w: Int, of batch: TaskBatch, bptt: Int) throws -> TaskBatch {
         let (n, t, f) = (batch.inputs.batch, batch.inputs.steps, batch.inputs.features)
         let count = (t + bptt - 1) / bptt
@@ -108,17 +117,20 @@ public struct TruncatedSequenceTask: TrainingTask {
             for b in 0..<n { out += v[((b * t + start) * width)..<((b * t + start + k) * width)] }
             return out
         }
-        let inputs = SequenceBatch(batch: n, steps: k, features: f, values: slice(batch.inputs.values, width: f))
+        let lengths = batch.inputs.unevenLengths.map { $0.map { min(max($0 - start, 0), k) } }   // [B], each in 0...k
+        let inputs = SequenceBatch(batch: n, steps: k, features: f, values: slice(batch.inputs.values, width: f), lengths: lengths)
         var out = TaskBatch(inputs: inputs, targets: batch.targets, resetState: w == 0)
+        func live(_ i: Int) -> Bool { lengths.map { i % k < $0[i / k] } ?? true }   // element i of [B, k]
         switch batch.targets {
         case .classes, .values:
             out.forwardOnly = w < count - 1
         case .classesPerStep(let ids):
             let window = slice(ids, width: 1)
             out.targets = .classesPerStep(window)
-            out.forwardOnly = !window.contains { $0 >= 0 }
+            out.forwardOnly = !window.indices.contains { window[$0] >= 0 && live($0) }
         case .valuesPerStep(let v, let columns):
             out.targets = .valuesPerStep(slice(v, width: columns), columns: columns)
+            out.forwardOnly = !(0..<(n * k)).contains(where: live)
         }
         return out
     }
