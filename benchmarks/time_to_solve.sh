@@ -11,7 +11,9 @@
 # Environment: CONFIGS (all six), SEEDS ("1 2 3"), THREADS ("1 2"), SIDES ("recurrent pytorch"),
 # OUT (folder, default /tmp/time-to-solve; runs.jsonl there is appended to, table.md rewritten),
 # RECURRENT (.build/release/recurrent), PYTHON (~/.cache/recurrent-peers-venv/bin/python),
-# FMNIST (/usr/share/datasets/fashion-mnist), NICE (a command prefix, e.g. "nice -n 10"; empty).
+# FMNIST (/usr/share/datasets/fashion-mnist), NICE (a command prefix, e.g. "nice -n 10"; empty),
+# STEPS (give up after this many steps instead of the configuration's budget; e.g. STEPS=20 for a
+# quick check of the whole pipeline).
 #
 # For every configuration, `recurrent export-data` first writes the evaluation sets that
 # torch_time_to_solve.py then evaluates on (the very same tensors). For every seed and thread
@@ -65,6 +67,9 @@ export OMP_NUM_THREADS MKL_NUM_THREADS OPENBLAS_NUM_THREADS
 
 for config in $CONFIGS; do
     read -r -a common <<< "$(args "$config")"
+    if [ -n "${STEPS:-}" ]; then
+        for i in "${!common[@]}"; do [ "${common[$i]}" = --steps ] && common[i+1]=$STEPS; done
+    fi
     read -r -a task <<< "$(task_args "$config")"
     read -r -a data <<< "$(data_args "$config")"
     sets="$WORK/sets-$config"
@@ -83,7 +88,7 @@ for config in $CONFIGS; do
                 set -e
                 "$PYTHON" "$ROOT/benchmarks/time_to_solve_report.py" record "$config" "$seed" "$threads" "$run.json" "$run.log.jsonl" \
                     "$run.time" "$status" "$WORK/recurrent" >> "$OUT/runs.jsonl"
-                if [ -z "$verified" ]; then
+                if [ -z "$verified" ] && [ "$status" -eq 0 ]; then
                     "$PYTHON" "$ROOT/benchmarks/torch_time_to_solve.py" "${common[@]}" "${data[@]}" --eval-data "$sets" \
                         --verify "$run/model.safetensors" "$run.json" > "$run.verify.json" \
                         || { echo "PyTorch does not evaluate Recurrent's checkpoint as Recurrent does: $(cat "$run.verify.json")" >&2; exit 1; }
