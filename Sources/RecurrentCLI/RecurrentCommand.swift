@@ -8,7 +8,7 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks on the CPU, built around the IRNN (ReLU + identity-initialised W).",
         version: Recurrent.version,
-        subcommands: [Demo.self, Train.self, Eval.self, Predict.self, Sample.self, Diagnose.self, Compare.self, Bench.self]
+        subcommands: [Demo.self, Train.self, Eval.self, Predict.self, Sample.self, Diagnose.self, Compare.self, Bench.self, ExportData.self]
     )
 
     /// Parses and runs the subcommand; an error that reaches here is shown in the command
