@@ -40,9 +40,12 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
         var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
         var state: RecurrentState<Float>?
+        // One workspace for every batch: the traces of a batch of the same shape are written
+        // over instead of allocated (and page-faulted in) again.
+        var workspace = ModelWorkspace<Float>(inputGradient: false)
         for batch in try task.evaluationBatches(split, batchSize: batchSize) {
             let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-            let pass = model.forward(batch.inputs, initial: initial)
+            let pass = model.forward(batch.inputs, initial: initial, workspace: &workspace)
             let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
                                                       lengths: batch.inputs.unevenLengths)
             let (value, _) = try task.loss.evaluate(pass.outputs, target)
