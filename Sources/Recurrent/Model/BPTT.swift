@@ -94,26 +94,17 @@ extension RecurrentCell {
         }
         prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
         let (parts, inner) = batchSplit(trace)
-        if trace.stateMask != nil {                              // variational dropout of h_{t-1}
+        let masked = trace.stateMask != nil                     // variational dropout of h_{t-1}
+        if masked || trace.liveRows != nil {
+            let live = trace.liveRows
             Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
                 for t in 0..<trace.steps {
-                    let running = trace.liveRows.map { rows.clamped(to: 0..<$0[t]) } ?? rows
+                    let running = live.map { rows.clamped(to: 0..<$0[t]) } ?? rows   // the prefix still running
                     if !running.isEmpty {
-                        dropState(t, trace, rows: running)
+                        if masked { dropState(t, trace, rows: running) }
                         forwardStep(t, trace, rows: running)
-                        restoreState(t, trace, rows: running)
+                        if masked { restoreState(t, trace, rows: running) }
                     }
-                    let done = running.isEmpty ? rows : running.upperBound..<rows.upperBound
-                    if !done.isEmpty { carryFinishedState(t, trace, rows: done) }
-                }
-            }
-            return
-        }
-        if let live = trace.liveRows {
-            Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
-                for t in 0..<trace.steps {
-                    let running = rows.clamped(to: 0..<live[t])                // the prefix still running
-                    if !running.isEmpty { forwardStep(t, trace, rows: running) }
                     let done = running.isEmpty ? rows : running.upperBound..<rows.upperBound
                     if !done.isEmpty { carryFinishedState(t, trace, rows: done) }
                 }
