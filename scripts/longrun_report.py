@@ -90,7 +90,8 @@ def segments(train_log):
     if not os.path.exists(train_log):
         return machines, steps_total
     for line in open(train_log):
-        m = re.match(r"== \S+ (\S+) \(([^)]*)\) pid", line)
+        # The CPU name may hold parentheses itself ("Intel(R) Xeon(R) Processor").
+        m = re.match(r"== \S+ (\S+) \((.*)\) pid \d+:", line)
         if m:
             machines.append(f"{m.group(1)} ({m.group(2)})")
         m = re.match(r"\s+(\d+) steps of (\d+)", line)
