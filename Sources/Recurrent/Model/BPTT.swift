@@ -112,6 +112,7 @@ extension RecurrentCell {
             return
         }
         Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
+            if forwardSequence(trace, rows: rows) { return }     // the cell's own loop over T (IndRNN)
             for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
         }
     }
@@ -217,6 +218,7 @@ extension RecurrentCell {
         let (parts, inner) = batchSplit(trace)
         let live = trace.liveRows, masked = trace.stateMask != nil
         Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
+            if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
             for t in stride(from: trace.steps - 1, through: 0, by: -1) {
                 // Variable lengths: a finished row's state was carried, so its dL/dh passes
                 // through unchanged; its step has no gradient (nothing read its inputs).
