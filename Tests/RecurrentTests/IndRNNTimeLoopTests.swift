@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Recurrent
 
@@ -160,5 +161,21 @@ struct IndRNNTimeLoopTests {
                 #expect(worst <= 1e-4 * max(scale, 1e-3))
             }
         }
+    }
+
+    /// The portable C bodies (`RECURRENT_NO_AVX2`) of the fused loop give the AVX2 bodies'
+    /// bits, through the binary: the same training loss after three steps with a large
+    /// learning rate (so that the gradients shape it), readout on the last step and on every one.
+    @Test(arguments: ["last", "every"])
+    func portableBodiesGiveTheSameBits(_ readout: String) throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let args = ["bench", "--cell", "indrnn", "--hidden", "13", "--input", "3", "--seq-len", "6", "--batch", "5",
+                    "--classes", "3", "--steps", "3", "--warmup", "0", "--lr", "0.5", "--readout", readout, "--no-pin", "--json"]
+        let fast = try CLIBenchTests.record(try CLI.run(args, in: dir))
+        let portable = try CLIBenchTests.record(try CLI.run(args, in: dir, environment: ["RECURRENT_NO_AVX2": "1"]))
+        #expect(portable["kernels"] as? String == "c-portable")
+        let loss = try #require(fast["final_loss"] as? Double)
+        #expect(loss.isFinite && portable["final_loss"] as? Double == loss, "avx2 \(loss), portable \(portable["final_loss"] ?? "nil")")
     }
 }
