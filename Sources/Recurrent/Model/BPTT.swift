@@ -1,7 +1,8 @@
 /// Backpropagation through time, written once for every `RecurrentCell`.
 ///
 /// Forward: one product for the input projection of all T steps, then the cell's
-/// step for t = 1 ... T. Backward: the cell's step in reverse, t = T ... 1, then one
+/// step for t = 1 ... T (or the cell's own loop over all T, `forwardSequence`, where it has
+/// one: IndRNN). Backward: the cell's step in reverse, t = T ... 1 (or `backwardSequence`), then one
 /// product each for dW_ih, db_ih and dx over all steps, and the cell's recurrent
 /// weight gradients (for a full W_hh also one product). Nothing here depends on the cell
 /// beyond its protocol: tensor 0 is the input weight, `inputBiasIndex` the input bias. Werbos (1990); the gradient
