@@ -112,6 +112,28 @@ int rk_set_flush_denormals(int on);
 /// does not, -1 where unsupported.
 int rk_flushes_denormals(void);
 
+// MARK: - IndRNN's time loop (indrnn.c)
+
+/// IndRNN (relu) forward over all `steps` steps for the batch rows row0 ..< row0 + rows of a
+/// batch of `batch`: for t = 0 ..< steps, pre_hidden[t] = u * hidden[t] + bias,
+/// gates[t] = pre_input[t] + pre_hidden[t], hidden[t+1] = relu(gates[t]) (NaN and -0 kept).
+/// u, bias [h]; pre_input, pre_hidden, gates [steps*batch, h] and hidden [(steps+1)*batch, h]
+/// time-major (row t*batch + b). The operations of IndRNNCell's per-step loop: the same bits.
+void rk_indrnn_forward(long steps, long batch, long row0, long rows, long h,
+                       const float *u, const float *bias, const float *pre_input,
+                       float *pre_hidden, float *gates, float *hidden);
+
+/// The mirror of rk_indrnn_forward, t = steps-1 ... 0, for the same rows: dh [batch, h] holds
+/// dL/dh_T on entry; per step dh += d_out[t] (when d_out [steps*batch, h] is not null),
+/// dpre[t] = gates[t] <= 0 ? 0 : dh (a NaN passes), dh = dpre[t] * u; dL/dh_0 is left in dh.
+void rk_indrnn_backward(long steps, long batch, long row0, long rows, long h,
+                        const float *u, const float *gates, const float *d_out,
+                        float *dh, float *dpre);
+
+/// du[j] += sum_r dnet[r, j] * hidden[r, j] and db[j] += sum_r dnet[r, j] over rows r in order
+/// (dnet, hidden [rows, h]): IndRNN's recurrent gradients, the same additions as the plain loop.
+void rk_indrnn_weight_gradients(long rows, long h, const float *dnet, const float *hidden, float *du, float *db);
+
 #ifdef __cplusplus
 }
 #endif

@@ -124,15 +124,58 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
         }
     }
 
-    /// du = Σ_t Σ_b dnet ⊙ h_{t-1}, db_hh = Σ_t Σ_b dnet.
+    // MARK: - The whole time loop (Float, relu)
+
+    /// All T steps for the batch rows `rows` in one C call (`Kernels.indRNNForward`): the
+    /// operations of `forwardStep` per element in the same order, so the same bits, without
+    /// the unroller's call per step (a step is only B*H multiply-adds).
+    public func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool {
+        guard case .relu = activation else { return false }
+        return weightHH.storage.withUnsafeBufferPointer { u in
+            biasHH.storage.withUnsafeBufferPointer { bias in
+                Kernels.indRNNForward(steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                                      u: u.baseAddress!, bias: bias.baseAddress!, preInput: trace.preInput.base,
+                                      preHidden: trace.preHidden.base, gates: trace.gates.base, states: trace.hidden.base)
+            }
+        }
+    }
+
+    /// The mirror of `forwardSequence` (`Kernels.indRNNBackward`): per step dh += dOut[t],
+    /// then `backwardStep`'s relu branch, for t = T-1 ... 0; the same bits.
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool {
+        guard case .relu = activation else { return false }
+        return weightHH.storage.withUnsafeBufferPointer { u in
+            func run(_ dOut: UnsafePointer<Scalar>?) -> Bool {
+                Kernels.indRNNBackward(steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                                       u: u.baseAddress!, gates: trace.gates.base, outputGradient: dOut,
+                                       dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.base)
+            }
+            guard let outputGradient else { return run(nil) }
+            return outputGradient.storage.withUnsafeBufferPointer { run($0.baseAddress!) }
+        }
+    }
+
+    /// du = Σ_t Σ_b dnet ⊙ h_{t-1}, db_hh = Σ_t Σ_b dnet, rows t*B + b in order (vectorised
+    /// across units in C where it applies: the same additions).
     public func recurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) {
         let rows = trace.steps * trace.batch, hs = hiddenSize
-        for r in 0..<rows {
-            let d = grad.dPreHidden.row(r), hPrev = trace.hidden.row(r)
-            for j in 0..<hs {
-                gradients[1].storage[j] += d[j] * hPrev[j]              // du
-                gradients[3].storage[j] += d[j]                         // db_hh
+        var du: [Scalar] = [], db: [Scalar] = []
+        swap(&du, &gradients[1].storage)                        // out and back in: no copy
+        swap(&db, &gradients[3].storage)
+        defer { swap(&du, &gradients[1].storage); swap(&db, &gradients[3].storage) }
+        du.withUnsafeMutableBufferPointer { du in
+            db.withUnsafeMutableBufferPointer { db in
+                if Kernels.indRNNWeightGradients(rows: rows, hidden: hs, dnet: grad.dPreHidden.base, states: trace.hidden.base,
+                                                 du: du.baseAddress!, db: db.baseAddress!) { return }
+                for r in 0..<rows {
+                    let d = grad.dPreHidden.row(r), hPrev = trace.hidden.row(r)
+                    for j in 0..<hs {
+                        du[j] += d[j] * hPrev[j]
+                        db[j] += d[j]
+                    }
+                }
             }
         }
     }

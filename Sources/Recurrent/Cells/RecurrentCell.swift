@@ -114,6 +114,19 @@ public protocol RecurrentCell<Scalar>: Sendable {
     /// dL/dh_{t-1} (dL/dc_{t-1}) in `dHidden` (`dMemory`), each only in those rows.
     func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>)
 
+    /// The whole time loop forward for the batch rows `rows`, t = 0 ..< T, with the bits that
+    /// `forwardStep` for each t would give; or false, doing nothing, where the cell has no
+    /// such loop for this trace (the unroller then calls `forwardStep` per step). Called only
+    /// when every row runs all T steps and no state mask is set. Default false.
+    func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool
+
+    /// The whole time loop in reverse for the batch rows `rows`, with the bits of the
+    /// unroller's per-step loop: for t = T-1 ... 0, `dHidden` += `outputGradient[t]` (when
+    /// given, [T*B, H]) and then `backwardStep(t, ...)`; or false, doing nothing. Called under
+    /// the conditions of `forwardSequence`. Default false.
+    func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                          outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool
+
     /// After the loop: the gradients of the recurrent tensors from all rows of
     /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
     /// Default: one full recurrent weight and one recurrent bias, one product each.
@@ -139,6 +152,9 @@ extension RecurrentCell {
     public static var gateNames: [String] { [] }
     public var hyperparameterValues: [String: Double] { [:] }
     public mutating func applyConstraints() {}
+    public func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool { false }
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool { false }
 
     /// I, from the input weight (tensor 0) [G*H, I].
     public var inputSize: Int { parameters.tensors[0].cols }

@@ -1,7 +1,8 @@
 /// Backpropagation through time, written once for every `RecurrentCell`.
 ///
 /// Forward: one product for the input projection of all T steps, then the cell's
-/// step for t = 1 ... T. Backward: the cell's step in reverse, t = T ... 1, then one
+/// step for t = 1 ... T (or the cell's own loop over all T, `forwardSequence`, where it has
+/// one: IndRNN). Backward: the cell's step in reverse, t = T ... 1 (or `backwardSequence`), then one
 /// product each for dW_ih, db_ih and dx over all steps, and the cell's recurrent
 /// weight gradients (for a full W_hh also one product). Nothing here depends on the cell
 /// beyond its protocol: tensor 0 is the input weight, `inputBiasIndex` the input bias. Werbos (1990); the gradient
@@ -112,6 +113,7 @@ extension RecurrentCell {
             return
         }
         Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
+            if forwardSequence(trace, rows: rows) { return }     // the cell's own loop over T (IndRNN)
             for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
         }
     }
@@ -217,6 +219,7 @@ extension RecurrentCell {
         let (parts, inner) = batchSplit(trace)
         let live = trace.liveRows, masked = trace.stateMask != nil
         Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
+            if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
             for t in stride(from: trace.steps - 1, through: 0, by: -1) {
                 // Variable lengths: a finished row's state was carried, so its dL/dh passes
                 // through unchanged; its step has no gradient (nothing read its inputs).
