@@ -114,3 +114,38 @@ import Testing
                                                    hasMemory: false, requested: 9) == 5)
     }
 }
+
+/// The memory estimate of evaluation and `predict` counts the forward-only pass's buffers:
+/// exactly the `ForwardOnlyTrace`s a pass made, plus the next layer's input [T*B, D*H] per
+/// layer that keeps its outputs.
+@Suite struct ForwardOnlyMemoryTests {
+    struct TraceBytes: ModelVisitor {
+        var x: SequenceBatch<Float>
+        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> Double where Cell.Scalar == Float {
+            var workspace = ModelWorkspace<Float>()
+            _ = model.forwardOnly(x, workspace: &workspace)
+            return workspace.forwardOnlyTraces.reduce(0.0) { sum, pass in
+                guard let pass else { return sum }
+                let w = pass.window
+                let buffers = [w.inputs, w.preInput, w.preHidden, w.gates, w.hidden, w.memory, pass.first] + (pass.kept.map { [$0] } ?? [])
+                return sum + 4 * Double(buffers.reduce(0) { $0 + $1.rows * $1.cols })
+            }
+        }
+    }
+
+    @Test(arguments: [("irnn", 1, Readout.lastStep), ("lstm", 2, .everyStep), ("gru", 3, .lastStep)])
+    func theEstimateCountsTheWindows(_ preset: String, _ layers: Int, _ readout: Readout) throws {
+        var config = try ModelConfiguration.preset(preset, inputSize: 5, hiddenSize: 30, outputs: 2)
+        config.layers = layers
+        config.readout = readout
+        var rng = SeededGenerator(seed: 1)
+        let model = try AnyRecurrentModel(config, using: &rng)
+        let (b, t) = (300, 40)                                   // windows of fewer than T steps
+        let actual = try model.visit(TraceBytes(x: randomBatch(batch: b, steps: t, features: 5, seed: 2, as: Float.self)))
+        let part = try #require(MemoryEstimate.prediction(config, sequences: b, steps: t, batch: b).parts.first { $0.kind == .trace })
+        let keeping = readout == .everyStep ? layers : layers - 1
+        #expect(part.bytes - 4 * Double(keeping * t * b * 30) == actual, "estimated \(part.bytes), the pass made \(actual)")
+        let full = try #require(MemoryEstimate.model(config, steps: t, batch: b, training: false).parts.first { $0.kind == .trace })
+        #expect(part.bytes < full.bytes / 2, "forward-only \(part.bytes), training forward \(full.bytes)")
+    }
+}
