@@ -115,14 +115,14 @@ struct MemoryEstimateTests {
         #expect(message.contains("would need 1.6 GB") && message.contains("weights"), "\(message)")
     }
 
-    /// predict keeps every sequence's outputs and final states besides one batch's trace.
+    /// predict keeps every sequence's outputs and final states besides one batch's forward-only pass.
     @Test func aPredictionEstimateCountsEveryOutput() throws {
         var config = try ModelConfiguration.preset("lstm", inputSize: 2, hiddenSize: 3, layers: 2, outputs: 4)
         config.readout = .everyStep
         let e = MemoryEstimate.prediction(config, sequences: 1000, steps: 50, batch: 256)
         let outputs = try #require(e.parts.first { $0.kind == .outputs })
         #expect(outputs.bytes == 4 * (1000 * 50 * 4 + 2 * 2 * 1000 * 3))   // [N, T, O], then h_n and c_n [L, N, H]
-        #expect(e.parts.contains { $0.what.hasPrefix("the forward trace of 50 steps x 256 sequences x 3 units x 4 gate blocks x 2 layers") })
+        #expect(e.parts.contains { $0.what.hasPrefix("the forward-only pass of 50 steps x 256 sequences x 3 units x 4 gate blocks x 2 layers") })
         #expect(MemoryEstimate.prediction(config, sequences: 10, steps: 50, batch: 256).parts.contains { $0.what.contains("x 10 sequences") })
     }
 

@@ -72,6 +72,12 @@ void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const flo
 void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, const float *packed, const float *bias,
                               const float *x, float *net, float *h_new, int activation, int threads);
 
+/// rk_recurrent_step (packed = 0: wt is W_hhᵀ [k, n]) or rk_recurrent_step_packed (packed = 1)
+/// for one row (batch 1) as a matrix-vector product (gemv.c): up to 96 columns per pass over
+/// k instead of 16; the same values bit for bit, the same split among threads.
+void rk_recurrent_step_row(long n, long k, const float *h_prev, const float *wt, int packed, const float *bias,
+                           const float *x, float *net, float *h_new, int activation, int threads);
+
 /// Floats that rk_pack_b writes for op(B) [k, n]: ceil(n / 16) panels of [k][16].
 long rk_packed_b_floats(long k, long n);
 

@@ -29,8 +29,8 @@ import Darwin
 ///
 /// **Inference** (`run` with `mode = "inference"`): the peer mode's model and U(0, 1) inputs
 /// [B, T, I], forward only: one timed call is `RecurrentModel.predict(_:chunkSize: B)`, the
-/// library call behind `recurrent predict` (without its file I/O), giving the outputs and
-/// h_n of B sequences; compared with PyTorch under `torch.inference_mode()` and ONNX Runtime
+/// library call behind `recurrent predict` (without its file I/O; the forward-only pass,
+/// `RecurrentModel.forwardOnly`), giving the outputs and h_n of B sequences; compared with PyTorch under `torch.inference_mode()` and ONNX Runtime
 /// by `benchmarks/inference_peer_bench.py`.
 public enum TrainingBenchmark {
     /// The flags of the peer script, and what the trainer mode adds.

@@ -29,10 +29,7 @@ extension RecurrentCell {
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
                         liveRows: [Int]? = nil, stateMask: Matrix<Scalar>? = nil,
                         reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
-        precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
-                     "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
-        precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
-                     "\(Self.kind) layer expects an initial state [B, H] = [\(batch), \(hiddenSize)], got \(initial.hidden.shape)")
+        checkForwardArguments(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows)
         if !(isKnownUniquelyReferenced(&cache) && cache!.matches(steps: steps, batch: batch, inputSize: inputSize,
                                                                   hiddenSize: hiddenSize, gateCount: Self.gateCount,
                                                                   hasMemory: Self.hasMemory)) {
@@ -40,11 +37,6 @@ extension RecurrentCell {
                                           gateCount: Self.gateCount, hasMemory: Self.hasMemory)
         }
         let trace = cache!
-        if let liveRows {
-            precondition(liveRows.count == steps && zip(liveRows, liveRows.dropFirst()).allSatisfy { $0 >= $1 }
-                         && (liveRows.first ?? batch) <= batch,
-                         "liveRows must hold T = \(steps) non-increasing counts of at most B = \(batch) rows, got \(liveRows)")
-        }
         trace.liveRows = liveRows
         if let stateMask {
             precondition(stateMask.rows == batch && stateMask.cols == hiddenSize,
@@ -77,30 +69,41 @@ extension RecurrentCell {
     @_specialize(where Self == GRUCell<Float>)
     @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
-        let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
-        // preInput = X W_ihᵀ + b_ih for all steps at once: [T*B, I] x [I, G*H], the rows split
-        // among the threads (bias fill and product together; a row's bits never depend on it).
-        let inputSize = self.inputSize
+        projectInputs(trace.inputs.base, rows: trace.steps * trace.batch, into: trace.preInput)
+        prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
+        unroll(trace, steps: trace.steps, liveRows: trace.liveRows, split: batchSplit(steps: trace.steps, batch: trace.batch))
+    }
+
+    /// preInput = X W_ihᵀ + b_ih for `rows` rows of `x` [rows, I] at once: [rows, I] x [I, G*H]
+    /// into the first rows of `preInput`, the rows split among the threads (bias fill and
+    /// product together; a row's bits never depend on the split nor on `rows`: every element
+    /// is one fixed FMA chain, see gemm.c).
+    func projectInputs(_ x: UnsafePointer<Scalar>, rows: Int, into preInput: RowBuffer<Scalar>) {
+        let width = Self.gateCount * hiddenSize, inputSize = self.inputSize
         parameters[Self.inputBiasIndex].storage.withUnsafeBufferPointer { bias in
             parameters[0].storage.withUnsafeBufferPointer { w in
                 let parts = rows * width >= 65_536 ? Compute.threads : 1
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
-                    for r in slice { trace.preInput.row(r).update(from: bias.baseAddress!, count: width) }
+                    for r in slice { preInput.row(r).update(from: bias.baseAddress!, count: width) }
                     Kernels.gemm(transA: false, transB: true, m: slice.count, n: width, k: inputSize,
-                                 a: trace.inputs.row(slice.lowerBound), lda: inputSize,
-                                 b: w.baseAddress ?? UnsafePointer(trace.inputs.base), ldb: inputSize,
-                                 c: trace.preInput.row(slice.lowerBound), ldc: width, accumulate: true)
+                                 a: x + slice.lowerBound * inputSize, lda: inputSize,
+                                 b: w.baseAddress ?? x, ldb: inputSize,
+                                 c: preInput.row(slice.lowerBound), ldc: width, accumulate: true)
                 }
             }
         }
-        prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
-        let (parts, inner) = batchSplit(trace)
+    }
+
+    /// The time loop: the cell's step for the trace's steps 0 ..< `steps`, the batch split
+    /// as `split` says (`batchSplit`). `liveRows` (variable lengths) is read from index
+    /// `liveOffset` on: step t of the trace is step `liveOffset + t` of the sequences.
+    func unroll(_ trace: SequenceTrace<Scalar>, steps: Int, liveRows live: [Int]?, liveOffset: Int = 0,
+                split: (parts: Int, inner: Int)) {
         let masked = trace.stateMask != nil                     // variational dropout of h_{t-1}
-        if masked || trace.liveRows != nil {
-            let live = trace.liveRows
-            Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
-                for t in 0..<trace.steps {
-                    let running = live.map { rows.clamped(to: 0..<$0[t]) } ?? rows   // the prefix still running
+        if masked || live != nil {
+            Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
+                for t in 0..<steps {
+                    let running = live.map { rows.clamped(to: 0..<$0[liveOffset + t]) } ?? rows   // the prefix still running
                     if !running.isEmpty {
                         if masked { dropState(t, trace, rows: running) }
                         forwardStep(t, trace, rows: running)
@@ -112,9 +115,72 @@ extension RecurrentCell {
             }
             return
         }
-        Compute.forEachSlice(of: trace.batch, parts: parts, threadsPerSlice: inner) { rows in
-            if forwardSequence(trace, rows: rows) { return }     // the cell's own loop over T (IndRNN)
-            for t in 0..<trace.steps { forwardStep(t, trace, rows: rows) }
+        Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
+            // The cell's own loop over all T (IndRNN), when the whole trace runs.
+            if steps == trace.steps && forwardSequence(trace, rows: rows) { return }
+            for t in 0..<steps { forwardStep(t, trace, rows: rows) }
+        }
+    }
+
+    // MARK: - Forward only
+
+    /// The forward pass without what only a backward pass reads (evaluation, `predict`):
+    /// the same steps on the same values as `forward(_:steps:batch:initial:liveRows:)`, so
+    /// the same bits, in a window of C steps (`ForwardOnlyTrace.chunkSteps`) written over
+    /// chunk after chunk: the input projection of C steps in one product, then the cell's
+    /// C steps, then the last state moved to the window's step 0. Keeps h_1 ... h_T only
+    /// with `keepOutputs` (the next layer's input, a per-step readout), else the final
+    /// state and h_1. No variational dropout (evaluation runs without). `chunkSteps`: C
+    /// (nil: from a 1 MiB window, `ForwardOnlyTrace.windowFloats`); results never depend on it.
+    @_specialize(where Self == RNNCell<Float>)
+    @_specialize(where Self == LSTMCell<Float>)
+    @_specialize(where Self == GRUCell<Float>)
+    @_specialize(where Self == IndRNNCell<Float>)
+    public func forwardOnly(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
+                            liveRows: [Int]? = nil, keepOutputs: Bool, chunkSteps: Int? = nil,
+                            reusing cache: inout ForwardOnlyTrace<Scalar>?) -> ForwardOnlyTrace<Scalar> {
+        checkForwardArguments(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows)
+        if !(isKnownUniquelyReferenced(&cache) && cache!.matches(steps: steps, batch: batch, inputSize: inputSize, hiddenSize: hiddenSize,
+                                                                  gateCount: Self.gateCount, hasMemory: Self.hasMemory,
+                                                                  keepOutputs: keepOutputs, chunkSteps: chunkSteps)) {
+            cache = ForwardOnlyTrace<Scalar>(steps: steps, batch: batch, inputSize: inputSize, hiddenSize: hiddenSize,
+                                             gateCount: Self.gateCount, hasMemory: Self.hasMemory, keepOutputs: keepOutputs,
+                                             chunkSteps: chunkSteps)
+        }
+        let pass = cache!, window = pass.window, b = batch, h = hiddenSize, c = window.steps
+        window.liveRows = nil                                    // read through `unroll`'s offset instead
+        window.stateMask = nil
+        window.unmaskedHidden = nil
+        window.hidden.copy(from: initial.hidden)                 // step 0 of the window: h_0 (c_0)
+        if Self.hasMemory { window.memory.copy(from: initial.memory) }
+        prepare(window)                                          // W_hhᵀ once per pass, as `forward`
+        let split = batchSplit(steps: steps, batch: batch)
+        inputs.storage.withUnsafeBufferPointer { x in
+            for t0 in stride(from: 0, to: steps, by: c) {
+                let n = Swift.min(c, steps - t0)
+                let chunk = x.baseAddress.map { UnsafePointer($0 + t0 * b * inputSize) } ?? UnsafePointer(window.inputs.base)
+                projectInputs(chunk, rows: n * b, into: window.preInput)      // [n*B, G*H]
+                unroll(window, steps: n, liveRows: liveRows, liveOffset: t0, split: split)
+                if let kept = pass.kept { kept.row(t0 * b).update(from: window.hidden.row(b), count: n * b * h) }
+                if t0 == 0 { pass.first.base.update(from: window.hidden.row(b), count: b * h) }
+                window.hidden.base.update(from: window.hidden.row(n * b), count: b * h)      // h_{t0+n} -> step 0
+                if Self.hasMemory { window.memory.base.update(from: window.memory.row(n * b), count: b * h) }
+            }
+        }
+        return pass
+    }
+
+    /// The preconditions of a forward pass: inputs [T*B, I], a state [B, H], `liveRows` [T]
+    /// non-increasing counts of at most B rows.
+    func checkForwardArguments(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>, liveRows: [Int]?) {
+        precondition(inputs.rows == steps * batch && inputs.cols == inputSize,
+                     "\(Self.kind) layer expects inputs [T*B, I] = [\(steps * batch), \(inputSize)], got \(inputs.shape)")
+        precondition(initial.hidden.rows == batch && initial.hidden.cols == hiddenSize,
+                     "\(Self.kind) layer expects an initial state [B, H] = [\(batch), \(hiddenSize)], got \(initial.hidden.shape)")
+        if let liveRows {
+            precondition(liveRows.count == steps && zip(liveRows, liveRows.dropFirst()).allSatisfy { $0 >= $1 }
+                         && (liveRows.first ?? batch) <= batch,
+                         "liveRows must hold T = \(steps) non-increasing counts of at most B = \(batch) rows, got \(liveRows)")
         }
     }
 
@@ -159,11 +225,14 @@ extension RecurrentCell {
     /// products getting `inner` threads. Results do not depend on the split: every
     /// element is computed by the same operations whichever slice holds its row.
     /// Loops under ~32k multiply-adds stay on one thread (a fork-join costs ~1 µs).
-    func batchSplit(_ trace: SequenceTrace<Scalar>) -> (parts: Int, inner: Int) {
+    func batchSplit(_ trace: SequenceTrace<Scalar>) -> (parts: Int, inner: Int) { batchSplit(steps: trace.steps, batch: trace.batch) }
+
+    /// `batchSplit` for a pass of `steps` steps over `batch` rows.
+    func batchSplit(steps: Int, batch: Int) -> (parts: Int, inner: Int) {
         let threads = max(1, Compute.threads)
-        let work = Double(trace.steps) * Double(trace.batch) * Double(Self.gateCount * hiddenSize) * Double(hiddenSize)
-        guard threads > 1, trace.batch > 1, work >= 32_768 else { return (1, threads) }
-        let parts = min(threads, trace.batch)
+        let work = Double(steps) * Double(batch) * Double(Self.gateCount * hiddenSize) * Double(hiddenSize)
+        guard threads > 1, batch > 1, work >= 32_768 else { return (1, threads) }
+        let parts = min(threads, batch)
         return (parts, max(1, threads / parts))
     }
 

@@ -142,7 +142,8 @@ extension MemoryEstimate {
     /// What `predict` needs: the weights, one forward pass over `batch` of the `sequences`
     /// inputs of `steps` steps, and the outputs and final states kept for all of them.
     public static func prediction(_ c: ModelConfiguration, sequences: Int, steps: Int, batch: Int) -> MemoryEstimate {
-        var e = model(c, steps: steps, batch: Swift.min(batch, sequences), training: false)
+        var e = MemoryEstimate(parts: weightParts(c, training: false) + packedWeightParts(c)
+            + forwardOnlyParts(c, steps: steps, batch: Swift.min(batch, sequences), label: ""))
         let n = Double(sequences), rows = c.readout == .everyStep ? n * Double(steps) : n
         let states = Double(c.layers * c.directions) * n * Double(c.hiddenSize) * (c.cellType.hasMemory ? 2 : 1)
         e.add(.outputs, elements: rows * Double(c.outputs) + states,
@@ -192,15 +193,47 @@ extension MemoryEstimate {
             if training && c.inputDropout > 0 { trace += d * t * b * i }
             if training && c.recurrentDropout > 0 { trace += d * (b * h + t * b * h) }
         }
-        let rows = c.readout == .everyStep ? t * b : b
-        let batchElements = 2 * b * t * Double(c.inputSize) + rows * (d * h + Double(c.outputs)) * (training ? 2 : 1)
         let kind: Kind = label.isEmpty ? .trace : .evaluation
         return [
             Part(kind: kind, bytes: trace * 4,
                  what: "the \(label)\(training ? "BPTT trace" : "forward trace") of \(steps) steps x \(batch) sequences x \(c.hiddenSize) units"
                     + (c.gateCount > 1 ? " x \(c.gateCount) gate blocks" : "") + (c.layers > 1 ? " x \(c.layers) layers" : "")),
-            Part(kind: label.isEmpty ? .batches : .evaluation, bytes: batchElements * 4,
-                 what: "the \(label)batch (\(batch) sequences x \(steps) steps x \(c.inputSize) inputs, \(c.outputs) outputs\(c.readout == .everyStep ? " per step" : ""))"),
+            batchPart(c, steps: steps, batch: batch, training: training, label: label),
         ]
+    }
+
+    /// The buffers of one forward-only pass (`RecurrentCell.forwardOnly`: evaluation and
+    /// `predict`) and its batch: per cell a `ForwardOnlyTrace` (a window of C steps, h_1 ...
+    /// h_T where the next layer or a per-step readout reads them, h_1), the next layer's
+    /// input, and for bidirectional layers the reversed input and [h_fwd | h_rev].
+    static func forwardOnlyParts(_ c: ModelConfiguration, steps: Int, batch: Int, label: String) -> [Part] {
+        let cell = c.cellType, g = cell.gateCount, h = c.hiddenSize, d = Double(c.directions)
+        let t = Double(steps), b = Double(batch), memory: Double = cell.hasMemory ? 2 : 1
+        var floats = 0.0
+        for l in 0..<Swift.max(1, c.layers) {
+            let i = l == 0 ? c.inputSize : c.directions * h
+            let window = Double(ForwardOnlyTrace<Float>.chunkSteps(steps: steps, batch: batch, inputSize: i, hiddenSize: h, gateCount: g,
+                                                                   hasMemory: cell.hasMemory, requested: nil))
+            let kept = l + 1 < c.layers || c.readout == .everyStep
+            floats += d * (window * b * Double(i + 3 * g * h) + (window + 1) * b * Double(h) * memory + b * Double(h))
+            if kept { floats += d * t * b * Double(h) + t * b * d * Double(h) }   // h_1 ... h_T, and the next layer's input
+            if c.bidirectional { floats += t * b * Double(i) }                    // the reversed input
+        }
+        return [
+            Part(kind: label.isEmpty ? .trace : .evaluation, bytes: floats * 4,
+                 what: "the \(label)forward-only pass of \(steps) steps x \(batch) sequences x \(h) units"
+                    + (g > 1 ? " x \(g) gate blocks" : "") + (c.layers > 1 ? " x \(c.layers) layers" : "") + " (a window of a few steps per layer)"),
+            batchPart(c, steps: steps, batch: batch, training: false, label: label),
+        ]
+    }
+
+    /// The batch of one pass: inputs batch-first and time-major, the head's input and outputs
+    /// (with their gradients when `training`).
+    static func batchPart(_ c: ModelConfiguration, steps: Int, batch: Int, training: Bool, label: String) -> Part {
+        let t = Double(steps), b = Double(batch), h = Double(c.hiddenSize), d = Double(c.directions)
+        let rows = c.readout == .everyStep ? t * b : b
+        let batchElements = 2 * b * t * Double(c.inputSize) + rows * (d * h + Double(c.outputs)) * (training ? 2 : 1)
+        return Part(kind: label.isEmpty ? .batches : .evaluation, bytes: batchElements * 4,
+                    what: "the \(label)batch (\(batch) sequences x \(steps) steps x \(c.inputSize) inputs, \(c.outputs) outputs\(c.readout == .everyStep ? " per step" : ""))")
     }
 }

@@ -18,10 +18,16 @@ public struct ModelWorkspace<Scalar: NeuralScalar>: Sendable {
     /// One per layer, bottom first; nil until a pass has run.
     var traces: [SequenceTrace<Scalar>?] = []
     var buffers: [BackwardBuffers<Scalar>?] = []
+    /// One per layer for `forwardOnly` (evaluation, `predict`); nil until such a pass has run.
+    var forwardOnlyTraces: [ForwardOnlyTrace<Scalar>?] = []
     /// Whether `backward` computes dL/dx of layer 0 (`StepResult.inputGradient`); a training
     /// loop that never reads it turns it off (then it is [B, T, 0]). Weights' gradients are
     /// the same either way.
     public var inputGradient: Bool
+
+    /// The steps C of a forward-only pass's window (`RecurrentCell.forwardOnly`); nil picks
+    /// it from a 1 MiB budget. Results are the same for any C.
+    public var forwardOnlyChunkSteps: Int?
 
     public init(inputGradient: Bool = true) {
         self.inputGradient = inputGradient
@@ -30,5 +36,6 @@ public struct ModelWorkspace<Scalar: NeuralScalar>: Sendable {
     mutating func prepare(layers: Int) {
         if traces.count != layers { traces = Array(repeating: nil, count: layers) }
         if buffers.count != layers { buffers = Array(repeating: nil, count: layers) }
+        if forwardOnlyTraces.count != layers { forwardOnlyTraces = Array(repeating: nil, count: layers) }
     }
 }

@@ -128,6 +128,54 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public func forward(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
                         workspace: inout ModelWorkspace<Scalar>, dropoutMasks: [Matrix<Scalar>]? = nil,
                         variationalMasks: VariationalMasks<Scalar>? = nil) -> ForwardPass {
+        var traces: [SequenceTrace<Scalar>] = []
+        workspace.prepare(layers: layers.count)
+        let stacked = stackLayers(inputs, initial: initial, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks) {
+            k, x, state, liveRows, stateMask, _ in
+            let trace = layers[k].forward(x, steps: inputs.steps, batch: inputs.batch, initial: state, liveRows: liveRows,
+                                          stateMask: stateMask, reusing: &workspace.traces[k])
+            traces.append(trace)
+            return trace
+        }
+        return ForwardPass(batch: inputs.batch, steps: inputs.steps, traces: traces, headInput: stacked.headInput,
+                           outputs: head.forward(stacked.headInput), packing: stacked.packing, dropoutMasks: dropoutMasks,
+                           variationalMasks: variationalMasks)
+    }
+
+    /// The forward pass without what only a backward pass needs (evaluation, `predict`): the
+    /// same outputs and final state as `forward`, bit for bit, from `RecurrentCell.forwardOnly`
+    /// (a window of a few steps per layer instead of the whole trace; every h_t kept only
+    /// where the next layer or a per-step readout reads it). Outputs [B, O] or time-major
+    /// [T*B, O]; the final state in the batch's own order. Reuses the workspace's
+    /// forward-only traces when their shapes match.
+    public func forwardOnly(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
+                            workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
+        var passes: [ForwardOnlyTrace<Scalar>] = []
+        workspace.prepare(layers: layers.count)
+        let stacked = stackLayers(inputs, initial: initial, dropoutMasks: nil, variationalMasks: nil) {
+            k, x, state, liveRows, _, keepOutputs in
+            let pass = layers[k].forwardOnly(x, steps: inputs.steps, batch: inputs.batch, initial: state, liveRows: liveRows,
+                                             keepOutputs: keepOutputs, chunkSteps: workspace.forwardOnlyChunkSteps,
+                                             reusing: &workspace.forwardOnlyTraces[k])
+            passes.append(pass)
+            return pass
+        }
+        let state = RecurrentState(layers: passes.map(\.finalState))
+        return (head.forward(stacked.headInput), stacked.packing.map { $0.unsorted(state) } ?? state)
+    }
+
+    /// The stacking of the layers, shared by `forward` and `forwardOnly`: each cell k runs
+    /// (`run(k, x, initial, liveRows, stateMask, keepOutputs)`) over its layer's input x
+    /// [T*B, I_k] (bidirectional: the reverse cell over x reversed in time within each
+    /// length), layer l+1 reads layer l's outputs ([h_fwd | h_rev] [T*B, D*H]), dropout
+    /// masks between them; `keepOutputs` is false where nothing reads a cell's h_1 ... h_T
+    /// (the top layer's cells with a last-step readout, which read only h_T and h_1).
+    /// Returns the head's input in the batch's own order and the packing of variable lengths.
+    func stackLayers<Pass: LayerPass<Scalar>>(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>?,
+                                               dropoutMasks: [Matrix<Scalar>]?, variationalMasks: VariationalMasks<Scalar>?,
+                                               run: (_ k: Int, _ x: Matrix<Scalar>, _ initial: LayerState<Scalar>, _ liveRows: [Int]?,
+                                                     _ stateMask: Matrix<Scalar>?, _ keepOutputs: Bool) -> Pass)
+        -> (headInput: Matrix<Scalar>, packing: PackedOrder?) {
         precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
         let b = inputs.batch, t = inputs.steps
         var state = initial ?? zeroState(batch: b)
@@ -139,8 +187,6 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
             x = packing.sorted(x, steps: t, zeroPadding: true)
             if initial != nil { state = packing.sorted(state) }
         }
-        var traces: [SequenceTrace<Scalar>] = []
-        workspace.prepare(layers: layers.count)
         let d = directions, rowLengths = packing?.sortedLengths
         if let m = variationalMasks {
             precondition(m.inputs.count == layers.count && m.states.count == layers.count
@@ -149,41 +195,38 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                          "variational dropout needs per cell (\(layers.count)) masks [B, I_k] and [B, H] with B = \(b), H = \(hiddenSize)")
         }
         let variational = variationalMasks?.sorted(by: packing)         // rows in the order they run
+        let keepTop = readout == .everyStep
+        var top: Pass?, topReverse: Pass?
         for k in stride(from: 0, to: layers.count, by: d) {
-            let trace = layers[k].forward(Self.droppedPerSequence(x, variational?.inputs[k]), steps: t, batch: b,
-                                          initial: state.layers[k], liveRows: packing?.liveRows,
-                                          stateMask: variational?.states[k], reusing: &workspace.traces[k])
-            traces.append(trace)
+            let keep = k + d < layers.count || keepTop
+            let pass = run(k, Self.droppedPerSequence(x, variational?.inputs[k]), state.layers[k], packing?.liveRows,
+                           variational?.states[k], keep)
+            top = pass
             if d == 1 {
-                if k + 1 < layers.count { x = Self.dropped(trace.outputs, dropoutMasks?[k]) }
+                if k + 1 < layers.count { x = Self.dropped(pass.outputs, dropoutMasks?[k]) }
                 continue
             }
             // The reverse cell reads each sequence from its own last step back.
             let reversed = Bidirectional.reversedInTime(x, steps: t, batch: b, lengths: rowLengths)
-            let reverse = layers[k + 1].forward(Self.droppedPerSequence(reversed, variational?.inputs[k + 1]),
-                                                steps: t, batch: b, initial: state.layers[k + 1], liveRows: packing?.liveRows,
-                                                stateMask: variational?.states[k + 1], reusing: &workspace.traces[k + 1])
-            traces.append(reverse)
-            x = Bidirectional.concatenated(trace.outputs,                                  // [T*B, 2H]
+            let reverse = run(k + 1, Self.droppedPerSequence(reversed, variational?.inputs[k + 1]), state.layers[k + 1],
+                              packing?.liveRows, variational?.states[k + 1], keep)
+            topReverse = reverse
+            guard keep else { continue }
+            x = Bidirectional.concatenated(pass.outputs,                                  // [T*B, 2H]
                                            Bidirectional.reversedInTime(reverse.outputs, steps: t, batch: b, lengths: rowLengths))
             if k + d < layers.count { x = Self.dropped(x, dropoutMasks?[k / d]) }
         }
-        let last = traces[traces.count - 1]
         var headInput: Matrix<Scalar>
         if d == 1 {
-            headInput = readout == .lastStep ? last.hidden.matrix(rows: (t * b)..<((t + 1) * b)) : last.outputs
+            headInput = readout == .lastStep ? top!.lastHidden : top!.outputs
         } else {                         // last step: [h_fwd at the last step | h_rev that read it, its first output]
-            let top = traces[traces.count - 2]
-            headInput = readout == .lastStep ? Bidirectional.concatenated(top.hidden.matrix(rows: (t * b)..<((t + 1) * b)),
-                                                                          last.hidden.matrix(rows: b..<(2 * b)))
-                                             : x
+            headInput = readout == .lastStep ? Bidirectional.concatenated(top!.lastHidden, topReverse!.firstOutput) : x
         }
         if let packing {                 // back to the batch's order; padded steps read 0, as pad_packed_sequence gives
             headInput = readout == .lastStep ? packing.unsorted(headInput, steps: 1)
                                              : packing.unsorted(headInput, steps: t, zeroPadding: true)
         }
-        return ForwardPass(batch: b, steps: t, traces: traces, headInput: headInput, outputs: head.forward(headInput),
-                           packing: packing, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks)
+        return (headInput, packing)
     }
 
     // MARK: - Dropout between layers
@@ -359,12 +402,13 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
         return predict(inputs, initial: initial, workspace: &workspace)
     }
 
-    /// The same, reusing the traces cached in `workspace` when their shapes match.
+    /// The same, reusing the forward-only traces cached in `workspace` when their shapes
+    /// match. Runs `forwardOnly`: the same bits as `forward`.
     public func predict(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
                         workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
-        let pass = forward(inputs, initial: initial, workspace: &workspace)
-        if readout == .lastStep { return (pass.outputs, pass.finalState) }
-        let batchFirst = SequenceBatch(timeMajor: pass.outputs, batch: pass.batch, steps: pass.steps)
-        return (Matrix(rows: pass.batch * pass.steps, cols: outputSize, batchFirst.values), pass.finalState)
+        let pass = forwardOnly(inputs, initial: initial, workspace: &workspace)
+        if readout == .lastStep { return pass }
+        let batchFirst = SequenceBatch(timeMajor: pass.outputs, batch: inputs.batch, steps: inputs.steps)
+        return (Matrix(rows: inputs.batch * inputs.steps, cols: outputSize, batchFirst.values), pass.finalState)
     }
 }

@@ -249,6 +249,11 @@ extension Kernels {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         let code = activation?.rawValue ?? 0
         guard code == 0 || hNew != nil else { return false }
+        if rows == 1 {                                   // batch 1: a matrix-vector product, the same bits
+            rk_recurrent_step_row(n, k, floats(hPrev), floats(transposedWeight), 0, floats(bias), floats(x), floats(net),
+                                  hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
+            return true
+        }
         rk_recurrent_step(rows, n, k, floats(hPrev), floats(transposedWeight), floats(bias), floats(x), floats(net),
                           hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
         return true
@@ -266,6 +271,11 @@ extension Kernels {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         let code = activation?.rawValue ?? 0
         guard code == 0 || hNew != nil else { return false }
+        if rows == 1 {                                   // batch 1: a matrix-vector product, the same bits
+            rk_recurrent_step_row(n, k, floats(hPrev), floats(packedTransposedWeight), 1, floats(bias), floats(x), floats(net),
+                                  hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
+            return true
+        }
         rk_recurrent_step_packed(rows, n, k, floats(hPrev), floats(packedTransposedWeight), floats(bias), floats(x),
                                  floats(net), hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
         return true

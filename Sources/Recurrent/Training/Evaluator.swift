@@ -1,6 +1,6 @@
 /// Loss and metric of a model on a task's fixed evaluation splits: what `Trainer.run`
 /// reports at its evaluations, `recurrent eval` prints and a comparison's curves are made of.
-/// It needs no optimizer and changes nothing: a forward pass per batch, the state carried
+/// It needs no optimizer and changes nothing: a forward-only pass per batch (`forwardOnly`), the state carried
 /// across batches for truncated-BPTT tasks (starting from zero).
 public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float {
     public var model: RecurrentModel<Cell>
@@ -40,12 +40,13 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
         var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
         var state: RecurrentState<Float>?
-        // One workspace for every batch: the traces of a batch of the same shape are written
-        // over instead of allocated (and page-faulted in) again.
+        // One workspace for every batch: the forward-only traces (a window of a few steps per
+        // layer, not the training trace) of a batch of the same shape are written over
+        // instead of allocated (and page-faulted in) again.
         var workspace = ModelWorkspace<Float>(inputGradient: false)
         for batch in try task.evaluationBatches(split, batchSize: batchSize) {
             let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-            let pass = model.forward(batch.inputs, initial: initial, workspace: &workspace)
+            let pass = model.forwardOnly(batch.inputs, initial: initial, workspace: &workspace)
             let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
                                                       lengths: batch.inputs.unevenLengths)
             let (value, _) = try task.loss.evaluate(pass.outputs, target)

@@ -21,14 +21,14 @@ extension MemoryEstimate {
         MemoryEstimate(parts: weightParts(configuration, training: false) + evaluationParts(configuration, task: task, batchSize: batchSize))
     }
 
-    /// The fixed evaluation split (inputs built at once) and one forward pass over a batch of it.
+    /// The fixed evaluation split (inputs built at once) and one forward-only pass over a batch of it.
     static func evaluationParts(_ c: ModelConfiguration, task: any TrainingTask, batchSize: Int) -> [Part] {
         let sequences = task.evaluationSequences
         guard sequences > 0 else { return [] }
         let t = task.sequenceLength
         let set = Part(kind: .evaluation, bytes: 4 * Double(sequences) * Double(t) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0)),
                        what: "the evaluation set (\(sequences) sequences x \(t) steps x \(c.inputSize) inputs)")
-        return [set] + passParts(c, steps: t, batch: Swift.min(batchSize, sequences), training: false, label: "evaluation ")
+        return [set] + forwardOnlyParts(c, steps: t, batch: Swift.min(batchSize, sequences), label: "evaluation ")
     }
 }
 
