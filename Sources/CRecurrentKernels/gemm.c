@@ -78,7 +78,7 @@ static void dot_generic(const problem_t *p, long i0, long i1, long j0, long j1) 
 #ifdef RK_X86
 
 /// One MR x (8*NV) tile over kc steps; `masked` limits the columns to nr.
-RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, long kc,
+RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, const int CA, int nr, long kc,
                           const float *a, long ra, long ca, const float *b, long rb,
                           float *c, long rc, long cc, int loadC) {
     __m256 x0[6], x1[6];
@@ -96,7 +96,7 @@ RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, 
             x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
         }
     }
-    fma_tile(MR, NV, masked, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
+    fma_tile(MR, NV, masked, CA, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
     for (int r = 0; r < MR; r++) {
         float *cr = c + r * rc;
         if (cc == 1) {
@@ -110,19 +110,31 @@ RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, 
     }
 }
 
-#define RK_MICRO_CASE(MR, NV, MASK) \
+#define RK_MICRO_CASE(MR, NV, MASK, CA) \
     case (MR) * 4 + ((NV) - 1) * 2 + (MASK): \
-        micro(MR, NV, MASK, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
-#define RK_MICRO_ROW(MR) RK_MICRO_CASE(MR, 1, 0) RK_MICRO_CASE(MR, 1, 1) \
-                         RK_MICRO_CASE(MR, 2, 0) RK_MICRO_CASE(MR, 2, 1)
+        micro(MR, NV, MASK, CA, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
+#define RK_MICRO_ROW(MR, CA) RK_MICRO_CASE(MR, 1, 0, CA) RK_MICRO_CASE(MR, 1, 1, CA) \
+                             RK_MICRO_CASE(MR, 2, 0, CA) RK_MICRO_CASE(MR, 2, 1, CA)
+/// micro for an mr x nr tile (mr <= 6, nr <= 16), with op(A)'s stride along k fixed at CA.
+#define RK_MICRO_ANY(NAME, CA) \
+static RK_AVX2 void NAME(int mr, int nr, long kc, const float *a, long ra, long ca, \
+                         const float *b, long rb, float *c, long rc, long cc, int loadC) { \
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv; \
+    switch (mr * 4 + (nv - 1) * 2 + masked) { \
+        RK_MICRO_ROW(1, CA) RK_MICRO_ROW(2, CA) RK_MICRO_ROW(3, CA) \
+        RK_MICRO_ROW(4, CA) RK_MICRO_ROW(5, CA) RK_MICRO_ROW(6, CA) \
+        default: break; \
+    } \
+}
+RK_MICRO_ANY(micro_rows, 1)     // op(A) rows read in place (ca = 1)
+RK_MICRO_ANY(micro_panel, 6)    // packed panels: A [kc][6] (ra = 1, ca = 6), B [kc][16] (rb = 16)
+RK_MICRO_ANY(micro_strided, 0)  // any other stride (transposed A read in place)
 
 static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, long ca,
                               const float *b, long rb, float *c, long rc, long cc, int loadC) {
-    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
-    switch (mr * 4 + (nv - 1) * 2 + masked) {
-        RK_MICRO_ROW(1) RK_MICRO_ROW(2) RK_MICRO_ROW(3) RK_MICRO_ROW(4) RK_MICRO_ROW(5) RK_MICRO_ROW(6)
-        default: break;
-    }
+    if (ca == 1) micro_rows(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
+    else if (ca == 6 && ra == 1 && rb == 16) micro_panel(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
+    else micro_strided(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
 }
 
 static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, long j1,
