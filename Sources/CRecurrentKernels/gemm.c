@@ -13,7 +13,7 @@
 // builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
 #pragma STDC FP_CONTRACT OFF
 
-enum { KC = 128 };
+enum { KC = 256 };   // k block: a 16 x 256 panel of B (16 KiB) and a 6 x 256 panel of A stay in L1
 
 // MARK: - Problem description
 
@@ -84,28 +84,36 @@ RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, const in
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
     if (masked) edge_masks(nr, &m0, &m1);
-    for (int r = 0; r < MR; r++) {
-        if (!loadC) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; continue; }
-        if (cc == 1) {
+    // The three starts as separate loops (not one loop with branches inside): each unrolls
+    // over the constant MR and the accumulators stay in registers.
+    if (!loadC) {
+        for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
+    } else if (cc == 1) {
+        for (int r = 0; r < MR; r++) {
             const float *cr = c + r * rc;
-            x0[r] = masked ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            x0[r] = masked && NV == 1 ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            x1[r] = _mm256_setzero_ps();
             if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(cr + 8, m1) : _mm256_loadu_ps(cr + 8);
-        } else {
+        }
+    } else {
+        for (int r = 0; r < MR; r++) {
             float t[16] = {0};
             for (int j = 0; j < nr; j++) t[j] = c[r * rc + j * cc];
             x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
         }
     }
     fma_tile(MR, NV, masked, CA, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
-    for (int r = 0; r < MR; r++) {
-        float *cr = c + r * rc;
-        if (cc == 1) {
-            if (masked) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
+    if (cc == 1) {
+        for (int r = 0; r < MR; r++) {
+            float *cr = c + r * rc;
+            if (masked && NV == 1) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
             if (NV == 2) { if (masked) _mm256_maskstore_ps(cr + 8, m1, x1[r]); else _mm256_storeu_ps(cr + 8, x1[r]); }
-        } else {
+        }
+    } else {
+        for (int r = 0; r < MR; r++) {
             float t[16];
             _mm256_storeu_ps(t, x0[r]); _mm256_storeu_ps(t + 8, x1[r]);
-            for (int j = 0; j < nr; j++) cr[j * cc] = t[j];
+            for (int j = 0; j < nr; j++) c[r * rc + j * cc] = t[j];
         }
     }
 }
