@@ -2,8 +2,9 @@
 //
 // GEMM: one register-blocked micro-kernel (6 rows x 16 columns, 12 ymm accumulators,
 // FMA). Small products (the per-step ones) read op(A) through arbitrary strides and
-// op(B) rows directly; long-k, NT and TT products pack kc-blocks of A (6-row panels)
-// and B (16-column panels) first; n <= 2 uses a dot-product kernel.
+// op(B) rows directly; long-k, NT and TT products pack kc-blocks of B (16-column panels) and,
+// when op(A)'s rows are not contiguous (TN, TT), of A (6-row panels) first; n <= 2 uses a
+// dot-product kernel. The tile loop runs k unrolled by 4 (internal.h, fma_tile).
 // Every element of C is one fixed chain: start at 0 (or C), then fma over p = 0..k-1
 // in order (stored and reloaded exactly between k blocks). Tile and thread
 // boundaries therefore never change a result: splitting C among threads is
@@ -203,13 +204,16 @@ static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, l
         long mc = row_block(i1 - i0, KC < p->k ? KC : p->k);
         for (long ib0 = i0; ib0 < i1; ib0 += mc) {
             long ib1 = i1 - ib0 < mc ? i1 : ib0 + mc, ni = (ib1 - ib0 + 5) / 6;
-            long fullA = p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
+            // Rows of op(A) contiguous (ca = 1): the tiles read them in place (micro_rows);
+            // packing would only copy them. Otherwise A is packed into 6-row panels.
+            int inPlace = p->ca == 1;
+            long fullA = inPlace ? 0 : p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
             for (long q = 0; q < kc && fullA > 0; q++) {
                 const float *src = p->a + ib0 + (q0 + q) * p->ca;
                 for (long t = 0; t < fullA; t++)
                     for (long ii = 0; ii < 6; ii++) ap[t * kc * 6 + q * 6 + ii] = src[6 * t + ii];
             }
-            for (long t = fullA; t < ni; t++) {
+            for (long t = fullA; t < ni && !inPlace; t++) {
                 float *dst = ap + t * kc * 6;
                 long ib = ib0 + 6 * t, h = ib1 - ib < 6 ? ib1 - ib : 6;
                 for (long q = 0; q < kc; q++) {
@@ -222,8 +226,12 @@ static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, l
                 for (long ti = 0; ti < ni; ti++) {
                     long i = ib0 + 6 * ti, j = j0 + 16 * tj;
                     int mr = (int)(ib1 - i < 6 ? ib1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
-                    micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
-                              p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                    if (inPlace)
+                        micro_rows(mr, nr, kc, p->a + i * p->ra + q0, p->ra, 1, bp + tj * kc * 16, 16,
+                                   p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                    else
+                        micro_panel(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                                    p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
                 }
         }
     }
