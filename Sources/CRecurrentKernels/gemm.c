@@ -2,8 +2,9 @@
 //
 // GEMM: one register-blocked micro-kernel (6 rows x 16 columns, 12 ymm accumulators,
 // FMA). Small products (the per-step ones) read op(A) through arbitrary strides and
-// op(B) rows directly; long-k, NT and TT products pack kc-blocks of A (6-row panels)
-// and B (16-column panels) first; n <= 2 uses a dot-product kernel.
+// op(B) rows directly; long-k, NT and TT products pack kc-blocks of B (16-column panels) and,
+// when op(A)'s rows are not contiguous (TN, TT), of A (6-row panels) first; n <= 2 uses a
+// dot-product kernel. The tile loop runs k unrolled by 4 (internal.h, fma_tile).
 // Every element of C is one fixed chain: start at 0 (or C), then fma over p = 0..k-1
 // in order (stored and reloaded exactly between k blocks). Tile and thread
 // boundaries therefore never change a result: splitting C among threads is
@@ -13,7 +14,7 @@
 // builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
 #pragma STDC FP_CONTRACT OFF
 
-enum { KC = 128 };
+enum { KC = 256 };   // k block: a 16 x 256 panel of B (16 KiB) and a 6 x 256 panel of A stay in L1
 
 // MARK: - Problem description
 
@@ -78,51 +79,71 @@ static void dot_generic(const problem_t *p, long i0, long i1, long j0, long j1) 
 #ifdef RK_X86
 
 /// One MR x (8*NV) tile over kc steps; `masked` limits the columns to nr.
-RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, int nr, long kc,
+RK_INLINE_AVX2 void micro(const int MR, const int NV, const int masked, const int CA, int nr, long kc,
                           const float *a, long ra, long ca, const float *b, long rb,
                           float *c, long rc, long cc, int loadC) {
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
     if (masked) edge_masks(nr, &m0, &m1);
-    for (int r = 0; r < MR; r++) {
-        if (!loadC) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; continue; }
-        if (cc == 1) {
+    // The three starts as separate loops (not one loop with branches inside): each unrolls
+    // over the constant MR and the accumulators stay in registers.
+    if (!loadC) {
+        for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
+    } else if (cc == 1) {
+        for (int r = 0; r < MR; r++) {
             const float *cr = c + r * rc;
-            x0[r] = masked ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            x0[r] = masked && NV == 1 ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            x1[r] = _mm256_setzero_ps();
             if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(cr + 8, m1) : _mm256_loadu_ps(cr + 8);
-        } else {
+        }
+    } else {
+        for (int r = 0; r < MR; r++) {
             float t[16] = {0};
             for (int j = 0; j < nr; j++) t[j] = c[r * rc + j * cc];
             x0[r] = _mm256_loadu_ps(t); x1[r] = _mm256_loadu_ps(t + 8);
         }
     }
-    fma_tile(MR, NV, masked, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
-    for (int r = 0; r < MR; r++) {
-        float *cr = c + r * rc;
-        if (cc == 1) {
-            if (masked) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
+    fma_tile(MR, NV, masked, CA, m0, m1, kc, a, ra, ca, b, rb, x0, x1);
+    if (cc == 1) {
+        for (int r = 0; r < MR; r++) {
+            float *cr = c + r * rc;
+            if (masked && NV == 1) _mm256_maskstore_ps(cr, m0, x0[r]); else _mm256_storeu_ps(cr, x0[r]);
             if (NV == 2) { if (masked) _mm256_maskstore_ps(cr + 8, m1, x1[r]); else _mm256_storeu_ps(cr + 8, x1[r]); }
-        } else {
+        }
+    } else {
+        for (int r = 0; r < MR; r++) {
             float t[16];
             _mm256_storeu_ps(t, x0[r]); _mm256_storeu_ps(t + 8, x1[r]);
-            for (int j = 0; j < nr; j++) cr[j * cc] = t[j];
+            for (int j = 0; j < nr; j++) c[r * rc + j * cc] = t[j];
         }
     }
 }
 
-#define RK_MICRO_CASE(MR, NV, MASK) \
+#define RK_MICRO_CASE(MR, NV, MASK, CA) \
     case (MR) * 4 + ((NV) - 1) * 2 + (MASK): \
-        micro(MR, NV, MASK, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
-#define RK_MICRO_ROW(MR) RK_MICRO_CASE(MR, 1, 0) RK_MICRO_CASE(MR, 1, 1) \
-                         RK_MICRO_CASE(MR, 2, 0) RK_MICRO_CASE(MR, 2, 1)
+        micro(MR, NV, MASK, CA, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC); break;
+#define RK_MICRO_ROW(MR, CA) RK_MICRO_CASE(MR, 1, 0, CA) RK_MICRO_CASE(MR, 1, 1, CA) \
+                             RK_MICRO_CASE(MR, 2, 0, CA) RK_MICRO_CASE(MR, 2, 1, CA)
+/// micro for an mr x nr tile (mr <= 6, nr <= 16), with op(A)'s stride along k fixed at CA.
+#define RK_MICRO_ANY(NAME, CA) \
+static RK_AVX2 void NAME(int mr, int nr, long kc, const float *a, long ra, long ca, \
+                         const float *b, long rb, float *c, long rc, long cc, int loadC) { \
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv; \
+    switch (mr * 4 + (nv - 1) * 2 + masked) { \
+        RK_MICRO_ROW(1, CA) RK_MICRO_ROW(2, CA) RK_MICRO_ROW(3, CA) \
+        RK_MICRO_ROW(4, CA) RK_MICRO_ROW(5, CA) RK_MICRO_ROW(6, CA) \
+        default: break; \
+    } \
+}
+RK_MICRO_ANY(micro_rows, 1)     // op(A) rows read in place (ca = 1)
+RK_MICRO_ANY(micro_panel, 6)    // packed panels: A [kc][6] (ra = 1, ca = 6), B [kc][16] (rb = 16)
+RK_MICRO_ANY(micro_strided, 0)  // any other stride (transposed A read in place)
 
 static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, long ca,
                               const float *b, long rb, float *c, long rc, long cc, int loadC) {
-    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
-    switch (mr * 4 + (nv - 1) * 2 + masked) {
-        RK_MICRO_ROW(1) RK_MICRO_ROW(2) RK_MICRO_ROW(3) RK_MICRO_ROW(4) RK_MICRO_ROW(5) RK_MICRO_ROW(6)
-        default: break;
-    }
+    if (ca == 1) micro_rows(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
+    else if (ca == 6 && ra == 1 && rb == 16) micro_panel(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
+    else micro_strided(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);
 }
 
 static RK_AVX2 void tile_avx2(const problem_t *p, long i0, long i1, long j0, long j1,
@@ -183,13 +204,16 @@ static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, l
         long mc = row_block(i1 - i0, KC < p->k ? KC : p->k);
         for (long ib0 = i0; ib0 < i1; ib0 += mc) {
             long ib1 = i1 - ib0 < mc ? i1 : ib0 + mc, ni = (ib1 - ib0 + 5) / 6;
-            long fullA = p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
+            // Rows of op(A) contiguous (ca = 1): the tiles read them in place (micro_rows);
+            // packing would only copy them. Otherwise A is packed into 6-row panels.
+            int inPlace = p->ca == 1;
+            long fullA = inPlace ? 0 : p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
             for (long q = 0; q < kc && fullA > 0; q++) {
                 const float *src = p->a + ib0 + (q0 + q) * p->ca;
                 for (long t = 0; t < fullA; t++)
                     for (long ii = 0; ii < 6; ii++) ap[t * kc * 6 + q * 6 + ii] = src[6 * t + ii];
             }
-            for (long t = fullA; t < ni; t++) {
+            for (long t = fullA; t < ni && !inPlace; t++) {
                 float *dst = ap + t * kc * 6;
                 long ib = ib0 + 6 * t, h = ib1 - ib < 6 ? ib1 - ib : 6;
                 for (long q = 0; q < kc; q++) {
@@ -202,8 +226,12 @@ static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, l
                 for (long ti = 0; ti < ni; ti++) {
                     long i = ib0 + 6 * ti, j = j0 + 16 * tj;
                     int mr = (int)(ib1 - i < 6 ? ib1 - i : 6), nr = (int)(j1 - j < 16 ? j1 - j : 16);
-                    micro_any(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
-                              p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                    if (inPlace)
+                        micro_rows(mr, nr, kc, p->a + i * p->ra + q0, p->ra, 1, bp + tj * kc * 16, 16,
+                                   p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
+                    else
+                        micro_panel(mr, nr, kc, ap + ti * kc * 6, 1, 6, bp + tj * kc * 16, 16,
+                                    p->c + i * p->rc + j * p->cc, p->rc, p->cc, loadC);
                 }
         }
     }

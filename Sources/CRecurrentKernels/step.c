@@ -42,7 +42,7 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
     __m256 bias0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), bias1 = _mm256_setzero_ps();
     if (NV == 2) bias1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
     for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
-    fma_tile(MR, NV, masked, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
+    fma_tile(MR, NV, masked, 1, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < MR; r++) {
         const float *xr = x + r * ld; float *nr_ = net + r * ld, *hr = hout + r * ld;
