@@ -54,20 +54,25 @@ void rk_column_sums(const float *restrict a, long rows, long cols, float *restri
 
 static inline float sigmoid1(float x) { return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)); }
 
-static void lstm_forward_scalar(long h, long j0, float *gate, const float *cp, float *c, float *hn) {
+// The step's transcendental work is five per unit forward (σ(i), σ(f), tanh(g), σ(o),
+// tanh(c_t)); backward needs tanh(c_t) again, so the forward keeps it when given somewhere to
+// put it (tc, row stride ldt; NULL: recomputed in backward from c_t, the same bits).
+
+static void lstm_forward_scalar(long h, long j0, float *gate, const float *cp, float *c, float *hn, float *tc) {
     for (long j = j0; j < h; j++) {
         float i = sigmoid1(gate[j]), f = sigmoid1(gate[h + j]), g = tanhf(gate[2 * h + j]), o = sigmoid1(gate[3 * h + j]);
         gate[j] = i; gate[h + j] = f; gate[2 * h + j] = g; gate[3 * h + j] = o;
-        float cn = f * cp[j] + i * g;
-        c[j] = cn; hn[j] = o * tanhf(cn);
+        float cn = f * cp[j] + i * g, t = tanhf(cn);
+        c[j] = cn; hn[j] = o * t;
+        if (tc) tc[j] = t;
     }
 }
 
-static void lstm_backward_scalar(long h, long j0, const float *gate, const float *cp, const float *c,
+static void lstm_backward_scalar(long h, long j0, const float *gate, const float *cp, const float *c, const float *tcr,
                                  const float *dh, float *dc, float *dpre) {
     for (long j = j0; j < h; j++) {
         float i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j];
-        float tc = tanhf(c[j]);
+        float tc = tcr ? tcr[j] : tanhf(c[j]);
         float dct = dc[j] + dh[j] * o * (1 - tc * tc);
         float dO = dh[j] * tc, dI = dct * g, dF = dct * cp[j], dG = dct * i;
         dc[j] = dct * f;
@@ -77,38 +82,41 @@ static void lstm_backward_scalar(long h, long j0, const float *gate, const float
 }
 
 #ifdef RK_X86
-static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const float *cp, float *c, float *hn) {
+static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const float *cp, float *c, float *hn,
+                                      float *tc, long ldt) {
     for (long r = 0; r < rows; r++) {
         float *g = gates + r * 4 * h;
-        const float *cpr = cp + r * h; float *cr = c + r * h, *hr = hn + r * h;
+        const float *cpr = cp + r * h; float *cr = c + r * h, *hr = hn + r * h, *tr = tc ? tc + r * ldt : NULL;
         long j = 0;
         for (; j + 8 <= h; j += 8) {
             __m256 i = sigmoid8(_mm256_loadu_ps(g + j)), f = sigmoid8(_mm256_loadu_ps(g + h + j));
             __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * h + j)), o = sigmoid8(_mm256_loadu_ps(g + 3 * h + j));
             _mm256_storeu_ps(g + j, i); _mm256_storeu_ps(g + h + j, f);
             _mm256_storeu_ps(g + 2 * h + j, gg); _mm256_storeu_ps(g + 3 * h + j, o);
-            __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(cpr + j), _mm256_mul_ps(i, gg));
+            __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(cpr + j), _mm256_mul_ps(i, gg)), t = tanh8(cn);
             _mm256_storeu_ps(cr + j, cn);
-            _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, tanh8(cn)));
+            _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, t));
+            if (tr) _mm256_storeu_ps(tr + j, t);
         }
-        lstm_forward_scalar(h, j, g, cpr, cr, hr);
+        lstm_forward_scalar(h, j, g, cpr, cr, hr, tr);
     }
 }
 
 static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, const float *cp, const float *c,
-                                       const float *dh, float *dc, float *dpre) {
+                                       const float *tc, long ldt, const float *dh, float *dc, float *dpre) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (long r = 0; r < rows; r++) {
-        const float *g = gates + r * 4 * h, *cpr = cp + r * h, *cr = c + r * h, *dhr = dh + r * h;
+        const float *g = gates + r * 4 * h, *cpr = cp + r * h, *cr = c ? c + r * h : NULL, *dhr = dh + r * h;
+        const float *tr = tc ? tc + r * ldt : NULL;
         float *dcr = dc + r * h, *dp = dpre + r * 4 * h;
         long j = 0;
         for (; j + 8 <= h; j += 8) {
             __m256 i = _mm256_loadu_ps(g + j), f = _mm256_loadu_ps(g + h + j);
             __m256 gg = _mm256_loadu_ps(g + 2 * h + j), o = _mm256_loadu_ps(g + 3 * h + j);
-            __m256 tc = tanh8(_mm256_loadu_ps(cr + j)), d = _mm256_loadu_ps(dhr + j);
+            __m256 t = tr ? _mm256_loadu_ps(tr + j) : tanh8(_mm256_loadu_ps(cr + j)), d = _mm256_loadu_ps(dhr + j);
             __m256 dct = _mm256_add_ps(_mm256_loadu_ps(dcr + j),
-                                       _mm256_mul_ps(_mm256_mul_ps(d, o), _mm256_sub_ps(one, _mm256_mul_ps(tc, tc))));
-            __m256 dO = _mm256_mul_ps(d, tc), dI = _mm256_mul_ps(dct, gg);
+                                       _mm256_mul_ps(_mm256_mul_ps(d, o), _mm256_sub_ps(one, _mm256_mul_ps(t, t))));
+            __m256 dO = _mm256_mul_ps(d, t), dI = _mm256_mul_ps(dct, gg);
             __m256 dF = _mm256_mul_ps(dct, _mm256_loadu_ps(cpr + j)), dG = _mm256_mul_ps(dct, i);
             _mm256_storeu_ps(dcr + j, _mm256_mul_ps(dct, f));
             _mm256_storeu_ps(dp + j, _mm256_mul_ps(_mm256_mul_ps(dI, i), _mm256_sub_ps(one, i)));
@@ -116,26 +124,48 @@ static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, co
             _mm256_storeu_ps(dp + 2 * h + j, _mm256_mul_ps(dG, _mm256_sub_ps(one, _mm256_mul_ps(gg, gg))));
             _mm256_storeu_ps(dp + 3 * h + j, _mm256_mul_ps(_mm256_mul_ps(dO, o), _mm256_sub_ps(one, o)));
         }
-        lstm_backward_scalar(h, j, g, cpr, cr, dhr, dcr, dp);
+        lstm_backward_scalar(h, j, g, cpr, cr, tr, dhr, dcr, dp);
     }
 }
 #endif
 
-void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new) {
+static void lstm_forward(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new,
+                         float *tanh_c, long ldt) {
 #ifdef RK_X86
-    if (rk_uses_avx2()) { lstm_forward_avx2(rows, h, gates, c_prev, c_new, h_new); return; }
+    if (rk_uses_avx2()) { lstm_forward_avx2(rows, h, gates, c_prev, c_new, h_new, tanh_c, ldt); return; }
 #endif
     for (long r = 0; r < rows; r++)
-        lstm_forward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, h_new + r * h);
+        lstm_forward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, h_new + r * h,
+                            tanh_c ? tanh_c + r * ldt : NULL);
+}
+
+static void lstm_backward(long rows, long h, const float *gates, const float *c_prev, const float *c_new,
+                          const float *tanh_c, long ldt, const float *dh, float *dc, float *dpre) {
+#ifdef RK_X86
+    if (rk_uses_avx2()) { lstm_backward_avx2(rows, h, gates, c_prev, c_new, tanh_c, ldt, dh, dc, dpre); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        lstm_backward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new ? c_new + r * h : NULL,
+                             tanh_c ? tanh_c + r * ldt : NULL, dh + r * h, dc + r * h, dpre + r * 4 * h);
+}
+
+void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new) {
+    lstm_forward(rows, h, gates, c_prev, c_new, h_new, NULL, 0);
 }
 
 void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev, const float *c_new,
                       const float *dh, float *dc, float *dpre) {
-#ifdef RK_X86
-    if (rk_uses_avx2()) { lstm_backward_avx2(rows, h, gates, c_prev, c_new, dh, dc, dpre); return; }
-#endif
-    for (long r = 0; r < rows; r++)
-        lstm_backward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, dh + r * h, dc + r * h, dpre + r * 4 * h);
+    lstm_backward(rows, h, gates, c_prev, c_new, NULL, 0, dh, dc, dpre);
+}
+
+void rk_lstm_forward_keep(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new,
+                          float *tanh_c, long ldt) {
+    lstm_forward(rows, h, gates, c_prev, c_new, h_new, tanh_c, ldt);
+}
+
+void rk_lstm_backward_kept(long rows, long h, const float *gates, const float *c_prev, const float *tanh_c, long ldt,
+                           const float *dh, float *dc, float *dpre) {
+    lstm_backward(rows, h, gates, c_prev, NULL, tanh_c, ldt, dh, dc, dpre);
 }
 
 // MARK: - GRU gates

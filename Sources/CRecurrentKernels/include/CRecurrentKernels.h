@@ -43,6 +43,16 @@ void rk_lstm_forward(long rows, long h, float *gates, const float *c_prev,
 void rk_lstm_backward(long rows, long h, const float *gates, const float *c_prev,
                       const float *c_new, const float *dh, float *dc, float *dpre);
 
+/// rk_lstm_forward that also keeps tanh(c_new) for the backward pass in tanh_c [rows, h]
+/// (row stride ldt): the values h_new = o tanh(c_new) was formed from, bit for bit.
+void rk_lstm_forward_keep(long rows, long h, float *gates, const float *c_prev, float *c_new,
+                          float *h_new, float *tanh_c, long ldt);
+
+/// rk_lstm_backward reading tanh(c_t) kept by rk_lstm_forward_keep (tanh_c, row stride ldt)
+/// instead of recomputing it from c_t: the same bits, one tanh fewer per unit.
+void rk_lstm_backward_kept(long rows, long h, const float *gates, const float *c_prev,
+                           const float *tanh_c, long ldt, const float *dh, float *dc, float *dpre);
+
 /// GRU step, forward (PyTorch's gate order r, z, n), for `rows` rows of `h` units:
 /// x [rows, 3h] = W_i x + b_i, hh [rows, 3h] = W_h h_prev + b_h, h_prev [rows, h] in;
 /// gates [rows, 3h] receives r, z, n and h_new [rows, h] = (1 - z) n + z h_prev.

@@ -54,6 +54,9 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - Forward
 
+    /// Besides the protocol's outputs, step t keeps tanh(c_t) in the first H columns of
+    /// `preHidden[t]`'s rows (row stride 4H): the LSTM's h_{t-1} W_hhᵀ + b_hh is consumed
+    /// by the step (or never stored, with the fused product), and backward needs tanh(c_t).
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
         let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
@@ -64,11 +67,12 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
             for j in 0..<(rows.count * w) { gate0[j] = x0[j] + hh0[j] }
         }
         if Kernels.lstmForward(rows: rows.count, hidden: hs, gates: gate0, cPrev: trace.memory.row(first),
-                               cNew: trace.memory.row(b + first), hNew: trace.hidden.row(b + first)) { return }
+                               cNew: trace.memory.row(b + first), hNew: trace.hidden.row(b + first),
+                               tanhC: trace.preHidden.row(first), tanhCStride: w) { return }
         for r in rows {
             let gate = trace.gates.row(t * b + r)                // [4H]: i, f, g, o (pre-activations)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
-            let h = trace.hidden.row((t + 1) * b + r)
+            let h = trace.hidden.row((t + 1) * b + r), tanhC = trace.preHidden.row(t * b + r)   // [H] of [4H]
             for j in 0..<hs {
                 let i = sigmoidValue(gate[j])
                 let f = sigmoidValue(gate[hs + j])
@@ -77,7 +81,8 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
                 gate[j] = i; gate[hs + j] = f; gate[2 * hs + j] = g; gate[3 * hs + j] = o
                 let cNew = f * cPrev[j] + i * g
                 c[j] = cNew
-                h[j] = o * Scalar.tanh(cNew)
+                tanhC[j] = Scalar.tanh(cNew)
+                h[j] = o * tanhC[j]
             }
         }
     }
@@ -86,8 +91,9 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
+        // The fast body reads tanh(c_t) kept by the forward step; the loops below (the oracle) recompute it.
         if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
-                                cNew: trace.memory.row(b + first), dh: grad.dHidden.row(rows.lowerBound),
+                                tanhC: trace.preHidden.row(first), tanhCStride: 4 * hs, dh: grad.dHidden.row(rows.lowerBound),
                                 dc: grad.dMemory.row(rows.lowerBound), dPre: grad.dPreInput.row(first)) {
             recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)
             return

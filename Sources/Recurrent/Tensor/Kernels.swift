@@ -173,15 +173,22 @@ public enum Kernels {
 extension Kernels {
     /// The LSTM's step after the products, one pass: `gates` [rows, 4H] holds the
     /// pre-activations (i, f, g, o) and receives σ(i), σ(f), tanh(g), σ(o);
-    /// c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t), each [rows, H].
+    /// c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t), each [rows, H]; with `tanhC`, also
+    /// tanh(c_t) there (row stride `tanhCStride`) for `lstmBackward(tanhC:)`.
     /// Returns false (doing nothing) when no fast body applies: the caller runs its loops.
     @inlinable
     public static func lstmForward<T: NeuralScalar>(
         rows: Int, hidden: Int, gates: UnsafeMutablePointer<T>, cPrev: UnsafePointer<T>,
-        cNew: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>
+        cNew: UnsafeMutablePointer<T>, hNew: UnsafeMutablePointer<T>,
+        tanhC: UnsafeMutablePointer<T>? = nil, tanhCStride: Int = 0
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        rk_lstm_forward(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(hNew))
+        if let tanhC {
+            rk_lstm_forward_keep(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(hNew),
+                                 floats(tanhC), tanhCStride)
+        } else {
+            rk_lstm_forward(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(hNew))
+        }
         return true
     }
 
@@ -195,6 +202,19 @@ extension Kernels {
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         rk_lstm_backward(rows, hidden, floats(gates), floats(cPrev), floats(cNew), floats(dh), floats(dc), floats(dPre))
+        return true
+    }
+
+    /// `lstmBackward` with tanh(c_t) read from `tanhC` (row stride `tanhCStride`), as kept by
+    /// `lstmForward(tanhC:)`, instead of recomputed from c_t: the same bits, one tanh fewer per unit.
+    @inlinable
+    public static func lstmBackward<T: NeuralScalar>(
+        rows: Int, hidden: Int, gates: UnsafePointer<T>, cPrev: UnsafePointer<T>, tanhC: UnsafePointer<T>, tanhCStride: Int,
+        dh: UnsafePointer<T>, dc: UnsafeMutablePointer<T>, dPre: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_lstm_backward_kept(rows, hidden, floats(gates), floats(cPrev), floats(tanhC), tanhCStride,
+                              floats(dh), floats(dc), floats(dPre))
         return true
     }
 }
