@@ -8,10 +8,6 @@ import Testing
 /// 0's dL/dx changes no weight gradient.
 @Suite("Large layers: packed recurrent weights, no dL/dx for layer 0")
 struct LargeLayerKernelTests {
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in Float(Draw.uniform(-1, 1, &rng)) }
-    }
 
     /// op(B) [k, n] packed from B (row-major [k, n], or [n, k] when transposed, row stride ld).
     static func packed(_ b: [Float], transposed: Bool, k: Int, n: Int, ld: Int) -> [Float] {
@@ -33,13 +29,13 @@ struct LargeLayerKernelTests {
     @Test(arguments: shapes)
     func packedProductEqualsGemm(_ s: Shape) {
         let lda = s.k + 3, ldc = s.n + 1
-        let a = Self.random(s.m * lda, seed: 1)
+        let a = randomFloats(s.m * lda, seed: 1)
         for transposed in [false, true] {
             let ldb = (transposed ? s.k : s.n) + 2
-            let b = Self.random((transposed ? s.n : s.k) * ldb, seed: 2)
+            let b = randomFloats((transposed ? s.n : s.k) * ldb, seed: 2)
             let panels = Self.packed(b, transposed: transposed, k: s.k, n: s.n, ld: ldb)
             for accumulate in [false, true] {
-                var want = Self.random(s.m * ldc, seed: 3), naive = want
+                var want = randomFloats(s.m * ldc, seed: 3), naive = want
                 Kernels.gemm(transA: false, transB: transposed, m: s.m, n: s.n, k: s.k, a: a, lda: lda, b: b, ldb: ldb,
                              c: &want, ldc: ldc, accumulate: accumulate)
                 Compute.$backend.withValue(.naive) {
@@ -47,7 +43,7 @@ struct LargeLayerKernelTests {
                                  c: &naive, ldc: ldc, accumulate: accumulate)
                 }
                 for threads in [1, 2, 3] {
-                    var got = Self.random(s.m * ldc, seed: 3)
+                    var got = randomFloats(s.m * ldc, seed: 3)
                     Compute.$threads.withValue(threads) {
                         Kernels.gemm(m: s.m, n: s.n, k: s.k, a: a, lda: lda, packedB: panels, c: &got, ldc: ldc, accumulate: accumulate)
                     }
@@ -65,8 +61,8 @@ struct LargeLayerKernelTests {
     @Test(arguments: [(1, 1), (5, 17), (64, 300), (3, 257)])
     func packedStepEqualsUnpacked(_ rows: Int, _ k: Int) {
         for (n, activation) in [(k, Kernels.StepActivation?.some(.relu)), (k, .tanh), (4 * k, nil)] {
-            let hPrev = Self.random(rows * k, seed: 11), w = Self.random(n * k, seed: 12)      // W_hh [n, k]
-            let bias = Self.random(n, seed: 13), x = Self.random(rows * n, seed: 14)
+            let hPrev = randomFloats(rows * k, seed: 11), w = randomFloats(n * k, seed: 12)      // W_hh [n, k]
+            let bias = randomFloats(n, seed: 13), x = randomFloats(rows * n, seed: 14)
             var wt = [Float](repeating: 0, count: k * n)                                      // W_hhᵀ [k, n]
             for r in 0..<n { for c in 0..<k { wt[c * n + r] = w[r * k + c] } }
             let panels = Self.packed(w, transposed: true, k: k, n: n, ld: k)

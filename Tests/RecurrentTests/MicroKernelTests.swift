@@ -10,10 +10,6 @@ import Testing
 /// transposes, and on 1, 2 and 3 threads.
 @Suite("Micro-kernels equal the fma chain, bit for bit")
 struct MicroKernelTests {
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in Float(Draw.uniform(-1, 1, &rng)) }
-    }
 
     /// C (+)= op(A) op(B) as the kernels' chain: c = start; c = fma(a_ip, b_pj, c) for p in order.
     static func chain(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int,
@@ -59,8 +55,8 @@ struct MicroKernelTests {
         let (ar, ac) = transA ? (s.k, s.m) : (s.m, s.k)
         let (br, bc) = transB ? (s.n, s.k) : (s.k, s.n)
         let lda = ac + 3, ldb = bc + 2, ldc = s.n + 1
-        let a = random(ar * lda, seed: 1), b = random(br * ldb, seed: 2)
-        let start = random(s.m * ldc, seed: 3)
+        let a = randomFloats(ar * lda, seed: 1), b = randomFloats(br * ldb, seed: 2)
+        let start = randomFloats(s.m * ldc, seed: 3)
         var want = start
         chain(transA: transA, transB: transB, m: s.m, n: s.n, k: s.k, a: a, lda: lda, b: b, ldb: ldb,
               c: &want, ldc: ldc, accumulate: accumulate)
@@ -112,11 +108,11 @@ struct MicroKernelTests {
                       Shape(m: 7, n: 33, k: 515), Shape(m: 64, n: 40, k: 259)])
     func packedProductIsTheChain(_ s: Shape) {
         let lda = s.k + 1, ldb = s.k + 2, ldc = s.n + 3
-        let a = Self.random(s.m * lda, seed: 4), b = Self.random(s.n * ldb, seed: 5)   // B [n, k]: op(B) = Bᵀ
+        let a = randomFloats(s.m * lda, seed: 4), b = randomFloats(s.n * ldb, seed: 5)   // B [n, k]: op(B) = Bᵀ
         var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: s.k, n: s.n))
         #expect(Kernels.packPanels(transposed: true, k: s.k, n: s.n, b: b, ldb: ldb, into: &panels))
         for accumulate in [false, true] {
-            var want = Self.random(s.m * ldc, seed: 6)
+            var want = randomFloats(s.m * ldc, seed: 6)
             let start = want
             Self.chain(transA: false, transB: true, m: s.m, n: s.n, k: s.k, a: a, lda: lda, b: b, ldb: ldb,
                        c: &want, ldc: ldc, accumulate: accumulate)
@@ -135,8 +131,8 @@ struct MicroKernelTests {
     @Test(arguments: [(1, 3, 1), (2, 8, 5), (5, 9, 4), (6, 16, 7), (7, 17, 13), (11, 33, 130), (13, 100, 100),
                       (500, 40, 9), (64, 24, 515)])
     func stepIsTheChain(_ rows: Int, _ n: Int, _ k: Int) {
-        let hPrev = Self.random(rows * k, seed: 7), w = Self.random(n * k, seed: 8)      // W_hh [n, k]
-        let bias = Self.random(n, seed: 9), x = Self.random(rows * n, seed: 10)
+        let hPrev = randomFloats(rows * k, seed: 7), w = randomFloats(n * k, seed: 8)      // W_hh [n, k]
+        let bias = randomFloats(n, seed: 9), x = randomFloats(rows * n, seed: 10)
         var wt = [Float](repeating: 0, count: k * n)                                      // W_hhᵀ [k, n]
         for r in 0..<n { for c in 0..<k { wt[c * n + r] = w[r * k + c] } }
         var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: k, n: n))

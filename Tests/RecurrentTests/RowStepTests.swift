@@ -8,16 +8,12 @@ import Testing
 /// activation), W_hhᵀ plain and packed into panels, relu, tanh and none, 1 and 2 threads
 /// (the 2-thread split starts at k*n >= 100k).
 @Suite struct RowStepTests {
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in Float(Draw.uniform(-1, 1, &rng)) }
-    }
 
     /// (n, k): n columns (n = k for the RNN, 4k for the LSTM's gates), k = H.
     @Test(arguments: [(1, 1), (7, 7), (16, 16), (17, 17), (96, 96), (100, 100), (113, 50), (400, 100), (300, 300), (1200, 300)])
     func rowStepEqualsTheUnfusedStep(_ n: Int, _ k: Int) {
-        let hPrev = Self.random(k, seed: 1), wt = Self.random(k * n, seed: 2)      // h [1, k], W_hhᵀ [k, n]
-        let bias = Self.random(n, seed: 3), x = Self.random(n, seed: 4)
+        let hPrev = randomFloats(k, seed: 1), wt = randomFloats(k * n, seed: 2)      // h [1, k], W_hhᵀ [k, n]
+        let bias = randomFloats(n, seed: 3), x = randomFloats(n, seed: 4)
         var w = [Float](repeating: 0, count: n * k)                                 // W_hh [n, k], for the panels
         for p in 0..<k { for j in 0..<n { w[j * k + p] = wt[p * n + j] } }
         var packed = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: k, n: n))

@@ -5,6 +5,12 @@ func isClose(_ a: Double, _ b: Double, rtol: Double = 1e-6, atol: Double = 1e-9)
     abs(a - b) <= atol + rtol * max(abs(a), abs(b))
 }
 
+/// `count` uniform(-1, 1) Floats from `seed` (the kernel tests' operands).
+func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var rng = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in Float(Draw.uniform(-1, 1, &rng)) }
+}
+
 /// A batch of uniform(-1, 1) values.
 func randomBatch<T: NeuralScalar>(batch: Int, steps: Int, features: Int, seed: UInt64, as: T.Type = T.self) -> SequenceBatch<T> {
     var rng = SeededGenerator(seed: seed)
