@@ -38,6 +38,8 @@ TRAIN = {
 }
 # inference: (cell, H, I, T, C) at each batch size
 INFER = {"a": ("relu", 100, 1, 784, 10), "e": ("relu", 512, 64, 100, 10)}
+# issue #12's targets, as a multiple of the best peer's speed: (config, threads) or config -> ratio
+TARGETS = {("a", 1): 2.0, ("a", 2): 3.5, "b": 2.0, "c": 2.0, "e": 1.15, "f": 2.0, "g": 2.0}
 GATED = ("lstm", "gru")          # PyTorch also with set_flush_denormal(True)
 NUMPY = ("relu", "tanh", "indrnn")
 
@@ -54,7 +56,9 @@ def parse_args():
     p.add_argument("--frameworks", default="torch jax numpy", help="training peers")
     p.add_argument("--infer-configs", default="a e")
     p.add_argument("--batches", default="1 256")
-    p.add_argument("--sections", default="train inference")
+    p.add_argument("--sections", default="train inference",
+                   help="any of: train inference ceiling (ceiling: NumPy/OpenBLAS 1024^3 sgemm per thread count, "
+                        "for the table of what each target needs; always on with train)")
     p.add_argument("--quick", action="store_true",
                    help="tiny shapes (T <= 20, H <= 64, batch <= 8): checks that everything runs, times nothing")
     a = p.parse_args()
@@ -151,6 +155,30 @@ class Runner:
             self.say(f"check {name} ({cell}): logits {rec['logits_max_rel_diff']:.2e}, loss torch "
                      f"{rec['loss_torch']:.6f} recurrent {rec['loss_recurrent']:.6f}")
 
+    # -- the machine's ceiling -------------------------------------------------
+    def ceiling_jobs(self):
+        """NumPy/OpenBLAS float32 1024^3 matmul, best of 5 repetitions of >= --min-seconds / 5 each:
+        the rate a large square product reaches on this core (the denominator of "% of ceiling")."""
+        n = 64 if self.a.quick else 1024
+        code = (
+            "import os, sys, json, time\n"
+            "th = int(sys.argv[1]); n = int(sys.argv[2]); span = float(sys.argv[3])\n"
+            "import numpy as np\n"
+            "from threadpoolctl import threadpool_limits\n"
+            "threadpool_limits(th)\n"
+            "r = np.random.default_rng(0); a = r.standard_normal((n, n), dtype=np.float32)\n"
+            "b = r.standard_normal((n, n), dtype=np.float32); c = np.empty_like(a); np.matmul(a, b, out=c)\n"
+            "best = None\n"
+            "for _ in range(5):\n"
+            "    k, t0 = 0, time.perf_counter()\n"
+            "    while True:\n"
+            "        np.matmul(a, b, out=c); k += 1; dt = time.perf_counter() - t0\n"
+            "        if dt >= span / 5: break\n"
+            "    best = dt / k if best is None else min(best, dt / k)\n"
+            "print(json.dumps({'gflops': 2.0 * n ** 3 / best / 1e9, 'n': n, 'best_s': best}))\n")
+        return [([self.py, "-c", code, str(th), str(n), str(self.a.min_seconds)],
+                 dict(section="ceiling", config="sgemm", threads=th, variant="numpy"), 1) for th in self.a.threads]
+
     # -- inference -----------------------------------------------------------
     def infer_jobs(self):
         a, jobs = self.a, []
@@ -208,7 +236,13 @@ def tables(records, a):
     out = []
     train = collections.defaultdict(list)
     infer = collections.defaultdict(list)
+    ceiling = collections.defaultdict(list)
+    flops = {}
     for r in records:
+        if r.get("section") == "ceiling":
+            ceiling[r["threads"]].append(r["gflops"])
+        if r.get("section") == "train" and r.get("variant") == "recurrent":
+            flops[r["config"]] = r.get("flops_per_step")
         if r.get("section") == "train":
             train[(r["config"], r["threads"], r["variant"])].append(r["median_s"])
         elif r.get("section") == "inference":
@@ -235,6 +269,8 @@ def tables(records, a):
                            + " | ".join(cell(m[p]) for p in peers)
                            + f" | {best[1] or '—'} | {ratio(best[0])} | {ratio(m['torch'])} | {cell(keep)} |")
         out.append("")
+    if train and ceiling:
+        out += bound_table(train, flops, ceiling, a)
     if infer:
         out += ["### Inference (sequences per second, median over rounds; higher is better)", "",
                 "| config | batch | thr | Recurrent | spread | PyTorch (inference_mode) | ONNX Runtime | vs faster peer |",
@@ -252,6 +288,37 @@ def tables(records, a):
     return "\n".join(out)
 
 
+def bound_table(train, flops, ceiling, a):
+    """What each target asks of the machine: the product rate (GFLOP/s, matmul FLOPs of a step as
+    the peers count them: 3x the forward's) Recurrent reaches, the best peer reaches, and the target
+    would need, each as a percentage of OpenBLAS's 1024^3 sgemm rate at the same thread count."""
+    peers = ["torch", "torch flush-denormal", "jax", "numpy"]
+    out = ["### What each target needs, against the machine's ceiling", "",
+           "Product rate = matmul FLOPs per step (forward 2·B·T·G·H·(I+H) + readout, times 3, as the peer "
+           "script counts) / ms per step. Ceiling = NumPy/OpenBLAS float32 1024³ sgemm, best of 5, same run "
+           "and thread count. \"Needs\" = the rate the target ratio over the best peer would take; above "
+           "about 100% it cannot be met by faster products alone (IndRNN's step is elementwise: % is not meaningful).", "",
+           "| config | thr | GFLOP per step | Recurrent GFLOP/s (% ceiling) | best peer GFLOP/s (% ceiling) | target | needs GFLOP/s (% ceiling) |",
+           "|---|---|---|---|---|---|---|"]
+    for name in a.configs:
+        f = flops.get(name)
+        for th in a.threads:
+            ours = train.get((name, th, "recurrent"), [])
+            ceil = max(ceiling.get(th, []), default=None)
+            if not ours or not f or not ceil:
+                continue
+            best = min((med(train[(name, th, p)]) for p in peers if train.get((name, th, p))), default=None)
+            target = TARGETS.get((name, th), TARGETS.get(name))
+            rate = lambda s: f / s / 1e9
+            pct = lambda g: f"{g:.1f} ({100 * g / ceil:.0f}%)"
+            need = pct(rate(best) * target) if best and target else "—"
+            out.append(f"| {name} | {th} | {f / 1e9:.3f} | {pct(rate(med(ours)))} | "
+                       + (pct(rate(best)) if best else "—") + f" | {f'{target}x' if target else '—'} | {need} |")
+    out.append("")
+    out += [f"Ceiling: {th} thread(s) {max(v):.1f} GFLOP/s." for th, v in sorted(ceiling.items())] + [""]
+    return out
+
+
 def main():
     a = parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -259,6 +326,8 @@ def main():
     runner.say(f"Recurrent {a.recurrent} (--keep-denormals {'available' if runner.keep else 'NOT in this binary: its row is skipped'}), "
                f"python {runner.py}, out {a.out}")
     jobs = []
+    if "train" in a.sections or "ceiling" in a.sections:
+        jobs += runner.ceiling_jobs()
     if "train" in a.sections:
         runner.train_checks()
         jobs += [(cmd, meta, 1) for cmd, meta in runner.train_jobs()]
