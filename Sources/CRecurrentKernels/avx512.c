@@ -76,60 +76,51 @@ RK_INLINE_AVX512 void tile_masks(const int NV, const int masked, int nr, __mmask
 
 // MARK: - GEMM tile
 
-/// One MR x (16*NV) tile of C over kc steps (nr valid columns), started at 0 or at C.
+/// One MR x (16*NV) tile of C (unit column stride) over kc steps (nr valid columns), started
+/// at 0 or at C: one masked load either way (a zero mask loads zeros and reads nothing), so the
+/// accumulators stay in registers (branches around the start made clang keep them on the stack).
 RK_INLINE_AVX512 void micro16(const int MR, const int NV, const int masked, const int CA, const int PB, int nr, long kc,
                               const float *a, long ra, long ca, const float *b, long rb, long hi,
-                              float *c, long rc, long cc, int loadC) {
+                              float *c, long rc, int loadC) {
     __m512 x0[MR5], x1[MR5];
     __mmask16 m0, m1;
     tile_masks(NV, masked, nr, &m0, &m1);
-    if (!loadC) {
-        for (int r = 0; r < MR; r++) { x0[r] = _mm512_setzero_ps(); x1[r] = x0[r]; }
-    } else if (cc == 1) {
-        for (int r = 0; r < MR; r++) {
-            const float *cr = c + r * rc;
-            x0[r] = _mm512_maskz_loadu_ps(m0, cr);
-            x1[r] = _mm512_setzero_ps();
-            if (NV == 2) x1[r] = _mm512_maskz_loadu_ps(m1, cr + 16);
-        }
-    } else {
-        for (int r = 0; r < MR; r++) {
-            float t[32] = {0};
-            for (int j = 0; j < nr; j++) t[j] = c[r * rc + j * cc];
-            x0[r] = _mm512_loadu_ps(t); x1[r] = _mm512_loadu_ps(t + 16);
-        }
+    __mmask16 l0 = loadC ? m0 : 0, l1 = loadC ? m1 : 0;
+    for (int r = 0; r < MR; r++) {
+        x0[r] = _mm512_maskz_loadu_ps(l0, c + r * rc);
+        x1[r] = _mm512_setzero_ps();
+        if (NV == 2) x1[r] = _mm512_maskz_loadu_ps(l1, c + r * rc + 16);
     }
     fma_tile16(MR, NV, masked, CA, PB, m0, m1, kc, a, ra, ca, b, rb, hi, x0, x1);
-    if (cc == 1) {
-        for (int r = 0; r < MR; r++) {
-            float *cr = c + r * rc;
-            _mm512_mask_storeu_ps(cr, m0, x0[r]);
-            if (NV == 2) _mm512_mask_storeu_ps(cr + 16, m1, x1[r]);
-        }
-    } else {
-        for (int r = 0; r < MR; r++) {
-            float t[32];
-            _mm512_storeu_ps(t, x0[r]); _mm512_storeu_ps(t + 16, x1[r]);
-            for (int j = 0; j < nr; j++) c[r * rc + j * cc] = t[j];
-        }
+    for (int r = 0; r < MR; r++) {
+        _mm512_mask_storeu_ps(c + r * rc, m0, x0[r]);
+        if (NV == 2) _mm512_mask_storeu_ps(c + r * rc + 16, m1, x1[r]);
     }
 }
 
 #define RK5_CASE(MR, NV, MASK, CA, PB) \
     case (MR) * 4 + ((NV) - 1) * 2 + (MASK): \
-        micro16(MR, NV, MASK, CA, PB, nr, kc, a, ra, ca, b, rb, hi, c, rc, cc, loadC); break;
+        micro16(MR, NV, MASK, CA, PB, nr, kc, a, ra, ca, b, rb, hi, c, rc, loadC); break;
 #define RK5_ROW(MR, CA, PB) RK5_CASE(MR, 1, 0, CA, PB) RK5_CASE(MR, 1, 1, CA, PB) \
                             RK5_CASE(MR, 2, 0, CA, PB) RK5_CASE(MR, 2, 1, CA, PB)
 /// micro16 for an mr x nr tile (mr <= 8, nr <= 32), op(A)'s k stride CA, B panels or not (PB).
 #define RK5_ANY(NAME, CA, PB) \
-static RK_AVX512 void NAME(int mr, int nr, long kc, const float *a, long ra, long ca, const float *b, long rb, \
-                           long hi, float *c, long rc, long cc, int loadC) { \
+static RK_AVX512 void NAME##_c1(int mr, int nr, long kc, const float *a, long ra, long ca, const float *b, long rb, \
+                               long hi, float *c, long rc, int loadC) { \
     int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv; \
     switch (mr * 4 + (nv - 1) * 2 + masked) { \
         RK5_ROW(1, CA, PB) RK5_ROW(2, CA, PB) RK5_ROW(3, CA, PB) RK5_ROW(4, CA, PB) \
         RK5_ROW(5, CA, PB) RK5_ROW(6, CA, PB) RK5_ROW(7, CA, PB) RK5_ROW(8, CA, PB) \
         default: break; \
     } \
+} \
+static RK_AVX512 void NAME(int mr, int nr, long kc, const float *a, long ra, long ca, const float *b, long rb, \
+                           long hi, float *c, long rc, long cc, int loadC) { \
+    if (cc == 1) { NAME##_c1(mr, nr, kc, a, ra, ca, b, rb, hi, c, rc, loadC); return; } \
+    float t[MR5 * 32];   /* C with column stride cc (the transposed C of a thin TN product) */ \
+    for (int r = 0; r < mr; r++) for (int j = 0; j < nr; j++) t[r * 32 + j] = loadC ? c[r * rc + j * cc] : 0.0f; \
+    NAME##_c1(mr, nr, kc, a, ra, ca, b, rb, hi, t, 32, loadC); \
+    for (int r = 0; r < mr; r++) for (int j = 0; j < nr; j++) c[r * rc + j * cc] = t[r * 32 + j]; \
 }
 RK5_ANY(micro16_rows, 1, 0)      // op(A) rows in place, op(B) rows in place (rb any)
 RK5_ANY(micro16_rows_pb, 1, 1)   // op(A) rows in place, op(B) panels [k][16]
@@ -215,8 +206,10 @@ static RK_AVX512 void packed(long m, long n, long k, const float *a, long ra, lo
             for (long t = 0; t < ni && !inPlace; t++) {
                 float *dst = ap + t * kc * MR5;
                 long ib = ib0 + MR5 * t, h = ib1 - ib < MR5 ? ib1 - ib : MR5;
+                __mmask8 rowsIn = (__mmask8)((1u << h) - 1);
                 for (long q = 0; q < kc; q++) {
                     const float *src = a + ib * ra + (q0 + q) * ca;
+                    if (ra == 1) { _mm256_store_ps(dst + q * MR5, _mm256_maskz_loadu_ps(rowsIn, src)); continue; }
                     for (long ii = 0; ii < h; ii++) dst[q * MR5 + ii] = src[ii * ra];
                     for (long ii = h; ii < MR5; ii++) dst[q * MR5 + ii] = 0.0f;
                 }
