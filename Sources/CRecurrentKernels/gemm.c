@@ -288,6 +288,13 @@ static void run_part(const problem_t *p, int part, int parts) {
         }
     }
     if (i0 >= i1 || j0 >= j1) return;
+#ifdef RK_X86
+    if (p->variant != V_DOT && rk_uses_avx512()) {   // avx512.c: the same chains in 8x32 tiles
+        rk_avx512_gemm(i1 - i0, j1 - j0, p->k, p->a + i0 * p->ra, p->ra, p->ca, p->b + j0 * p->cb, p->rb, p->cb,
+                       p->c + i0 * p->rc + j0 * p->cc, p->rc, p->cc, p->accumulate, p->variant == V_PACK);
+        return;
+    }
+#endif
     int fast = rk_uses_avx2();
     if (p->variant == V_DOT) {
 #ifdef RK_X86
@@ -402,6 +409,7 @@ static void packed_b_task(void *ctx, int part, int parts) {
     if (j1 > p->n) j1 = p->n;
     if (j0 >= j1) return;
 #ifdef RK_X86
+    if (rk_uses_avx512()) { rk_avx512_gemm_packed_b(p->m, j1 - j0, p->k, p->a, p->lda, p->packed + j0 * p->k, p->c + j0, p->ldc, p->accumulate); return; }
     if (rk_uses_avx2()) { packed_b_avx2(p, j0, j1); return; }
 #endif
     packed_b_generic(p, j0, j1);

@@ -17,6 +17,8 @@
 #define RK_X86 1
 #define RK_AVX2 __attribute__((target("avx2,fma")))
 #define RK_INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+#define RK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define RK_INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #endif
 
 // MARK: - Floating-point mode (denormal handling)
@@ -55,6 +57,23 @@ typedef void (*task_fn)(void *ctx, int part, int parts);
 /// Runs fn(ctx, part, parts) for every part, on the caller and up to parts - 1
 /// workers. Runs everything on the caller when another thread holds the pool.
 __attribute__((visibility("hidden"))) void rk_parallel_run(task_fn fn, void *ctx, int parts);
+
+// MARK: - AVX-512 bodies (avx512.c), called when rk_uses_avx512()
+
+#ifdef RK_X86
+/// C = op(A) op(B) (+ C when accumulate) for C [m, n]: op(A)(i, q) = a[i*ra + q*ca],
+/// op(B)(q, j) = b[q*rb + j*cb], C(i, j) = c[i*rc + j*cc]; `pack` copies op(B) (and op(A)
+/// when ca != 1) into panels first. Each element is rk_sgemm's chain: the same bits.
+__attribute__((visibility("hidden"))) void rk_avx512_gemm(long m, long n, long k, const float *a, long ra, long ca,
+    const float *b, long rb, long cb, float *c, long rc, long cc, int accumulate, int pack);
+/// rk_sgemm_packed_b's columns 0 ..< n of C, from the panels of rk_pack_b that start at `panels`.
+__attribute__((visibility("hidden"))) void rk_avx512_gemm_packed_b(long m, long n, long k, const float *a, long lda,
+    const float *panels, float *c, long ldc, int accumulate);
+/// rk_recurrent_step(_packed)'s columns 0 ..< n (row stride ld): wt points at column 0 of
+/// W_hhᵀ [k, ld] (packed = 0) or at its first panel [k][16] (packed = 1).
+__attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,
+    const float *wt, int packed, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
+#endif
 
 // MARK: - Shared AVX2 + FMA helpers
 

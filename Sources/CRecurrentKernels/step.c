@@ -112,6 +112,11 @@ static void step_task(void *ctx, int part, int parts) {
     if (j1 > s->n) j1 = s->n;
     if (j0 >= j1) return;
 #ifdef RK_X86
+    if (rk_uses_avx512()) {   // avx512.c: the same chains and epilogue in 8x32 tiles
+        rk_avx512_step(s->rows, j1 - j0, s->k, s->hp, s->packed ? s->wt + j0 * s->k : s->wt + j0, s->packed, s->bias + j0,
+                       s->x + j0, s->net + j0, s->hout ? s->hout + j0 : NULL, s->n, s->act);
+        return;
+    }
     if (rk_uses_avx2()) { step_avx2(s, j0, j1); return; }
 #endif
     step_generic(s, j0, j1);

@@ -4,26 +4,71 @@
 // builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
 #pragma STDC FP_CONTRACT OFF
 #include <sched.h>
+#include <stdatomic.h>
+#ifdef RK_X86
+#include <cpuid.h>
+#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 // MARK: - Dispatch
 
-static int use_avx2 = -1;
+/// The bodies in use (RK_ISA_GENERIC, RK_ISA_AVX2 or RK_ISA_AVX512), -1 until first asked.
+/// Read by every kernel call on any thread; written once (first call) or by rk_set_isa.
+static _Atomic int isa = -1;
 
-int rk_uses_avx2(void) {
-    if (use_avx2 < 0) {
 #ifdef RK_X86
-        __builtin_cpu_init();
-        use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-        if (getenv("RECURRENT_NO_AVX2")) use_avx2 = 0;
-#else
-        use_avx2 = 0;
-#endif
-    }
-    return use_avx2;
+/// XCR0 (XGETBV with ecx = 0): which register states the OS saves and restores.
+static unsigned long long xcr0(void) {
+    unsigned lo, hi;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
 }
+#endif
+
+int rk_isa_available(void) {
+#ifdef RK_X86
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return RK_ISA_GENERIC;
+    // AVX-512 needs the instructions (CPUID leaf 7: F, BW, DQ, VL) and the OS saving the
+    // ZMM state: XCR0 bits 1-2 (SSE, AVX) and 5-7 (opmask, ZMM0-15 upper halves, ZMM16-31).
+    int cpu512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) cpu512 = 0;   // OSXSAVE: XGETBV usable
+    if (cpu512 && (xcr0() & 0xE6) == 0xE6) return RK_ISA_AVX512;
+    return RK_ISA_AVX2;
+#else
+    return RK_ISA_GENERIC;
+#endif
+}
+
+int rk_isa(void) {
+    int now = isa;
+    if (now >= 0) return now;
+    int best = rk_isa_available(), chosen = best;
+    // RECURRENT_ISA=generic|avx2|avx512 (read once) caps the bodies; asking for more than the
+    // CPU has gives what it has. RECURRENT_NO_AVX2 (older name) is RECURRENT_ISA=generic.
+    const char *want = getenv("RECURRENT_ISA");
+    if (want && !strcmp(want, "generic")) chosen = RK_ISA_GENERIC;
+    else if (want && !strcmp(want, "avx2")) chosen = best < RK_ISA_AVX2 ? best : RK_ISA_AVX2;
+    if (getenv("RECURRENT_NO_AVX2")) chosen = RK_ISA_GENERIC;
+    int expected = -1;
+    atomic_compare_exchange_strong(&isa, &expected, chosen);   // a concurrent first call chose the same
+    return isa;
+}
+
+int rk_set_isa(int wanted) {
+    if (wanted < RK_ISA_GENERIC || wanted > rk_isa_available()) return -1;
+    int before = rk_isa();
+    isa = wanted;
+    return before;
+}
+
+int rk_uses_avx2(void) { return rk_isa() >= RK_ISA_AVX2; }
+
+int rk_uses_avx512(void) { return rk_isa() >= RK_ISA_AVX512; }
 
 // MARK: - CPU affinity
 

@@ -113,6 +113,26 @@ int rk_retain_freed_memory(void);
 /// 1 when the AVX2+FMA bodies are in use (x86-64 with both features), else 0.
 int rk_uses_avx2(void);
 
+/// The instruction sets whose bodies the kernels can run: portable C, AVX2+FMA, and AVX-512
+/// (F, BW, DQ, VL; avx512.c) for the GEMM tiles and the fused step, AVX2 elsewhere.
+enum { RK_ISA_GENERIC = 0, RK_ISA_AVX2 = 1, RK_ISA_AVX512 = 2 };
+
+/// The best of RK_ISA_* that this CPU and OS support (AVX-512: CPUID and the OS saving ZMM state).
+int rk_isa_available(void);
+
+/// The RK_ISA_* in use: rk_isa_available(), capped once by the environment variable
+/// RECURRENT_ISA=generic|avx2|avx512 (or RECURRENT_NO_AVX2: generic), or as set by rk_set_isa.
+/// Every body gives the same bits (the same fma chain per element), so this changes speed only.
+int rk_isa(void);
+
+/// Uses the bodies of `isa` (RK_ISA_*) from now on, process-wide (tests and benchmarks run one
+/// product through each). Returns the previous RK_ISA_*, or -1 (nothing changed) when
+/// `isa` is unknown or more than rk_isa_available().
+int rk_set_isa(int isa);
+
+/// 1 when the AVX-512 bodies are in use, else 0.
+int rk_uses_avx512(void);
+
 /// Restricts the calling process to the first n CPUs it may use (Linux; no-op elsewhere).
 /// Returns the number of CPUs in the resulting mask, or -1 when unsupported.
 int rk_pin_first_cpus(int n);

@@ -336,7 +336,7 @@ public enum TrainingBenchmark {
             let o = options, f = TrainingBenchmark.flops(o), flops = flopsPerStep
             var fields: [(String, String)] = [
                 ("framework", q("recurrent")), ("framework_version", q(Recurrent.version)),
-                ("kernels", q(Compute.usesAVX2 ? "c-avx2-fma" : "c-portable")),
+                ("kernels", q(["c-portable", "c-avx2-fma", "c-avx512"][Compute.instructionSet.rawValue])),
                 ("denormals", q(Compute.flushesDenormals.map { $0 ? "flush" : "keep" } ?? "unknown")),
                 ("cell", q(o.cell)), ("hidden", "\(o.hidden)"), ("input", "\(o.input)"),
                 ("seq_len", "\(o.seqLen)"), ("batch", "\(o.batch)"), ("classes", "\(o.classes)"),

@@ -1,4 +1,5 @@
 import CRecurrentKernels
+import Foundation
 
 // MARK: - Compute options
 
@@ -26,6 +27,39 @@ public enum Compute {
 
     /// True when the fast Float kernels use their AVX2+FMA bodies on this CPU.
     public static var usesAVX2: Bool { rk_uses_avx2() != 0 }
+
+    /// The instruction set of the C kernels' bodies: the portable loops, AVX2+FMA, or AVX-512
+    /// (F, BW, DQ, VL: the GEMM tiles and the fused step in 512-bit registers; the rest AVX2).
+    /// Every set gives the same bits (each output is the same chain of fused multiply-adds),
+    /// so the choice changes speed only. The environment variable `RECURRENT_ISA` (`generic`,
+    /// `avx2` or `avx512`, read once) caps it for a process.
+    public enum InstructionSet: Int, Sendable, CaseIterable, Comparable {
+        case generic = 0, avx2 = 1, avx512 = 2
+        public var name: String { ["generic", "avx2", "avx512"][rawValue] }
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// The bodies in use.
+    public static var instructionSet: InstructionSet { InstructionSet(rawValue: Int(rk_isa())) ?? .generic }
+
+    /// The best bodies this CPU and OS support (AVX-512 needs the OS to save the ZMM registers).
+    public static var availableInstructionSet: InstructionSet {
+        InstructionSet(rawValue: Int(rk_isa_available())) ?? .generic
+    }
+
+    private static let instructionSetLock = NSLock()
+
+    /// Runs `body` with the kernels' bodies of `set`, process-wide, then restores the previous
+    /// set; one such scope at a time (others wait). For tests and benchmarks that run the same
+    /// work through each set. Returns nil, running nothing, when the CPU lacks `set`.
+    public static func withInstructionSet<R>(_ set: InstructionSet, _ body: () throws -> R) rethrows -> R? {
+        guard set <= availableInstructionSet else { return nil }
+        instructionSetLock.lock()
+        defer { instructionSetLock.unlock() }
+        let before = rk_set_isa(Int32(set.rawValue))
+        defer { if before >= 0 { rk_set_isa(before) } }
+        return try body()
+    }
 
     /// Keeps freed memory in the process for reuse (glibc `mallopt`: no trimming, no mmap
     /// for large blocks), so a training loop's large per-step buffers are not page-faulted
