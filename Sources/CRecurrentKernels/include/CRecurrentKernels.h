@@ -170,6 +170,18 @@ void rk_indrnn_backward(long steps, long batch, long row0, long rows, long h,
 /// (dnet, hidden [rows, h]): IndRNN's recurrent gradients, the same additions as the plain loop.
 void rk_indrnn_weight_gradients(long rows, long h, const float *dnet, const float *hidden, float *du, float *db);
 
+// MARK: - The simple RNN's time loop at batch 1 (seqrow.c)
+
+/// The relu (activation 1) or tanh (2) RNN over `steps` steps of one sequence: for t = 0 ..< steps,
+/// net_t = x[t] + (bias + hidden[t] wt), hidden[t+1] = f(net_t), with x and net [steps, n] (net
+/// written when not null), hidden [steps+1, n] (row 0 = h_{-1} on entry), bias [n], and W_hhᵀ as
+/// wt [k, n] (packed 0) or rk_pack_b's panels of it (packed 1); n == k. Each value is the chain of
+/// rk_recurrent_step_row: the same bits, and the same for any `threads` (the columns of each step
+/// split among them where a step has 100,000 multiply-adds or more). Returns 0, doing nothing,
+/// where no fast body applies (no AVX2+FMA, another activation, n != k): step by step then.
+int rk_rnn_forward_row(long steps, long n, long k, const float *wt, int packed, const float *bias,
+                       const float *x, float *net, float *hidden, int activation, int threads);
+
 #ifdef __cplusplus
 }
 #endif

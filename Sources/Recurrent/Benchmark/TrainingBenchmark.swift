@@ -28,9 +28,11 @@ import Darwin
 /// is measured by the code that has it and cannot drift from it.
 ///
 /// **Inference** (`run` with `mode = "inference"`): the peer mode's model and U(0, 1) inputs
-/// [B, T, I], forward only: one timed call is `RecurrentModel.predict(_:chunkSize: B)`, the
-/// library call behind `recurrent predict` (without its file I/O; the forward-only pass,
-/// `RecurrentModel.forwardOnly`), giving the outputs and h_n of B sequences; compared with PyTorch under `torch.inference_mode()` and ONNX Runtime
+/// [B, T, I], forward only: one timed call is `RecurrentModel.predict(_:chunkSize: B, workspace:)`,
+/// the library call behind `recurrent predict` (without its file I/O; the forward-only pass,
+/// `RecurrentModel.forwardOnly`), giving the outputs and h_n of B sequences, with one workspace
+/// kept across calls as a serving loop would (W_hhᵀ made once, as ONNX Runtime packs its
+/// weights once per session); compared with PyTorch under `torch.inference_mode()` and ONNX Runtime
 /// by `benchmarks/inference_peer_bench.py`.
 public enum TrainingBenchmark {
     /// The flags of the peer script, and what the trainer mode adds.
@@ -290,7 +292,8 @@ public enum TrainingBenchmark {
         var x = SequenceBatch<Float>(batch: o.batch, steps: o.seqLen, features: o.input,
                                      values: [Float](repeating: 0, count: o.batch * o.seqLen * o.input))
         for k in x.values.indices { x.values[k] = Float(Draw.uniform01(&rng)) }
-        return measure(o, cpus: cpus) { _ in Double(m.predict(x, chunkSize: o.batch).outputs[0]) }
+        var workspace = ModelWorkspace<Float>()                 // as a serving loop: buffers and W_hhᵀ made once
+        return measure(o, cpus: cpus) { _ in Double(m.predict(x, chunkSize: o.batch, workspace: &workspace).outputs[0]) }
     }
 
     static func now() -> Double {

@@ -91,6 +91,32 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         }
     }
 
+    // MARK: - The whole time loop at batch 1
+
+    /// Steps 0 ..< `steps` of a one-row trace (batch 1: `predict` and evaluation of single
+    /// sequences) in one C call (`Kernels.rnnForwardRow`): W_hh h_{t-1} is then a
+    /// matrix-vector product of H² multiply-adds (10,000 at H = 100, about a microsecond),
+    /// where a Swift call per step costs as much as the product. The same chain per value
+    /// as `forwardStep`'s fused step, so the same bits; relu and tanh (Float, fast kernels),
+    /// else false and `forwardStep` per step.
+    public func forwardSequence(_ trace: SequenceTrace<Scalar>, steps: Int, rows: Range<Int>) -> Bool {
+        guard trace.batch == 1, rows == 0..<1, steps <= trace.steps else { return false }
+        let fused: Kernels.StepActivation
+        switch activation {
+        case .relu: fused = .relu
+        case .tanh: fused = .tanh
+        default: return false
+        }
+        let packed = trace.packedRecurrentWeights?.transposed        // as fusedRecurrentStep: panels above H = 256
+        guard packed != nil || hiddenSize <= Self.packedRecurrentWeightAbove,
+              let weight = packed ?? trace.transposedRecurrentWeight else { return false }
+        return biasHH.storage.withUnsafeBufferPointer { bias in
+            Kernels.rnnForwardRow(steps: steps, hidden: hiddenSize, transposedWeight: weight.base, packed: packed != nil,
+                                  bias: bias.baseAddress!, x: trace.preInput.base, net: trace.gates.base,
+                                  states: trace.hidden.base, activation: fused)
+        }
+    }
+
     // MARK: - Backward (mirror order)
 
     public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {

@@ -120,6 +120,12 @@ public protocol RecurrentCell<Scalar>: Sendable {
     /// when every row runs all T steps and no state mask is set. Default false.
     func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool
 
+    /// The time loop forward for the trace's first `steps` steps (at most T; the forward-only
+    /// pass's last window is shorter) for the batch rows `rows`, with the bits of `forwardStep`
+    /// for each t; or false, doing nothing. Called under the conditions of `forwardSequence`.
+    /// Default: `forwardSequence(trace, rows:)` when `steps` is all of T, else false.
+    func forwardSequence(_ trace: SequenceTrace<Scalar>, steps: Int, rows: Range<Int>) -> Bool
+
     /// The whole time loop in reverse for the batch rows `rows`, with the bits of the
     /// unroller's per-step loop: for t = T-1 ... 0, `dHidden` += `outputGradient[t]` (when
     /// given, [T*B, H]) and then `backwardStep(t, ...)`; or false, doing nothing. Called under
@@ -153,6 +159,9 @@ extension RecurrentCell {
     public var hyperparameterValues: [String: Double] { [:] }
     public mutating func applyConstraints() {}
     public func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool { false }
+    public func forwardSequence(_ trace: SequenceTrace<Scalar>, steps: Int, rows: Range<Int>) -> Bool {
+        steps == trace.steps && forwardSequence(trace, rows: rows)
+    }
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool { false }
 

@@ -1,8 +1,8 @@
 /// Backpropagation through time, written once for every `RecurrentCell`.
 ///
 /// Forward: one product for the input projection of all T steps, then the cell's
-/// step for t = 1 ... T (or the cell's own loop over all T, `forwardSequence`, where it has
-/// one: IndRNN). Backward: the cell's step in reverse, t = T ... 1 (or `backwardSequence`), then one
+/// step for t = 1 ... T (or the cell's own time loop, `forwardSequence`, where it has
+/// one: IndRNN; the RNN at batch 1). Backward: the cell's step in reverse, t = T ... 1 (or `backwardSequence`), then one
 /// product each for dW_ih, db_ih and dx over all steps, and the cell's recurrent
 /// weight gradients (for a full W_hh also one product). Nothing here depends on the cell
 /// beyond its protocol: tensor 0 is the input weight, `inputBiasIndex` the input bias. Werbos (1990); the gradient
@@ -116,8 +116,8 @@ extension RecurrentCell {
             return
         }
         Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
-            // The cell's own loop over all T (IndRNN), when the whole trace runs.
-            if steps == trace.steps && forwardSequence(trace, rows: rows) { return }
+            // The cell's own time loop (IndRNN over all T; the RNN at batch 1), where it has one.
+            if forwardSequence(trace, steps: steps, rows: rows) { return }
             for t in 0..<steps { forwardStep(t, trace, rows: rows) }
         }
     }
@@ -153,7 +153,10 @@ extension RecurrentCell {
         window.unmaskedHidden = nil
         window.hidden.copy(from: initial.hidden)                 // step 0 of the window: h_0 (c_0)
         if Self.hasMemory { window.memory.copy(from: initial.memory) }
-        prepare(window)                                          // W_hhᵀ once per pass, as `forward`
+        if !pass.isPrepared(for: parameters) {                   // W_hhᵀ once per pass, as `forward`,
+            prepare(window)                                      // or once for many passes over the same weights
+            pass.notePrepared(for: parameters)
+        }
         let split = batchSplit(steps: steps, batch: batch)
         inputs.storage.withUnsafeBufferPointer { x in
             for t0 in stride(from: 0, to: steps, by: c) {

@@ -19,6 +19,11 @@ public final class ForwardOnlyTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     let window: SequenceTrace<Scalar>
     let kept: RowBuffer<Scalar>?
     let first: RowBuffer<Scalar>
+    /// The parameters (and backend) that the window's caches from `RecurrentCell.prepare` (W_hhᵀ,
+    /// its panels) were made from, so that passes over unchanged weights (`predict` of one
+    /// sequence after another with one workspace) skip it. Holding them keeps their storage
+    /// alive, so a model changed since has other storage (copy on write) and compares by value.
+    private var preparedFrom: (parameters: CellParameters<Scalar>, backend: Compute.Backend)?
 
     /// Floats a window may hold (1 MiB): the chunk's projection is still in L2 when its
     /// steps read it, and at B = 500, T = 784 the pass needs a few MB instead of the
@@ -45,6 +50,18 @@ public final class ForwardOnlyTrace<Scalar: NeuralScalar>: @unchecked Sendable {
                                gateCount: gateCount, hasMemory: hasMemory)
         kept = keepOutputs ? RowBuffer(rows: steps * batch, cols: hiddenSize) : nil
         first = RowBuffer(rows: batch, cols: hiddenSize, zeroed: true)
+    }
+
+    /// True when the window's prepared caches were made from `parameters` under the current
+    /// backend (the same storage, or equal values: a NaN compares unequal and prepares again).
+    func isPrepared(for parameters: CellParameters<Scalar>) -> Bool {
+        guard let preparedFrom else { return false }
+        return preparedFrom.backend == Compute.backend && preparedFrom.parameters == parameters
+    }
+
+    /// Records that `RecurrentCell.prepare` has just run on the window for `parameters`.
+    func notePrepared(for parameters: CellParameters<Scalar>) {
+        preparedFrom = (parameters, Compute.backend)
     }
 
     /// True when `init` with these arguments would give the same shapes.

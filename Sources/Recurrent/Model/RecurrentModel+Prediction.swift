@@ -31,12 +31,19 @@ extension RecurrentModel {
     /// memory of the forward pass), each from the zero state; the result is the same for any
     /// chunk size.
     public func predict(_ inputs: SequenceBatch<Scalar>, chunkSize: Int) -> Prediction<Scalar> {
+        var workspace = ModelWorkspace<Scalar>()               // one chunk's traces, reused by the next
+        return predict(inputs, chunkSize: chunkSize, workspace: &workspace)
+    }
+
+    /// The same with the caller's workspace: a serving loop that predicts batch after batch
+    /// (e.g. one sequence at a time) keeps one, so that its buffers and the weights' prepared
+    /// forms (W_hhᵀ, its panels) are made once while the weights stay the same.
+    public func predict(_ inputs: SequenceBatch<Scalar>, chunkSize: Int, workspace: inout ModelWorkspace<Scalar>) -> Prediction<Scalar> {
         let n = inputs.batch, t = inputs.steps
         let chunk = Swift.max(1, chunkSize)
         var outputs: [Scalar] = []
         outputs.reserveCapacity(n * outputSize * (readout == .everyStep ? t : 1))
         var states: [RecurrentState<Scalar>] = []
-        var workspace = ModelWorkspace<Scalar>()               // one chunk's traces, reused by the next
         for start in stride(from: 0, to: n, by: chunk) {
             let (y, state) = predict(inputs.sequences(start..<Swift.min(n, start + chunk)), workspace: &workspace)
             outputs += y.storage
