@@ -17,6 +17,10 @@ struct RecurrentCommand: ParsableCommand {
         var parsed: (any ParsableCommand)?
         do {
             parsed = try parseAsRoot()
+            if let problem = Compute.instructionSetRequestProblem() {
+                Terminal.err("Error: \(problem)")
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
             // Denormals are flushed to zero (as XLA does) unless the command says otherwise:
             // on many CPUs every subnormal operand takes a slow path (see Compute.flushesDenormals).
             let keep = (parsed as? DenormalChoice)?.keepsDenormals ?? false

@@ -165,6 +165,33 @@ import Testing
         }
     }
 
+    // MARK: - The RECURRENT_ISA request
+
+    /// Unset or a supported set passes; a typo or a set beyond the CPU's is named, with the
+    /// best available set in the message.
+    @Test func instructionSetRequestIsChecked() {
+        let best = Compute.availableInstructionSet.name
+        #expect(Compute.instructionSetRequestProblem([:]) == nil)
+        #expect(Compute.instructionSetRequestProblem(["RECURRENT_ISA": "generic"]) == nil)
+        #expect(Compute.instructionSetRequestProblem(["RECURRENT_ISA": best]) == nil)
+        let typo = Compute.instructionSetRequestProblem(["RECURRENT_ISA": "avx3"])
+        #expect(typo?.contains("RECURRENT_ISA=avx3 is not an instruction set") == true)
+        #expect(typo?.contains("generic, avx2, avx512") == true)
+        let beyond = Compute.instructionSetRequestProblem(["RECURRENT_ISA": "avx512"])
+        #expect((beyond == nil) == Self.hasAVX512)
+        if let beyond { #expect(beyond.contains("the best available is \(best)")) }
+    }
+
+    /// The binary refuses an unknown RECURRENT_ISA before doing anything (exit 64, the message on stderr).
+    @Test func binaryRefusesUnknownInstructionSet() throws {
+        let dir = try CLI.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["bench", "--cell", "relu", "--hidden", "8", "--input", "1", "--seq-len", "3", "--batch", "2",
+                             "--classes", "2", "--steps", "1", "--warmup", "0"], in: dir, environment: ["RECURRENT_ISA": "sse9"])
+        #expect(r.status == 64, "\(r.output)")
+        #expect(r.output.contains("RECURRENT_ISA=sse9 is not an instruction set"), "\(r.output)")
+    }
+
     // MARK: - Whole runs through the binary
 
     /// `recurrent bench` (relu and LSTM, small and packed large layers; 3 SGD steps) prints the

@@ -47,6 +47,22 @@ public enum Compute {
         InstructionSet(rawValue: Int(rk_isa_available())) ?? .generic
     }
 
+    /// What is wrong with the environment's `RECURRENT_ISA`, or nil when it is unset or names a
+    /// set this CPU supports. The C kernels read the variable themselves and fall back to the
+    /// best available set on any other value; programs call this first so that a typo or a set
+    /// the machine lacks is refused instead of silently timing something else.
+    public static func instructionSetRequestProblem(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let value = environment["RECURRENT_ISA"] else { return nil }
+        let names = InstructionSet.allCases.map(\.name)
+        guard let wanted = InstructionSet.allCases.first(where: { $0.name == value }) else {
+            return "RECURRENT_ISA=\(value) is not an instruction set: use one of \(names.joined(separator: ", ")), or unset it for the best this CPU has (\(availableInstructionSet.name))"
+        }
+        guard wanted <= availableInstructionSet else {
+            return "RECURRENT_ISA=\(value) asks for \(value), which this CPU or its OS does not provide: the best available is \(availableInstructionSet.name); unset RECURRENT_ISA or set it to \(availableInstructionSet.name)"
+        }
+        return nil
+    }
+
     private static let instructionSetLock = NSLock()
 
     /// Runs `body` with the kernels' bodies of `set`, process-wide, then restores the previous
