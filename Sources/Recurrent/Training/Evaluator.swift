@@ -40,13 +40,13 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
         var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
         var state: RecurrentState<Float>?
-        // One workspace for every batch: the forward-only traces (a window of a few steps per
-        // layer, not the training trace) of a batch of the same shape are written over
-        // instead of allocated (and page-faulted in) again.
-        var workspace = ModelWorkspace<Float>(inputGradient: false)
+        // One workspace per pass size (by rows): the forward-only traces (a window of a few
+        // steps per layer, not the training trace) of a pass of the same shape are written
+        // over instead of allocated (and page-faulted in) again.
+        var workspaces: [Int: ModelWorkspace<Float>] = [:]
         for batch in try task.evaluationBatches(split, batchSize: batchSize) {
             let initial = task.carriesState && !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-            let pass = model.forwardOnly(batch.inputs, initial: initial, workspace: &workspace)
+            let pass = forwardOnly(batch.inputs, initial: initial, workspaces: &workspaces)
             let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
                                                       lengths: batch.inputs.unevenLengths)
             let (value, _) = try task.loss.evaluate(pass.outputs, target)
@@ -65,6 +65,59 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         let accuracy = counted > 0 ? totalCorrect / counted : nil
         return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
                                 metricName: task.metricName, seconds: 0)
+    }
+
+    /// Rows per forward pass: at most `passRows(batch:)`'s rows of a batch run through the
+    /// model at a time. One time step of a pass writes the gates and reads the input
+    /// projection, [R, G*H] each; for R = 500 rows of an LSTM with H = 128 that is 2 MiB per
+    /// step, which leaves the L2 cache, for 64 rows 256 KiB. Batch rows are independent (every
+    /// output element is the same operations on the same values whichever rows run with it),
+    /// so the outputs are bit for bit those of one pass over the batch; the loss and metric are
+    /// then computed over the whole batch, as before.
+    /// (Tests set it to run one pass per batch, or many.)
+    var passBytes = 256 << 10
+
+    /// The balanced row ranges of a batch of `batch` rows, as few as keep each pass to
+    /// `passBytes` of gates and input projection per step ([R, G*H] twice, 4-byte floats) or
+    /// to 16 rows, whichever is more (`passBytes` of at least 8 G H B: one range).
+    func passRows(batch: Int) -> [Range<Int>] {
+        Self.passRows(batch: batch, width: Cell.gateCount * model.hiddenSize, bytes: passBytes)
+    }
+
+    /// `passRows(batch:)` for gates [R, `width`] and a budget of `bytes`.
+    static func passRows(batch: Int, width: Int, bytes: Int) -> [Range<Int>] {
+        let rows = Swift.max(16, bytes / Swift.max(1, 8 * width))
+        let parts = Swift.max(1, (batch + rows - 1) / rows)
+        return (0..<parts).map { (batch * $0 / parts)..<(batch * ($0 + 1) / parts) }
+    }
+
+    /// The model's forward-only outputs for `inputs`, run `passRows` rows at a time (one pass
+    /// when the task carries its state across batches: that state is the whole batch's), each
+    /// pass reusing the workspace of its row count. The final state only for one pass.
+    func forwardOnly(_ inputs: SequenceBatch<Float>, initial: RecurrentState<Float>?,
+                     workspaces: inout [Int: ModelWorkspace<Float>]) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>?) {
+        let ranges = task.carriesState || initial != nil ? [0..<inputs.batch] : passRows(batch: inputs.batch)
+        func run(_ x: SequenceBatch<Float>, _ initial: RecurrentState<Float>?) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>?) {
+            var workspace = workspaces.removeValue(forKey: x.batch) ?? ModelWorkspace<Float>(inputGradient: false)
+            defer { workspaces[x.batch] = workspace }
+            let pass = model.forwardOnly(x, initial: initial, workspace: &workspace)
+            return (pass.outputs, pass.finalState)
+        }
+        guard ranges.count > 1 else { return run(inputs, initial) }
+        let b = inputs.batch, perStep = model.readout == .everyStep, o = model.outputSize
+        var outputs = Matrix<Float>(rows: perStep ? inputs.steps * b : b, cols: o)   // [B, O] or [T*B, O]
+        outputs.storage.withUnsafeMutableBufferPointer { out in
+            for range in ranges {
+                let part = run(inputs.sequences(range), nil).outputs                     // [R, O] or [T*R, O]
+                part.storage.withUnsafeBufferPointer { p in
+                    for t in 0..<(perStep ? inputs.steps : 1) {                          // row t*R + i -> t*B + lower + i
+                        (out.baseAddress! + (t * b + range.lowerBound) * o)
+                            .update(from: p.baseAddress! + t * range.count * o, count: range.count * o)
+                    }
+                }
+            }
+        }
+        return (outputs, nil)                             // a task that carries state runs in one pass
     }
 
     /// Every split the task evaluates on (validation first, when it has one).

@@ -1,0 +1,67 @@
+import Testing
+@testable import Recurrent
+
+/// The Evaluator runs a batch through the model a few rows at a time (`Evaluator.passRows`:
+/// a step's gates and input projection stay in the cache) and scores the whole batch at once:
+/// the same loss and metric, bit for bit, as one pass over the batch.
+@Suite struct EvaluatorPassTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var preset: String
+        var perStep: Bool              // class per step, sequences of uneven length; else one class, equal lengths
+        var bidirectional = false
+        var layers = 1
+        var testDescription: String { "\(preset)\(perStep ? ", per step, uneven" : "")\(bidirectional ? ", bidirectional" : "")\(layers > 1 ? ", \(layers) layers" : "")" }
+    }
+
+    static let cases: [Case] = ["lstm", "gru", "irnn", "indrnn", "cornn"].flatMap { [Case(preset: $0, perStep: false), Case(preset: $0, perStep: true)] }
+        + [Case(preset: "lstm", perStep: true, bidirectional: true, layers: 2), Case(preset: "gru", perStep: false, bidirectional: true)]
+
+    /// A tensors task of 90 sequences of T = 6 steps of 3 features, 4 classes, 54 held out.
+    static func task(perStep: Bool) throws -> any TrainingTask {
+        let n = 90, t = 6, f = 3
+        let values = randomFloats(n * t * f, seed: 5)
+        let lengths = perStep ? (0..<n).map { 1 + ($0 * 7) % t } : nil
+        let x = SequenceBatch(batch: n, steps: t, features: f, values: values, lengths: lengths)
+        let targets: Targets<Float> = perStep ? .classesPerStep((0..<(n * t)).map { ($0 * 5) % 4 }) : .classes((0..<n).map { ($0 * 3) % 4 })
+        return try DatasetTask.tensors(SequenceDataset(batch: x, targets: targets), validationFraction: 0.6)
+    }
+
+    struct Compare: ModelVisitor {
+        var task: any TrainingTask
+        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [[EvaluationRecord]] where Cell.Scalar == Float {
+            // batch 40: the 54 held-out sequences (validation; no test split) in batches of 40 and 14
+            var evaluator = try Evaluator(model: model, task: task, batchSize: 40)
+            return try [(Int.max / 2, 1), (8 * 20 * Cell.gateCount * model.hiddenSize, 2), (1, 3)].map { bytes, passes in
+                evaluator.passBytes = bytes                  // one pass per batch of 40; 2 of 20 rows; 3 of 13-14
+                let ranges = evaluator.passRows(batch: 40)
+                #expect(ranges.count == passes && ranges.map(\.count).reduce(0, +) == 40)
+                return try evaluator.evaluateAll(step: 1)
+            }
+        }
+    }
+
+    @Test(arguments: cases) func passesOfFewRowsGiveTheBitsOfOnePass(_ c: Case) throws {
+        let task = try Self.task(perStep: c.perStep)
+        var config = try ModelConfiguration.preset(c.preset, inputSize: 3, hiddenSize: 5, layers: c.layers, outputs: 4,
+                                                   readout: c.perStep ? .everyStep : .lastStep)
+        config.bidirectional = c.bidirectional
+        var rng = SeededGenerator(seed: 3)
+        let model = try AnyRecurrentModel(config, using: &rng)
+        let records = try model.visit(Compare(task: task))
+        #expect(records[0].count == 1 && records[0].allSatisfy { $0.loss.isFinite && $0.loss > 0 })
+        #expect(records[1] == records[0], "\(c)")
+        #expect(records[2] == records[0], "\(c)")
+    }
+
+    /// The row ranges: balanced, in order, covering the batch; one range for a small batch.
+    @Test func passRowsSplitsTheBatchEvenly() {
+        // An LSTM with H = 128 (gates [R, 512]): 256 KiB / (8 bytes x 512) = 64 rows at most,
+        // so B = 500 runs as 8 passes of 62 or 63 rows.
+        let split = Evaluator<LSTMCell<Float>>.passRows(batch: 500, width: 512, bytes: 256 << 10)
+        #expect(split.map(\.count) == [62, 63, 62, 63, 62, 63, 62, 63])
+        #expect(zip(split, split.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound } && split.first?.lowerBound == 0 && split.last?.upperBound == 500)
+        #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 64, width: 512, bytes: 256 << 10) == [0..<64])
+        #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 65, width: 512, bytes: 256 << 10).map(\.count) == [32, 33])
+        #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 40, width: 512, bytes: 1).map(\.count) == [13, 13, 14])
+    }
+}
