@@ -208,10 +208,13 @@ static RK_AVX2 void packed_avx2(const problem_t *p, long i0, long i1, long j0, l
             // packing would only copy them. Otherwise A is packed into 6-row panels.
             int inPlace = p->ca == 1;
             long fullA = inPlace ? 0 : p->ra == 1 ? (ib1 - ib0) / 6 : 0;   // op(A) columns contiguous: sweep rows q
-            for (long q = 0; q < kc && fullA > 0; q++) {
+            for (long q = 0; q < kc && fullA > 0; q++) {   // 6 floats as 4 + 2 (no read past row ib1)
                 const float *src = p->a + ib0 + (q0 + q) * p->ca;
-                for (long t = 0; t < fullA; t++)
-                    for (long ii = 0; ii < 6; ii++) ap[t * kc * 6 + q * 6 + ii] = src[6 * t + ii];
+                for (long t = 0; t < fullA; t++) {
+                    float *dst = ap + t * kc * 6 + q * 6;
+                    _mm_storeu_ps(dst, _mm_loadu_ps(src + 6 * t));
+                    _mm_storel_pi((__m64 *)(dst + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(src + 6 * t + 4)));
+                }
             }
             for (long t = fullA; t < ni && !inPlace; t++) {
                 float *dst = ap + t * kc * 6;

@@ -4,7 +4,7 @@
 // (the same operands through each body, alternating; indicative only on a loaded machine).
 // Build with SwiftPM's release flags:
 //   S=Sources/CRecurrentKernels
-//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/gemm.c $S/step.c $S/pool.c $S/system.c \
+//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/*.c \
 //       $S/avx512.c benchmarks/kernels/isa_products.c -o /tmp/isa_products -lpthread -lm
 //   /tmp/isa_products count e-step 1      # instructions of one call, 1 = avx2, 2 = avx512
 //   /tmp/isa_products ab e-step 41        # median and min ns per call of each, 41 alternations

@@ -7,7 +7,7 @@
 // ratio of their CPU times: an indication only (the machine is shared), never a result.
 // Build with SwiftPM's release flags, count with callgrind/cachegrind:
 //   S=Sources/CRecurrentKernels
-//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/gemm.c $S/step.c $S/cells.c $S/pool.c $S/system.c \
+//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/*.c \
 //       benchmarks/kernels/lstm_rows.c -o /tmp/lstm_rows -lpthread -lm
 //   valgrind --tool=cachegrind --cache-sim=yes --LL=2097152,16,64 /tmp/lstm_rows whole
 //   valgrind --tool=cachegrind --cache-sim=yes --LL=2097152,16,64 /tmp/lstm_rows slices 64

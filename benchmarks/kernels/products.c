@@ -3,7 +3,7 @@
 // hash of the hidden states, dh and dW_hh: equal hashes before and after a kernel change mean
 // the same bits). Build with SwiftPM's release flags, run under callgrind:
 //   S=Sources/CRecurrentKernels
-//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/gemm.c $S/step.c $S/pool.c $S/system.c \
+//   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/*.c \
 //       benchmarks/kernels/products.c -o /tmp/products -lpthread -lm
 //   /tmp/products e 2                       # case a|b|e|inf, threads
 //   valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file=/tmp/cg.e /tmp/products e
