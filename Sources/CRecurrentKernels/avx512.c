@@ -153,19 +153,6 @@ static RK_AVX512 void tiles(long m, long n, long k, const float *a, long ra, lon
     }
 }
 
-static _Thread_local float *scratch = NULL;
-static _Thread_local long scratchCapacity = 0;
-
-/// This thread's packing buffer of at least `count` floats (64-byte aligned), or NULL.
-static float *scratch_floats(long count) {
-    if (count > scratchCapacity) {
-        free(scratch);
-        scratch = (float *)aligned_alloc(64, (sizeof(float) * (size_t)count + 63) / 64 * 64);
-        scratchCapacity = scratch ? count : 0;
-    }
-    return scratch;
-}
-
 /// Rows of packed A per block: about 192 KiB of 8-row panels, so a block stays in L2 while
 /// every pair of B panels of the k block passes over it.
 static long row_block8(long rows, long kc) {
@@ -182,7 +169,7 @@ static RK_AVX512 void packed(long m, long n, long k, const float *a, long ra, lo
                              long cb, float *c, long rc, long cc, int accumulate) {
     long kc0 = k < KC5 ? k : KC5, nb = (n + 15) / 16, mc = row_block8(m, kc0);
     int inPlace = ca == 1;
-    float *bp = scratch_floats(nb * 16 * kc0 + (inPlace ? 0 : mc * kc0));
+    float *bp = rk_scratch_floats(nb * 16 * kc0 + (inPlace ? 0 : mc * kc0));
     if (!bp) abort();
     float *ap = bp + nb * 16 * kc0;
     for (long q0 = 0; q0 < k; q0 += KC5) {

@@ -268,7 +268,7 @@ static RK_AVX2 void dot_avx2(const problem_t *p, long i0, long i1, long j0, long
 static _Thread_local float *scratch = NULL;
 static _Thread_local long scratchCapacity = 0;
 
-static float *scratch_floats(long count) {
+float *rk_scratch_floats(long count) {
     if (count > scratchCapacity) {
         free(scratch);
         // 64-byte aligned: a packed 16-float row of B is exactly one cache line
@@ -312,7 +312,7 @@ static void run_part(const problem_t *p, int part, int parts) {
         if (fast) {
             long kc = p->k < KC ? p->k : KC;
             long na = (row_block(i1 - i0, kc) * kc + 15) / 16 * 16, nb = (j1 - j0 + 15) / 16 * 16 * kc;
-            float *s = scratch_floats(na + nb);
+            float *s = rk_scratch_floats(na + nb);
             if (!s) abort();
             packed_avx2(p, i0, i1, j0, j1, s, s + na);
             return;
@@ -320,7 +320,7 @@ static void run_part(const problem_t *p, int part, int parts) {
 #endif
         // portable: op(B)(p, j0..<j1) -> scratch [k, j1 - j0], then the plain loops
         long w = j1 - j0;
-        float *s = scratch_floats(p->k * w);
+        float *s = rk_scratch_floats(p->k * w);
         if (!s) abort();
         for (long j = 0; j < w; j++)
             for (long q = 0; q < p->k; q++) s[q * w + j] = b0[j * p->cb + q * p->rb];

@@ -58,6 +58,11 @@ typedef void (*task_fn)(void *ctx, int part, int parts);
 /// workers. Runs everything on the caller when another thread holds the pool.
 __attribute__((visibility("hidden"))) void rk_parallel_run(task_fn fn, void *ctx, int parts);
 
+/// The calling thread's packing buffer (gemm.c), at least `count` floats, 64-byte aligned, or NULL
+/// when the allocation fails; grown, never shrunk, and reused by every product the thread runs
+/// (one at a time: a product's packing is finished with before the next product starts).
+__attribute__((visibility("hidden"))) float *rk_scratch_floats(long count);
+
 // MARK: - AVX-512 bodies (avx512.c), called when rk_uses_avx512()
 
 #ifdef RK_X86
