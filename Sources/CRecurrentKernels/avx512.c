@@ -244,41 +244,6 @@ void RK_AVX512 rk_avx512_gemm_packed_b(long m, long n, long k, const float *a, l
 
 // MARK: - The fused recurrent step
 
-/// exp8 (internal.h) at 512 bits: the same operations lane for lane.
-RK_INLINE_AVX512 __m512 exp16(__m512 x) {
-    x = _mm512_min_ps(_mm512_set1_ps(88.3f), _mm512_max_ps(_mm512_set1_ps(-87.3f), x));
-    __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
-    __m512 y = _mm512_set1_ps(1.9875691500E-4f);
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
-}
-
-/// tanh8 (internal.h) at 512 bits: the same operations lane for lane.
-RK_INLINE_AVX512 __m512 tanh16(__m512 x) {
-    const __m512 one = _mm512_set1_ps(1.0f), signBit = _mm512_set1_ps(-0.0f);
-    __m512 ax = _mm512_andnot_ps(signBit, x);
-    __m512 e = exp16(_mm512_mul_ps(ax, _mm512_set1_ps(-2.0f)));
-    __m512 big = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
-    big = _mm512_or_ps(big, _mm512_and_ps(signBit, x));
-    __m512 z = _mm512_mul_ps(x, x);
-    __m512 y = _mm512_set1_ps(-5.70498872745E-3f);
-    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(2.06390887954E-2f));
-    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(-5.37397155531E-2f));
-    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(1.33314422036E-1f));
-    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(-3.33332819422E-1f));
-    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(y, z), x, x);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
-}
-
 /// One MR x (16*NV) tile of the step: acc = bias, the fma chain over k, then net = x + acc and
 /// h = f(net) (act 1 relu as max(0, net): NaN and -0 as Activation.relu; 2 tanh; 0 net only).
 RK_INLINE_AVX512 void micro16_step(const int MR, const int NV, const int masked, const int PB, const int act, int nr,

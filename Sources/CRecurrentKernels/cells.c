@@ -82,12 +82,15 @@ static void lstm_backward_scalar(long h, long j0, const float *gate, const float
 }
 
 #ifdef RK_X86
+// `wide` (rk_uses_avx512()): each row starts with avx512_gates.c's 16-lane body, which stops at
+// a multiple of 16; the 8-lane loop and the scalar tail run the rest, so every unit takes the
+// same body (vector or scalar) as without it, and the bits are the same.
 static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const float *cp, float *c, float *hn,
-                                      float *tc, long ldt) {
+                                      float *tc, long ldt, int wide) {
     for (long r = 0; r < rows; r++) {
         float *g = gates + r * 4 * h;
         const float *cpr = cp + r * h; float *cr = c + r * h, *hr = hn + r * h, *tr = tc ? tc + r * ldt : NULL;
-        long j = 0;
+        long j = wide ? rk_avx512_lstm_forward_row(h, g, cpr, cr, hr, tr) : 0;
         for (; j + 8 <= h; j += 8) {
             __m256 i = sigmoid8(_mm256_loadu_ps(g + j)), f = sigmoid8(_mm256_loadu_ps(g + h + j));
             __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * h + j)), o = sigmoid8(_mm256_loadu_ps(g + 3 * h + j));
@@ -103,13 +106,13 @@ static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const flo
 }
 
 static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, const float *cp, const float *c,
-                                       const float *tc, long ldt, const float *dh, float *dc, float *dpre) {
+                                       const float *tc, long ldt, const float *dh, float *dc, float *dpre, int wide) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (long r = 0; r < rows; r++) {
         const float *g = gates + r * 4 * h, *cpr = cp + r * h, *cr = c ? c + r * h : NULL, *dhr = dh + r * h;
         const float *tr = tc ? tc + r * ldt : NULL;
         float *dcr = dc + r * h, *dp = dpre + r * 4 * h;
-        long j = 0;
+        long j = wide ? rk_avx512_lstm_backward_row(h, g, cpr, cr, tr, dhr, dcr, dp) : 0;
         for (; j + 8 <= h; j += 8) {
             __m256 i = _mm256_loadu_ps(g + j), f = _mm256_loadu_ps(g + h + j);
             __m256 gg = _mm256_loadu_ps(g + 2 * h + j), o = _mm256_loadu_ps(g + 3 * h + j);
@@ -132,7 +135,7 @@ static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, co
 static void lstm_forward(long rows, long h, float *gates, const float *c_prev, float *c_new, float *h_new,
                          float *tanh_c, long ldt) {
 #ifdef RK_X86
-    if (rk_uses_avx2()) { lstm_forward_avx2(rows, h, gates, c_prev, c_new, h_new, tanh_c, ldt); return; }
+    if (rk_uses_avx2()) { lstm_forward_avx2(rows, h, gates, c_prev, c_new, h_new, tanh_c, ldt, rk_uses_avx512()); return; }
 #endif
     for (long r = 0; r < rows; r++)
         lstm_forward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new + r * h, h_new + r * h,
@@ -142,7 +145,10 @@ static void lstm_forward(long rows, long h, float *gates, const float *c_prev, f
 static void lstm_backward(long rows, long h, const float *gates, const float *c_prev, const float *c_new,
                           const float *tanh_c, long ldt, const float *dh, float *dc, float *dpre) {
 #ifdef RK_X86
-    if (rk_uses_avx2()) { lstm_backward_avx2(rows, h, gates, c_prev, c_new, tanh_c, ldt, dh, dc, dpre); return; }
+    if (rk_uses_avx2()) {
+        lstm_backward_avx2(rows, h, gates, c_prev, c_new, tanh_c, ldt, dh, dc, dpre, rk_uses_avx512());
+        return;
+    }
 #endif
     for (long r = 0; r < rows; r++)
         lstm_backward_scalar(h, 0, gates + r * 4 * h, c_prev + r * h, c_new ? c_new + r * h : NULL,
@@ -194,13 +200,14 @@ static void gru_backward_scalar(long h, long j0, const float *hh, const float *g
 }
 
 #ifdef RK_X86
+// `wide`: as lstm_forward_avx2's (the 16-lane body first, the same body per unit).
 static RK_AVX2 void gru_forward_avx2(long rows, long h, const float *x, const float *hh, const float *hp,
-                                     float *gates, float *hn) {
+                                     float *gates, float *hn, int wide) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (long row = 0; row < rows; row++) {
         const float *xr = x + row * 3 * h, *hr = hh + row * 3 * h, *pr = hp + row * h;
         float *g = gates + row * 3 * h, *out = hn + row * h;
-        long j = 0;
+        long j = wide ? rk_avx512_gru_forward_row(h, xr, hr, pr, g, out) : 0;
         for (; j + 8 <= h; j += 8) {
             __m256 r = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(hr + j)));
             __m256 z = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + h + j), _mm256_loadu_ps(hr + h + j)));
@@ -215,12 +222,12 @@ static RK_AVX2 void gru_forward_avx2(long rows, long h, const float *x, const fl
 }
 
 static RK_AVX2 void gru_backward_avx2(long rows, long h, const float *hh, const float *gates, const float *hp,
-                                      const float *dh, float *din, float *dhh, float *direct) {
+                                      const float *dh, float *din, float *dhh, float *direct, int wide) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (long row = 0; row < rows; row++) {
         const float *hr = hh + row * 3 * h, *g = gates + row * 3 * h, *pr = hp + row * h, *d = dh + row * h;
         float *di = din + row * 3 * h, *dr = dhh + row * 3 * h, *dir = direct + row * h;
-        long j = 0;
+        long j = wide ? rk_avx512_gru_backward_row(h, hr, g, pr, d, di, dr, dir) : 0;
         for (; j + 8 <= h; j += 8) {
             __m256 r = _mm256_loadu_ps(g + j), z = _mm256_loadu_ps(g + h + j), n = _mm256_loadu_ps(g + 2 * h + j);
             __m256 dv = _mm256_loadu_ps(d + j);
@@ -242,7 +249,7 @@ static RK_AVX2 void gru_backward_avx2(long rows, long h, const float *hh, const 
 void rk_gru_forward(long rows, long h, const float *x, const float *hh, const float *h_prev,
                     float *gates, float *h_new) {
 #ifdef RK_X86
-    if (rk_uses_avx2()) { gru_forward_avx2(rows, h, x, hh, h_prev, gates, h_new); return; }
+    if (rk_uses_avx2()) { gru_forward_avx2(rows, h, x, hh, h_prev, gates, h_new, rk_uses_avx512()); return; }
 #endif
     for (long r = 0; r < rows; r++)
         gru_forward_scalar(h, 0, x + r * 3 * h, hh + r * 3 * h, h_prev + r * h, gates + r * 3 * h, h_new + r * h);
@@ -251,7 +258,7 @@ void rk_gru_forward(long rows, long h, const float *x, const float *hh, const fl
 void rk_gru_backward(long rows, long h, const float *hh, const float *gates, const float *h_prev,
                      const float *dh, float *d_in, float *d_hh, float *direct) {
 #ifdef RK_X86
-    if (rk_uses_avx2()) { gru_backward_avx2(rows, h, hh, gates, h_prev, dh, d_in, d_hh, direct); return; }
+    if (rk_uses_avx2()) { gru_backward_avx2(rows, h, hh, gates, h_prev, dh, d_in, d_hh, direct, rk_uses_avx512()); return; }
 #endif
     for (long r = 0; r < rows; r++)
         gru_backward_scalar(h, 0, hh + r * 3 * h, gates + r * 3 * h, h_prev + r * h, dh + r * h,

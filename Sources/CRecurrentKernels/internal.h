@@ -78,6 +78,24 @@ __attribute__((visibility("hidden"))) void rk_avx512_gemm_packed_b(long m, long 
 /// W_hhᵀ [k, ld] (packed = 0) or at its first panel [k][16] (packed = 1).
 __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,
     const float *wt, int packed, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
+
+// The gate kernels' 16-lane bodies (avx512_gates.c): one row's units 0 ..< 16*floor(h/16),
+// each with the operations of the AVX2 body in cells.c lane for lane (exp16, tanh16,
+// sigmoid16 above), so the same bits; they return where they stopped, and cells.c runs the
+// rest of the row as before (one 8-lane step where h % 16 >= 8, then the scalar tail), so
+// every unit goes through the same body (vector or scalar) as on AVX2.
+/// LSTM forward, one row: g [4h] pre-activations in, activated gates out; cp, c, hn [h]; tc [h] or NULL.
+__attribute__((visibility("hidden"))) long rk_avx512_lstm_forward_row(long h, float *g, const float *cp, float *c,
+    float *hn, float *tc);
+/// LSTM backward, one row: tanh(c_t) from tc, or recomputed from c when tc is NULL.
+__attribute__((visibility("hidden"))) long rk_avx512_lstm_backward_row(long h, const float *g, const float *cp,
+    const float *c, const float *tc, const float *dh, float *dc, float *dp);
+/// GRU forward, one row (rk_gru_forward's x, hh [3h], h_prev [h] in; gates [3h], h_new [h] out).
+__attribute__((visibility("hidden"))) long rk_avx512_gru_forward_row(long h, const float *x, const float *hh,
+    const float *hp, float *g, float *hn);
+/// GRU backward, one row (rk_gru_backward's arguments).
+__attribute__((visibility("hidden"))) long rk_avx512_gru_backward_row(long h, const float *hh, const float *g,
+    const float *hp, const float *dh, float *din, float *dhh, float *direct);
 #endif
 
 // MARK: - Shared AVX2 + FMA helpers
@@ -176,6 +194,51 @@ RK_INLINE_AVX2 __m256 tanh8(__m256 x) {
     y = _mm256_fmadd_ps(y, z, _mm256_set1_ps(-3.33332819422E-1f));
     __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(y, z), x, x);
     return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+#endif
+
+// MARK: - Shared AVX-512 helpers (avx512.c's step epilogue, avx512_gates.c)
+
+#ifdef RK_X86
+/// exp8 at 512 bits: the same operations lane for lane.
+RK_INLINE_AVX512 __m512 exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_set1_ps(88.3f), _mm512_max_ps(_mm512_set1_ps(-87.3f), x));
+    __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+    __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+}
+
+/// tanh8 at 512 bits: the same operations lane for lane.
+RK_INLINE_AVX512 __m512 tanh16(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f), signBit = _mm512_set1_ps(-0.0f);
+    __m512 ax = _mm512_andnot_ps(signBit, x);
+    __m512 e = exp16(_mm512_mul_ps(ax, _mm512_set1_ps(-2.0f)));
+    __m512 big = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    big = _mm512_or_ps(big, _mm512_and_ps(signBit, x));
+    __m512 z = _mm512_mul_ps(x, x);
+    __m512 y = _mm512_set1_ps(-5.70498872745E-3f);
+    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(2.06390887954E-2f));
+    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(-5.37397155531E-2f));
+    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(1.33314422036E-1f));
+    y = _mm512_fmadd_ps(y, z, _mm512_set1_ps(-3.33332819422E-1f));
+    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(y, z), x, x);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
+}
+
+/// sigmoid8 at 512 bits: the same operations lane for lane.
+RK_INLINE_AVX512 __m512 sigmoid16(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
 }
 #endif
 #endif
