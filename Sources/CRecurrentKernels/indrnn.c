@@ -55,6 +55,23 @@ static void indrnn_backward_rows(long n0, long h, const float *u, const float *n
     }
 }
 
+/// One row of one step of the backward loop that sums the weight gradients as it goes (units
+/// n0 ..< h): the operations of indrnn_backward_rows, then into the row's partials p [I+2][H]
+/// (dW_ihᵀ rows, db, du): p_w[q] = fma(d, x[q], p_w[q]), p_b += d, p_u += d * h_{t-1}.
+static void indrnn_backward_sum_rows(long n0, long h, long in, const float *u, const float *net, const float *d_out,
+                                     const float *x, const float *h_prev, float *dh, float *dnet, float *p) {
+    for (long j = n0; j < h; j++) {
+        float g = dh[j];
+        if (d_out) g = g + d_out[j];
+        float d = net[j] <= 0 ? 0.0f : g;
+        if (dnet) dnet[j] = d;
+        dh[j] = d * u[j];
+        for (long q = 0; q < in; q++) p[q * h + j] = fmaf(d, x[q], p[q * h + j]);
+        p[in * h + j] += d;
+        p[(in + 1) * h + j] += d * h_prev[j];
+    }
+}
+
 /// One row r of the gradient pass, units n0 ..< n1: the same operations as the products.
 static void indrnn_gradient_row(long n0, long n1, long h, long in, const float *d, const float *x,
                                 const float *hp, float *dwt, float *dbi, float *du, float *dbh) {
@@ -174,10 +191,65 @@ static RK_AVX2 void indrnn_weight_gradients_avx2(long rows, long h, const float 
     }
 }
 
+static RK_AVX2 void indrnn_backward_sum_avx2(long steps, long batch, long row0, long rows, long h, long in,
+                                             const float *u, const float *gates, const float *d_out, const float *xs,
+                                             const float *hidden, float *dh_all, float *dpre, float *partials) {
+    const __m256 zero = _mm256_setzero_ps();
+    for (long t = steps - 1; t >= 0; t--) {
+        for (long r = row0; r < row0 + rows; r++) {
+            const long o = (t * batch + r) * h;
+            const float *net = gates + o, *dout = d_out ? d_out + o : 0, *x = xs + (t * batch + r) * in, *hp = hidden + o;
+            float *dh = dh_all + r * h, *dnet = dpre ? dpre + o : 0, *p = partials + r * (in + 2) * h;
+            long j = 0;
+            for (; j + 8 <= h; j += 8) {
+                __m256 g = _mm256_loadu_ps(dh + j);
+                if (dout) g = _mm256_add_ps(g, _mm256_loadu_ps(dout + j));
+                __m256 d = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(net + j), zero, _CMP_NLE_UQ), g);
+                if (dnet) _mm256_storeu_ps(dnet + j, d);
+                _mm256_storeu_ps(dh + j, _mm256_mul_ps(d, _mm256_loadu_ps(u + j)));
+                for (long q = 0; q < in; q++)
+                    _mm256_storeu_ps(p + q * h + j, _mm256_fmadd_ps(d, _mm256_set1_ps(x[q]), _mm256_loadu_ps(p + q * h + j)));
+                float *pb = p + in * h + j, *pu = p + (in + 1) * h + j;
+                _mm256_storeu_ps(pb, _mm256_add_ps(_mm256_loadu_ps(pb), d));
+                _mm256_storeu_ps(pu, _mm256_add_ps(_mm256_loadu_ps(pu), _mm256_mul_ps(d, _mm256_loadu_ps(hp + j))));
+            }
+            indrnn_backward_sum_rows(j, h, in, u, net, dout, x, hp, dh, dnet, p);
+        }
+    }
+}
+
 // MARK: - AVX-512 bodies (16 lanes, the tail masked: every lane runs the scalar operations)
 
 /// Lanes j ..< min(j + 16, n) of a 16-wide vector.
 RK_INLINE_AVX512 __mmask16 tail16(long j, long n) { return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1); }
+
+static RK_AVX512 void indrnn_backward_sum_avx512(long steps, long batch, long row0, long rows, long h, long in,
+                                                 const float *u, const float *gates, const float *d_out, const float *xs,
+                                                 const float *hidden, float *dh_all, float *dpre, float *partials) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (long t = steps - 1; t >= 0; t--) {
+        for (long r = row0; r < row0 + rows; r++) {
+            const long o = (t * batch + r) * h;
+            const float *net = gates + o, *dout = d_out ? d_out + o : 0, *x = xs + (t * batch + r) * in, *hp = hidden + o;
+            float *dh = dh_all + r * h, *dnet = dpre ? dpre + o : 0, *p = partials + r * (in + 2) * h;
+            for (long j = 0; j < h; j += 16) {
+                const __mmask16 m = tail16(j, h);
+                __m512 g = _mm512_maskz_loadu_ps(m, dh + j);
+                if (dout) g = _mm512_add_ps(g, _mm512_maskz_loadu_ps(m, dout + j));
+                __m512 d = _mm512_maskz_mov_ps(_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, net + j), zero, _CMP_NLE_UQ), g);
+                if (dnet) _mm512_mask_storeu_ps(dnet + j, m, d);
+                _mm512_mask_storeu_ps(dh + j, m, _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, u + j)));
+                for (long q = 0; q < in; q++)
+                    _mm512_mask_storeu_ps(p + q * h + j, m, _mm512_fmadd_ps(d, _mm512_set1_ps(x[q]), _mm512_maskz_loadu_ps(m, p + q * h + j)));
+                float *pb = p + in * h + j, *pu = p + (in + 1) * h + j;
+                _mm512_mask_storeu_ps(pb, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pb), d));
+                _mm512_mask_storeu_ps(pu, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pu),
+                                                           _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, hp + j))));
+            }
+        }
+    }
+}
+
 
 static RK_AVX512 void indrnn_forward_avx512(const forward_args *a) {
     const long b = a->batch, h = a->h, in = a->in;
@@ -309,4 +381,33 @@ void rk_indrnn_gradients(long rows, long h, long j0, long j1, long in, const flo
 #endif
     for (long r = 0; r < rows; r++)
         indrnn_gradient_row(j0, j1, h, in, dnet + r * h, x + r * in, hidden + r * h, dwt, dbi, du, dbh);
+}
+
+void rk_indrnn_backward_sum(long steps, long batch, long row0, long rows, long h, long in,
+                            const float *u, const float *gates, const float *d_out, const float *x,
+                            const float *hidden, float *dh, float *dpre, float *partials) {
+#ifdef RK_X86
+    if (rk_uses_avx512()) {
+        indrnn_backward_sum_avx512(steps, batch, row0, rows, h, in, u, gates, d_out, x, hidden, dh, dpre, partials);
+        return;
+    }
+    if (rk_uses_avx2()) {
+        indrnn_backward_sum_avx2(steps, batch, row0, rows, h, in, u, gates, d_out, x, hidden, dh, dpre, partials);
+        return;
+    }
+#endif
+    for (long t = steps - 1; t >= 0; t--)
+        for (long r = row0; r < row0 + rows; r++) {
+            const long o = (t * batch + r) * h;
+            indrnn_backward_sum_rows(0, h, in, u, gates + o, d_out ? d_out + o : 0, x + (t * batch + r) * in, hidden + o,
+                                     dh + r * h, dpre ? dpre + o : 0, partials + r * (in + 2) * h);
+        }
+}
+
+void rk_indrnn_sum_partials(long batch, long h, long in, const float *partials, float *dwt, float *dbi, float *du, float *dbh) {
+    for (long r = 0; r < batch; r++) {
+        const float *p = partials + r * (in + 2) * h, *pb = p + in * h, *pu = p + (in + 1) * h;
+        for (long j = 0; j < in * h; j++) dwt[j] += p[j];
+        for (long j = 0; j < h; j++) { dbi[j] += pb[j]; dbh[j] += pb[j]; du[j] += pu[j]; }
+    }
 }

@@ -191,6 +191,84 @@ struct IndRNNTimeLoopTests {
         }
     }
 
+    /// The backward loop that sums the weight gradients as it goes
+    /// (`backwardSequenceSummingGradients`, what `backward` runs for relu, equal lengths, I <= 8)
+    /// against an oracle written here in the same order (per batch row, t descending: dW by fma,
+    /// db, du; then rows in order): the same bits under every instruction set on 1, 2 and 3
+    /// threads, with and without a gradient at every step, dnet stored or not; dL/dh_0 and dnet
+    /// with the per-step loop's bits; and every gradient within rounding of the products'
+    /// (`inputAndRecurrentWeightGradients`, the other order).
+    @Test(arguments: [(5, 7, 13, 2), (16, 30, 100, 1), (3, 9, 37, 8), (1, 4, 8, 1)])
+    func backwardSummingEqualsItsOracle(_ b: Int, _ t: Int, _ h: Int, _ i: Int) throws {
+        let cell = Self.layer(hidden: h, input: i, seed: 40)
+        let trace = cell.forward(Self.random(t * b, i, seed: 41), steps: t, batch: b,
+                                 initial: LayerState(hidden: Self.random(b, h, seed: 42), memory: Matrix(rows: 0, cols: h)))
+        let dFinal = Self.random(b, h, seed: 43)
+        let start = CellParameters(cell.parameters.tensors.enumerated().map { k, m in Self.random(m.rows, m.cols, seed: 44 + UInt64(k)) })
+        func buffers() -> BackwardBuffers<Float> {
+            let g = BackwardBuffers<Float>(steps: t, batch: b, hiddenSize: h, gateCount: 1, separateHiddenGradient: false,
+                                           hasMemory: false, scratch: false)
+            g.dHidden.copy(from: dFinal)
+            return g
+        }
+        let x = trace.inputs.matrix().storage, hs = trace.hidden.matrix().storage
+        for outputGradient in [Self.random(t * b, h, seed: 48), nil] {
+            // The oracle: the per-step loop for dnet and dL/dh_0, then each row's sums over t descending.
+            let stepped = buffers()
+            for t0 in stride(from: t - 1, through: 0, by: -1) {
+                if let d = outputGradient { for k in 0..<(b * h) { stepped.dHidden.base[k] += d.storage[t0 * b * h + k] } }
+                cell.backwardStep(t0, trace, stepped, rows: 0..<b)
+            }
+            let dnet = stepped.dPreInput.matrix().storage
+            var oracle = start
+            var pw = [Float](repeating: 0, count: b * i * h), pb = [Float](repeating: 0, count: b * h), pu = pb
+            for r in 0..<b {
+                for t0 in stride(from: t - 1, through: 0, by: -1) {
+                    let row = t0 * b + r
+                    for j in 0..<h {
+                        let d = dnet[row * h + j]
+                        for q in 0..<i { pw[(r * i + q) * h + j] = pw[(r * i + q) * h + j].addingProduct(d, x[row * i + q]) }
+                        pb[r * h + j] += d
+                        pu[r * h + j] += d * hs[row * h + j]
+                    }
+                }
+            }
+            for r in 0..<b {
+                for j in 0..<h {
+                    for q in 0..<i { oracle[0].storage[j * i + q] += pw[(r * i + q) * h + j] }
+                    oracle[1].storage[j] += pu[r * h + j]
+                    oracle[2].storage[j] += pb[r * h + j]
+                    oracle[3].storage[j] += pb[r * h + j]
+                }
+            }
+            var products = start
+            cell.inputAndRecurrentWeightGradients(trace, stepped, masked: false, into: &products)
+            for set in Self.instructionSets {
+                for threads in [1, 2, 3] {
+                    for store in [true, false] {
+                        Compute.withInstructionSet(set) {
+                            Compute.$threads.withValue(threads) {
+                                let g = buffers()
+                                var sums = start
+                                #expect(cell.backwardSequenceSummingGradients(trace, g, outputGradient: outputGradient,
+                                                                               storeInputGradient: store, into: &sums))
+                                let what = "\(set.name), \(threads) threads, dnet stored \(store), dOut \(outputGradient != nil)"
+                                for k in 0..<4 {
+                                    #expect(sums[k].storage.map(\.bitPattern) == oracle[k].storage.map(\.bitPattern), "tensor \(k): \(what)")
+                                    let scale = products[k].storage.map { abs($0) }.max() ?? 0
+                                    let worst = zip(sums[k].storage, products[k].storage).map { abs($0 - $1) }.max() ?? 0
+                                    #expect(worst <= 1e-5 * max(scale, 1), "tensor \(k) against the products: \(what)")
+                                }
+                                #expect(Self.difference(g.dHidden, stepped.dHidden) == nil, "dL/dh_0: \(what)")
+                                if store { #expect(Self.difference(g.dPreInput, stepped.dPreInput) == nil, "dnet: \(what)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Where the fused loop does not apply it says so and writes nothing: other activations,
     /// Double, the naive backend (the per-step loop is then the only path).
     @Test func fusedLoopOnlyForFloatReluOnTheFastBackend() throws {
@@ -203,6 +281,11 @@ struct IndRNNTimeLoopTests {
         let before = Self.bits(trace.hidden)
         #expect(!tanh.forwardSequence(trace, rows: 0..<b))
         #expect(!tanh.projectsInputsInSequence(trace))
+        var none = tanh.parameters.zerosLike
+        let g = BackwardBuffers<Float>(steps: t, batch: b, hiddenSize: h, gateCount: 1, separateHiddenGradient: false,
+                                       hasMemory: false, scratch: false)
+        #expect(!tanh.backwardSequenceSummingGradients(trace, g, outputGradient: nil, storeInputGradient: true, into: &none))
+        #expect(none[1].storage.allSatisfy { $0 == 0 }, "nothing written")
         let relu = Self.layer(hidden: h, input: 1, seed: 8)
         #expect(!Compute.$backend.withValue(.naive) { relu.forwardSequence(trace, rows: 0..<b) })
         #expect(!Compute.$backend.withValue(.naive) { relu.projectsInputsInSequence(trace) })

@@ -190,6 +190,22 @@ void rk_indrnn_forward_projecting(long steps, long batch, long row0, long rows, 
 void rk_indrnn_gradients(long rows, long h, long j0, long j1, long in, const float *dnet, const float *x,
                          const float *hidden, float *dwt, float *dbi, float *du, float *dbh);
 
+/// rk_indrnn_backward that also sums the weight gradients as it walks t downwards, per batch
+/// row: partials [batch][in + 2][h] (zeroed by the caller) get, for row r,
+///   [q]      p = fma(dpre, x[t*batch + r, q], p)   (dW_ih transposed),
+///   [in]     p += dpre                            (db_ih = db_hh),
+///   [in + 1] p += dpre * hidden[t*batch + r]      (du),
+/// for t = steps-1 ... 0; dpre [steps*batch, h] is stored only when not NULL (dL/dx needs it).
+/// Each row's sums belong to one row, so any split of the rows gives the same bits; the order
+/// differs from the products' (t ascending over all rows), so the bits differ from theirs.
+void rk_indrnn_backward_sum(long steps, long batch, long row0, long rows, long h, long in,
+                            const float *u, const float *gates, const float *d_out, const float *x,
+                            const float *hidden, float *dh, float *dpre, float *partials);
+
+/// Adds rk_indrnn_backward_sum's partials over rows r = 0 ..< batch in order: dwt [in, h] +=,
+/// dbi and dbh += the [in] parts, du += the [in + 1] parts.
+void rk_indrnn_sum_partials(long batch, long h, long in, const float *partials, float *dwt, float *dbi, float *du, float *dbh);
+
 // MARK: - The simple RNN's time loop at batch 1 (seqrow.c)
 
 /// The relu (activation 1) or tanh (2) RNN over `steps` steps of one sequence: for t = 0 ..< steps,

@@ -152,6 +152,16 @@ public protocol RecurrentCell<Scalar>: Sendable {
     func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                   into gradients: inout CellParameters<Scalar>) -> Bool
 
+    /// The whole backward pass over all batch rows (split among the threads as `batchSplit`
+    /// says) with every weight gradient summed inside the time loop instead of in products
+    /// afterwards, storing dPreInput only when `storeInputGradient` (dL/dx needs it); or false,
+    /// doing nothing. Called, before anything else of the backward pass, for equal lengths
+    /// without a state mask. Its sums may run in another order than the products' (other
+    /// bits: say so), but never depend on the thread count. Default false.
+    func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                          outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
+                                          into gradients: inout CellParameters<Scalar>) -> Bool
+
     /// After the loop: the gradients of the recurrent tensors from all rows of
     /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
     /// Default: one full recurrent weight and one recurrent bias, one product each.
@@ -189,6 +199,9 @@ extension RecurrentCell {
     }
     public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) -> Bool { false }
+    public func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                                 outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
+                                                 into gradients: inout CellParameters<Scalar>) -> Bool { false }
 
     /// I, from the input weight (tensor 0) [G*H, I].
     public var inputSize: Int { parameters.tensors[0].cols }

@@ -298,44 +298,51 @@ extension RecurrentCell {
         outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
         let (parts, inner) = batchSplit(trace)
         let live = trace.liveRows, masked = trace.stateMask != nil
-        Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
-            if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
-            for t in stride(from: trace.steps - 1, through: 0, by: -1) {
-                // Variable lengths: a finished row's state was carried, so its dL/dh passes
-                // through unchanged; its step has no gradient (nothing read its inputs).
-                let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
-                if slice.upperBound < whole.upperBound || slice.isEmpty {
-                    let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
-                    grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
-                    if Self.separateHiddenGradient {
-                        grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+        // Equal lengths, no state mask: the cell's whole loop with the weight gradients summed in
+        // it (IndRNN, small I), where it has one.
+        let summed = live == nil && !masked
+            && backwardSequenceSummingGradients(trace, grad, outputGradient: outputGradient,
+                                                storeInputGradient: inputGradient, into: &gradients)
+        if !summed {
+            Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
+                if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
+                for t in stride(from: trace.steps - 1, through: 0, by: -1) {
+                    // Variable lengths: a finished row's state was carried, so its dL/dh passes
+                    // through unchanged; its step has no gradient (nothing read its inputs).
+                    let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
+                    if slice.upperBound < whole.upperBound || slice.isEmpty {
+                        let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
+                        grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                        if Self.separateHiddenGradient {
+                            grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                        }
+                        if slice.isEmpty { continue }
                     }
-                    if slice.isEmpty { continue }
-                }
-                if let dOut = outputGradient {                   // dL/dh_t += the loss's part
-                    dOut.storage.withUnsafeBufferPointer { d in
-                        let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
-                        let dst = grad.dHidden.row(slice.lowerBound)
-                        for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                    if let dOut = outputGradient {                   // dL/dh_t += the loss's part
+                        dOut.storage.withUnsafeBufferPointer { d in
+                            let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
+                            let dst = grad.dHidden.row(slice.lowerBound)
+                            for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                        }
+                    }
+                    if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
+                        dropState(t, trace, rows: slice)
+                        backwardStep(t, trace, grad, rows: slice)
+                        restoreState(t, trace, rows: slice)
+                        if !Self.carriesUnmaskedState {
+                            let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
+                            for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                        }
+                    } else {
+                        backwardStep(t, trace, grad, rows: slice)
                     }
                 }
-                if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
-                    dropState(t, trace, rows: slice)
-                    backwardStep(t, trace, grad, rows: slice)
-                    restoreState(t, trace, rows: slice)
-                    if !Self.carriesUnmaskedState {
-                        let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
-                        for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
-                    }
-                } else {
-                    backwardStep(t, trace, grad, rows: slice)
-                }
+            }
+            if masked || !weightGradientsInOnePass(trace, grad, into: &gradients) {   // (IndRNN, small I: one pass)
+                inputAndRecurrentWeightGradients(trace, grad, masked: masked, into: &gradients)
             }
         }
         let inputSize = self.inputSize
-        if masked || !weightGradientsInOnePass(trace, grad, into: &gradients) {   // (IndRNN, small I: one pass)
-            inputAndRecurrentWeightGradients(trace, grad, masked: masked, into: &gradients)
-        }
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
         var dInputs = Matrix<Scalar>(rows: rows, cols: inputGradient ? inputSize : 0)
         if inputGradient && inputSize > 0 {

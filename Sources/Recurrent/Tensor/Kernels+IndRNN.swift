@@ -97,4 +97,35 @@ extension Kernels {
                             floats(states), floats(inputWeightT), floats(inputBias), floats(du), floats(db))
         return true
     }
+
+    /// `indRNNBackward` for the rows `rows` that also sums the weight gradients per batch row
+    /// while it walks t downwards, into `partials` [B][I+2][H] (zeroed by the caller; row r:
+    /// dW_ihᵀ [I, H] by fma with x, then db, then du = Σ dnet ⊙ h_{t-1}); stores dPreInput only
+    /// when given. A row's sums never depend on the split of the rows; their order (t
+    /// descending) differs from the products'. Returns false (doing nothing) unless `indRNNFusesInputs`.
+    @inlinable
+    public static func indRNNBackwardSumming<T: NeuralScalar>(
+        steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, inputSize: Int, u: UnsafePointer<T>,
+        gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, inputs: UnsafePointer<T>, states: UnsafePointer<T>,
+        dHidden: UnsafeMutablePointer<T>, dPreInput: UnsafeMutablePointer<T>?, partials: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        rk_indrnn_backward_sum(steps, batch, rows.lowerBound, rows.count, h, inputSize, floats(u), floats(gates),
+                               outputGradient.map { floats($0) }, floats(inputs), floats(states), floats(dHidden),
+                               dPreInput.map { floats($0) }, floats(partials))
+        return true
+    }
+
+    /// Adds `indRNNBackwardSumming`'s partials of rows 0 ..< B in order: dW_ihᵀ [I, H], db_ih
+    /// and db_hh, du. Returns false (doing nothing) unless `indRNNFusesInputs`.
+    @inlinable
+    public static func indRNNSumPartials<T: NeuralScalar>(
+        batch: Int, hidden h: Int, inputSize: Int, partials: UnsafePointer<T>, inputWeightT: UnsafeMutablePointer<T>,
+        inputBias: UnsafeMutablePointer<T>, du: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        rk_indrnn_sum_partials(batch, h, inputSize, floats(partials), floats(inputWeightT), floats(inputBias), floats(du), floats(db))
+        return true
+    }
 }
+
