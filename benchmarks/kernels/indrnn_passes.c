@@ -4,8 +4,10 @@
 //   old: preInput = b_ih (copy) + X W_ihᵀ (rk_sgemm), rk_indrnn_forward (stores u*h+b_hh, net,
 //        h), rk_indrnn_backward, dW_ih (rk_sgemm TN), db_ih (rk_column_sums), du and db_hh
 //        (rk_indrnn_weight_gradients): 7 passes over [T*B, H] buffers;
-//   new: rk_indrnn_forward_projecting (net, h), rk_indrnn_backward, rk_indrnn_gradients.
-// Both compute the same bits (checked here on every gradient and on h before timing). CPU times
+//   new: rk_indrnn_forward_projecting (net, h), rk_indrnn_backward, rk_indrnn_gradients;
+//   summed: rk_indrnn_forward_projecting, rk_indrnn_backward_sum (no dnet), rk_indrnn_sum_partials
+//        (the library's path since the second session 8 commit; other bits: another order of the sums).
+// old and new compute the same bits (checked here on every gradient and on h before timing). CPU times
 // of this thread under load are indications, never results.
 //   S=Sources/CRecurrentKernels
 //   clang -O2 -fPIC -I$S/include $S/*.c benchmarks/kernels/indrnn_passes.c -o /tmp/indrnn_passes -lpthread -lm
@@ -16,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <immintrin.h>
 
 enum { B = 16, T = 784, H = 100, I = 1 };
 static float *rnd(long n, long seed, float scale) {
@@ -58,35 +59,16 @@ static unsigned long hash(void) {
     return s;
 }
 
-// MARK: - Prototype (not in the library): the gradients summed inside the backward loop
-
-/// What idea 3 of session 8 would run: the backward pass accumulates dW_ih, db, du per batch
-/// row (partials [B, H] each, so any split of the rows among threads gives the same bits)
-/// while it walks t downwards, and stores no dnet (layer 0 needs no dL/dx); the partials are
-/// then summed over rows in order. The sums run in another order than the products' (t
-/// descending within a row, then rows), so the bits differ from the library's: timed only.
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-static void fused_backward_prototype(float *pdw, float *pdb, float *pdu) {
-    memset(pdw, 0, B * H * 4); memset(pdb, 0, B * H * 4); memset(pdu, 0, B * H * 4);
-    const __m512 zero = _mm512_setzero_ps();
-    for (long t = T - 1; t >= 0; t--)
-        for (long r = 0; r < B; r++) {
-            const long o = (t * B + r) * H;
-            const float *nt = net + o, *hp = hid + o; float *d_h = dh + r * H;
-            const __m512 xv = _mm512_set1_ps(x[t * B + r]);
-            for (long j = 0; j < H; j += 16) {
-                const __mmask16 m = H - j >= 16 ? 0xFFFF : (__mmask16)((1u << (H - j)) - 1);
-                __m512 g = _mm512_maskz_loadu_ps(m, d_h + j);
-                __m512 d = _mm512_maskz_mov_ps(_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, nt + j), zero, _CMP_NLE_UQ), g);
-                _mm512_mask_storeu_ps(d_h + j, m, _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, u + j)));
-                float *a = pdw + r * H + j, *c = pdb + r * H + j, *e = pdu + r * H + j;
-                _mm512_mask_storeu_ps(a, m, _mm512_fmadd_ps(d, xv, _mm512_maskz_loadu_ps(m, a)));
-                _mm512_mask_storeu_ps(c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), d));
-                _mm512_mask_storeu_ps(e, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, e), _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, hp + j))));
-            }
-        }
-    for (long r = 0; r < B; r++)
-        for (long j = 0; j < H; j++) { dw[j] += pdw[r * H + j]; dbi[j] += pdb[r * H + j]; dbh[j] += pdb[r * H + j]; du[j] += pdu[r * H + j]; }
+/// The session 8 pipeline with the gradients summed in the backward loop (rk_indrnn_backward_sum,
+/// no dnet stored: layer 0 needs no dL/dx): other bits than old/new (another order of the sums).
+static float *partials;
+static void summed_pass(void) {
+    rk_indrnn_forward_projecting(T, B, 0, B, H, I, x, w, bi, u, bh, net, hid);
+    for (long i = 0; i < B * H; i++) dh[i] = 0.01f * (float)(i % 7);
+    memset(partials, 0, B * (I + 2) * H * 4);
+    rk_indrnn_backward_sum(T, B, 0, B, H, I, u, net, 0, x, hid, dh, 0, partials);
+    zero_grads();
+    rk_indrnn_sum_partials(B, H, I, partials, dw, dbi, du, dbh);
 }
 
 /// The new pipeline's three passes timed apart (medians), under the best bodies.
@@ -106,21 +88,20 @@ static void phases(int reps) {
     qsort(tf, reps, sizeof(double), cmp); qsort(tb, reps, sizeof(double), cmp); qsort(tg, reps, sizeof(double), cmp);
     printf("new passes (medians): forward %.3f ms, backward %.3f ms, gradients %.3f ms\n",
            1e3 * tf[reps / 2], 1e3 * tb[reps / 2], 1e3 * tg[reps / 2]);
-    if (rk_isa_available() < RK_ISA_AVX512) return;
-    float *pdw = rnd(B * H, 16, 1), *pdb = rnd(B * H, 17, 1), *pdu = rnd(B * H, 18, 1);
-    for (int r = 0; r < reps; r++) {            // interleaved: backward + gradients, then the prototype
-        double t0 = now();
-        rk_indrnn_backward(T, B, 0, B, H, u, net, 0, dh, dnet);
-        zero_grads();
-        rk_indrnn_gradients(rows, H, 0, H, I, dnet, x, hid, dw, dbi, du, dbh);
-        double t1 = now();
-        zero_grads();
-        fused_backward_prototype(pdw, pdb, pdu);
-        tb[r] = t1 - t0; tg[r] = now() - t1;
-    }
-    qsort(tb, reps, sizeof(double), cmp); qsort(tg, reps, sizeof(double), cmp);
-    printf("backward + gradients %.3f ms, prototype fused backward %.3f ms (medians, interleaved): %.2fx\n",
-           1e3 * tb[reps / 2], 1e3 * tg[reps / 2], tb[reps / 2] / tg[reps / 2]);
+    free(tf); free(tb); free(tg);
+}
+
+/// old, new and summed interleaved (the order rotates every repetition) under the best bodies.
+static void three_way(int reps) {
+    double *t3[3]; for (int k = 0; k < 3; k++) t3[k] = malloc(reps * sizeof(double));
+    void (*fn[3])(void) = { old_pass, new_pass, summed_pass };
+    for (int r = 0; r < reps; r++)
+        for (int k0 = 0; k0 < 3; k0++) { int k = (k0 + r) % 3; double t0 = now(); fn[k](); t3[k][r] = now() - t0; }
+    for (int k = 0; k < 3; k++) qsort(t3[k], reps, sizeof(double), cmp);
+    printf("three-way (medians): old %.3f ms, new %.3f ms, summed %.3f ms; old/summed %.2fx, new/summed %.2fx\n",
+           1e3 * t3[0][reps / 2], 1e3 * t3[1][reps / 2], 1e3 * t3[2][reps / 2],
+           t3[0][reps / 2] / t3[2][reps / 2], t3[1][reps / 2] / t3[2][reps / 2]);
+    for (int k = 0; k < 3; k++) free(t3[k]);
 }
 
 int main(int argc, char **argv) {
@@ -151,5 +132,9 @@ int main(int argc, char **argv) {
         free(to); free(tn);
     }
     phases(reps);
+    partials = rnd(B * (I + 2) * H, 19, 1);
+    new_pass(); float ref = du[7]; summed_pass();
+    printf("summed: du[7] %.9g against the products' %.9g (another order of the same sum)\n", du[7], ref);
+    three_way(reps);
     return 0;
 }
