@@ -105,35 +105,58 @@ static void indrnn_forward_generic(const forward_args *a) {
 #ifdef RK_X86
 // MARK: - AVX2 bodies
 
-static RK_AVX2 void indrnn_forward_avx2(const forward_args *a) {
-    const long b = a->batch, h = a->h, in = a->in;
-    const __m256 zero = _mm256_setzero_ps();
-    for (long t = 0; t < a->steps; t++) {
-        for (long r = a->row0; r < a->row0 + a->rows; r++) {
+/// 8 lanes at p, or only those of `m` when `masked` (the others read as 0, never touched).
+RK_INLINE_AVX2 __m256 ld8(const float *p, const int masked, __m256i m) { return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p); }
+RK_INLINE_AVX2 void st8(float *p, __m256 v, const int masked, __m256i m) { if (masked) _mm256_maskstore_ps(p, m, v); else _mm256_storeu_ps(p, v); }
+/// Lanes 0 ..< n of 8 (n < 8): the tail of a row of H units, one masked vector whose lanes run
+/// the scalar operations.
+RK_INLINE_AVX2 __m256i tail8(long n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+
+/// Units j ..< j + 8 (masked: those of m) of one row of one step of the forward.
+RK_INLINE_AVX2 void indrnn_forward_avx2_vector(long j, long h, long in, const int project, const int masked, __m256i m,
+                                               const float *xp, const float *x, const float *ut, const float *bias_ih,
+                                               const float *u, const float *bias, const float *hp,
+                                               float *rec, float *net, float *hn) {
+    __m256 p;
+    if (!project) p = ld8(xp + j, masked, m);
+    else {
+        p = ld8(bias_ih + j, masked, m);
+        for (long q = 0; q < in; q++) p = _mm256_fmadd_ps(_mm256_set1_ps(x[q]), ld8(ut + q * h + j, masked, m), p);
+    }
+    __m256 rv = _mm256_add_ps(_mm256_mul_ps(ld8(u + j, masked, m), ld8(hp + j, masked, m)), ld8(bias + j, masked, m));
+    if (rec) st8(rec + j, rv, masked, m);
+    __m256 v = _mm256_add_ps(p, rv);
+    st8(net + j, v, masked, m);
+    st8(hn + j, _mm256_max_ps(_mm256_setzero_ps(), v), masked, m);   // 0 > v ? 0 : v (NaN, -0 kept)
+}
+
+/// The forward body, specialised by the callers on `project` (form U x + b_ih here) and `in1`
+/// (I = 1) so that neither test nor the input loop runs per vector; the arguments in locals.
+RK_INLINE_AVX2 void indrnn_forward_avx2_body(const forward_args *a, const int project, const int in1) {
+    const long b = a->batch, h = a->h, in = in1 ? 1 : a->in, steps = a->steps, row0 = a->row0, row1 = a->row0 + a->rows;
+    const float *const u = a->u, *const bias = a->bias, *const pre_input = a->pre_input;
+    const float *const xs = a->x, *const ut = a->ut, *const bias_ih = a->bias_ih;
+    float *const pre_hidden = a->pre_hidden, *const gates = a->gates, *const hidden = a->hidden;
+    for (long t = 0; t < steps; t++) {
+        for (long r = row0; r < row1; r++) {
             const long o = (t * b + r) * h;                          // step t, row r
-            const float *xp = a->pre_input ? a->pre_input + o : 0;  // [H] U x_t + b_ih, or
-            const float *x = a->x + (t * b + r) * in;               // [I] x_t
-            const float *hp = a->hidden + o;                         // [H] h_{t-1}
-            float *rec = a->pre_hidden ? a->pre_hidden + o : 0, *net = a->gates + o, *hn = a->hidden + b * h + o;
+            const float *xp = project ? 0 : pre_input + o;          // [H] U x_t + b_ih, or
+            const float *x = project ? xs + (t * b + r) * in : 0;   // [I] x_t
+            const float *hp = hidden + o;                            // [H] h_{t-1}
+            float *rec = pre_hidden ? pre_hidden + o : 0, *net = gates + o, *hn = hidden + b * h + o;
             long j = 0;
-            for (; j + 8 <= h; j += 8) {
-                __m256 p;
-                if (xp) p = _mm256_loadu_ps(xp + j);
-                else {
-                    p = _mm256_loadu_ps(a->bias_ih + j);
-                    for (long q = 0; q < in; q++)
-                        p = _mm256_fmadd_ps(_mm256_set1_ps(x[q]), _mm256_loadu_ps(a->ut + q * h + j), p);
-                }
-                __m256 rv = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a->u + j), _mm256_loadu_ps(hp + j)),
-                                          _mm256_loadu_ps(a->bias + j));
-                if (rec) _mm256_storeu_ps(rec + j, rv);
-                __m256 v = _mm256_add_ps(p, rv);
-                _mm256_storeu_ps(net + j, v);
-                _mm256_storeu_ps(hn + j, _mm256_max_ps(zero, v));   // 0 > v ? 0 : v (NaN, -0 kept)
-            }
-            indrnn_forward_rows(j, h, a->u, a->bias, xp, in, x, a->ut, a->bias_ih, hp, rec, net, hn);
+            for (; j + 8 <= h; j += 8)
+                indrnn_forward_avx2_vector(j, h, in, project, 0, _mm256_setzero_si256(), xp, x, ut, bias_ih, u, bias, hp, rec, net, hn);
+            if (j < h)
+                indrnn_forward_avx2_vector(j, h, in, project, 1, tail8(h - j), xp, x, ut, bias_ih, u, bias, hp, rec, net, hn);
         }
     }
+}
+
+static RK_AVX2 void indrnn_forward_avx2(const forward_args *a) {
+    if (!a->pre_input && a->in == 1) indrnn_forward_avx2_body(a, 1, 1);
+    else if (!a->pre_input) indrnn_forward_avx2_body(a, 1, 0);
+    else indrnn_forward_avx2_body(a, 0, 0);
 }
 
 static RK_AVX2 void indrnn_backward_avx2(long steps, long batch, long row0, long rows, long h,
@@ -191,31 +214,45 @@ static RK_AVX2 void indrnn_weight_gradients_avx2(long rows, long h, const float 
     }
 }
 
-static RK_AVX2 void indrnn_backward_sum_avx2(long steps, long batch, long row0, long rows, long h, long in,
-                                             const float *u, const float *gates, const float *d_out, const float *xs,
-                                             const float *hidden, float *dh_all, float *dpre, float *partials) {
-    const __m256 zero = _mm256_setzero_ps();
+/// Units j ..< j + 8 (masked: those of m) of one row of one step of the summing backward.
+RK_INLINE_AVX2 void indrnn_backward_sum_avx2_vector(long j, long h, long in, const int masked, __m256i m,
+                                                    const float *u, const float *net, const float *dout, const float *x,
+                                                    const float *hp, float *dh, float *dnet, float *p) {
+    __m256 g = ld8(dh + j, masked, m);
+    if (dout) g = _mm256_add_ps(g, ld8(dout + j, masked, m));
+    __m256 d = _mm256_and_ps(_mm256_cmp_ps(ld8(net + j, masked, m), _mm256_setzero_ps(), _CMP_NLE_UQ), g);
+    if (dnet) st8(dnet + j, d, masked, m);
+    st8(dh + j, _mm256_mul_ps(d, ld8(u + j, masked, m)), masked, m);
+    for (long q = 0; q < in; q++)
+        st8(p + q * h + j, _mm256_fmadd_ps(d, _mm256_set1_ps(x[q]), ld8(p + q * h + j, masked, m)), masked, m);
+    float *pb = p + in * h + j, *pu = p + (in + 1) * h + j;
+    st8(pb, _mm256_add_ps(ld8(pb, masked, m), d), masked, m);
+    st8(pu, _mm256_add_ps(ld8(pu, masked, m), _mm256_mul_ps(d, ld8(hp + j, masked, m))), masked, m);
+}
+
+RK_INLINE_AVX2 void indrnn_backward_sum_avx2_body(long steps, long batch, long row0, long rows, long h, long in_,
+                                                  const float *u, const float *gates, const float *d_out, const float *xs,
+                                                  const float *hidden, float *dh_all, float *dpre, float *partials,
+                                                  const int in1) {
+    const long in = in1 ? 1 : in_;
     for (long t = steps - 1; t >= 0; t--) {
         for (long r = row0; r < row0 + rows; r++) {
             const long o = (t * batch + r) * h;
             const float *net = gates + o, *dout = d_out ? d_out + o : 0, *x = xs + (t * batch + r) * in, *hp = hidden + o;
             float *dh = dh_all + r * h, *dnet = dpre ? dpre + o : 0, *p = partials + r * (in + 2) * h;
             long j = 0;
-            for (; j + 8 <= h; j += 8) {
-                __m256 g = _mm256_loadu_ps(dh + j);
-                if (dout) g = _mm256_add_ps(g, _mm256_loadu_ps(dout + j));
-                __m256 d = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(net + j), zero, _CMP_NLE_UQ), g);
-                if (dnet) _mm256_storeu_ps(dnet + j, d);
-                _mm256_storeu_ps(dh + j, _mm256_mul_ps(d, _mm256_loadu_ps(u + j)));
-                for (long q = 0; q < in; q++)
-                    _mm256_storeu_ps(p + q * h + j, _mm256_fmadd_ps(d, _mm256_set1_ps(x[q]), _mm256_loadu_ps(p + q * h + j)));
-                float *pb = p + in * h + j, *pu = p + (in + 1) * h + j;
-                _mm256_storeu_ps(pb, _mm256_add_ps(_mm256_loadu_ps(pb), d));
-                _mm256_storeu_ps(pu, _mm256_add_ps(_mm256_loadu_ps(pu), _mm256_mul_ps(d, _mm256_loadu_ps(hp + j))));
-            }
-            indrnn_backward_sum_rows(j, h, in, u, net, dout, x, hp, dh, dnet, p);
+            for (; j + 8 <= h; j += 8)
+                indrnn_backward_sum_avx2_vector(j, h, in, 0, _mm256_setzero_si256(), u, net, dout, x, hp, dh, dnet, p);
+            if (j < h) indrnn_backward_sum_avx2_vector(j, h, in, 1, tail8(h - j), u, net, dout, x, hp, dh, dnet, p);
         }
     }
+}
+
+static RK_AVX2 void indrnn_backward_sum_avx2(long steps, long batch, long row0, long rows, long h, long in,
+                                             const float *u, const float *gates, const float *d_out, const float *xs,
+                                             const float *hidden, float *dh_all, float *dpre, float *partials) {
+    if (in == 1) indrnn_backward_sum_avx2_body(steps, batch, row0, rows, h, 1, u, gates, d_out, xs, hidden, dh_all, dpre, partials, 1);
+    else indrnn_backward_sum_avx2_body(steps, batch, row0, rows, h, in, u, gates, d_out, xs, hidden, dh_all, dpre, partials, 0);
 }
 
 // MARK: - AVX-512 bodies (16 lanes, the tail masked: every lane runs the scalar operations)
