@@ -31,7 +31,7 @@ import Testing
              expected: "20f63655a0dd8ef0"),
         Case(name: "indrnn2-adding-sgd", arguments: ["--task", "adding", "--length", "8", "--cell", "indrnn", "--layers", "2",
                                                      "--hidden", "6", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9"],
-             expected: "4914199eda056a00"),
+             expected: "c6544650266098dc"),   // session 8: IndRNN sums its gradients in the backward loop
         Case(name: "rnn-tanh-charlm-cosine", arguments: ["--task", "charlm", "--data", "text.txt", "--cell", "rnn", "--hidden", "8",
                                                          "--bptt", "6", "--schedule", "cosine", "--clip-value", "0.5"],
              expected: "401ee26460633150"),

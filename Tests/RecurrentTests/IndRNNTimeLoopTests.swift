@@ -39,9 +39,10 @@ struct IndRNNTimeLoopTests {
     /// (B, T, H, I): H not a multiple of 8 (the vector tail), one row, and a long sequence.
     static let shapes: [(Int, Int, Int, Int)] = [(5, 7, 13, 2), (1, 3, 8, 1), (16, 40, 100, 1), (3, 9, 3, 4)]
 
-    /// The fused forward writes preHidden, gates and h_1 ... h_T with the bits of the per-step
-    /// loop, for the whole batch and for two slices (the second starting at row > 0); a NaN
-    /// and a -0 in the input projection travel the same way.
+    /// The fused forward (from a stored input projection, as the forward-only windows run it)
+    /// writes gates and h_1 ... h_T with the bits of the per-step loop, for the whole batch and
+    /// for two slices (the second starting at row > 0); a NaN and a -0 in the input projection
+    /// travel the same way.
     @Test(arguments: shapes)
     func forwardEqualsPerStepLoop(_ b: Int, _ t: Int, _ h: Int, _ i: Int) throws {
         let cell = Self.layer(hidden: h, input: i, seed: 1)
@@ -49,6 +50,7 @@ struct IndRNNTimeLoopTests {
         let initial = LayerState(hidden: Self.random(b, h, seed: 3),
                                  memory: Matrix(rows: 0, cols: h))
         let fused = cell.forward(x, steps: t, batch: b, initial: initial)
+        cell.projectInputs(fused.inputs.base, rows: t * b, into: fused.preInput)   // left unwritten by a small I's forward
         // Poke a NaN and a -0 into the projection and run both loops again from there.
         fused.preInput.row(0)[h - 1] = .nan
         fused.preInput.row(t * b - 1)[0] = -0.0
@@ -59,7 +61,6 @@ struct IndRNNTimeLoopTests {
         #expect(cell.forwardSequence(fused, rows: 0..<b))
         #expect(Self.difference(fused.hidden, reference.hidden) == nil)
         #expect(Self.difference(fused.gates, reference.gates) == nil)
-        #expect(Self.difference(fused.preHidden, reference.preHidden) == nil)
         #expect(fused.hidden.row(b)[h - 1].isNaN, "the NaN reaches h_1")
         // Two slices give the bits of the whole batch.
         let sliced = cell.forward(x, steps: t, batch: b, initial: initial)
@@ -110,6 +111,164 @@ struct IndRNNTimeLoopTests {
         }
     }
 
+    // MARK: - The input product and the weight gradients inside the loops (1 <= I <= 8)
+
+    /// The instruction sets this machine can run (each gives the same bits).
+    static let instructionSets = Compute.InstructionSet.allCases.filter { $0 <= Compute.availableInstructionSet }
+
+    /// (B, T, H, I) for the input product in the loop: I from 1 to 8 (the limit) and 9 (beyond:
+    /// the product), H below, at and past a vector's width.
+    static let projectingShapes: [(Int, Int, Int, Int)] = [(5, 7, 13, 2), (1, 3, 8, 1), (16, 40, 100, 1), (3, 9, 37, 8),
+                                                           (4, 6, 17, 9)]
+
+    /// The forward with U x_t + b_ih formed in the loop (`forwardSequenceProjecting`, what
+    /// `forward` runs for relu with I <= 8) against the unroller's product followed by
+    /// `forwardStep` for each t (the oracle): the same bits of net and h under every
+    /// instruction set, for the whole batch and for two slices; a NaN and a -0 in x travel the same way.
+    @Test(arguments: projectingShapes)
+    func projectingForwardEqualsProductThenSteps(_ b: Int, _ t: Int, _ h: Int, _ i: Int) throws {
+        let cell = Self.layer(hidden: h, input: i, seed: 21)
+        var x = Self.random(t * b, i, seed: 22)
+        x.storage[0] = .nan
+        x.storage[x.storage.count - 1] = -0.0
+        let initial = LayerState(hidden: Self.random(b, h, seed: 23), memory: Matrix(rows: 0, cols: h))
+        let reference = SequenceTrace<Float>(steps: t, batch: b, inputSize: i, hiddenSize: h, gateCount: 1, hasMemory: false)
+        reference.inputs.copy(from: x)
+        reference.hidden.copy(from: initial.hidden)
+        cell.projectInputs(reference.inputs.base, rows: t * b, into: reference.preInput)
+        for t0 in 0..<t { cell.forwardStep(t0, reference, rows: 0..<b) }
+        #expect(reference.hidden.row(b)[0].isNaN, "the NaN of x reaches h_1")
+        for set in Self.instructionSets {
+            Compute.withInstructionSet(set) {
+                #expect(cell.projectsInputsInSequence(reference) == (i <= Kernels.indRNNFusedInputLimit))
+                let fused = cell.forward(x, steps: t, batch: b, initial: initial)
+                #expect(Self.difference(fused.hidden, reference.hidden) == nil, "h under \(set.name)")
+                #expect(Self.difference(fused.gates, reference.gates) == nil, "net under \(set.name)")
+                guard cell.projectsInputsInSequence(fused) else { return }
+                let sliced = cell.forward(x, steps: t, batch: b, initial: initial)
+                sliced.hidden.base.update(repeating: 7, count: sliced.hidden.rows * sliced.hidden.cols)
+                sliced.hidden.copy(from: initial.hidden)
+                let cut = b / 2
+                cell.forwardSequenceProjecting(sliced, rows: cut..<b)
+                cell.forwardSequenceProjecting(sliced, rows: 0..<cut)
+                #expect(Self.difference(sliced.hidden, reference.hidden) == nil, "slices under \(set.name)")
+            }
+        }
+    }
+
+    /// dW_ih, db_ih, du and db_hh in one pass (`weightGradientsInOnePass`) against the
+    /// unroller's products and `recurrentWeightGradients` (the oracle), accumulating onto
+    /// nonzero gradients: the same bits under every instruction set on 1, 2 and 3 threads
+    /// (the units split in blocks of 16 from T*B*H = 65536 on), a NaN in dnet included.
+    @Test(arguments: [(5, 7, 13, 2), (16, 50, 100, 1), (3, 9, 37, 8), (7, 40, 300, 3), (4, 6, 17, 9)])
+    func gradientsInOnePassEqualProducts(_ b: Int, _ t: Int, _ h: Int, _ i: Int) throws {
+        let cell = Self.layer(hidden: h, input: i, seed: 24)
+        let trace = cell.forward(Self.random(t * b, i, seed: 25), steps: t, batch: b,
+                                 initial: LayerState(hidden: Self.random(b, h, seed: 26), memory: Matrix(rows: 0, cols: h)))
+        let grad = BackwardBuffers<Float>(steps: t, batch: b, hiddenSize: h, gateCount: 1, separateHiddenGradient: false,
+                                          hasMemory: false, scratch: false)
+        grad.dPreInput.copy(from: Self.random(t * b, h, seed: 27))
+        grad.dPreInput.row(t * b / 2)[h / 2] = .nan
+        let start = CellParameters(cell.parameters.tensors.enumerated().map { k, m in Self.random(m.rows, m.cols, seed: 30 + UInt64(k)) })
+        var reference = start
+        cell.inputAndRecurrentWeightGradients(trace, grad, masked: false, into: &reference)
+        let fuses = i <= Kernels.indRNNFusedInputLimit
+        for set in Self.instructionSets {
+            for threads in [1, 2, 3] {
+                Compute.withInstructionSet(set) {
+                    Compute.$threads.withValue(threads) {
+                        var g = start
+                        #expect(cell.weightGradientsInOnePass(trace, grad, into: &g) == fuses)
+                        guard fuses else { return }
+                        for k in 0..<4 {
+                            #expect(g[k].storage.map(\.bitPattern) == reference[k].storage.map(\.bitPattern),
+                                    "tensor \(k) under \(set.name) on \(threads) threads")
+                        }
+                        #expect(g[1].storage[h / 2].isNaN && g[0].storage[(h / 2) * i].isNaN, "the NaN reaches du and dW_ih")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward loop that sums the weight gradients as it goes
+    /// (`backwardSequenceSummingGradients`, what `backward` runs for relu, equal lengths, I <= 8)
+    /// against an oracle written here in the same order (per batch row, t descending: dW by fma,
+    /// db, du; then rows in order): the same bits under every instruction set on 1, 2 and 3
+    /// threads, with and without a gradient at every step, dnet stored or not; dL/dh_0 and dnet
+    /// with the per-step loop's bits; and every gradient within rounding of the products'
+    /// (`inputAndRecurrentWeightGradients`, the other order).
+    @Test(arguments: [(5, 7, 13, 2), (16, 30, 100, 1), (3, 9, 37, 8), (1, 4, 8, 1)])
+    func backwardSummingEqualsItsOracle(_ b: Int, _ t: Int, _ h: Int, _ i: Int) throws {
+        let cell = Self.layer(hidden: h, input: i, seed: 40)
+        let trace = cell.forward(Self.random(t * b, i, seed: 41), steps: t, batch: b,
+                                 initial: LayerState(hidden: Self.random(b, h, seed: 42), memory: Matrix(rows: 0, cols: h)))
+        let dFinal = Self.random(b, h, seed: 43)
+        let start = CellParameters(cell.parameters.tensors.enumerated().map { k, m in Self.random(m.rows, m.cols, seed: 44 + UInt64(k)) })
+        func buffers() -> BackwardBuffers<Float> {
+            let g = BackwardBuffers<Float>(steps: t, batch: b, hiddenSize: h, gateCount: 1, separateHiddenGradient: false,
+                                           hasMemory: false, scratch: false)
+            g.dHidden.copy(from: dFinal)
+            return g
+        }
+        let x = trace.inputs.matrix().storage, hs = trace.hidden.matrix().storage
+        for outputGradient in [Self.random(t * b, h, seed: 48), nil] {
+            // The oracle: the per-step loop for dnet and dL/dh_0, then each row's sums over t descending.
+            let stepped = buffers()
+            for t0 in stride(from: t - 1, through: 0, by: -1) {
+                if let d = outputGradient { for k in 0..<(b * h) { stepped.dHidden.base[k] += d.storage[t0 * b * h + k] } }
+                cell.backwardStep(t0, trace, stepped, rows: 0..<b)
+            }
+            let dnet = stepped.dPreInput.matrix().storage
+            var oracle = start
+            var pw = [Float](repeating: 0, count: b * i * h), pb = [Float](repeating: 0, count: b * h), pu = pb
+            for r in 0..<b {
+                for t0 in stride(from: t - 1, through: 0, by: -1) {
+                    let row = t0 * b + r
+                    for j in 0..<h {
+                        let d = dnet[row * h + j]
+                        for q in 0..<i { pw[(r * i + q) * h + j] = pw[(r * i + q) * h + j].addingProduct(d, x[row * i + q]) }
+                        pb[r * h + j] += d
+                        pu[r * h + j] += d * hs[row * h + j]
+                    }
+                }
+            }
+            for r in 0..<b {
+                for j in 0..<h {
+                    for q in 0..<i { oracle[0].storage[j * i + q] += pw[(r * i + q) * h + j] }
+                    oracle[1].storage[j] += pu[r * h + j]
+                    oracle[2].storage[j] += pb[r * h + j]
+                    oracle[3].storage[j] += pb[r * h + j]
+                }
+            }
+            var products = start
+            cell.inputAndRecurrentWeightGradients(trace, stepped, masked: false, into: &products)
+            for set in Self.instructionSets {
+                for threads in [1, 2, 3] {
+                    for store in [true, false] {
+                        Compute.withInstructionSet(set) {
+                            Compute.$threads.withValue(threads) {
+                                let g = buffers()
+                                var sums = start
+                                #expect(cell.backwardSequenceSummingGradients(trace, g, outputGradient: outputGradient,
+                                                                               storeInputGradient: store, into: &sums))
+                                let what = "\(set.name), \(threads) threads, dnet stored \(store), dOut \(outputGradient != nil)"
+                                for k in 0..<4 {
+                                    #expect(sums[k].storage.map(\.bitPattern) == oracle[k].storage.map(\.bitPattern), "tensor \(k): \(what)")
+                                    let scale = products[k].storage.map { abs($0) }.max() ?? 0
+                                    let worst = zip(sums[k].storage, products[k].storage).map { abs($0 - $1) }.max() ?? 0
+                                    #expect(worst <= 1e-5 * max(scale, 1), "tensor \(k) against the products: \(what)")
+                                }
+                                #expect(Self.difference(g.dHidden, stepped.dHidden) == nil, "dL/dh_0: \(what)")
+                                if store { #expect(Self.difference(g.dPreInput, stepped.dPreInput) == nil, "dnet: \(what)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Where the fused loop does not apply it says so and writes nothing: other activations,
     /// Double, the naive backend (the per-step loop is then the only path).
     @Test func fusedLoopOnlyForFloatReluOnTheFastBackend() throws {
@@ -121,14 +280,22 @@ struct IndRNNTimeLoopTests {
         let trace = tanh.forward(x, steps: t, batch: b, initial: zero)
         let before = Self.bits(trace.hidden)
         #expect(!tanh.forwardSequence(trace, rows: 0..<b))
+        #expect(!tanh.projectsInputsInSequence(trace))
+        var none = tanh.parameters.zerosLike
+        let g = BackwardBuffers<Float>(steps: t, batch: b, hiddenSize: h, gateCount: 1, separateHiddenGradient: false,
+                                       hasMemory: false, scratch: false)
+        #expect(!tanh.backwardSequenceSummingGradients(trace, g, outputGradient: nil, storeInputGradient: true, into: &none))
+        #expect(none[1].storage.allSatisfy { $0 == 0 }, "nothing written")
         let relu = Self.layer(hidden: h, input: 1, seed: 8)
         #expect(!Compute.$backend.withValue(.naive) { relu.forwardSequence(trace, rows: 0..<b) })
+        #expect(!Compute.$backend.withValue(.naive) { relu.projectsInputsInSequence(trace) })
         #expect(Self.bits(trace.hidden) == before, "nothing written")
         let double = IndRNNCell<Double>(parameters: CellParameters(relu.parameters.tensors.map { $0.converted(to: Double.self) }),
                                         activation: .relu)
         let dTrace = double.forward(x.converted(to: Double.self), steps: t, batch: b,
                                     initial: .zeros(batch: b, hiddenSize: h, hasMemory: false))
         #expect(!double.forwardSequence(dTrace, rows: 0..<b))
+        #expect(!double.projectsInputsInSequence(dTrace))
     }
 
     /// Whole training steps of a 2-layer IndRNN (T = 30, B = 7, H = 20), both readouts, equal

@@ -155,6 +155,8 @@ int rk_flushes_denormals(void);
 /// gates[t] = pre_input[t] + pre_hidden[t], hidden[t+1] = relu(gates[t]) (NaN and -0 kept).
 /// u, bias [h]; pre_input, pre_hidden, gates [steps*batch, h] and hidden [(steps+1)*batch, h]
 /// time-major (row t*batch + b). The operations of IndRNNCell's per-step loop: the same bits.
+/// pre_hidden may be NULL: u * hidden[t] + bias is then not stored (nothing but the per-step
+/// loop's own tests reads it).
 void rk_indrnn_forward(long steps, long batch, long row0, long rows, long h,
                        const float *u, const float *bias, const float *pre_input,
                        float *pre_hidden, float *gates, float *hidden);
@@ -169,6 +171,40 @@ void rk_indrnn_backward(long steps, long batch, long row0, long rows, long h,
 /// du[j] += sum_r dnet[r, j] * hidden[r, j] and db[j] += sum_r dnet[r, j] over rows r in order
 /// (dnet, hidden [rows, h]): IndRNN's recurrent gradients, the same additions as the plain loop.
 void rk_indrnn_weight_gradients(long rows, long h, const float *dnet, const float *hidden, float *du, float *db);
+
+/// rk_indrnn_forward with the input projection formed in the loop instead of read from a
+/// [steps*batch, h] buffer (for small `in` = I): per element p = bias_ih[j], then
+/// p = fma(x[t*batch + b, q], ut[q*h + j], p) for q = 0 ..< in (rk_sgemm's chain for
+/// pre_input = bias_ih + x W_ihᵀ, so the same bits), x [steps*batch, in], ut = W_ihᵀ [in, h].
+/// Writes gates[t] (net) and hidden[t+1] only.
+void rk_indrnn_forward_projecting(long steps, long batch, long row0, long rows, long h, long in,
+                                  const float *x, const float *ut, const float *bias_ih,
+                                  const float *u, const float *bias, float *gates, float *hidden);
+
+/// IndRNN's four weight gradients in one pass over rows r = 0 ..< rows in order, for the units
+/// j0 ..< j1 (disjoint unit ranges may run on different threads: the same bits): with dnet
+/// [rows, h], x [rows, in], hidden [rows, h] (h_{t-1} of row r),
+///   dwt[q*h + j] = fma(dnet[r, j], x[r, q], dwt[q*h + j])   (dW_ih transposed [in, h]: rk_sgemm's chain)
+///   dbi[j] += dnet[r, j]                                     (db_ih: rk_column_sums' additions)
+///   du[j] += dnet[r, j] * hidden[r, j],  dbh[j] += dnet[r, j] (rk_indrnn_weight_gradients')
+void rk_indrnn_gradients(long rows, long h, long j0, long j1, long in, const float *dnet, const float *x,
+                         const float *hidden, float *dwt, float *dbi, float *du, float *dbh);
+
+/// rk_indrnn_backward that also sums the weight gradients as it walks t downwards, per batch
+/// row: partials [batch][in + 2][h] (zeroed by the caller) get, for row r,
+///   [q]      p = fma(dpre, x[t*batch + r, q], p)   (dW_ih transposed),
+///   [in]     p += dpre                            (db_ih = db_hh),
+///   [in + 1] p += dpre * hidden[t*batch + r]      (du),
+/// for t = steps-1 ... 0; dpre [steps*batch, h] is stored only when not NULL (dL/dx needs it).
+/// Each row's sums belong to one row, so any split of the rows gives the same bits; the order
+/// differs from the products' (t ascending over all rows), so the bits differ from theirs.
+void rk_indrnn_backward_sum(long steps, long batch, long row0, long rows, long h, long in,
+                            const float *u, const float *gates, const float *d_out, const float *x,
+                            const float *hidden, float *dh, float *dpre, float *partials);
+
+/// Adds rk_indrnn_backward_sum's partials over rows r = 0 ..< batch in order: dwt [in, h] +=,
+/// dbi and dbh += the [in] parts, du += the [in + 1] parts.
+void rk_indrnn_sum_partials(long batch, long h, long in, const float *partials, float *dwt, float *dbi, float *du, float *dbh);
 
 // MARK: - The simple RNN's time loop at batch 1 (seqrow.c)
 

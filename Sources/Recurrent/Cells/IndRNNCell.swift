@@ -128,14 +128,16 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     /// All T steps for the batch rows `rows` in one C call (`Kernels.indRNNForward`): the
     /// operations of `forwardStep` per element in the same order, so the same bits, without
-    /// the unroller's call per step (a step is only B*H multiply-adds).
+    /// the unroller's call per step (a step is only B*H multiply-adds). `gates` (net) and
+    /// `hidden` as `forwardStep` writes them; `preHidden` (u ⊙ h_{t-1} + b_hh) is not stored:
+    /// nothing reads it.
     public func forwardSequence(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) -> Bool {
         guard case .relu = activation else { return false }
         return weightHH.storage.withUnsafeBufferPointer { u in
             biasHH.storage.withUnsafeBufferPointer { bias in
                 Kernels.indRNNForward(steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
                                       u: u.baseAddress!, bias: bias.baseAddress!, preInput: trace.preInput.base,
-                                      preHidden: trace.preHidden.base, gates: trace.gates.base, states: trace.hidden.base)
+                                      preHidden: nil, gates: trace.gates.base, states: trace.hidden.base)
             }
         }
     }
@@ -178,6 +180,125 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
                 }
             }
         }
+    }
+
+    // MARK: - The input product inside the loop (Float, relu, 1 <= I <= 8)
+
+    /// True for relu in Float on the fast backend with 1 <= I <= `Kernels.indRNNFusedInputLimit`:
+    /// U x_t + b_ih costs I fused multiply-adds per element, less than a pass over a [T*B, H]
+    /// buffer written by a product and read back by the loop.
+    public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool {
+        guard case .relu = activation else { return false }
+        return Kernels.indRNNFusesInputs(Scalar.self, inputSize: inputSize)
+    }
+
+    /// `forwardSequence` with U x_t + b_ih formed per element from `trace.inputs` as the
+    /// unroller's product forms it (b_ih, then one fma per input: the same bits,
+    /// `Kernels.indRNNForwardProjecting`); writes `gates` (net) and `hidden`, not `preInput`.
+    public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let ut = inputSize == 1 ? weightIH.storage : weightIH.transposed.storage       // W_ihᵀ [I, H]
+        let done = ut.withUnsafeBufferPointer { ut in
+            biasIH.storage.withUnsafeBufferPointer { bi in
+                weightHH.storage.withUnsafeBufferPointer { u in
+                    biasHH.storage.withUnsafeBufferPointer { bias in
+                        Kernels.indRNNForwardProjecting(
+                            steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize, inputSize: inputSize,
+                            inputs: trace.inputs.base, inputWeightT: ut.baseAddress!, inputBias: bi.baseAddress!,
+                            u: u.baseAddress!, bias: bias.baseAddress!, gates: trace.gates.base, states: trace.hidden.base)
+                    }
+                }
+            }
+        }
+        precondition(done, "IndRNN: forwardSequenceProjecting called where projectsInputsInSequence is false")
+    }
+
+    /// dW_ih, db_ih, du and db_hh in one pass over dnet [T*B, H], X and h_{t-1}
+    /// (`Kernels.indRNNGradients`) instead of four, with the bits of the unroller's products
+    /// and `recurrentWeightGradients` (each sum over rows t*B + b in order); the units split
+    /// among the threads in blocks of 16 (a unit's sums never depend on the split). Any
+    /// activation (it reads only dnet); Float on the fast backend with 1 <= I <= 8. Runs for
+    /// uneven lengths (equal ones take `backwardSequenceSummingGradients`).
+    public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                         into gradients: inout CellParameters<Scalar>) -> Bool {
+        let i = inputSize, h = hiddenSize, rows = trace.steps * trace.batch
+        guard Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
+        let parts = rows * h >= 65_536 ? Compute.threads : 1, blocks = (h + 15) / 16
+        Self.withWeightGradients(&gradients, inputSize: i, hidden: h) { dwt, dbi, du, dbh in
+            Compute.forEachSlice(of: blocks, parts: parts) { slice in
+                let units = slice.lowerBound * 16 ..< Swift.min(h, slice.upperBound * 16)
+                _ = Kernels.indRNNGradients(rows: rows, hidden: h, units: units, inputSize: i,
+                                            dnet: grad.dPreInput.base, inputs: trace.inputs.base, states: trace.hidden.base,
+                                            inputWeightT: dwt, inputBias: dbi, du: du, db: dbh)
+            }
+        }
+        return true
+    }
+
+    /// The backward loop with the weight gradients summed inside it (relu, Float on the fast
+    /// backend, 1 <= I <= 8): per batch row, while t runs down, dW_ih += dnet x_tᵀ (fma),
+    /// db += dnet, du += dnet ⊙ h_{t-1} into the row's own partial sums, then the rows' partials
+    /// added in order (`Kernels.indRNNBackwardSumming`, `indRNNSumPartials`). dnet is stored
+    /// only for dL/dx, and the [T*B, H] buffers are read once instead of three times (dnet written
+    /// and read back, h_{t-1} read again). **Other bits than the products'** (each unit's sum
+    /// runs over t descending within a row, then over rows, instead of over rows t*B + b in
+    /// order); the same bits for any thread count (a row's sums belong to that row).
+    public func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                                 outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
+                                                 into gradients: inout CellParameters<Scalar>) -> Bool {
+        let i = inputSize, h = hiddenSize, b = trace.batch
+        guard case .relu = activation, Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
+        var partials = [Scalar](repeating: 0, count: b * (i + 2) * h)      // [B][I+2][H]: each row's own sums
+        let split = batchSplit(trace)
+        weightHH.storage.withUnsafeBufferPointer { u in
+            partials.withUnsafeMutableBufferPointer { p in
+                func run(_ dOut: UnsafePointer<Scalar>?) {
+                    Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { rows in
+                        _ = Kernels.indRNNBackwardSumming(
+                            steps: trace.steps, batch: b, rows: rows, hidden: h, inputSize: i, u: u.baseAddress!,
+                            gates: trace.gates.base, outputGradient: dOut, inputs: trace.inputs.base, states: trace.hidden.base,
+                            dHidden: grad.dHidden.base, dPreInput: storeInputGradient ? grad.dPreInput.base : nil,
+                            partials: p.baseAddress!)
+                    }
+                }
+                guard let outputGradient else { return run(nil) }
+                outputGradient.storage.withUnsafeBufferPointer { run($0.baseAddress!) }
+            }
+        }
+        partials.withUnsafeBufferPointer { p in
+            Self.withWeightGradients(&gradients, inputSize: i, hidden: h) { dwt, dbi, du, dbh in
+                _ = Kernels.indRNNSumPartials(batch: b, hidden: h, inputSize: i, partials: p.baseAddress!,
+                                              inputWeightT: dwt, inputBias: dbi, du: du, db: dbh)
+            }
+        }
+        return true
+    }
+
+    /// Runs `body` on the four gradients' storage: dW_ih as its transpose [I, H] (so that the
+    /// passes run along units; I = 1: the same), db_ih, du, db_hh; taken out of `gradients`
+    /// and put back (no copy-on-write check per element).
+    static func withWeightGradients(_ gradients: inout CellParameters<Scalar>, inputSize i: Int, hidden h: Int,
+                                    _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>,
+                                             UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void) {
+        var dw: [Scalar] = [], dbi: [Scalar] = [], du: [Scalar] = [], dbh: [Scalar] = []
+        swap(&dw, &gradients[0].storage)                        // out and back in: no copy
+        swap(&du, &gradients[1].storage)
+        swap(&dbi, &gradients[2].storage)
+        swap(&dbh, &gradients[3].storage)
+        defer {
+            swap(&dw, &gradients[0].storage); swap(&du, &gradients[1].storage)
+            swap(&dbi, &gradients[2].storage); swap(&dbh, &gradients[3].storage)
+        }
+        var dwt = i == 1 ? dw : Matrix(rows: h, cols: i, dw).transposed.storage     // [I, H]
+        dwt.withUnsafeMutableBufferPointer { dwt in
+            dbi.withUnsafeMutableBufferPointer { dbi in
+                du.withUnsafeMutableBufferPointer { du in
+                    dbh.withUnsafeMutableBufferPointer { dbh in
+                        body(dwt.baseAddress!, dbi.baseAddress!, du.baseAddress!, dbh.baseAddress!)
+                    }
+                }
+            }
+        }
+        dw = i == 1 ? dwt : Matrix(rows: i, cols: h, dwt).transposed.storage
     }
 
     /// No matrix to transpose: u ⊙ h_{t-1} is elementwise.

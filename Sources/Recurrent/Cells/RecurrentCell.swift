@@ -133,6 +133,35 @@ public protocol RecurrentCell<Scalar>: Sendable {
     func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                           outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool
 
+    /// True when `forwardSequenceProjecting(_:rows:)` runs this trace's whole time loop and
+    /// forms the input projection U x_t + b_ih itself from `trace.inputs` (IndRNN with a small
+    /// I: one pass over [T*B, G*H] less); `forward(_:)` then skips its product and leaves
+    /// `preInput` unwritten. Asked only for a trace without live rows or a state mask; the
+    /// answer depends on the cell and the trace's shapes, never on rows. Default false.
+    func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool
+
+    /// The whole time loop forward for the batch rows `rows` from `trace.inputs`, with the bits
+    /// of the unroller's input product followed by `forwardStep` for each t, except that
+    /// `preInput` (and what no backward pass reads) is not written. Called only where
+    /// `projectsInputsInSequence(trace)` is true. Default: a precondition failure.
+    func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>)
+
+    /// After the backward loop (no state mask): every weight gradient, the input weight's and
+    /// bias's included, in one pass with the bits of the unroller's products (dW_ih, db_ih)
+    /// followed by `recurrentWeightGradients`; or false, doing nothing. Default false.
+    func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                  into gradients: inout CellParameters<Scalar>) -> Bool
+
+    /// The whole backward pass over all batch rows (split among the threads as `batchSplit`
+    /// says) with every weight gradient summed inside the time loop instead of in products
+    /// afterwards, storing dPreInput only when `storeInputGradient` (dL/dx needs it); or false,
+    /// doing nothing. Called, before anything else of the backward pass, for equal lengths
+    /// without a state mask. Its sums may run in another order than the products' (other
+    /// bits: say so), but never depend on the thread count. Default false.
+    func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                          outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
+                                          into gradients: inout CellParameters<Scalar>) -> Bool
+
     /// After the loop: the gradients of the recurrent tensors from all rows of
     /// `dPreHidden` [T*B, G*H] and h_0 ... h_{T-1} (`trace.hidden` rows 0 ..< T*B).
     /// Default: one full recurrent weight and one recurrent bias, one product each.
@@ -164,6 +193,15 @@ extension RecurrentCell {
     }
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool { false }
+    public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool { false }
+    public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        preconditionFailure("\(Self.kind) does not project its inputs in its time loop (projectsInputsInSequence is false)")
+    }
+    public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                         into gradients: inout CellParameters<Scalar>) -> Bool { false }
+    public func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                                 outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
+                                                 into gradients: inout CellParameters<Scalar>) -> Bool { false }
 
     /// I, from the input weight (tensor 0) [G*H, I].
     public var inputSize: Int { parameters.tensors[0].cols }

@@ -69,9 +69,17 @@ extension RecurrentCell {
     @_specialize(where Self == GRUCell<Float>)
     @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
+        let split = batchSplit(steps: trace.steps, batch: trace.batch)
+        if trace.liveRows == nil && trace.stateMask == nil && projectsInputsInSequence(trace) {
+            prepare(trace)                                       // the input product inside the loop (IndRNN, small I)
+            Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
+                forwardSequenceProjecting(trace, rows: rows)
+            }
+            return
+        }
         projectInputs(trace.inputs.base, rows: trace.steps * trace.batch, into: trace.preInput)
         prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
-        unroll(trace, steps: trace.steps, liveRows: trace.liveRows, split: batchSplit(steps: trace.steps, batch: trace.batch))
+        unroll(trace, steps: trace.steps, liveRows: trace.liveRows, split: split)
     }
 
     /// preInput = X W_ihᵀ + b_ih for `rows` rows of `x` [rows, I] at once: [rows, I] x [I, G*H]
@@ -290,56 +298,51 @@ extension RecurrentCell {
         outputGradient.map { precondition($0.rows == rows && $0.cols == hs, "output gradient must be [T*B, H]") }
         let (parts, inner) = batchSplit(trace)
         let live = trace.liveRows, masked = trace.stateMask != nil
-        Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
-            if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
-            for t in stride(from: trace.steps - 1, through: 0, by: -1) {
-                // Variable lengths: a finished row's state was carried, so its dL/dh passes
-                // through unchanged; its step has no gradient (nothing read its inputs).
-                let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
-                if slice.upperBound < whole.upperBound || slice.isEmpty {
-                    let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
-                    grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
-                    if Self.separateHiddenGradient {
-                        grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+        // Equal lengths, no state mask: the cell's whole loop with the weight gradients summed in
+        // it (IndRNN, small I), where it has one.
+        let summed = live == nil && !masked
+            && backwardSequenceSummingGradients(trace, grad, outputGradient: outputGradient,
+                                                storeInputGradient: inputGradient, into: &gradients)
+        if !summed {
+            Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
+                if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
+                for t in stride(from: trace.steps - 1, through: 0, by: -1) {
+                    // Variable lengths: a finished row's state was carried, so its dL/dh passes
+                    // through unchanged; its step has no gradient (nothing read its inputs).
+                    let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
+                    if slice.upperBound < whole.upperBound || slice.isEmpty {
+                        let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
+                        grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                        if Self.separateHiddenGradient {
+                            grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                        }
+                        if slice.isEmpty { continue }
                     }
-                    if slice.isEmpty { continue }
-                }
-                if let dOut = outputGradient {                   // dL/dh_t += the loss's part
-                    dOut.storage.withUnsafeBufferPointer { d in
-                        let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
-                        let dst = grad.dHidden.row(slice.lowerBound)
-                        for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                    if let dOut = outputGradient {                   // dL/dh_t += the loss's part
+                        dOut.storage.withUnsafeBufferPointer { d in
+                            let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
+                            let dst = grad.dHidden.row(slice.lowerBound)
+                            for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                        }
                     }
-                }
-                if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
-                    dropState(t, trace, rows: slice)
-                    backwardStep(t, trace, grad, rows: slice)
-                    restoreState(t, trace, rows: slice)
-                    if !Self.carriesUnmaskedState {
-                        let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
-                        for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                    if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
+                        dropState(t, trace, rows: slice)
+                        backwardStep(t, trace, grad, rows: slice)
+                        restoreState(t, trace, rows: slice)
+                        if !Self.carriesUnmaskedState {
+                            let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
+                            for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                        }
+                    } else {
+                        backwardStep(t, trace, grad, rows: slice)
                     }
-                } else {
-                    backwardStep(t, trace, grad, rows: slice)
                 }
             }
+            if masked || !weightGradientsInOnePass(trace, grad, into: &gradients) {   // (IndRNN, small I: one pass)
+                inputAndRecurrentWeightGradients(trace, grad, masked: masked, into: &gradients)
+            }
         }
-        // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
         let inputSize = self.inputSize
-        gradients[0].storage.withUnsafeMutableBufferPointer { dW in
-            if let p = dW.baseAddress {
-                Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
-                             a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
-                             c: p, ldc: inputSize, accumulate: true)
-            }
-        }
-        gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
-            Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
-        }
-        // The recurrent weights' gradients read h_0 ... h_{T-1} as the steps did: masked.
-        if masked { for t in 0..<trace.steps { dropState(t, trace, rows: 0..<b) } }
-        recurrentWeightGradients(trace, grad, into: &gradients)
-        if masked { for t in 0..<trace.steps { restoreState(t, trace, rows: 0..<b) } }
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
         var dInputs = Matrix<Scalar>(rows: rows, cols: inputGradient ? inputSize : 0)
         if inputGradient && inputSize > 0 {
@@ -355,4 +358,27 @@ extension RecurrentCell {
                                  memory: Self.hasMemory ? grad.dMemory.matrix() : Matrix(rows: 0, cols: hs))
         return (dInputs, initial)
     }
+
+    /// The weight gradients after the backward loop, product by product: dW_ih, db_ih, then
+    /// the cell's `recurrentWeightGradients` (reading h_{t-1} masked, as the steps did).
+    func inputAndRecurrentWeightGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, masked: Bool,
+                                          into gradients: inout CellParameters<Scalar>) {
+        let b = trace.batch, rows = trace.steps * b, width = Self.gateCount * hiddenSize, inputSize = self.inputSize
+        // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
+        gradients[0].storage.withUnsafeMutableBufferPointer { dW in
+            if let p = dW.baseAddress {
+                Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
+                             a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
+                             c: p, ldc: inputSize, accumulate: true)
+            }
+        }
+        gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
+            Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
+        }
+        // The recurrent weights' gradients read h_0 ... h_{T-1} as the steps did: masked.
+        if masked { for t in 0..<trace.steps { dropState(t, trace, rows: 0..<b) } }
+        recurrentWeightGradients(trace, grad, into: &gradients)
+        if masked { for t in 0..<trace.steps { restoreState(t, trace, rows: 0..<b) } }
+    }
 }
+
