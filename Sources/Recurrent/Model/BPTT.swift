@@ -241,6 +241,35 @@ extension RecurrentCell {
 
     // MARK: - Backward
 
+    /// dW_ih, db_ih, dW_hh and db_hh in one pass over dPreInput (= dPreHidden) when the cell
+    /// `formsWeightGradientsInOnePass` (`Kernels.weightGradients`: the values of the separate
+    /// products and sums, bit for bit); false, doing nothing, where no fast body applies.
+    func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                  into gradients: inout CellParameters<Scalar>) -> Bool {
+        guard let w = Self.tensorIndex(.recurrentWeight), let bh = Self.tensorIndex(.recurrentBias),
+              grad.dPreHidden === grad.dPreInput else { return false }
+        let bi = Self.inputBiasIndex, rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
+        let inputSize = self.inputSize, hiddenSize = self.hiddenSize
+        precondition(Set([0, w, bh, bi]).count == 4 && gradients[w].rows == width && gradients[w].cols == hiddenSize
+                     && gradients[bh].count == width && gradients[bi].count == width,
+                     "\(Self.kind) forms its weight gradients in one pass but has not PyTorch's four tensors")
+        return gradients.tensors.withUnsafeMutableBufferPointer { t in   // four distinct tensors, written at once
+            t[0].storage.withUnsafeMutableBufferPointer { dWih in
+                t[w].storage.withUnsafeMutableBufferPointer { dWhh in
+                    t[bh].storage.withUnsafeMutableBufferPointer { dbhh in
+                        t[bi].storage.withUnsafeMutableBufferPointer { dbih in
+                            Kernels.weightGradients(rows: rows, width: width, dnet: grad.dPreInput.base,
+                                                    hidden: trace.hidden.base, hiddenSize: hiddenSize,
+                                                    inputs: trace.inputs.base, inputSize: inputSize,
+                                                    dWhh: dWhh.baseAddress!, dWih: dWih.baseAddress,
+                                                    dbhh: dbhh.baseAddress!, dbih: dbih.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Backpropagates through the trace.
     ///
     /// - Parameters:
@@ -324,21 +353,23 @@ extension RecurrentCell {
                 }
             }
         }
-        // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
-        let inputSize = self.inputSize
-        gradients[0].storage.withUnsafeMutableBufferPointer { dW in
-            if let p = dW.baseAddress {
-                Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
-                             a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
-                             c: p, ldc: inputSize, accumulate: true)
-            }
-        }
-        gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
-            Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
-        }
         // The recurrent weights' gradients read h_0 ... h_{T-1} as the steps did: masked.
+        let inputSize = self.inputSize
         if masked { for t in 0..<trace.steps { dropState(t, trace, rows: 0..<b) } }
-        recurrentWeightGradients(trace, grad, into: &gradients)
+        if !(Self.formsWeightGradientsInOnePass && weightGradientsInOnePass(trace, grad, into: &gradients)) {
+            // dW_ih = dPreInputᵀ X: [G*H, T*B] x [T*B, I];  db_ih = Σ rows of dPreInput
+            gradients[0].storage.withUnsafeMutableBufferPointer { dW in
+                if let p = dW.baseAddress {
+                    Kernels.gemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
+                                 a: grad.dPreInput.base, lda: width, b: trace.inputs.base, ldb: inputSize,
+                                 c: p, ldc: inputSize, accumulate: true)
+                }
+            }
+            gradients[Self.inputBiasIndex].storage.withUnsafeMutableBufferPointer { db in
+                Kernels.columnSums(grad.dPreInput.base, rows: rows, cols: width, into: db.baseAddress!, accumulate: true)
+            }
+            recurrentWeightGradients(trace, grad, into: &gradients)
+        }
         if masked { for t in 0..<trace.steps { restoreState(t, trace, rows: 0..<b) } }
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]
         var dInputs = Matrix<Scalar>(rows: rows, cols: inputGradient ? inputSize : 0)
