@@ -487,3 +487,23 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
     rk_sgemm(1, 0, m, nh, rows, dnet, m, h, ldh, dw_hh, nh, 1, threads);
     rk_column_sums(dnet, rows, m, db_hh, 1);
 }
+
+// MARK: - A layer's input projection: bias and product in one pass
+
+void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
+                         float *out, int threads) {
+    if (rows <= 0 || n <= 0) return;
+#ifdef RK_X86
+    if (rk_uses_avx512() && k >= 1 && k <= 8 && n > 2) {   // n <= 2: rk_sgemm's dot product, another sum
+        float *wt = (float *)malloc(sizeof(float) * (size_t)(k * n));   // W_ihᵀ [k, n]: at most 8 n floats
+        if (wt) {
+            for (long j = 0; j < n; j++) for (long q = 0; q < k; q++) wt[q * n + j] = w[j * k + q];
+            rk_avx512_input_projection(rows, n, k, x, ldx, wt, bias, out);
+            free(wt);
+            return;
+        }
+    }
+#endif
+    for (long r = 0; r < rows; r++) memcpy(out + r * n, bias, sizeof(float) * (size_t)n);
+    rk_sgemm(0, 1, rows, n, k, x, ldx, w, k, out, n, 1, threads);
+}

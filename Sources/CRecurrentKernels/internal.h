@@ -82,6 +82,9 @@ __attribute__((visibility("hidden"))) void rk_avx512_weight_gradients(long m, lo
 /// dnet_prev = net_prev <= 0 ? 0 : dnet W (+ dout) [rows, n], dout may be NULL.
 __attribute__((visibility("hidden"))) void rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
+/// rk_input_projection for k <= 8 (avx512_elementwise.c): out = bias + x wt, wt = W_ihᵀ [k, n].
+__attribute__((visibility("hidden"))) void rk_avx512_input_projection(long rows, long n, long k, const float *x, long ldx,
+    const float *wt, const float *bias, float *out);
 /// rk_recurrent_step(_packed)'s columns 0 ..< n (row stride ld): wt points at column 0 of
 /// W_hhᵀ [k, ld] (packed = 0) or at its first panel [k][16] (packed = 1).
 __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,

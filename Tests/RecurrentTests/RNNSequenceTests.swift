@@ -3,9 +3,9 @@ import Testing
 
 /// The simple RNN's time loops in C (`RNNCell.forwardSequence` above batch 1,
 /// `RNNCell.backwardSequence` for relu, with relu' fused into the product's epilogue under
-/// AVX-512) and the layer's weight gradients in one pass (`Kernels.weightGradients`): each gives
-/// the bits of the unroller's per-step path and of the separate products, on every instruction
-/// set and thread count.
+/// AVX-512), the layer's weight gradients in one pass (`Kernels.weightGradients`) and its input
+/// projection in one pass (`Kernels.inputProjection`): each gives the bits of the unroller's
+/// per-step path and of the separate products, on every instruction set and thread count.
 @Suite("RNN time loops and one-pass weight gradients equal the per-step path, bit for bit")
 struct RNNSequenceTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -101,6 +101,40 @@ struct RNNSequenceTests {
                 #expect(done == true)
                 #expect([dWhh, dWih, dbhh, dbih].map { $0.map(\.bitPattern) } == want.map { $0.map(\.bitPattern) },
                         "\(s) \(set.name) threads=\(threads)")
+            }
+        }
+    }
+
+    /// The input projection in one pass (`Kernels.inputProjection`) = the bias copied into every
+    /// row, then the NT product onto it, bit for bit, on every instruction set and thread count;
+    /// for k <= 8 and n > 2 (the one-pass body) also = the fma chain started at the bias. k = 0, the
+    /// n <= 2 dot-product shapes and k > 8 take the two-step path.
+    @Test(arguments: [(rows: 12544, n: 100, k: 1), (rows: 37, n: 17, k: 3), (rows: 9, n: 3, k: 8), (rows: 20, n: 2, k: 1),
+                      (rows: 11, n: 40, k: 0), (rows: 64, n: 33, k: 9), (rows: 5, n: 400, k: 2)])
+    func inputProjectionInOnePass(_ s: (rows: Int, n: Int, k: Int)) {
+        var x = randomFloats(s.rows * s.k, seed: 81)
+        if x.count > 4 { x[3] = .nan; x[4] = -0.0 }
+        let w = randomFloats(s.n * s.k, seed: 82), bias = randomFloats(s.n, seed: 83)
+        var chain = [Float](repeating: 0, count: s.rows * s.n)
+        for r in 0..<s.rows { for j in 0..<s.n { chain[r * s.n + j] = bias[j] } }
+        MicroKernelTests.chain(transA: false, transB: true, m: s.rows, n: s.n, k: s.k, a: x, lda: s.k, b: w, ldb: s.k,
+                               c: &chain, ldc: s.n, accumulate: true)
+        for set in Self.sets {
+            for threads in [1, 2, 3] {
+                let (want, got) = Compute.withInstructionSet(set) {
+                    Compute.$threads.withValue(threads) {
+                        var want = [Float](repeating: .nan, count: s.rows * s.n), got = want
+                        for r in 0..<s.rows { for j in 0..<s.n { want[r * s.n + j] = bias[j] } }
+                        Kernels.gemm(transA: false, transB: true, m: s.rows, n: s.n, k: s.k, a: x, lda: s.k, b: w, ldb: s.k,
+                                     c: &want, ldc: s.n, accumulate: true)
+                        Kernels.inputProjection(rows: s.rows, width: s.n, inputs: s.k, x: x, weight: w, bias: bias, into: &got)
+                        return (want, got)
+                    }
+                }!
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(s) \(set.name) threads=\(threads)")
+                if s.n > 2 && s.k <= 8 {
+                    #expect(got.map(\.bitPattern) == chain.map(\.bitPattern), "\(s) \(set.name): the chain")
+                }
             }
         }
     }

@@ -1,11 +1,16 @@
 // rk_weight_gradients (one TN product on [h | x | 1 1], AVX-512) against the four calls BPTT made
 // before (dW_ih and dW_hh by rk_sgemm, db_ih and db_hh by rk_column_sums): bits on several shapes,
-// thread counts and instruction sets, and an in-process interleaved A/B (indicative only).
+// thread counts and instruction sets, and an in-process interleaved A/B (indicative only); and the
+// relu RNN's backward loop (rk_relu_rnn_backward_rows: relu' in the product's epilogue) against the
+// per-step calls the unroller made (rk_relu_backward, then rk_sgemm), bits and A/B.
 //   S=Sources/CRecurrentKernels
 //   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/*.c benchmarks/kernels/weight_gradients.c \
 //       -o /tmp/weight_gradients -lpthread -lm
 //   /tmp/weight_gradients check            # bit-for-bit, exit 1 on a difference
 //   /tmp/weight_gradients ab 12544 100 1 41   # rows m(=H) nx reps: median and min us of each
+//   /tmp/weight_gradients backward 784 16 100 41   # steps batch H reps: bits, then median and min us of each
+//   /tmp/weight_gradients projection 12544 100 1 41   # rows n k reps: rk_input_projection against the bias
+//                                                     # copied into every row, then rk_sgemm NT; bits, A/B
 #define _GNU_SOURCE
 #include "CRecurrentKernels.h"
 #include <stdio.h>
@@ -85,6 +90,53 @@ int main(int argc, char **argv) {
                rows, m, nx, ta[reps / 2] / 1e3, ta[0] / 1e3, tb[reps / 2] / 1e3, tb[0] / 1e3, ta[reps / 2] / tb[reps / 2], ta[0] / tb[0]);
         return 0;
     }
-    fprintf(stderr, "usage: %s check | ab ROWS M NX REPS\n", argv[0]);
+    if (argc >= 6 && !strcmp(argv[1], "backward")) {
+        long steps = atol(argv[2]), batch = atol(argv[3]), h = atol(argv[4]), reps = atol(argv[5]), n = steps * batch * h;
+        float *w = rnd(h * h, 1), *net = rnd(n, 2), *dout = rnd(n, 3), *d0 = rnd(batch * h, 4);
+        for (long i = 0; i < h * h; i++) w[i] *= 0.1f;
+        float *dh[2] = { malloc(4 * batch * h), malloc(4 * batch * h) }, *dnet[2] = { malloc(4 * n), malloc(4 * n) };
+        double *t[2] = { malloc(sizeof(double) * reps), malloc(sizeof(double) * reps) };
+        for (long r = 0; r < reps; r++)
+            for (int v = 0; v < 2; v++) {
+                const float *out = r % 2 ? dout : NULL;   // with and without a loss on every step
+                memcpy(dh[v], d0, 4 * batch * h);
+                double t0 = now();
+                if (v == 1) rk_relu_rnn_backward_rows(steps, batch, 0, batch, h, w, 0, net, out, dh[1], dnet[1], 1);
+                else for (long s = steps - 1; s >= 0; s--) {   // the unroller's loop around RNNCell.backwardStep
+                    if (out) for (long i = 0; i < batch * h; i++) dh[0][i] += out[s * batch * h + i];
+                    rk_relu_backward(batch * h, net + s * batch * h, dh[0], dnet[0] + s * batch * h);
+                    rk_sgemm(0, 0, batch, h, h, dnet[0] + s * batch * h, h, w, h, dh[0], h, 0, 1);
+                }
+                t[v][r] = now() - t0;
+            }
+        int equal = !memcmp(dh[0], dh[1], 4 * batch * h) && !memcmp(dnet[0], dnet[1], 4 * n);
+        qsort(t[0], reps, sizeof(double), cmp); qsort(t[1], reps, sizeof(double), cmp);
+        printf("T %ld B %ld H %ld (%s): per-step calls median %.1f us (min %.1f), one loop median %.1f us (min %.1f): %.2fx (min %.2fx)\n",
+               steps, batch, h, equal ? "same bits" : "BITS DIFFER", t[0][reps / 2] / 1e3, t[0][0] / 1e3, t[1][reps / 2] / 1e3,
+               t[1][0] / 1e3, t[0][reps / 2] / t[1][reps / 2], t[0][0] / t[1][0]);
+        return !equal;
+    }
+    if (argc >= 6 && !strcmp(argv[1], "projection")) {
+        long rows = atol(argv[2]), n = atol(argv[3]), k = atol(argv[4]), reps = atol(argv[5]);
+        float *x = rnd(rows * k, 1), *w = rnd(n * k, 2), *bias = rnd(n, 3), *out[2] = { malloc(4 * rows * n), malloc(4 * rows * n) };
+        double *t[2] = { malloc(sizeof(double) * reps), malloc(sizeof(double) * reps) };
+        for (long r = 0; r < reps; r++)
+            for (int v = 0; v < 2; v++) {
+                double t0 = now();
+                if (v == 1) rk_input_projection(rows, n, k, x, k, w, bias, out[1], 1);
+                else {   // what BPTT's projectInputs did: the bias into every row, then the product onto it
+                    for (long i = 0; i < rows; i++) memcpy(out[0] + i * n, bias, 4 * n);
+                    rk_sgemm(0, 1, rows, n, k, x, k, w, k, out[0], n, 1, 1);
+                }
+                t[v][r] = now() - t0;
+            }
+        int equal = !memcmp(out[0], out[1], 4 * rows * n);
+        qsort(t[0], reps, sizeof(double), cmp); qsort(t[1], reps, sizeof(double), cmp);
+        printf("rows %ld n %ld k %ld (%s): bias copy + product median %.1f us (min %.1f), one pass median %.1f us (min %.1f): %.2fx (min %.2fx)\n",
+               rows, n, k, equal ? "same bits" : "BITS DIFFER", t[0][reps / 2] / 1e3, t[0][0] / 1e3, t[1][reps / 2] / 1e3,
+               t[1][0] / 1e3, t[0][reps / 2] / t[1][reps / 2], t[0][0] / t[1][0]);
+        return !equal;
+    }
+    fprintf(stderr, "usage: %s check | ab ROWS M NX REPS | backward STEPS BATCH H REPS | projection ROWS N K REPS\n", argv[0]);
     return 64;
 }

@@ -115,6 +115,13 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
                          const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
                          int threads);
 
+/// A layer's input projection: out [rows, n] = bias + x Wᵀ for x [rows, k] (row stride ldx),
+/// W [n, k] (W_ih) and bias [n]: each value rk_sgemm(0, 1, ..., accumulate 1)'s chain onto the
+/// bias (the bias copied into every row first), bit for bit; with AVX-512 and k <= 8 (n > 2) in
+/// one pass that writes each value once. `threads` as rk_sgemm's.
+void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
+                         float *out, int threads);
+
 /// Asks the C allocator to keep freed memory for reuse instead of returning it to the
 /// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
 /// frees and re-allocates its large per-step buffers does not page-fault them in again

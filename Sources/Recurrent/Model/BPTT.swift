@@ -84,11 +84,9 @@ extension RecurrentCell {
             parameters[0].storage.withUnsafeBufferPointer { w in
                 let parts = rows * width >= 65_536 ? Compute.threads : 1
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
-                    for r in slice { preInput.row(r).update(from: bias.baseAddress!, count: width) }
-                    Kernels.gemm(transA: false, transB: true, m: slice.count, n: width, k: inputSize,
-                                 a: x + slice.lowerBound * inputSize, lda: inputSize,
-                                 b: w.baseAddress ?? x, ldb: inputSize,
-                                 c: preInput.row(slice.lowerBound), ldc: width, accumulate: true)
+                    Kernels.inputProjection(rows: slice.count, width: width, inputs: inputSize,
+                                            x: x + slice.lowerBound * inputSize, weight: w.baseAddress ?? x,
+                                            bias: bias.baseAddress!, into: preInput.row(slice.lowerBound))
                 }
             }
         }

@@ -28,3 +28,25 @@ extension Kernels {
         return true
     }
 }
+
+// MARK: - A layer's input projection
+
+extension Kernels {
+    /// out [rows, n] = b + x Wᵀ for x [rows, k] (row stride k), W [n, k] and b [n]: the bias copied
+    /// into every row, then `gemm(transA: false, transB: true, ..., accumulate: true)`, as one call;
+    /// with AVX-512 and k <= 8 (`rk_input_projection`) one pass writing each value once, the same
+    /// chain per value (start at b, fma over k in order), so the same bits.
+    @inlinable
+    public static func inputProjection<T: NeuralScalar>(
+        rows: Int, width n: Int, inputs k: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>,
+        into out: UnsafeMutablePointer<T>
+    ) {
+        if T.self == Float.self && Compute.backend == .fast {
+            rk_input_projection(rows, n, k, floats(x), k, floats(weight), floats(bias), floats(out),
+                                Int32(clamping: max(1, Compute.threads)))
+            return
+        }
+        for r in 0..<rows { (out + r * n).update(from: bias, count: n) }
+        gemm(transA: false, transB: true, m: rows, n: n, k: k, a: x, lda: k, b: weight, ldb: k, c: out, ldc: n, accumulate: true)
+    }
+}
