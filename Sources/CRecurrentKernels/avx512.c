@@ -162,9 +162,41 @@ static long row_block8(long rows, long kc) {
     return ((rows + blocks - 1) / blocks + MR5 - 1) / MR5 * MR5;
 }
 
-/// Packed panels per k block: op(B) as [16-column panel][kc][16] (zero-padded), then, unless
-/// op(A)'s rows are contiguous (read in place), op(A) in row blocks as [8-row panel][kc][8];
-/// pairs of B panels outer (in L1), A panels inner (the block in L2).
+/// One k block (kc deep, from q0) of a packed product, B's panels already in bp: op(A) in row
+/// blocks of mc rows, packed as [8-row panel][kc][8] into ap unless its rows are contiguous
+/// (ca == 1: read in place), then pairs of B panels outer (in L1), A panels inner (the block in L2).
+static RK_AVX512 void packed_block(long m, long n, long kc, long q0, long mc, const float *a, long ra, long ca,
+                                   const float *bp, float *ap, float *c, long rc, long cc, int loadC) {
+    int inPlace = ca == 1;
+    for (long ib0 = 0; ib0 < m; ib0 += mc) {
+        long ib1 = m - ib0 < mc ? m : ib0 + mc, ni = (ib1 - ib0 + MR5 - 1) / MR5;
+        for (long t = 0; t < ni && !inPlace; t++) {
+            float *dst = ap + t * kc * MR5;
+            long ib = ib0 + MR5 * t, h = ib1 - ib < MR5 ? ib1 - ib : MR5;
+            __mmask8 rowsIn = (__mmask8)((1u << h) - 1);
+            for (long q = 0; q < kc; q++) {
+                const float *src = a + ib * ra + (q0 + q) * ca;
+                if (ra == 1) { _mm256_store_ps(dst + q * MR5, _mm256_maskz_loadu_ps(rowsIn, src)); continue; }
+                for (long ii = 0; ii < h; ii++) dst[q * MR5 + ii] = src[ii * ra];
+                for (long ii = h; ii < MR5; ii++) dst[q * MR5 + ii] = 0.0f;
+            }
+        }
+        for (long j = 0; j < n; j += 32) {
+            int nr = (int)(n - j < 32 ? n - j : 32);
+            const float *bt = bp + j * kc;   // panel j / 16
+            for (long ti = 0; ti < ni; ti++) {
+                long i = ib0 + MR5 * ti;
+                int mr = (int)(ib1 - i < MR5 ? ib1 - i : MR5);
+                float *ct = c + i * rc + j * cc;
+                if (inPlace) micro16_rows_pb(mr, nr, kc, a + i * ra + q0, ra, 1, bt, 16, 16 * kc, ct, rc, cc, loadC);
+                else micro16_panels(mr, nr, kc, ap + ti * kc * MR5, 1, MR5, bt, 16, 16 * kc, ct, rc, cc, loadC);
+            }
+        }
+    }
+}
+
+/// Packed panels per k block: op(B) as [16-column panel][kc][16] (zero-padded), then
+/// `packed_block` (op(A) packed unless its rows are contiguous, and the tiles).
 static RK_AVX512 void packed(long m, long n, long k, const float *a, long ra, long ca, const float *b, long rb,
                              long cb, float *c, long rc, long cc, int accumulate) {
     long kc0 = k < KC5 ? k : KC5, nb = (n + 15) / 16, mc = row_block8(m, kc0);
@@ -188,31 +220,7 @@ static RK_AVX512 void packed(long m, long n, long k, const float *a, long ra, lo
                 }
             }
         }
-        for (long ib0 = 0; ib0 < m; ib0 += mc) {
-            long ib1 = m - ib0 < mc ? m : ib0 + mc, ni = (ib1 - ib0 + MR5 - 1) / MR5;
-            for (long t = 0; t < ni && !inPlace; t++) {
-                float *dst = ap + t * kc * MR5;
-                long ib = ib0 + MR5 * t, h = ib1 - ib < MR5 ? ib1 - ib : MR5;
-                __mmask8 rowsIn = (__mmask8)((1u << h) - 1);
-                for (long q = 0; q < kc; q++) {
-                    const float *src = a + ib * ra + (q0 + q) * ca;
-                    if (ra == 1) { _mm256_store_ps(dst + q * MR5, _mm256_maskz_loadu_ps(rowsIn, src)); continue; }
-                    for (long ii = 0; ii < h; ii++) dst[q * MR5 + ii] = src[ii * ra];
-                    for (long ii = h; ii < MR5; ii++) dst[q * MR5 + ii] = 0.0f;
-                }
-            }
-            for (long j = 0; j < n; j += 32) {
-                int nr = (int)(n - j < 32 ? n - j : 32);
-                const float *bt = bp + j * kc;   // panel j / 16
-                for (long ti = 0; ti < ni; ti++) {
-                    long i = ib0 + MR5 * ti;
-                    int mr = (int)(ib1 - i < MR5 ? ib1 - i : MR5);
-                    float *ct = c + i * rc + j * cc;
-                    if (inPlace) micro16_rows_pb(mr, nr, kc, a + i * ra + q0, ra, 1, bt, 16, 16 * kc, ct, rc, cc, loadC);
-                    else micro16_panels(mr, nr, kc, ap + ti * kc * MR5, 1, MR5, bt, 16, 16 * kc, ct, rc, cc, loadC);
-                }
-            }
-        }
+        packed_block(m, n, kc, q0, mc, a, ra, ca, bp, ap, c, rc, cc, loadC);
     }
 }
 
@@ -239,6 +247,44 @@ void RK_AVX512 rk_avx512_gemm_packed_b(long m, long n, long k, const float *a, l
                                 c + i * ldc + j, ldc, 1, loadC);
             }
         }
+    }
+}
+
+// MARK: - A layer's weight gradients in one product
+
+/// rk_weight_gradients' product for the columns j0 ..< j1 (j0 a multiple of 16) of
+/// C [m, nh + nx + 2] (row stride ldc) += dnetᵀ [h | x | 1 1]: op(A) = dnetᵀ (dnet [k, m], row
+/// stride ldd) packed as `packed` packs a transposed A, and op(B)'s panels gathered from h [k, nh]
+/// (row stride ldh), x [k, nx] (ldx) and two columns of ones, so that one pass over dnet forms
+/// dW_hh, dW_ih and both bias gradients (fma(d, 1, acc) is acc + d exactly). Every element is
+/// `packed`'s chain (start at C; fma over q in order, k blocks of KC5): rk_sgemm's bits.
+void RK_AVX512 rk_avx512_weight_gradients(long m, long k, const float *dnet, long ldd, const float *h, long nh, long ldh,
+                                          const float *x, long nx, long ldx, long j0, long j1, float *c, long ldc) {
+    long n = j1 - j0, kc0 = k < KC5 ? k : KC5, nb = (n + 15) / 16, mc = row_block8(m, kc0);
+    float *bp = rk_scratch_floats(nb * 16 * kc0 + mc * kc0);
+    if (!bp) abort();
+    float *ap = bp + nb * 16 * kc0;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (long q0 = 0; q0 < k; q0 += KC5) {
+        long kc = k - q0 < KC5 ? k - q0 : KC5;
+        for (long t = 0; t < nb; t++) {             // panel t: columns c0 ..< c0 + 16 of [h | x | 1 1]
+            long c0 = j0 + 16 * t, end = nh + nx + 2;
+            long hEnd = nh < c0 + 16 ? nh : c0 + 16;                        // h's columns in the panel
+            long xLo = c0 > nh ? c0 : nh, xHi = nh + nx < c0 + 16 ? nh + nx : c0 + 16;
+            long oLo = c0 > nh + nx ? c0 : nh + nx, oHi = end < c0 + 16 ? end : c0 + 16;
+            __mmask16 hm = c0 < hEnd ? lanes(hEnd - c0) : 0;
+            __mmask16 xm = xLo < xHi ? (__mmask16)(lanes(xHi - c0) & ~lanes(xLo - c0)) : 0;
+            __mmask16 om = oLo < oHi ? (__mmask16)(lanes(oHi - c0) & ~lanes(oLo - c0)) : 0;
+            const float *hs = hm ? h + c0 : h, *xs = xm ? x + (xLo - nh) : x;   // xs: x's first column in the panel
+            float *dst = bp + t * kc * 16;
+            for (long q = 0; q < kc; q++) {
+                __m512 v = _mm512_maskz_loadu_ps(hm, hs + (q0 + q) * ldh);
+                if (xm) v = _mm512_mask_expandloadu_ps(v, xm, xs + (q0 + q) * ldx);   // into lanes xLo - c0 ...
+                v = _mm512_mask_mov_ps(v, om, one);
+                _mm512_store_ps(dst + q * 16, v);
+            }
+        }
+        packed_block(m, n, kc, q0, mc, dnet, 1, ldd, bp, ap, c + j0, ldc, 1, 1);
     }
 }
 
@@ -305,6 +351,64 @@ void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, co
             else
                 micro16_step_rows((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j, ld, 16,
                                   bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
+        }
+    }
+}
+
+// MARK: - The relu RNN's backward step, fused
+
+/// One MR x (16*NV) tile of the relu RNN's step backward: acc = dnet_t W_hh (start 0, the fma
+/// chain over k), then d = acc (+ dout, with OUT: the loss's dL/dh_{t-1}, added as the unroller
+/// adds it) and dnet_{t-1} = net_{t-1} <= 0 ? 0 : d (rk_relu_backward's predicate: a NaN net
+/// passes d). dL/dh_{t-1} itself is not stored.
+RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int masked, const int OUT, int nr, long k,
+                                        const float *a, long lda, const float *b, long ldb, const float *dout,
+                                        const float *net, float *dnet, long ld) {
+    __m512 x0[MR5], x1[MR5];
+    __mmask16 m0, m1;
+    tile_masks(NV, masked, nr, &m0, &m1);
+    for (int r = 0; r < MR; r++) { x0[r] = _mm512_setzero_ps(); x1[r] = x0[r]; }
+    fma_tile16(MR, NV, masked, 1, 0, m0, m1, k, a, lda, 1, b, ldb, 16, x0, x1);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) {
+            __mmask16 m = v == 0 ? m0 : m1;
+            __m512 d = v == 0 ? x0[r] : x1[r];
+            if (OUT) d = _mm512_add_ps(d, _mm512_maskz_loadu_ps(m, dout + r * ld + 16 * v));
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, net + r * ld + 16 * v), zero, _CMP_NLE_UQ);
+            _mm512_mask_storeu_ps(dnet + r * ld + 16 * v, m, _mm512_maskz_mov_ps(pass, d));
+        }
+}
+
+#define RK5_DNET_CASE(MR, NV, MASK, OUT) \
+    case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 2 + (OUT): \
+        micro16_relu_dnet(MR, NV, MASK, OUT, nr, k, a, lda, b, ldb, dout, net, dnet, ld); break;
+#define RK5_DNET_OUTS(MR, NV, MASK) RK5_DNET_CASE(MR, NV, MASK, 0) RK5_DNET_CASE(MR, NV, MASK, 1)
+#define RK5_DNET_ROW(MR) RK5_DNET_OUTS(MR, 1, 0) RK5_DNET_OUTS(MR, 1, 1) RK5_DNET_OUTS(MR, 2, 0) RK5_DNET_OUTS(MR, 2, 1)
+
+static RK_AVX512 void micro16_relu_dnet_any(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb,
+                                            const float *dout, const float *net, float *dnet, long ld) {
+    int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv;
+    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + (dout != NULL)) {
+        RK5_DNET_ROW(1) RK5_DNET_ROW(2) RK5_DNET_ROW(3) RK5_DNET_ROW(4)
+        RK5_DNET_ROW(5) RK5_DNET_ROW(6) RK5_DNET_ROW(7) RK5_DNET_ROW(8)
+        default: break;
+    }
+}
+
+/// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k], W [k, n] (row
+/// stride ldw), dout, net_prev, dnet_prev [rows, n] (row stride n; dout may be NULL); k <= KC5.
+/// Tiles as `tiles` runs the product (columns outer, balanced row tiles inner): each sum is
+/// rk_sgemm's chain, then the unroller's addition and rk_relu_backward's selection.
+void RK_AVX512 rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet, const float *w, long ldw,
+                                   const float *dout, const float *net_prev, float *dnet_prev) {
+    long ni = (rows + MR5 - 1) / MR5;
+    for (long j = 0; j < n; j += 32) {
+        int nr = (int)(n - j < 32 ? n - j : 32);
+        for (long ti = 0; ti < ni; ti++) {
+            long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
+            micro16_relu_dnet_any((int)(iEnd - i), nr, k, dnet + i * k, k, w + j, ldw,
+                                  dout ? dout + i * n + j : NULL, net_prev + i * n + j, dnet_prev + i * n + j, n);
         }
     }
 }

@@ -432,3 +432,78 @@ void rk_sgemm_packed_b(long m, long n, long k, const float *a, long lda, const f
     if (parts <= 1) packed_b_task(&p, 0, 1);
     else rk_parallel_run(packed_b_task, &p, parts);
 }
+
+// MARK: - A layer's weight gradients (dW_hh, dW_ih, db_hh, db_ih) in one pass
+
+typedef struct {
+    long rows, m, nh, nx, ldd, ldh, ldx, n; const float *dnet, *h, *x; float *c;
+} weight_gradients_t;
+
+#ifdef RK_X86
+static void weight_gradients_task(void *ctx, int part, int parts) {
+    const weight_gradients_t *w = (const weight_gradients_t *)ctx;
+    long panels = (w->n + 15) / 16;
+    long j0 = 16 * (panels * part / parts), j1 = 16 * (panels * (part + 1) / parts);
+    if (j1 > w->n) j1 = w->n;
+    if (j0 < j1) rk_avx512_weight_gradients(w->m, w->rows, w->dnet, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx, w->ldx,
+                                            j0, j1, w->c, w->n);
+}
+#endif
+
+void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, long nh, long ldh,
+                         const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
+                         int threads) {
+    if (rows <= 0 || m <= 0) return;
+#ifdef RK_X86
+    long n = nh + nx + 2;   // C = [dW_hh | dW_ih | db_hh db_ih] [m, n], gathered, accumulated, scattered back
+    float *c = rk_uses_avx512() && (size_t)m <= SIZE_MAX / sizeof(float) / (size_t)n
+        ? (float *)malloc(sizeof(float) * (size_t)m * (size_t)n) : NULL;
+    if (c) {
+        for (long i = 0; i < m; i++) {
+            float *ci = c + i * n;
+            memcpy(ci, dw_hh + i * nh, sizeof(float) * (size_t)nh);
+            if (nx > 0) memcpy(ci + nh, dw_ih + i * nx, sizeof(float) * (size_t)nx);
+            ci[nh + nx] = db_hh[i]; ci[nh + nx + 1] = db_ih[i];
+        }
+        weight_gradients_t w = { rows, m, nh, nx, m, ldh, ldx, n, dnet, h, x, c };
+        int parts = threads;   // as rk_sgemm: threads from ~100k multiply-adds, columns split by panels
+        if ((double)m * (double)n * (double)rows < 100000.0) parts = 1;
+        if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
+        if (parts <= 1) weight_gradients_task(&w, 0, 1);
+        else rk_parallel_run(weight_gradients_task, &w, parts);
+        for (long i = 0; i < m; i++) {
+            const float *ci = c + i * n;
+            memcpy(dw_hh + i * nh, ci, sizeof(float) * (size_t)nh);
+            if (nx > 0) memcpy(dw_ih + i * nx, ci + nh, sizeof(float) * (size_t)nx);
+            db_hh[i] = ci[nh + nx]; db_ih[i] = ci[nh + nx + 1];
+        }
+        free(c);
+        return;
+    }
+#endif
+    // The four products as BPTT formed them before (a failed allocation lands here too: the same bits).
+    if (nx > 0) rk_sgemm(1, 0, m, nx, rows, dnet, m, x, ldx, dw_ih, nx, 1, threads);
+    rk_column_sums(dnet, rows, m, db_ih, 1);
+    rk_sgemm(1, 0, m, nh, rows, dnet, m, h, ldh, dw_hh, nh, 1, threads);
+    rk_column_sums(dnet, rows, m, db_hh, 1);
+}
+
+// MARK: - A layer's input projection: bias and product in one pass
+
+void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
+                         float *out, int threads) {
+    if (rows <= 0 || n <= 0) return;
+#ifdef RK_X86
+    if (rk_uses_avx512() && k >= 1 && k <= 8 && n > 2) {   // n <= 2: rk_sgemm's dot product, another sum
+        float *wt = (float *)malloc(sizeof(float) * (size_t)(k * n));   // W_ihᵀ [k, n]: at most 8 n floats
+        if (wt) {
+            for (long j = 0; j < n; j++) for (long q = 0; q < k; q++) wt[q * n + j] = w[j * k + q];
+            rk_avx512_input_projection(rows, n, k, x, ldx, wt, bias, out);
+            free(wt);
+            return;
+        }
+    }
+#endif
+    for (long r = 0; r < rows; r++) memcpy(out + r * n, bias, sizeof(float) * (size_t)n);
+    rk_sgemm(0, 1, rows, n, k, x, ldx, w, k, out, n, 1, threads);
+}

@@ -74,6 +74,17 @@ __attribute__((visibility("hidden"))) void rk_avx512_gemm(long m, long n, long k
 /// rk_sgemm_packed_b's columns 0 ..< n of C, from the panels of rk_pack_b that start at `panels`.
 __attribute__((visibility("hidden"))) void rk_avx512_gemm_packed_b(long m, long n, long k, const float *a, long lda,
     const float *panels, float *c, long ldc, int accumulate);
+/// rk_weight_gradients' product for the columns j0 ..< j1 (j0 a multiple of 16) of
+/// C [m, nh + nx + 2] += dnetᵀ [h | x | 1 1] (C's row stride ldc).
+__attribute__((visibility("hidden"))) void rk_avx512_weight_gradients(long m, long k, const float *dnet, long ldd,
+    const float *h, long nh, long ldh, const float *x, long nx, long ldx, long j0, long j1, float *c, long ldc);
+/// The relu RNN's backward step with relu' in the product's epilogue (k <= 256):
+/// dnet_prev = net_prev <= 0 ? 0 : dnet W (+ dout) [rows, n], dout may be NULL.
+__attribute__((visibility("hidden"))) void rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
+    const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
+/// rk_input_projection for k <= 8 (avx512_elementwise.c): out = bias + x wt, wt = W_ihᵀ [k, n].
+__attribute__((visibility("hidden"))) void rk_avx512_input_projection(long rows, long n, long k, const float *x, long ldx,
+    const float *wt, const float *bias, float *out);
 /// rk_recurrent_step(_packed)'s columns 0 ..< n (row stride ld): wt points at column 0 of
 /// W_hhᵀ [k, ld] (packed = 0) or at its first panel [k][16] (packed = 1).
 __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,

@@ -143,3 +143,48 @@ void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, co
                               const float *x, float *net, float *h_new, int activation, int threads) {
     run_step(rows, n, k, h_prev, packed, 1, bias, x, net, h_new, activation, threads);
 }
+
+// MARK: - The simple RNN's time loop for a slice of the batch
+
+int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
+                        const float *bias, const float *pre_input, float *gates, float *hidden, int activation,
+                        int threads) {
+    if (activation != 1 && activation != 2) return 0;
+    for (long t = 0; t < steps; t++) {
+        long first = t * batch + row0;                          // step t's rows in [T*B, h]
+        const float *hp = hidden + first * h, *x = pre_input + first * h;
+        float *net = gates + first * h, *hn = hidden + (first + batch) * h;
+        if (rows == 1) rk_recurrent_step_row(h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
+        else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
+    }
+    return 1;
+}
+
+void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
+                               const float *gates, const float *d_out, float *dh, float *dnet, int threads) {
+    long n = rows * h;
+    float *d = dh + row0 * h;                                   // dL/dh_t of these rows [rows, h]
+#ifdef RK_X86
+    // AVX-512, one thread, W_hh in place: relu' in the product's epilogue, so dnet_{t-1} is formed
+    // from the sums in registers (dL/dh_{t-1} is never stored) and the next step reads it.
+    if (rk_uses_avx512() && !packed && threads <= 1 && h <= 256 && steps > 0) {
+        long last = (steps - 1) * batch + row0;
+        if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[last * h + i];
+        rk_relu_backward(n, gates + last * h, d, dnet + last * h);
+        for (long t = steps - 1; t > 0; t--) {
+            long first = t * batch + row0, prev = first - batch;
+            rk_avx512_relu_dnet(rows, h, h, dnet + first * h, w, h, d_out ? d_out + prev * h : NULL, gates + prev * h,
+                                dnet + prev * h);
+        }
+        rk_sgemm(0, 0, rows, h, h, dnet + row0 * h, h, w, h, d, h, 0, 1);   // dL/dh_{-1} = dnet_0 W_hh
+        return;
+    }
+#endif
+    for (long t = steps - 1; t >= 0; t--) {                     // the unroller's loop around RNNCell.backwardStep
+        long first = t * batch + row0;
+        if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[first * h + i];
+        rk_relu_backward(n, gates + first * h, d, dnet + first * h);
+        if (packed) rk_sgemm_packed_b(rows, h, h, dnet + first * h, h, w, d, h, 0, threads);
+        else rk_sgemm(0, 0, rows, h, h, dnet + first * h, h, w, h, d, h, 0, threads);
+    }
+}

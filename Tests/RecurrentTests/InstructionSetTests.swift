@@ -114,18 +114,9 @@ import Testing
                       Shape(m: 500, n: 40, k: 9)])
     func stepAndPackedProductEqualAVX2(_ s: Shape) throws {
         let (rows, n, k) = (s.m, s.n, s.k)
-        var hPrev = randomFloats(rows * k, seed: 21), x = randomFloats(rows * n, seed: 24)
-        if rows > 2 { hPrev[k + 1] = .nan; x[1] = -0.0 }
-        let w = randomFloats(n * k, seed: 22), bias = randomFloats(n, seed: 23)        // W_hh [n, k]
-        var wt = [Float](repeating: 0, count: k * n)                                   // W_hhᵀ [k, n]
-        for r in 0..<n { for c in 0..<k { wt[c * n + r] = w[r * k + c] } }
-        var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: k, n: n))
-        #expect(Kernels.packPanels(transposed: true, k: k, n: n, b: w, ldb: k, into: &panels))
-        var product = [Float](repeating: 0, count: rows * n)
-        for r in 0..<rows { for j in 0..<n { product[r * n + j] = bias[j] } }
-        MicroKernelTests.chain(transA: false, transB: false, m: rows, n: n, k: k, a: hPrev, lda: k, b: wt, ldb: n,
-                               c: &product, ldc: n, accumulate: true)
-        let wantNet = zip(x, product).map { $0 + $1 }
+        let step = ReferenceStep(rows: rows, n: n, k: k, seeds: (h: 21, w: 22, bias: 23, x: 24), special: true)
+        let (hPrev, wt, panels, bias, x, wantNet) = (step.hPrev, step.wt, step.panels, step.bias, step.x, step.net)
+        #expect(!panels.contains { $0.isNaN }, "packed")
         for activation in [Kernels.StepActivation.relu, .tanh] {
             for packed in [false, true] {
                 var results: [[UInt32]] = []
@@ -143,7 +134,7 @@ import Testing
                     #expect(done == true, "\(set.name) ran")
                     #expect(net.map(\.bitPattern) == wantNet.map(\.bitPattern), "\(s.testDescription) \(activation) packed=\(packed) \(set.name)")
                     if activation == .relu {
-                        #expect(h.map(\.bitPattern) == wantNet.map { $0 < 0 ? 0 : $0 }.map(\.bitPattern))
+                        #expect(h.map(\.bitPattern) == step.reluNet.map(\.bitPattern))
                     }
                     results.append(h.map(\.bitPattern))
                 }

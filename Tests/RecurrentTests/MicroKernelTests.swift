@@ -131,18 +131,9 @@ struct MicroKernelTests {
     @Test(arguments: [(1, 3, 1), (2, 8, 5), (5, 9, 4), (6, 16, 7), (7, 17, 13), (11, 33, 130), (13, 100, 100),
                       (500, 40, 9), (64, 24, 515)])
     func stepIsTheChain(_ rows: Int, _ n: Int, _ k: Int) {
-        let hPrev = randomFloats(rows * k, seed: 7), w = randomFloats(n * k, seed: 8)      // W_hh [n, k]
-        let bias = randomFloats(n, seed: 9), x = randomFloats(rows * n, seed: 10)
-        var wt = [Float](repeating: 0, count: k * n)                                      // W_hhᵀ [k, n]
-        for r in 0..<n { for c in 0..<k { wt[c * n + r] = w[r * k + c] } }
-        var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: k, n: n))
-        #expect(Kernels.packPanels(transposed: true, k: k, n: n, b: w, ldb: k, into: &panels))
-        var product = [Float](repeating: 0, count: rows * n)
-        for r in 0..<rows { for j in 0..<n { product[r * n + j] = bias[j] } }
-        Self.chain(transA: false, transB: false, m: rows, n: n, k: k, a: hPrev, lda: k, b: wt, ldb: n,
-                   c: &product, ldc: n, accumulate: true)
-        let wantNet = zip(x, product).map { $0 + $1 }
-        let wantH = wantNet.map { $0 < 0 ? 0 : $0 }
+        let s = ReferenceStep(rows: rows, n: n, k: k, seeds: (h: 7, w: 8, bias: 9, x: 10))
+        let (hPrev, wt, panels, bias, x) = (s.hPrev, s.wt, s.panels, s.bias, s.x)
+        let wantNet = s.net, wantH = s.reluNet
         for packed in [false, true] {
             for threads in [1, 2, 3] {
                 var net = [Float](repeating: .nan, count: rows * n), h = net

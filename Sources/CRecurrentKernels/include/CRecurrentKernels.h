@@ -103,6 +103,25 @@ void rk_pack_b(int transB, long k, long n, const float *b, long ldb, float *pack
 void rk_sgemm_packed_b(long m, long n, long k, const float *a, long lda, const float *packed,
                        float *c, long ldc, int accumulate, int threads);
 
+/// A layer's weight gradients from dnet = dL/d(pre-activations) [rows, m] (row stride m, m = G*H),
+/// the states h [rows, nh] (ldh) and the inputs x [rows, nx] (ldx) of the same rows:
+/// dw_hh [m, nh] += dnetᵀ h, dw_ih [m, nx] += dnetᵀ x, db_hh[i] += Σ_r dnet[r, i] and
+/// db_ih[i] += Σ_r dnet[r, i] (row strides nh and nx). Each value is what rk_sgemm(1, 0, ...,
+/// accumulate 1) and rk_column_sums(..., 1) give, bit for bit (a column sum is the chain with
+/// op(B) = 1: fma(d, 1, acc) = acc + d), for any thread count. With AVX-512 one pass over dnet:
+/// a TN product on B = [h | x | 1 1] (dnet is read once, not four times); elsewhere those four
+/// calls. dw_ih may be NULL when nx == 0.
+void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, long nh, long ldh,
+                         const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
+                         int threads);
+
+/// A layer's input projection: out [rows, n] = bias + x Wᵀ for x [rows, k] (row stride ldx),
+/// W [n, k] (W_ih) and bias [n]: each value rk_sgemm(0, 1, ..., accumulate 1)'s chain onto the
+/// bias (the bias copied into every row first), bit for bit; with AVX-512 and k <= 8 (n > 2) in
+/// one pass that writes each value once. `threads` as rk_sgemm's.
+void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
+                         float *out, int threads);
+
 /// Asks the C allocator to keep freed memory for reuse instead of returning it to the
 /// OS (glibc: no trimming, no mmap for large blocks), so that a training loop that
 /// frees and re-allocates its large per-step buffers does not page-fault them in again
@@ -147,6 +166,25 @@ int rk_set_flush_denormals(int on);
 /// 1 when the calling thread flushes denormals (see rk_set_flush_denormals), 0 when it
 /// does not, -1 where unsupported.
 int rk_flushes_denormals(void);
+
+/// The relu (activation 1) or tanh (2) RNN over `steps` steps for the batch rows row0 ..< row0 + rows
+/// of a batch of `batch` (time-major buffers, row t*batch + b): for t = 0 ..< steps,
+/// gates[t] = pre_input[t] + (bias + hidden[t] W_hhᵀ) and hidden[t+1] = f(gates[t]), each step
+/// rk_recurrent_step(_packed) (rk_recurrent_step_row for one row) with wt = W_hhᵀ [h, h] or its
+/// panels (packed): the same bits, one C call per pass instead of one Swift call per step.
+/// Returns 0, doing nothing, for another activation.
+int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
+                        const float *bias, const float *pre_input, float *gates, float *hidden, int activation,
+                        int threads);
+
+/// The relu RNN backward over t = steps-1 ... 0 for the same rows: dh [batch, h] holds dL/dh_T on
+/// entry; per step dh += d_out[t] (when d_out [steps*batch, h] is not null), dnet[t] =
+/// gates[t] <= 0 ? 0 : dh (rk_relu_backward), dh = dnet[t] W_hh (w = W_hh [h, h], or rk_pack_b's
+/// panels of it when packed); dL/dh_0 is left in dh. The operations of the unroller's loop around
+/// RNNCell.backwardStep, so the same bits; with AVX-512 and one thread the selection runs in the
+/// epilogue of the previous step's product.
+void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
+                               const float *gates, const float *d_out, float *dh, float *dnet, int threads);
 
 // MARK: - IndRNN's time loop (indrnn.c)
 

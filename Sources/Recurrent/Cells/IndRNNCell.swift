@@ -221,7 +221,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) -> Bool {
         let i = inputSize, h = hiddenSize, rows = trace.steps * trace.batch
-        guard Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
+        guard trace.stateMask == nil, Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
         let parts = rows * h >= 65_536 ? Compute.threads : 1, blocks = (h + 15) / 16
         Self.withWeightGradients(&gradients, inputSize: i, hidden: h) { dwt, dbi, du, dbh in
             Compute.forEachSlice(of: blocks, parts: parts) { slice in

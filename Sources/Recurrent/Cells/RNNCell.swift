@@ -67,8 +67,9 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let n = rows.count * hiddenSize, first = t * trace.batch + rows.lowerBound
         // Product, bias, input and f in one pass where that applies (relu, tanh; H <= 256).
-        if fusedRecurrentStep(t, trace, rows: rows, bias: biasHH, hNew: trace.hidden.row(trace.batch + first),
-                              activation: activation) { return }
+        if let fused = activation.fusedStep,
+           fusedRecurrentStep(t, trace, rows: rows, bias: biasHH, hNew: trace.hidden.row(trace.batch + first),
+                              activation: fused) { return }
         recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)   // preHidden[t] = W h_{t-1} + b_hh
         let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
         let r = trace.preHidden.row(first)                     // [R, H]
@@ -91,29 +92,48 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         }
     }
 
-    // MARK: - The whole time loop at batch 1
+    // MARK: - The whole time loop
 
-    /// Steps 0 ..< `steps` of a one-row trace (batch 1: `predict` and evaluation of single
-    /// sequences) in one C call (`Kernels.rnnForwardRow`): W_hh h_{t-1} is then a
-    /// matrix-vector product of H² multiply-adds (10,000 at H = 100, about a microsecond),
-    /// where a Swift call per step costs as much as the product. The same chain per value
-    /// as `forwardStep`'s fused step, so the same bits; relu and tanh (Float, fast kernels),
-    /// else false and `forwardStep` per step.
+    /// Steps 0 ..< `steps` for the batch rows `rows` in one C call, relu and tanh (Float, fast
+    /// kernels; else false and `forwardStep` per step). At batch 1 (`predict` and evaluation of
+    /// single sequences, `Kernels.rnnForwardRow`) W_hh h_{t-1} is a matrix-vector product of H²
+    /// multiply-adds (10,000 at H = 100, about a microsecond), where a Swift call per step costs
+    /// as much as the product; above, `Kernels.rnnForwardRows` runs `forwardStep`'s fused step
+    /// per t. The same chain per value as `forwardStep`, so the same bits.
     public func forwardSequence(_ trace: SequenceTrace<Scalar>, steps: Int, rows: Range<Int>) -> Bool {
-        guard trace.batch == 1, rows == 0..<1, steps <= trace.steps else { return false }
-        let fused: Kernels.StepActivation
-        switch activation {
-        case .relu: fused = .relu
-        case .tanh: fused = .tanh
-        default: return false
-        }
-        let packed = trace.packedRecurrentWeights?.transposed        // as fusedRecurrentStep: panels above H = 256
-        guard packed != nil || hiddenSize <= Self.packedRecurrentWeightAbove,
-              let weight = packed ?? trace.transposedRecurrentWeight else { return false }
+        guard steps <= trace.steps, let fused = activation.fusedStep, let w = fusedStepWeight(trace) else { return false }
+        let (weight, packed) = w
         return biasHH.storage.withUnsafeBufferPointer { bias in
-            Kernels.rnnForwardRow(steps: steps, hidden: hiddenSize, transposedWeight: weight.base, packed: packed != nil,
-                                  bias: bias.baseAddress!, x: trace.preInput.base, net: trace.gates.base,
-                                  states: trace.hidden.base, activation: fused)
+            if trace.batch == 1 {
+                return rows == 0..<1
+                    && Kernels.rnnForwardRow(steps: steps, hidden: hiddenSize, transposedWeight: weight, packed: packed,
+                                             bias: bias.baseAddress!, x: trace.preInput.base, net: trace.gates.base,
+                                             states: trace.hidden.base, activation: fused)
+            }
+            return Kernels.rnnForwardRows(steps: steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                                          transposedWeight: weight, packed: packed, bias: bias.baseAddress!,
+                                          preInput: trace.preInput.base, gates: trace.gates.base,
+                                          states: trace.hidden.base, activation: fused)
+        }
+    }
+
+    /// The relu RNN's backward time loop for the batch rows `rows` in one C call
+    /// (`Kernels.reluRNNBackwardRows`): per step dh += dOut[t], then `backwardStep`'s relu branch,
+    /// for t = T-1 ... 0, the same bits; with AVX-512 the relu selection of step t-1 runs in the
+    /// epilogue of step t's product dnet_t W_hh. Other activations: false, step by step.
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool {
+        guard case .relu = activation else { return false }
+        let packed = trace.packedRecurrentWeights?.plain          // panels of W_hh, from prepare(_:), H > 256
+        return weightHH.storage.withUnsafeBufferPointer { w in
+            func run(_ dOut: UnsafePointer<Scalar>?) -> Bool {
+                Kernels.reluRNNBackwardRows(steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                                            weight: packed.map { UnsafePointer($0.base) } ?? w.baseAddress!,
+                                            packed: packed != nil, gates: trace.gates.base, outputGradient: dOut,
+                                            dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.base)
+            }
+            guard let outputGradient else { return run(nil) }
+            return outputGradient.storage.withUnsafeBufferPointer { run($0.baseAddress!) }
         }
     }
 

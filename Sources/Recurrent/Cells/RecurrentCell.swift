@@ -32,6 +32,14 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var hasMemory: Bool { get }
     /// True when dL/d preHidden differs from dL/d preInput (GRU's reset gate). Default false.
     static var separateHiddenGradient: Bool { get }
+    /// True when the weight gradients are PyTorch's four from one gradient, as the defaults form
+    /// them: dW_ih, db_ih from `dPreInput` and dW_hh [G*H, H], db_hh from `dPreHidden`, the same
+    /// buffer (`recurrentWeightGradients` not overridden): the unroller then forms all four in one
+    /// pass over it (`Kernels.weightGradients`, the same bits) and does not call
+    /// `recurrentWeightGradients`. Default: PyTorch's tensors (`CellTensor.pytorchLayout`) and
+    /// no `separateHiddenGradient` (RNN, LSTM); a cell that overrides `recurrentWeightGradients`
+    /// must say false.
+    static var formsWeightGradientsInOnePass: Bool { get }
     /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
     static var usesBackwardScratch: Bool { get }
     /// Variational dropout of the state (`SequenceTrace.stateMask`): true when the step also
@@ -146,9 +154,11 @@ public protocol RecurrentCell<Scalar>: Sendable {
     /// `projectsInputsInSequence(trace)` is true. Default: a precondition failure.
     func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>)
 
-    /// After the backward loop (no state mask): every weight gradient, the input weight's and
-    /// bias's included, in one pass with the bits of the unroller's products (dW_ih, db_ih)
-    /// followed by `recurrentWeightGradients`; or false, doing nothing. Default false.
+    /// After the backward loop: every weight gradient, the input weight's and bias's included,
+    /// in one pass with the bits of the unroller's products (dW_ih, db_ih) followed by
+    /// `recurrentWeightGradients`; or false, doing nothing. Called with h_0 ... h_{T-1} as the
+    /// steps read them (a state mask applied). Default (BPTT.swift): the four PyTorch tensors
+    /// in one product where `formsWeightGradientsInOnePass`, else false.
     func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                   into gradients: inout CellParameters<Scalar>) -> Bool
 
@@ -179,6 +189,7 @@ extension RecurrentCell {
     public static var hasMemory: Bool { false }
     public static var separateHiddenGradient: Bool { false }
     public static var usesBackwardScratch: Bool { false }
+    public static var formsWeightGradientsInOnePass: Bool { !separateHiddenGradient && tensors == CellTensor.pytorchLayout }
     public static var carriesUnmaskedState: Bool { false }
     public static var tensors: [CellTensor] { CellTensor.pytorchLayout }
     public static var pytorchModule: String { kind.rawValue.uppercased() }
@@ -197,8 +208,6 @@ extension RecurrentCell {
     public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         preconditionFailure("\(Self.kind) does not project its inputs in its time loop (projectsInputsInSequence is false)")
     }
-    public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
-                                         into gradients: inout CellParameters<Scalar>) -> Bool { false }
     public func backwardSequenceSummingGradients(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                                  outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
                                                  into gradients: inout CellParameters<Scalar>) -> Bool { false }
@@ -337,6 +346,18 @@ extension RecurrentCell {
 
 // MARK: - Helpers for cells with a fused recurrent matrix
 
+extension Activation {
+    /// The activation as the fused recurrent step applies it in its epilogue (relu, tanh), or
+    /// nil where the step cannot (the cell then applies it after the product).
+    @usableFromInline var fusedStep: Kernels.StepActivation? {
+        switch self {
+        case .relu: return .relu
+        case .tanh: return .tanh
+        default: return nil
+        }
+    }
+}
+
 extension RecurrentCell {
     /// Writes Wᵀ [cols, rows] of `weight` [rows, cols] into `trace.transposedRecurrentWeight`
     /// (reusing its buffer when the size agrees).
@@ -404,35 +425,38 @@ extension RecurrentCell {
         }
     }
 
+    /// W_hhᵀ as the fused step reads it (`fusedRecurrentStep`, `RNNCell.forwardSequence`): its
+    /// panels where `prepare(_:)` packed them (H > 256), else the plain W_hhᵀ [H, G*H] for
+    /// H <= 256 (above, a 16-column slice of it no longer stays in cache); nil when neither applies.
+    @inlinable
+    func fusedStepWeight(_ trace: SequenceTrace<Scalar>) -> (weight: UnsafeMutablePointer<Scalar>, packed: Bool)? {
+        if let packed = trace.packedRecurrentWeights?.transposed { return (packed.base, true) }
+        guard hiddenSize <= Self.packedRecurrentWeightAbove, let wt = trace.transposedRecurrentWeight else { return nil }
+        return (wt.base, false)
+    }
+
     /// The fused form of `recurrentProjection` plus the input: gates[t] = preInput[t] +
     /// (b + h_{t-1} W_hhᵀ) for the batch rows `rows` in one pass, preHidden never
-    /// written; with `hNew` and `activation` (relu or tanh) also h_t = f(gates[t]). Returns
-    /// false, doing nothing, where it does not apply (H > 256, where W_hhᵀ no longer stays
-    /// in cache; no W_hhᵀ; Double; another activation): the caller runs the two passes.
+    /// written; with `hNew` and `activation` (`Activation.fusedStep`: relu or tanh) also
+    /// h_t = f(gates[t]). Returns false, doing nothing, where it does not apply (no W_hhᵀ for
+    /// the fused step, `fusedStepWeight`; Double): the caller runs the two passes.
     @inlinable
     func fusedRecurrentStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>, bias: Matrix<Scalar>,
-                            hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Activation? = nil) -> Bool {
-        let packed = trace.packedRecurrentWeights?.transposed
-        guard packed != nil || hiddenSize <= Self.packedRecurrentWeightAbove, let wt = trace.transposedRecurrentWeight else { return false }
-        let fused: Kernels.StepActivation?
-        switch activation {
-        case nil: fused = nil
-        case .relu?: fused = .relu
-        case .tanh?: fused = .tanh
-        default: return false
-        }
+                            hNew: UnsafeMutablePointer<Scalar>? = nil, activation: Kernels.StepActivation? = nil) -> Bool {
+        guard let w = fusedStepWeight(trace) else { return false }
+        let (weight, packed) = w
         let first = t * trace.batch + rows.lowerBound
         return bias.storage.withUnsafeBufferPointer { bias in
-            if let packed {
+            if packed {
                 return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
-                                             hPrev: trace.hidden.row(first), packedTransposedWeight: packed.base,
+                                             hPrev: trace.hidden.row(first), packedTransposedWeight: weight,
                                              bias: bias.baseAddress!, x: trace.preInput.row(first), net: trace.gates.row(first),
-                                             hNew: hNew, activation: fused)
+                                             hNew: hNew, activation: activation)
             }
             return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
-                                  hPrev: trace.hidden.row(first), transposedWeight: wt.base, bias: bias.baseAddress!,
-                                  x: trace.preInput.row(first), net: trace.gates.row(first),
-                                  hNew: hNew, activation: fused)
+                                         hPrev: trace.hidden.row(first), transposedWeight: weight, bias: bias.baseAddress!,
+                                         x: trace.preInput.row(first), net: trace.gates.row(first),
+                                         hNew: hNew, activation: activation)
         }
     }
 

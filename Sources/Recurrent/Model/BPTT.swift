@@ -92,11 +92,9 @@ extension RecurrentCell {
             parameters[0].storage.withUnsafeBufferPointer { w in
                 let parts = rows * width >= 65_536 ? Compute.threads : 1
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
-                    for r in slice { preInput.row(r).update(from: bias.baseAddress!, count: width) }
-                    Kernels.gemm(transA: false, transB: true, m: slice.count, n: width, k: inputSize,
-                                 a: x + slice.lowerBound * inputSize, lda: inputSize,
-                                 b: w.baseAddress ?? x, ldb: inputSize,
-                                 c: preInput.row(slice.lowerBound), ldc: width, accumulate: true)
+                    Kernels.inputProjection(rows: slice.count, width: width, inputs: inputSize,
+                                            x: x + slice.lowerBound * inputSize, weight: w.baseAddress ?? x,
+                                            bias: bias.baseAddress!, into: preInput.row(slice.lowerBound))
                 }
             }
         }
@@ -249,6 +247,35 @@ extension RecurrentCell {
 
     // MARK: - Backward
 
+    /// dW_ih, db_ih, dW_hh and db_hh in one pass over dPreInput (= dPreHidden) when the cell
+    /// `formsWeightGradientsInOnePass` (`Kernels.weightGradients`: the values of the separate
+    /// products and sums, bit for bit); false, doing nothing, where no fast body applies.
+    public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                         into gradients: inout CellParameters<Scalar>) -> Bool {
+        guard Self.formsWeightGradientsInOnePass, let w = Self.tensorIndex(.recurrentWeight), let bh = Self.tensorIndex(.recurrentBias),
+              grad.dPreHidden === grad.dPreInput else { return false }
+        let bi = Self.inputBiasIndex, rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
+        let inputSize = self.inputSize, hiddenSize = self.hiddenSize
+        precondition(Set([0, w, bh, bi]).count == 4 && gradients[w].rows == width && gradients[w].cols == hiddenSize
+                     && gradients[bh].count == width && gradients[bi].count == width,
+                     "\(Self.kind) forms its weight gradients in one pass but has not PyTorch's four tensors")
+        return gradients.tensors.withUnsafeMutableBufferPointer { t in   // four distinct tensors, written at once
+            t[0].storage.withUnsafeMutableBufferPointer { dWih in
+                t[w].storage.withUnsafeMutableBufferPointer { dWhh in
+                    t[bh].storage.withUnsafeMutableBufferPointer { dbhh in
+                        t[bi].storage.withUnsafeMutableBufferPointer { dbih in
+                            Kernels.weightGradients(rows: rows, width: width, dnet: grad.dPreInput.base,
+                                                    hidden: trace.hidden.base, hiddenSize: hiddenSize,
+                                                    inputs: trace.inputs.base, inputSize: inputSize,
+                                                    dWhh: dWhh.baseAddress!, dWih: dWih.baseAddress,
+                                                    dbhh: dbhh.baseAddress!, dbih: dbih.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Backpropagates through the trace.
     ///
     /// - Parameters:
@@ -338,9 +365,17 @@ extension RecurrentCell {
                     }
                 }
             }
-            if masked || !weightGradientsInOnePass(trace, grad, into: &gradients) {   // (IndRNN, small I: one pass)
-                inputAndRecurrentWeightGradients(trace, grad, masked: masked, into: &gradients)
+            // All weight gradients in one pass where the cell can (h_0 ... h_{T-1} read masked, as
+            // the steps read them), else product by product.
+            var onePass = false
+            if !masked {
+                onePass = weightGradientsInOnePass(trace, grad, into: &gradients)
+            } else if Self.formsWeightGradientsInOnePass {
+                for t in 0..<trace.steps { dropState(t, trace, rows: 0..<b) }
+                onePass = weightGradientsInOnePass(trace, grad, into: &gradients)
+                for t in 0..<trace.steps { restoreState(t, trace, rows: 0..<b) }
             }
+            if !onePass { inputAndRecurrentWeightGradients(trace, grad, masked: masked, into: &gradients) }
         }
         let inputSize = self.inputSize
         // dX = dPreInput W_ih: [T*B, G*H] x [G*H, I]

@@ -22,3 +22,44 @@ extension Kernels {
                                   Int32(clamping: max(1, Compute.threads))) != 0
     }
 }
+
+// MARK: - The simple RNN's time loop for a slice of the batch
+
+extension Kernels {
+    /// The relu or tanh RNN over `steps` steps for the batch rows `rows` of a trace of `batch`
+    /// rows, in one C call (`rk_rnn_forward_rows`): for t = 0 ..< steps, `gates[t] = preInput[t] +
+    /// (bias + states[t] W_hhᵀ)` and `states[t+1] = f(gates[t])` in those rows, the buffers
+    /// time-major (row t*B + b; states [(T+1)*B, H]); W_hhᵀ [H, H] or its panels (`packed`). Each
+    /// step is `recurrentStep`'s call, so the same bits, for any `Compute.threads`. False (doing
+    /// nothing) where no fast body applies: the caller runs its steps one by one.
+    @inlinable
+    public static func rnnForwardRows<T: NeuralScalar>(
+        steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, transposedWeight: UnsafePointer<T>, packed: Bool,
+        bias: UnsafePointer<T>, preInput: UnsafePointer<T>, gates: UnsafeMutablePointer<T>,
+        states: UnsafeMutablePointer<T>, activation: StepActivation
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        return rk_rnn_forward_rows(steps, batch, rows.lowerBound, rows.count, h, floats(transposedWeight), packed ? 1 : 0,
+                                   floats(bias), floats(preInput), floats(gates), floats(states), activation.rawValue,
+                                   Int32(clamping: max(1, Compute.threads))) != 0
+    }
+
+    /// The relu RNN's backward loop for the batch rows `rows`, t = T-1 ... 0, in one C call
+    /// (`rk_relu_rnn_backward_rows`): `dHidden` [B, H] holds dL/dh_T on entry; per step dh +=
+    /// `outputGradient[t]` (when given, [T*B, H]), `dPreInput[t] = gates[t] <= 0 ? 0 : dh` (a NaN
+    /// passes), dh = dPreInput[t] W_hh (W_hh [H, H], or the panels of `packPanels(transposed:
+    /// false, ...)` when `packed`); dL/dh_0 is left in `dHidden`. The operations of the unroller's
+    /// loop around `RNNCell.backwardStep`, so the same bits. False where no fast body applies.
+    @inlinable
+    public static func reluRNNBackwardRows<T: NeuralScalar>(
+        steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, weight: UnsafePointer<T>, packed: Bool,
+        gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
+        dPreInput: UnsafeMutablePointer<T>
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        rk_relu_rnn_backward_rows(steps, batch, rows.lowerBound, rows.count, h, floats(weight), packed ? 1 : 0, floats(gates),
+                                  outputGradient.map { floats($0) }, floats(dHidden), floats(dPreInput),
+                                  Int32(clamping: max(1, Compute.threads)))
+        return true
+    }
+}
