@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include "single_step.h"
 
 typedef struct { const char *name; int kind; long rows, h; } case_t;   // kind 0 LSTM, 1 LSTM forward only, 2 GRU
 static case_t cases[] = {
@@ -64,29 +65,8 @@ static void run(void) {
     }
 }
 
-static long long count(int empty) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        ptrace(PTRACE_TRACEME, 0, 0, 0);
-        run();   // warm: pages touched
-        refill = 0;
-        raise(SIGSTOP);
-        if (!empty) run();
-        raise(SIGSTOP);
-        _exit(0);
-    }
-    int st; long long n = 0;
-    waitpid(pid, &st, 0);
-    for (;;) {
-        ptrace(PTRACE_SINGLESTEP, pid, 0, 0);
-        waitpid(pid, &st, 0);
-        if (WIFEXITED(st)) break;
-        n++;
-        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP) break;
-    }
-    kill(pid, SIGKILL); waitpid(pid, &st, 0);
-    return n;
-}
+static void stop_refill(void) { refill = 0; }
+static long long count(int empty) { return single_step_count(run, stop_refill, empty); }
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
 static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }

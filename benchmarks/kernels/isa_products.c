@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include "single_step.h"
 static float *rnd(long n) { float *p = aligned_alloc(64, ((n * 4 + 63) / 64) * 64); for (long i = 0; i < n; i++) p[i] = (float)((i * 7919 % 2001) - 1000) / 20000.0f; return p; }
 typedef struct { const char *name; int kind; long m, n, k; } prod_t;   // kind 0 step, 1 step packed, 2 NN, 3 TN, 4 packed-B, 5 NT
 static prod_t prods[] = {
@@ -48,28 +49,7 @@ static void run(void) {
     case 5: rk_sgemm(0, 1, p.m, p.n, p.k, A, p.k, B, p.k, C, p.n, 0, 1); break;
     }
 }
-static long long count(int empty) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        ptrace(PTRACE_TRACEME, 0, 0, 0);
-        run();   // warm: scratch allocated, pages touched
-        raise(SIGSTOP);
-        if (!empty) run();
-        raise(SIGSTOP);
-        _exit(0);
-    }
-    int st; long long n = 0;
-    waitpid(pid, &st, 0);
-    for (;;) {
-        ptrace(PTRACE_SINGLESTEP, pid, 0, 0);
-        waitpid(pid, &st, 0);
-        if (WIFEXITED(st)) break;
-        n++;
-        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP) break;
-    }
-    kill(pid, SIGKILL); waitpid(pid, &st, 0);
-    return n;
-}
+static long long count(int empty) { return single_step_count(run, NULL, empty); }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
 static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }
 int main(int argc, char **argv) {
