@@ -23,8 +23,6 @@ enum {
     MR5 = 8,     // rows per tile (16 accumulators: twice the 2 ports x 4 cycles of FMA latency)
 };
 
-/// The first w lanes (w >= 16: all).
-RK_INLINE_AVX512 __mmask16 lanes(long w) { return w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1); }
 
 // MARK: - The tile's fma chain
 
@@ -71,7 +69,7 @@ RK_INLINE_AVX512 void fma_tile16(const int MR, const int NV, const int masked, c
 /// The masks of an nr-column tile (nr <= 32): m0 for columns 0-15, m1 for 16-31.
 RK_INLINE_AVX512 void tile_masks(const int NV, const int masked, int nr, __mmask16 *m0, __mmask16 *m1) {
     *m0 = 0xFFFF; *m1 = 0xFFFF;
-    if (masked) { if (NV == 1) *m0 = lanes(nr); else *m1 = lanes(nr - 16); }
+    if (masked) { if (NV == 1) *m0 = lanes16(nr); else *m1 = lanes16(nr - 16); }
 }
 
 // MARK: - GEMM tile
@@ -210,7 +208,7 @@ static RK_AVX512 void packed(long m, long n, long k, const float *a, long ra, lo
         for (long t = 0; t < nb; t++) {
             float *dst = bp + t * kc * 16;
             long j0 = 16 * t, w = n - j0 < 16 ? n - j0 : 16;
-            __mmask16 m = lanes(w);
+            __mmask16 m = lanes16(w);
             for (long q = 0; q < kc; q++) {
                 const float *src = b + (q0 + q) * rb + j0 * cb;
                 if (cb == 1) _mm512_store_ps(dst + q * 16, _mm512_maskz_loadu_ps(m, src));
@@ -272,9 +270,9 @@ void RK_AVX512 rk_avx512_weight_gradients(long m, long k, const float *dnet, lon
             long hEnd = nh < c0 + 16 ? nh : c0 + 16;                        // h's columns in the panel
             long xLo = c0 > nh ? c0 : nh, xHi = nh + nx < c0 + 16 ? nh + nx : c0 + 16;
             long oLo = c0 > nh + nx ? c0 : nh + nx, oHi = end < c0 + 16 ? end : c0 + 16;
-            __mmask16 hm = c0 < hEnd ? lanes(hEnd - c0) : 0;
-            __mmask16 xm = xLo < xHi ? (__mmask16)(lanes(xHi - c0) & ~lanes(xLo - c0)) : 0;
-            __mmask16 om = oLo < oHi ? (__mmask16)(lanes(oHi - c0) & ~lanes(oLo - c0)) : 0;
+            __mmask16 hm = c0 < hEnd ? lanes16(hEnd - c0) : 0;
+            __mmask16 xm = xLo < xHi ? (__mmask16)(lanes16(xHi - c0) & ~lanes16(xLo - c0)) : 0;
+            __mmask16 om = oLo < oHi ? (__mmask16)(lanes16(oHi - c0) & ~lanes16(oLo - c0)) : 0;
             const float *hs = hm ? h + c0 : h, *xs = xm ? x + (xLo - nh) : x;   // xs: x's first column in the panel
             float *dst = bp + t * kc * 16;
             for (long q = 0; q < kc; q++) {

@@ -16,7 +16,7 @@ void RK_AVX512 rk_avx512_input_projection(long rows, long n, long k, const float
     for (long r = 0; r < rows; r++) {                // rows outer: each output line is written once, in order
         const float *xr = x + r * ldx;
         for (long j = 0; j < n; j += 16) {
-            __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+            __mmask16 m = lanes16(n - j);
             __m512 acc = _mm512_maskz_loadu_ps(m, bias + j);
             for (long q = 0; q < k; q++)
                 acc = _mm512_fmadd_ps(_mm512_set1_ps(xr[q]), _mm512_maskz_loadu_ps(m, wt + q * n + j), acc);

@@ -108,9 +108,6 @@ static void indrnn_forward_generic(const forward_args *a) {
 /// 8 lanes at p, or only those of `m` when `masked` (the others read as 0, never touched).
 RK_INLINE_AVX2 __m256 ld8(const float *p, const int masked, __m256i m) { return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p); }
 RK_INLINE_AVX2 void st8(float *p, __m256 v, const int masked, __m256i m) { if (masked) _mm256_maskstore_ps(p, m, v); else _mm256_storeu_ps(p, v); }
-/// Lanes 0 ..< n of 8 (n < 8): the tail of a row of H units, one masked vector whose lanes run
-/// the scalar operations.
-RK_INLINE_AVX2 __m256i tail8(long n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
 
 /// Units j ..< j + 8 (masked: those of m) of one row of one step of the forward.
 RK_INLINE_AVX2 void indrnn_forward_avx2_vector(long j, long h, long in, const int project, const int masked, __m256i m,
@@ -148,7 +145,7 @@ RK_INLINE_AVX2 void indrnn_forward_avx2_body(const forward_args *a, const int pr
             for (; j + 8 <= h; j += 8)
                 indrnn_forward_avx2_vector(j, h, in, project, 0, _mm256_setzero_si256(), xp, x, ut, bias_ih, u, bias, hp, rec, net, hn);
             if (j < h)
-                indrnn_forward_avx2_vector(j, h, in, project, 1, tail8(h - j), xp, x, ut, bias_ih, u, bias, hp, rec, net, hn);
+                indrnn_forward_avx2_vector(j, h, in, project, 1, lanes8(h - j), xp, x, ut, bias_ih, u, bias, hp, rec, net, hn);
         }
     }
 }
@@ -243,7 +240,7 @@ RK_INLINE_AVX2 void indrnn_backward_sum_avx2_body(long steps, long batch, long r
             long j = 0;
             for (; j + 8 <= h; j += 8)
                 indrnn_backward_sum_avx2_vector(j, h, in, 0, _mm256_setzero_si256(), u, net, dout, x, hp, dh, dnet, p);
-            if (j < h) indrnn_backward_sum_avx2_vector(j, h, in, 1, tail8(h - j), u, net, dout, x, hp, dh, dnet, p);
+            if (j < h) indrnn_backward_sum_avx2_vector(j, h, in, 1, lanes8(h - j), u, net, dout, x, hp, dh, dnet, p);
         }
     }
 }
@@ -257,8 +254,6 @@ static RK_AVX2 void indrnn_backward_sum_avx2(long steps, long batch, long row0, 
 
 // MARK: - AVX-512 bodies (16 lanes, the tail masked: every lane runs the scalar operations)
 
-/// Lanes j ..< min(j + 16, n) of a 16-wide vector.
-RK_INLINE_AVX512 __mmask16 tail16(long j, long n) { return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1); }
 
 static RK_AVX512 void indrnn_backward_sum_avx512(long steps, long batch, long row0, long rows, long h, long in,
                                                  const float *u, const float *gates, const float *d_out, const float *xs,
@@ -270,7 +265,7 @@ static RK_AVX512 void indrnn_backward_sum_avx512(long steps, long batch, long ro
             const float *net = gates + o, *dout = d_out ? d_out + o : 0, *x = xs + (t * batch + r) * in, *hp = hidden + o;
             float *dh = dh_all + r * h, *dnet = dpre ? dpre + o : 0, *p = partials + r * (in + 2) * h;
             for (long j = 0; j < h; j += 16) {
-                const __mmask16 m = tail16(j, h);
+                const __mmask16 m = lanes16(h - j);
                 __m512 g = _mm512_maskz_loadu_ps(m, dh + j);
                 if (dout) g = _mm512_add_ps(g, _mm512_maskz_loadu_ps(m, dout + j));
                 __m512 d = _mm512_maskz_mov_ps(_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, net + j), zero, _CMP_NLE_UQ), g);
@@ -299,7 +294,7 @@ static RK_AVX512 void indrnn_forward_avx512(const forward_args *a) {
             const float *hp = a->hidden + o;
             float *rec = a->pre_hidden ? a->pre_hidden + o : 0, *net = a->gates + o, *hn = a->hidden + b * h + o;
             for (long j = 0; j < h; j += 16) {
-                const __mmask16 m = tail16(j, h);
+                const __mmask16 m = lanes16(h - j);
                 __m512 p;
                 if (xp) p = _mm512_maskz_loadu_ps(m, xp + j);
                 else {
@@ -328,7 +323,7 @@ static RK_AVX512 void indrnn_backward_avx512(long steps, long batch, long row0, 
             const float *net = gates + o, *dout = d_out ? d_out + o : 0;
             float *dh = dh_all + r * h, *dnet = dpre + o;
             for (long j = 0; j < h; j += 16) {
-                const __mmask16 m = tail16(j, h);
+                const __mmask16 m = lanes16(h - j);
                 __m512 g = _mm512_maskz_loadu_ps(m, dh + j);
                 if (dout) g = _mm512_add_ps(g, _mm512_maskz_loadu_ps(m, dout + j));
                 __mmask16 pass = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, net + j), zero, _CMP_NLE_UQ);
@@ -346,7 +341,7 @@ static RK_AVX512 void indrnn_gradients_avx512(long rows, long h, long j0, long j
     for (long r = 0; r < rows; r++) {
         const float *d = dnet + r * h, *hp = hidden + r * h, *x = xs + r * in;
         for (long j = j0; j < j1; j += 16) {
-            const __mmask16 m = tail16(j, j1);
+            const __mmask16 m = lanes16(j1 - j);
             __m512 dv = _mm512_maskz_loadu_ps(m, d + j);
             for (long q = 0; q < in; q++)
                 _mm512_mask_storeu_ps(dwt + q * h + j, m, _mm512_fmadd_ps(dv, _mm512_set1_ps(x[q]),

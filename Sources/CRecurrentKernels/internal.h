@@ -112,11 +112,16 @@ __attribute__((visibility("hidden"))) long rk_avx512_gru_backward_row(long h, co
 // MARK: - Shared AVX2 + FMA helpers
 
 #ifdef RK_X86
+/// The first n of 8 lanes (n <= 0: none, n >= 8: all), as a maskload/maskstore mask.
+RK_INLINE_AVX2 __m256i lanes8(long n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+
+/// The first w of 16 lanes (w >= 16: all).
+RK_INLINE_AVX512 __mmask16 lanes16(long w) { return w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1); }
+
 /// Lane masks for a tile edge of nr < 16 columns: m0 for columns 0-7, m1 for 8-15.
 RK_INLINE_AVX2 void edge_masks(int nr, __m256i *m0, __m256i *m1) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    *m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-    *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    *m0 = lanes8(nr);
+    *m1 = lanes8(nr - 8);
 }
 
 /// One k step of a tile: acc[r] += op(A)(r, q) op(B)(q, 0 ..< 8*NV), where op(A)(r, q) is

@@ -28,7 +28,7 @@ RK_INLINE_AVX2 void seq_block(const int NV, const int PACKED, const int masked, 
                                long t, long v0) {
     const long n = s->n, k = s->k, j = 8 * v0;
     const int nr = (int)(n - (j + 8 * (NV - 1)));          // columns in the last vector: 1 ... 7 when masked
-    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i m = lanes8(nr);
     const float *hp = s->hidden + t * k;                     // h_{t-1} [k]
     __m256 acc[13];
     for (int v = 0; v < NV; v++) {
