@@ -86,18 +86,22 @@ def read_log(path):
 
 
 def segments(train_log):
-    machines, steps_total, steps_per_epoch = [], None, None
+    """The machines and the binaries' commits of the run's segments (in order, each once), and its total steps."""
+    machines, commits, steps_total = [], [], None
     if not os.path.exists(train_log):
-        return machines, steps_total
+        return machines, commits, steps_total
     for line in open(train_log):
         # The CPU name may hold parentheses itself ("Intel(R) Xeon(R) Processor").
         m = re.match(r"== \S+ (\S+) \((.*)\) pid \d+:", line)
         if m:
             machines.append(f"{m.group(1)} ({m.group(2)})")
+            b = re.search(r"recurrent-longrun/([0-9a-f]{7,40})/recurrent ", line)
+            if b and (not commits or not b.group(1).startswith(commits[-1][:7]) and not commits[-1].startswith(b.group(1)[:7])):
+                commits.append(b.group(1)[:10])
         m = re.match(r"\s+(\d+) steps of (\d+)", line)
         if m:
             steps_total = int(m.group(1))
-    return machines, steps_total
+    return machines, commits, steps_total
 
 
 def svg_chart(title, series, xlabel, ylabel, width=640, height=360):
@@ -141,6 +145,7 @@ def main():
     p.add_argument("runs", nargs="*")
     p.add_argument("--out", default="experiments/longruns")
     a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
     runs = a.runs or sorted(d for d in glob.glob("experiments/longruns/*") if os.path.isdir(d))
     rows = {}
     for d in runs:
@@ -148,7 +153,7 @@ def main():
             continue
         commit, args, o = parse_conf(os.path.join(d, "run.conf"))
         evals, wall, last_step = read_log(os.path.join(d, "log.jsonl")) if os.path.exists(os.path.join(d, "log.jsonl")) else ({}, 0, 0)
-        machines, total = segments(os.path.join(d, "train.log"))
+        machines, commits, total = segments(os.path.join(d, "train.log"))
         epochs = int(o.get("epochs", 0)) or None
         per_epoch = total / epochs if total and epochs else None
         val = sorted((r for (s, sp), r in evals.items() if sp == "val"), key=lambda r: r["step"])
@@ -160,7 +165,7 @@ def main():
             name=os.path.basename(d.rstrip("/")), cell=o.get("cell", "irnn"), hidden=o.get("hidden", "64"), layers=o.get("layers", "1"),
             params=parameter_count(os.path.join(d, "model.safetensors")), epochs_done=(last_step / per_epoch) if per_epoch else None,
             epochs=epochs, best=best, test=test.get(best["step"]) if best else None, hours=wall / 3600,
-            machines=sorted(set(machines)), state=state, args=args, commit=commit[:10], val=val, per_epoch=per_epoch))
+            machines=sorted(set(machines)), state=state, args=args, commits=commits or [commit[:10]], val=val, per_epoch=per_epoch))
     md = ["# Long runs (made by scripts/longrun_report.py; do not edit by hand)", ""]
     for task, rs in sorted(rows.items()):
         md += [f"## {task}", "", "| run | cell | H | layers | parameters | epochs | best val acc | test acc at best val | hours | state |",
@@ -172,7 +177,7 @@ def main():
             md.append(f"| {r['name']} | {r['cell']} | {r['hidden']} | {r['layers']} | {r['params'] or '?'} | {ep} | {bv} | {ta} | {r['hours']:.2f} | {r['state']} |")
         md.append("")
         for r in rs:
-            md.append(f"- `{r['name']}`: `scripts/longrun.sh new experiments/longruns/{r['name']} {r['args']}` (binary of commit {r['commit']}); machine: {'; '.join(r['machines'])}")
+            md.append(f"- `{r['name']}`: `scripts/longrun.sh new experiments/longruns/{r['name']} {r['args']}` (binary of commit(s) {' → '.join(r['commits'])}; each move and why is in its train.log); machine: {'; '.join(r['machines'])}")
         md.append("")
         by_epoch = [(r["name"], [(v["step"] / r["per_epoch"], v["metric"]) for v in r["val"]]) for r in rs if r["per_epoch"]]
         by_hour = [(r["name"], [(v["wall"] / 3600, v["metric"]) for v in r["val"]]) for r in rs]
