@@ -96,7 +96,7 @@ def segments(train_log):
         if m:
             machines.append(f"{m.group(1)} ({m.group(2)})")
             b = re.search(r"recurrent-longrun/([0-9a-f]{7,40})/recurrent ", line)
-            if b and (not commits or not b.group(1).startswith(commits[-1][:7]) and not commits[-1].startswith(b.group(1)[:7])):
+            if b and (not commits or commits[-1][:7] != b.group(1)[:7]):   # paths hold 7 or 40 digits
                 commits.append(b.group(1)[:10])
         m = re.match(r"\s+(\d+) steps of (\d+)", line)
         if m:

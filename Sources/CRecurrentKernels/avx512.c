@@ -23,7 +23,6 @@ enum {
     MR5 = 8,     // rows per tile (16 accumulators: twice the 2 ports x 4 cycles of FMA latency)
 };
 
-
 // MARK: - The tile's fma chain
 
 /// One k step: x0[r] += op(A)(r, q) op(B)(q, 0 ..< 16) and, NV = 2, x1[r] += op(A)(r, q)

@@ -254,7 +254,6 @@ static RK_AVX2 void indrnn_backward_sum_avx2(long steps, long batch, long row0, 
 
 // MARK: - AVX-512 bodies (16 lanes, the tail masked: every lane runs the scalar operations)
 
-
 static RK_AVX512 void indrnn_backward_sum_avx512(long steps, long batch, long row0, long rows, long h, long in,
                                                  const float *u, const float *gates, const float *d_out, const float *xs,
                                                  const float *hidden, float *dh_all, float *dpre, float *partials) {
