@@ -490,20 +490,34 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
 
 // MARK: - A layer's input projection: bias and product in one pass
 
-void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
-                         float *out, int threads) {
-    if (rows <= 0 || n <= 0) return;
+float *rk_input_projection_weight(long n, long k, const float *w) {
 #ifdef RK_X86
     if (rk_uses_avx512() && k >= 1 && k <= 8 && n > 2) {   // n <= 2: rk_sgemm's dot product, another sum
         float *wt = (float *)malloc(sizeof(float) * (size_t)(k * n));   // W_ihᵀ [k, n]: at most 8 n floats
-        if (wt) {
-            for (long j = 0; j < n; j++) for (long q = 0; q < k; q++) wt[q * n + j] = w[j * k + q];
-            rk_avx512_input_projection(rows, n, k, x, ldx, wt, bias, out);
-            free(wt);
-            return;
-        }
+        if (wt) for (long j = 0; j < n; j++) for (long q = 0; q < k; q++) wt[q * n + j] = w[j * k + q];
+        return wt;
     }
+#else
+    (void)n; (void)k; (void)w;
 #endif
+    return NULL;
+}
+
+void rk_input_projection_rows(long rows, long n, long k, const float *x, long ldx, const float *w, const float *wt,
+                              const float *bias, float *out, int threads) {
+    if (rows <= 0 || n <= 0) return;
+#ifdef RK_X86
+    if (wt) { rk_avx512_input_projection(rows, n, k, x, ldx, wt, bias, out); return; }
+#endif
+    // The portable product (also where W_ihᵀ could not be allocated: the same bits).
     for (long r = 0; r < rows; r++) memcpy(out + r * n, bias, sizeof(float) * (size_t)n);
     rk_sgemm(0, 1, rows, n, k, x, ldx, w, k, out, n, 1, threads);
+}
+
+void rk_input_projection(long rows, long n, long k, const float *x, long ldx, const float *w, const float *bias,
+                         float *out, int threads) {
+    if (rows <= 0 || n <= 0) return;
+    float *wt = rk_input_projection_weight(n, k, w);
+    rk_input_projection_rows(rows, n, k, x, ldx, w, wt, bias, out, threads);
+    free(wt);
 }

@@ -82,6 +82,12 @@ __attribute__((visibility("hidden"))) void rk_avx512_weight_gradients(long m, lo
 /// dnet_prev = net_prev <= 0 ? 0 : dnet W (+ dout) [rows, n], dout may be NULL.
 __attribute__((visibility("hidden"))) void rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
+/// rk_input_projection in two parts, for a caller that projects many row blocks with one W_ih:
+/// W_ihᵀ [k, n] where the one-pass AVX-512 body applies (malloc'd: free it), else NULL; then
+/// the rows with it (wt NULL: the portable product from w [n, k]). The bits of rk_input_projection.
+__attribute__((visibility("hidden"))) float *rk_input_projection_weight(long n, long k, const float *w);
+__attribute__((visibility("hidden"))) void rk_input_projection_rows(long rows, long n, long k, const float *x, long ldx,
+    const float *w, const float *wt, const float *bias, float *out, int threads);
 /// rk_input_projection for k <= 8 (avx512_elementwise.c): out = bias + x wt, wt = W_ihᵀ [k, n].
 __attribute__((visibility("hidden"))) void rk_avx512_input_projection(long rows, long n, long k, const float *x, long ldx,
     const float *wt, const float *bias, float *out);

@@ -147,16 +147,21 @@ void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, co
 // MARK: - The simple RNN's time loop for a slice of the batch
 
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
-                        const float *bias, const float *pre_input, float *gates, float *hidden, int activation,
-                        int threads) {
+                        const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
+                        float *pre_input, float *gates, float *hidden, int activation, int threads) {
     if (activation != 1 && activation != 2) return 0;
+    float *wih_t = inputs ? rk_input_projection_weight(h, in, w_ih) : NULL;   // W_ihᵀ once per pass
     for (long t = 0; t < steps; t++) {
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
-        const float *hp = hidden + first * h, *x = pre_input + first * h;
+        float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
+        // Formed here, just before the step reads it (still in cache), instead of in a pass of its own.
+        if (inputs) rk_input_projection_rows(rows, h, in, inputs + first * in, in, w_ih, wih_t, bias_ih, x, threads);
+        const float *hp = hidden + first * h;
         float *net = gates + first * h, *hn = hidden + (first + batch) * h;
         if (rows == 1) rk_recurrent_step_row(h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
         else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
     }
+    free(wih_t);
     return 1;
 }
 

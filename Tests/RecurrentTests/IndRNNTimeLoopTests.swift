@@ -50,7 +50,7 @@ struct IndRNNTimeLoopTests {
         let initial = LayerState(hidden: Self.random(b, h, seed: 3),
                                  memory: Matrix(rows: 0, cols: h))
         let fused = cell.forward(x, steps: t, batch: b, initial: initial)
-        cell.projectInputs(fused.inputs.base, rows: t * b, into: fused.preInput)   // left unwritten by a small I's forward
+        cell.projectInputs(fused.inputs.base, rows: t * b, into: fused.preInput.base)   // left unwritten by a small I's forward
         // Poke a NaN and a -0 into the projection and run both loops again from there.
         fused.preInput.row(0)[h - 1] = .nan
         fused.preInput.row(t * b - 1)[0] = -0.0
@@ -135,12 +135,12 @@ struct IndRNNTimeLoopTests {
         let reference = SequenceTrace<Float>(steps: t, batch: b, inputSize: i, hiddenSize: h, gateCount: 1, hasMemory: false)
         reference.inputs.copy(from: x)
         reference.hidden.copy(from: initial.hidden)
-        cell.projectInputs(reference.inputs.base, rows: t * b, into: reference.preInput)
+        cell.projectInputs(reference.inputs.base, rows: t * b, into: reference.preInput.base)
         for t0 in 0..<t { cell.forwardStep(t0, reference, rows: 0..<b) }
         #expect(reference.hidden.row(b)[0].isNaN, "the NaN of x reaches h_1")
         for set in Self.instructionSets {
             Compute.withInstructionSet(set) {
-                #expect(cell.projectsInputsInSequence(reference) == (i <= Kernels.indRNNFusedInputLimit))
+                #expect(cell.projectsInputsInSequence(reference) == (i <= Kernels.fusedInputLimit))
                 let fused = cell.forward(x, steps: t, batch: b, initial: initial)
                 #expect(Self.difference(fused.hidden, reference.hidden) == nil, "h under \(set.name)")
                 #expect(Self.difference(fused.gates, reference.gates) == nil, "net under \(set.name)")
@@ -172,7 +172,7 @@ struct IndRNNTimeLoopTests {
         let start = CellParameters(cell.parameters.tensors.enumerated().map { k, m in Self.random(m.rows, m.cols, seed: 30 + UInt64(k)) })
         var reference = start
         cell.inputAndRecurrentWeightGradients(trace, grad, masked: false, into: &reference)
-        let fuses = i <= Kernels.indRNNFusedInputLimit
+        let fuses = i <= Kernels.fusedInputLimit
         for set in Self.instructionSets {
             for threads in [1, 2, 3] {
                 Compute.withInstructionSet(set) {

@@ -172,10 +172,12 @@ int rk_flushes_denormals(void);
 /// gates[t] = pre_input[t] + (bias + hidden[t] W_hhᵀ) and hidden[t+1] = f(gates[t]), each step
 /// rk_recurrent_step(_packed) (rk_recurrent_step_row for one row) with wt = W_hhᵀ [h, h] or its
 /// panels (packed): the same bits, one C call per pass instead of one Swift call per step.
-/// Returns 0, doing nothing, for another activation.
+/// With `inputs` [steps*batch, in] (else NULL), W_ih [h, in] and bias_ih [h], step t's rows of
+/// pre_input are formed just before the step, as rk_input_projection forms them (the same bits),
+/// instead of in a pass of their own before the loop. Returns 0, doing nothing, for another activation.
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
-                        const float *bias, const float *pre_input, float *gates, float *hidden, int activation,
-                        int threads);
+                        const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
+                        float *pre_input, float *gates, float *hidden, int activation, int threads);
 
 /// The relu RNN backward over t = steps-1 ... 0 for the same rows: dh [batch, h] holds dL/dh_T on
 /// entry; per step dh += d_out[t] (when d_out [steps*batch, h] is not null), dnet[t] =

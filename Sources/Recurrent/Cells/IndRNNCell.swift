@@ -184,12 +184,12 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     // MARK: - The input product inside the loop (Float, relu, 1 <= I <= 8)
 
-    /// True for relu in Float on the fast backend with 1 <= I <= `Kernels.indRNNFusedInputLimit`:
+    /// True for relu in Float on the fast backend with 1 <= I <= `Kernels.fusedInputLimit`:
     /// U x_t + b_ih costs I fused multiply-adds per element, less than a pass over a [T*B, H]
     /// buffer written by a product and read back by the loop.
     public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool {
         guard case .relu = activation else { return false }
-        return Kernels.indRNNFusesInputs(Scalar.self, inputSize: inputSize)
+        return Kernels.fusesInputs(Scalar.self, inputSize: inputSize)
     }
 
     /// `forwardSequence` with U x_t + b_ih formed per element from `trace.inputs` as the
@@ -221,7 +221,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
     public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) -> Bool {
         let i = inputSize, h = hiddenSize, rows = trace.steps * trace.batch
-        guard trace.stateMask == nil, Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
+        guard trace.stateMask == nil, Kernels.fusesInputs(Scalar.self, inputSize: i) else { return false }
         let parts = rows * h >= 65_536 ? Compute.threads : 1, blocks = (h + 15) / 16
         Self.withWeightGradients(&gradients, inputSize: i, hidden: h) { dwt, dbi, du, dbh in
             Compute.forEachSlice(of: blocks, parts: parts) { slice in
@@ -246,7 +246,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
                                                  outputGradient: Matrix<Scalar>?, storeInputGradient: Bool,
                                                  into gradients: inout CellParameters<Scalar>) -> Bool {
         let i = inputSize, h = hiddenSize, b = trace.batch
-        guard case .relu = activation, Kernels.indRNNFusesInputs(Scalar.self, inputSize: i) else { return false }
+        guard case .relu = activation, Kernels.fusesInputs(Scalar.self, inputSize: i) else { return false }
         var partials = [Scalar](repeating: 0, count: b * (i + 2) * h)      // [B][I+2][H]: each row's own sums
         let split = batchSplit(trace)
         weightHH.storage.withUnsafeBufferPointer { u in

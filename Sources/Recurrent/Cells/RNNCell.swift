@@ -117,6 +117,36 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         }
     }
 
+    /// True for relu and tanh in Float on the fast backend with 1 <= I <= `Kernels.fusedInputLimit`
+    /// and more than one sequence (one sequence runs `forwardSequence`'s row loop): the C loop
+    /// then forms U x_t + b_ih step by step (`forwardSequenceProjecting`).
+    public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool {
+        activation.fusedStep != nil && trace.batch > 1 && Kernels.fusesInputs(Scalar.self, inputSize: inputSize)
+    }
+
+    /// `forwardSequence` with step t's rows of `preInput` = U x_t + b_ih formed just before step t
+    /// reads them (`Kernels.rnnForwardRows(projecting:)`, `inputProjection`'s chain: the same bits)
+    /// instead of in a pass over all T*B rows first, which wrote [T*B, H] to memory and read it back.
+    public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
+        let done = activation.fusedStep.flatMap { fused in
+            fusedStepWeight(trace).map { weight, packed in
+                weightIH.storage.withUnsafeBufferPointer { u in
+                    biasIH.storage.withUnsafeBufferPointer { bi in
+                        biasHH.storage.withUnsafeBufferPointer { bias in
+                            Kernels.rnnForwardRows(
+                                steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize, transposedWeight: weight,
+                                packed: packed, bias: bias.baseAddress!,
+                                projecting: (UnsafePointer(trace.inputs.base), inputSize, u.baseAddress!, bi.baseAddress!),
+                                preInput: trace.preInput.base, gates: trace.gates.base, states: trace.hidden.base,
+                                activation: fused)
+                        }
+                    }
+                }
+            }
+        } ?? false
+        precondition(done, "RNN: forwardSequenceProjecting called where projectsInputsInSequence is false")
+    }
+
     /// The relu RNN's backward time loop for the batch rows `rows` in one C call
     /// (`Kernels.reluRNNBackwardRows`): per step dh += dOut[t], then `backwardStep`'s relu branch,
     /// for t = T-1 ... 0, the same bits; with AVX-512 the relu selection of step t-1 runs in the

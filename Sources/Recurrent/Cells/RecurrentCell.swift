@@ -142,15 +142,16 @@ public protocol RecurrentCell<Scalar>: Sendable {
                           outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool
 
     /// True when `forwardSequenceProjecting(_:rows:)` runs this trace's whole time loop and
-    /// forms the input projection U x_t + b_ih itself from `trace.inputs` (IndRNN with a small
-    /// I: one pass over [T*B, G*H] less); `forward(_:)` then skips its product and leaves
-    /// `preInput` unwritten. Asked only for a trace without live rows or a state mask; the
-    /// answer depends on the cell and the trace's shapes, never on rows. Default false.
+    /// forms the input projection U x_t + b_ih itself from `trace.inputs`, step by step (small
+    /// I: one pass over [T*B, G*H] less; IndRNN, RNN); `forward(_:)` then skips its product.
+    /// Asked only for a trace without live rows or a state mask; the answer depends on the cell
+    /// and the trace's shapes, never on rows. Default false (then, for 1 <= I <= 8 in Float,
+    /// the unroller itself forms step t's projection just before `forwardStep(t)`).
     func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool
 
     /// The whole time loop forward for the batch rows `rows` from `trace.inputs`, with the bits
-    /// of the unroller's input product followed by `forwardStep` for each t, except that
-    /// `preInput` (and what no backward pass reads) is not written. Called only where
+    /// of the unroller's input product followed by `forwardStep` for each t; `preInput` may be
+    /// left unwritten (IndRNN) where nothing else reads it. Called only where
     /// `projectsInputsInSequence(trace)` is true. Default: a precondition failure.
     func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>)
 

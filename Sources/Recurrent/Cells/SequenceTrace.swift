@@ -4,8 +4,8 @@
 /// Shapes (B batch, T steps, I input, H hidden, G gate blocks):
 /// ```
 /// inputs     [T*B, I]      x_1 ... x_T
-/// preInput   [T*B, G*H]    x_t W_ihᵀ + b_ih         (all steps in one product; not written where the
-///                                                    cell forms it in its loop, `projectsInputsInSequence`)
+/// preInput   [T*B, G*H]    x_t W_ihᵀ + b_ih         (all steps in one product; for small I step by step,
+///                                                    just before the step; IndRNN does not write it)
 /// preHidden  [T*B, G*H]    h_{t-1} W_hhᵀ + b_hh     (IndRNN: u ⊙ h_{t-1} + b_hh, its per-step loop only)
 /// gates      [T*B, G*H]    RNN/IndRNN: net_t; LSTM: i, f, g, o; GRU: r, z, n (activated)
 /// hidden     [(T+1)*B, H]  h_0 ... h_T

@@ -70,23 +70,41 @@ extension RecurrentCell {
     @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let split = batchSplit(steps: trace.steps, batch: trace.batch)
-        if trace.liveRows == nil && trace.stateMask == nil && projectsInputsInSequence(trace) {
-            prepare(trace)                                       // the input product inside the loop (IndRNN, small I)
+        switch inputProjection(trace) {
+        case .inCellLoop:
+            prepare(trace)
             Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
                 forwardSequenceProjecting(trace, rows: rows)
             }
-            return
+        case .stepByStep:
+            prepare(trace)
+            let b = trace.batch
+            Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { rows in
+                for t in 0..<trace.steps {
+                    let first = t * b + rows.lowerBound
+                    projectInputs(trace.inputs.row(first), rows: rows.count, into: trace.preInput.row(first))
+                    forwardStep(t, trace, rows: rows)
+                }
+            }
+        case .allSteps:
+            projectInputs(trace.inputs.base, rows: trace.steps * trace.batch, into: trace.preInput.base)
+            prepare(trace)                                       // e.g. W_hhᵀ [H, G*H] once per pass
+            unroll(trace, steps: trace.steps, liveRows: trace.liveRows, split: split)
         }
-        projectInputs(trace.inputs.base, rows: trace.steps * trace.batch, into: trace.preInput)
-        prepare(trace)                                           // e.g. W_hhᵀ [H, G*H] once per pass
-        unroll(trace, steps: trace.steps, liveRows: trace.liveRows, split: split)
     }
 
-    /// preInput = X W_ihᵀ + b_ih for `rows` rows of `x` [rows, I] at once: [rows, I] x [I, G*H]
-    /// into the first rows of `preInput`, the rows split among the threads (bias fill and
-    /// product together; a row's bits never depend on the split nor on `rows`: every element
-    /// is one fixed FMA chain, see gemm.c).
-    func projectInputs(_ x: UnsafePointer<Scalar>, rows: Int, into preInput: RowBuffer<Scalar>) {
+    /// Where `forward(_:)` forms this trace's input projection U x_t + b_ih. The same chain per
+    /// value in every case (`Kernels.inputProjection`), so the same bits.
+    func inputProjection(_ trace: SequenceTrace<Scalar>) -> InputProjectionPlace {
+        guard trace.liveRows == nil && trace.stateMask == nil else { return .allSteps }
+        if projectsInputsInSequence(trace) { return .inCellLoop }
+        return trace.batch > 1 && Kernels.fusesInputs(Scalar.self, inputSize: inputSize) ? .stepByStep : .allSteps
+    }
+
+    /// out [rows, G*H] = X W_ihᵀ + b_ih for `rows` rows of `x` [rows, I] at once: [rows, I] x
+    /// [I, G*H], the rows split among the threads (bias fill and product together; a row's bits
+    /// never depend on the split nor on `rows`: every element is one fixed FMA chain, see gemm.c).
+    func projectInputs(_ x: UnsafePointer<Scalar>, rows: Int, into out: UnsafeMutablePointer<Scalar>) {
         let width = Self.gateCount * hiddenSize, inputSize = self.inputSize
         parameters[Self.inputBiasIndex].storage.withUnsafeBufferPointer { bias in
             parameters[0].storage.withUnsafeBufferPointer { w in
@@ -94,7 +112,7 @@ extension RecurrentCell {
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
                     Kernels.inputProjection(rows: slice.count, width: width, inputs: inputSize,
                                             x: x + slice.lowerBound * inputSize, weight: w.baseAddress ?? x,
-                                            bias: bias.baseAddress!, into: preInput.row(slice.lowerBound))
+                                            bias: bias.baseAddress!, into: out + slice.lowerBound * width)
                 }
             }
         }
@@ -168,7 +186,7 @@ extension RecurrentCell {
             for t0 in stride(from: 0, to: steps, by: c) {
                 let n = Swift.min(c, steps - t0)
                 let chunk = x.baseAddress.map { UnsafePointer($0 + t0 * b * inputSize) } ?? UnsafePointer(window.inputs.base)
-                projectInputs(chunk, rows: n * b, into: window.preInput)      // [n*B, G*H]
+                projectInputs(chunk, rows: n * b, into: window.preInput.base)      // [n*B, G*H]
                 unroll(window, steps: n, liveRows: liveRows, liveOffset: t0, split: split)
                 if let kept = pass.kept { kept.row(t0 * b).update(from: window.hidden.row(b), count: n * b * h) }
                 if t0 == 0 { pass.first.base.update(from: window.hidden.row(b), count: b * h) }
@@ -417,3 +435,14 @@ extension RecurrentCell {
     }
 }
 
+/// Where the forward pass forms a layer's input projection U x_t + b_ih (`inputProjection(_:)`).
+enum InputProjectionPlace: Equatable {
+    /// One product for all T*B rows before the time loop (large I, uneven lengths, state dropout,
+    /// one sequence).
+    case allSteps
+    /// Step t's rows just before step t, which then reads them from cache (1 <= I <= 8 in Float):
+    /// the product for all rows wrote [T*B, G*H] to memory and the loop read it back.
+    case stepByStep
+    /// Inside the cell's own time loop (`projectsInputsInSequence`: IndRNN, the relu and tanh RNN).
+    case inCellLoop
+}

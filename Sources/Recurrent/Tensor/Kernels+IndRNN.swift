@@ -50,30 +50,18 @@ extension Kernels {
         return true
     }
 
-    /// The largest input size I for which IndRNN's loops form U x_t + b_ih and dW_ih themselves
-    /// (`indRNNForwardProjecting`, `indRNNGradients`): I fused multiply-adds per element and
-    /// step instead of a pass over a [T*B, H] buffer (beyond it the products are cheaper).
-    public static let indRNNFusedInputLimit = 8
-
-    /// True when `indRNNForwardProjecting` and `indRNNGradients` run for scalars `T` and input
-    /// size I (Float on the fast backend, 1 <= I <= `indRNNFusedInputLimit`).
-    @inlinable
-    public static func indRNNFusesInputs<T: NeuralScalar>(_: T.Type, inputSize: Int) -> Bool {
-        T.self == Float.self && Compute.backend == .fast && (1...indRNNFusedInputLimit).contains(inputSize)
-    }
-
     /// `indRNNForward` with the input projection formed in the loop from `inputs` [T*B, I]
     /// instead of read from preInput: per element b_ih[j], then one fma per input q with
     /// `inputWeightT` = W_ihᵀ [I, H] (the chain of `gemm`'s preInput = b_ih + X W_ihᵀ, so the
     /// same bits); writes `gates` (net) and `states` (h_1 ... h_T) only. Returns false (doing
-    /// nothing) unless `indRNNFusesInputs`.
+    /// nothing) unless `fusesInputs`.
     @inlinable
     public static func indRNNForwardProjecting<T: NeuralScalar>(
         steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, inputSize: Int, inputs: UnsafePointer<T>,
         inputWeightT: UnsafePointer<T>, inputBias: UnsafePointer<T>, u: UnsafePointer<T>, bias: UnsafePointer<T>,
         gates: UnsafeMutablePointer<T>, states: UnsafeMutablePointer<T>
     ) -> Bool {
-        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        guard fusesInputs(T.self, inputSize: inputSize) else { return false }
         rk_indrnn_forward_projecting(steps, batch, rows.lowerBound, rows.count, h, inputSize, floats(inputs),
                                      floats(inputWeightT), floats(inputBias), floats(u), floats(bias),
                                      floats(gates), floats(states))
@@ -85,14 +73,14 @@ extension Kernels {
     /// dW_ihᵀ [I, H] (`inputWeightT`) += dnetᵀ X as `gemm`'s chain, db_ih += column sums of
     /// dnet as `columnSums`, du += Σ dnet ⊙ h_{t-1} and db_hh += Σ dnet as
     /// `indRNNWeightGradients`. dnet, states [rows, H]; inputs [rows, I]. Returns false
-    /// (doing nothing) unless `indRNNFusesInputs`.
+    /// (doing nothing) unless `fusesInputs`.
     @inlinable
     public static func indRNNGradients<T: NeuralScalar>(
         rows: Int, hidden h: Int, units: Range<Int>, inputSize: Int, dnet: UnsafePointer<T>, inputs: UnsafePointer<T>,
         states: UnsafePointer<T>, inputWeightT: UnsafeMutablePointer<T>, inputBias: UnsafeMutablePointer<T>,
         du: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>
     ) -> Bool {
-        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        guard fusesInputs(T.self, inputSize: inputSize) else { return false }
         rk_indrnn_gradients(rows, h, units.lowerBound, units.upperBound, inputSize, floats(dnet), floats(inputs),
                             floats(states), floats(inputWeightT), floats(inputBias), floats(du), floats(db))
         return true
@@ -102,14 +90,14 @@ extension Kernels {
     /// while it walks t downwards, into `partials` [B][I+2][H] (zeroed by the caller; row r:
     /// dW_ihᵀ [I, H] by fma with x, then db, then du = Σ dnet ⊙ h_{t-1}); stores dPreInput only
     /// when given. A row's sums never depend on the split of the rows; their order (t
-    /// descending) differs from the products'. Returns false (doing nothing) unless `indRNNFusesInputs`.
+    /// descending) differs from the products'. Returns false (doing nothing) unless `fusesInputs`.
     @inlinable
     public static func indRNNBackwardSumming<T: NeuralScalar>(
         steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, inputSize: Int, u: UnsafePointer<T>,
         gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, inputs: UnsafePointer<T>, states: UnsafePointer<T>,
         dHidden: UnsafeMutablePointer<T>, dPreInput: UnsafeMutablePointer<T>?, partials: UnsafeMutablePointer<T>
     ) -> Bool {
-        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        guard fusesInputs(T.self, inputSize: inputSize) else { return false }
         rk_indrnn_backward_sum(steps, batch, rows.lowerBound, rows.count, h, inputSize, floats(u), floats(gates),
                                outputGradient.map { floats($0) }, floats(inputs), floats(states), floats(dHidden),
                                dPreInput.map { floats($0) }, floats(partials))
@@ -117,13 +105,13 @@ extension Kernels {
     }
 
     /// Adds `indRNNBackwardSumming`'s partials of rows 0 ..< B in order: dW_ihᵀ [I, H], db_ih
-    /// and db_hh, du. Returns false (doing nothing) unless `indRNNFusesInputs`.
+    /// and db_hh, du. Returns false (doing nothing) unless `fusesInputs`.
     @inlinable
     public static func indRNNSumPartials<T: NeuralScalar>(
         batch: Int, hidden h: Int, inputSize: Int, partials: UnsafePointer<T>, inputWeightT: UnsafeMutablePointer<T>,
         inputBias: UnsafeMutablePointer<T>, du: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>
     ) -> Bool {
-        guard indRNNFusesInputs(T.self, inputSize: inputSize) else { return false }
+        guard fusesInputs(T.self, inputSize: inputSize) else { return false }
         rk_indrnn_sum_partials(batch, h, inputSize, floats(partials), floats(inputWeightT), floats(inputBias), floats(du), floats(db))
         return true
     }

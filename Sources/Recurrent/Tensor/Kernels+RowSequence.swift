@@ -30,17 +30,24 @@ extension Kernels {
     /// rows, in one C call (`rk_rnn_forward_rows`): for t = 0 ..< steps, `gates[t] = preInput[t] +
     /// (bias + states[t] W_hhᵀ)` and `states[t+1] = f(gates[t])` in those rows, the buffers
     /// time-major (row t*B + b; states [(T+1)*B, H]); W_hhᵀ [H, H] or its panels (`packed`). Each
-    /// step is `recurrentStep`'s call, so the same bits, for any `Compute.threads`. False (doing
-    /// nothing) where no fast body applies: the caller runs its steps one by one.
+    /// step is `recurrentStep`'s call, so the same bits, for any `Compute.threads`. With
+    /// `projecting` (inputs [T*B, I], W_ih [H, I], b_ih [H]) step t's rows of `preInput` are formed
+    /// just before the step reads them, as `inputProjection` forms them (the same bits), instead
+    /// of by the caller for all steps first. False (doing nothing) where no fast body applies:
+    /// the caller runs its steps one by one.
     @inlinable
     public static func rnnForwardRows<T: NeuralScalar>(
         steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, transposedWeight: UnsafePointer<T>, packed: Bool,
-        bias: UnsafePointer<T>, preInput: UnsafePointer<T>, gates: UnsafeMutablePointer<T>,
+        bias: UnsafePointer<T>, projecting: (inputs: UnsafePointer<T>, inputSize: Int, weight: UnsafePointer<T>,
+                                              bias: UnsafePointer<T>)? = nil,
+        preInput: UnsafeMutablePointer<T>, gates: UnsafeMutablePointer<T>,
         states: UnsafeMutablePointer<T>, activation: StepActivation
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         return rk_rnn_forward_rows(steps, batch, rows.lowerBound, rows.count, h, floats(transposedWeight), packed ? 1 : 0,
-                                   floats(bias), floats(preInput), floats(gates), floats(states), activation.rawValue,
+                                   floats(bias), projecting?.inputSize ?? 0, projecting.map { floats($0.inputs) },
+                                   projecting.map { floats($0.weight) }, projecting.map { floats($0.bias) },
+                                   floats(preInput), floats(gates), floats(states), activation.rawValue,
                                    Int32(clamping: max(1, Compute.threads))) != 0
     }
 

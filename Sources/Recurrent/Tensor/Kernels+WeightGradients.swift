@@ -32,6 +32,20 @@ extension Kernels {
 // MARK: - A layer's input projection
 
 extension Kernels {
+    /// The largest input size I for which the time loops form U x_t + b_ih step by step, next to
+    /// the step that reads it (RNN, LSTM, GRU, coRNN: `rnnForwardRows` and the unroller), or
+    /// inside it (IndRNN: `indRNNForwardProjecting`, `indRNNGradients`): I fused multiply-adds
+    /// per element and step instead of a pass of its own over a [T*B, G*H] buffer (beyond it, one
+    /// product for all steps is cheaper).
+    public static let fusedInputLimit = 8
+
+    /// True when the time loops form the input projection themselves for scalars `T` and input
+    /// size I (Float on the fast backend, 1 <= I <= `fusedInputLimit`).
+    @inlinable
+    public static func fusesInputs<T: NeuralScalar>(_: T.Type, inputSize: Int) -> Bool {
+        T.self == Float.self && Compute.backend == .fast && (1...fusedInputLimit).contains(inputSize)
+    }
+
     /// out [rows, n] = b + x Wᵀ for x [rows, k] (row stride k), W [n, k] and b [n]: the bias copied
     /// into every row, then `gemm(transA: false, transB: true, ..., accumulate: true)`, as one call;
     /// with AVX-512 and k <= 8 (`rk_input_projection`) one pass writing each value once, the same
