@@ -22,10 +22,7 @@
 #include <time.h>
 #include <math.h>
 
-enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
-void scipy_cblas_sgemm64_(int order, int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                          const float *b, long ldb, float beta, float *c, long ldc);
-char *scipy_openblas_get_corename64_(void);
+#include "numpy_openblas.h"
 
 static long misalign = 0;   // floats past a 64-byte boundary (glibc's mmap-backed malloc: 16 bytes past a page)
 static float *rnd(long n, long seed, float scale) {

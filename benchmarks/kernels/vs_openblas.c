@@ -21,10 +21,7 @@
 #define _GNU_SOURCE 1
 #include "CRecurrentKernels.h"
 #ifdef RK_NUMPY_OPENBLAS
-enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
-void scipy_cblas_sgemm64_(int order, int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                          const float *b, long ldb, float beta, float *c, long ldc);
-char *scipy_openblas_get_corename64_(void);
+#include "numpy_openblas.h"
 #define cblas_sgemm scipy_cblas_sgemm64_
 #define openblas_get_corename scipy_openblas_get_corename64_
 #else
