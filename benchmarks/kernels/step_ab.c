@@ -10,6 +10,7 @@
 //   clang -O2 -fPIC -I$S -I$S/include $R -c /tmp/avx512_old.c -o /tmp/avx512_old.o
 //   clang -O2 -fPIC -I$S -I$S/include $S/*.c /tmp/avx512_old.o benchmarks/kernels/step_ab.c -o /tmp/step_ab -lpthread -lm
 //   /tmp/step_ab 512 [reps]        # H (packed W_hhᵀ above 256, as the library packs it)
+//   /tmp/step_ab 512 10 netfixed   # new: net of every step into one cache-resident [B, H] buffer
 // Session 10 used it on step_kblock.patch (the step k-blocked by 256 inside each pair of panels,
 // partial sums waiting in net: the same bits), applied to this tree as "new" against proj9's file
 // as "old": old / new 0.96 (H 512), 0.92 (1024), 0.91 (300), 0.98 (256, unpacked: unchanged code),
@@ -40,6 +41,9 @@ enum { B = 64, T = 100 };
 int main(int argc, char **argv) {
     long H = argc > 1 ? atol(argv[1]) : 512;
     int reps = argc > 2 ? atoi(argv[2]) : 10;
+    // "netfixed": the new build writes every step's net into one [B, H] buffer (in cache), the old
+    // one into the moving [T*B, H] trace: what storing net costs in place (h compared only).
+    int netFixed = argc > 3 && !strcmp(argv[3], "netfixed");
     if (!rk_uses_avx512()) { printf("no AVX-512 here\n"); return 0; }
     int packed = H > 256;
     float *w = rnd(H * H, 1, sqrtf(6.0f / (float)H)), *bias = rnd(H, 2, 0.01f), *x = rnd(T * B * H, 3, 1.0f);
@@ -55,13 +59,14 @@ int main(int argc, char **argv) {
             double t0 = now();
             for (long t = 0; t < T; t++) {
                 const float *hp = hid[v] + t * B * H;
-                float *hn = hid[v] + (t + 1) * B * H, *nt = net[v] + t * B * H;
+                float *hn = hid[v] + (t + 1) * B * H, *nt = net[v] + (netFixed && v == 0 ? 0 : t) * B * H;
                 if (v == 0) rk_avx512_step(B, H, H, hp, wt, packed, bias, x + t * B * H, nt, hn, H, 1);
                 else old_rk_avx512_step(B, H, H, hp, wt, packed, bias, x + t * B * H, nt, hn, H, 1);
             }
             if (r >= 0) ms[v][r] = 1e3 * (now() - t0);
         }
-    int same = !memcmp(hid[0], hid[1], sizeof(float) * (T + 1) * B * H) && !memcmp(net[0], net[1], sizeof(float) * T * B * H);
+    int same = !memcmp(hid[0], hid[1], sizeof(float) * (T + 1) * B * H) &&
+               (netFixed || !memcmp(net[0], net[1], sizeof(float) * T * B * H));
     qsort(ms[0], reps, sizeof(double), cmp); qsort(ms[1], reps, sizeof(double), cmp);
     double a = ms[0][reps / 2], b = ms[1][reps / 2], fl = 2.0 * T * B * H * H;
     printf("H = %ld (%s W_hhT), B = %d, T = %d, %d reps: new %.2f ms (%.1f GFLOP/s), old %.2f ms (%.1f GFLOP/s), "
