@@ -249,7 +249,14 @@ int rk_rnn_forward_row(long steps, long n, long k, const float *wt, int packed, 
     // The threads of rk_recurrent_step_row: below 100,000 multiply-adds a step, one.
     long parts = (double)n * (double)k < 100000.0 ? 1 : threads;
     const long groups = (n + 15) / 16;                    // 16-column groups (panels): parts never share one
-    const int wide = rk_uses_avx512();
+    // AVX-512 past one 13-vector AVX2 block (104 columns) and only where W_hhᵀ's rows are whole
+    // 64-byte lines (panels; or rows of a multiple of 16 floats from a 64-byte aligned start):
+    // up to 104 columns W_hhᵀ (40 KB at H = 100) stays in L1 and the loop is bound by the FMAs,
+    // where the zmm body measured no faster (this VM issues about 1.2 zmm FMAs a cycle against
+    // 1.9 ymm); a zmm load that straddles two lines costs two, and with H % 16 != 0 most rows
+    // do (H = 120, 136, 200: 1.12-1.16x the AVX2 loop's time); aligned, from L2, it reads a
+    // line per load (H = 112-512: 0.54-0.79 of the AVX2 loop's time, BENCHMARKS.md session 10).
+    const int wide = rk_uses_avx512() && n > 104 && (packed || (n % 16 == 0 && ((uintptr_t)wt & 63) == 0));
     if (parts > groups) parts = groups;
     if (parts > SEQ_MAX_PARTS) parts = SEQ_MAX_PARTS;
     if (parts <= 1) {
