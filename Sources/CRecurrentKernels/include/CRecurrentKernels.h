@@ -252,8 +252,9 @@ void rk_indrnn_sum_partials(long batch, long h, long in, const float *partials, 
 /// net_t = x[t] + (bias + hidden[t] wt), hidden[t+1] = f(net_t), with x and net [steps, n] (net
 /// written when not null), hidden [steps+1, n] (row 0 = h_{-1} on entry), bias [n], and W_hhᵀ as
 /// wt [k, n] (packed 0) or rk_pack_b's panels of it (packed 1); n == k. Each value is the chain of
-/// rk_recurrent_step_row: the same bits, and the same for any `threads` (the columns of each step
-/// split among them where a step has 100,000 multiply-adds or more). Returns 0, doing nothing,
+/// rk_recurrent_step_row: the same bits, for any instruction set (AVX2: 8 columns a vector;
+/// AVX-512: 16) and any `threads` (where a step has 100,000 multiply-adds or more, each thread
+/// keeps its own columns for the whole sequence, one synchronisation a step). Returns 0, doing nothing,
 /// where no fast body applies (no AVX2+FMA, another activation, n != k): step by step then.
 int rk_rnn_forward_row(long steps, long n, long k, const float *wt, int packed, const float *bias,
                        const float *x, float *net, float *hidden, int activation, int threads);
