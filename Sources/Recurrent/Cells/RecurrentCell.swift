@@ -141,6 +141,14 @@ public protocol RecurrentCell<Scalar>: Sendable {
     func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                           outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool
 
+    /// `backwardSequence` for the steps `steps` only (t = steps.upperBound - 1 ... steps.lowerBound;
+    /// `dHidden` holds dL/dh_{steps.upperBound - 1} without that step's `outputGradient` on entry,
+    /// and is left as the step by step loop leaves it): the unroller's chunks, whose weight
+    /// gradients it sums right after each. Default: `backwardSequence(trace, grad, outputGradient:,
+    /// rows:)` when `steps` is all of T, else false.
+    func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                          outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool
+
     /// True when `forwardSequenceProjecting(_:rows:)` runs this trace's whole time loop and
     /// forms the input projection U x_t + b_ih itself from `trace.inputs`, step by step (small
     /// I: one pass over [T*B, G*H] less; IndRNN, RNN); `forward(_:)` then skips its product.
@@ -205,6 +213,10 @@ extension RecurrentCell {
     }
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool { false }
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool {
+        steps == 0..<trace.steps && backwardSequence(trace, grad, outputGradient: outputGradient, rows: rows)
+    }
     public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool { false }
     public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         preconditionFailure("\(Self.kind) does not project its inputs in its time loop (projectsInputsInSequence is false)")
