@@ -359,7 +359,11 @@ extension RecurrentCell {
         let summed = live == nil && !masked
             && backwardSequenceSummingGradients(trace, grad, outputGradient: outputGradient,
                                                 storeInputGradient: inputGradient, into: &gradients)
-        if !summed {
+        // No state mask, PyTorch's four tensors: the loop chunk by chunk with the four weight
+        // gradients of each chunk summed right after it, while its rows are in cache.
+        let byChunks = !summed && !masked
+            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner), into: &gradients)
+        if !summed && !byChunks {
             Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
                 backwardLoop(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: whole)
             }
