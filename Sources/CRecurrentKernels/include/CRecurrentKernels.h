@@ -199,8 +199,12 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
 /// panels of it when packed); dL/dh_0 is left in dh. The operations of the unroller's loop around
 /// RNNCell.backwardStep, so the same bits; with AVX-512 and one thread the selection runs in the
 /// epilogue of the previous step's product.
-void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
-                               const float *gates, const float *d_out, float *dh, float *dnet, int threads);
+/// Only the steps t1 - 1 down to t0 (0 <= t0 < t1 <= steps; all: 0, steps), chunk after chunk
+/// (the weight gradients' chunks): with AVX-512 and one thread a chunk with t0 > 0 also forms
+/// dnet_{t0-1} in its last product's epilogue, and the chunk before it (t1 < steps) starts from
+/// there; elsewhere dh carries dL/dh_{t0-1} to it. Either way the bits of one call over all steps.
+void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
+                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads);
 
 // MARK: - IndRNN's time loop (indrnn.c)
 

@@ -156,24 +156,22 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         backwardSequence(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: rows)
     }
 
-    /// The same loop for the steps `steps` only (the unroller's chunks): the C loop over the rows
-    /// of those steps, whose boundary step forms dL/dh_{t0-1} = dnet_{t0} W_hh as the loop's last
-    /// step does, and the next chunk adds dOut[t0-1] and selects as its first step does (the same
-    /// operations per element as one call over all T).
+    /// The same loop for the steps `steps` only (the unroller's chunks, last first), with the bits
+    /// of one call over all T: with AVX-512 a chunk's last product also forms the next chunk's first
+    /// dnet in its epilogue, elsewhere dHidden carries dL/dh_{t0-1} across.
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool {
         guard case .relu = activation else { return false }
         let packed = trace.packedRecurrentWeights?.plain          // panels of W_hh, from prepare(_:), H > 256
-        let first = steps.lowerBound * trace.batch                // the chunk's rows start at step t0's
         return weightHH.storage.withUnsafeBufferPointer { w in
             func run(_ dOut: UnsafePointer<Scalar>?) -> Bool {
-                Kernels.reluRNNBackwardRows(steps: steps.count, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                Kernels.reluRNNBackwardRows(steps: trace.steps, only: steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
                                             weight: packed.map { UnsafePointer($0.base) } ?? w.baseAddress!,
-                                            packed: packed != nil, gates: trace.gates.row(first), outputGradient: dOut,
-                                            dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.row(first))
+                                            packed: packed != nil, gates: trace.gates.base, outputGradient: dOut,
+                                            dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.base)
             }
             guard let outputGradient else { return run(nil) }
-            return outputGradient.storage.withUnsafeBufferPointer { run($0.baseAddress! + first * hiddenSize) }
+            return outputGradient.storage.withUnsafeBufferPointer { run($0.baseAddress!) }
         }
     }
 

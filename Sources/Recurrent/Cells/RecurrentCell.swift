@@ -34,8 +34,9 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var separateHiddenGradient: Bool { get }
     /// True when the weight gradients are PyTorch's four from one gradient, as the defaults form
     /// them: dW_ih, db_ih from `dPreInput` and dW_hh [G*H, H], db_hh from `dPreHidden`, the same
-    /// buffer (`recurrentWeightGradients` not overridden): the unroller then forms all four in one
-    /// pass over it (`Kernels.weightGradients`, the same bits) and does not call
+    /// buffer (`recurrentWeightGradients` not overridden): the unroller then sums all four chunk by
+    /// chunk of the backward loop (`backwardSummingByChunks`, `WeightGradientSums`; under a state
+    /// mask in one pass after it, `Kernels.weightGradients`) and does not call
     /// `recurrentWeightGradients`. Default: PyTorch's tensors (`CellTensor.pytorchLayout`) and
     /// no `separateHiddenGradient` (RNN, LSTM); a cell that overrides `recurrentWeightGradients`
     /// must say false.
