@@ -35,6 +35,13 @@ import Testing
         Case(name: "rnn-tanh-charlm-cosine", arguments: ["--task", "charlm", "--data", "text.txt", "--cell", "rnn", "--hidden", "8",
                                                          "--bptt", "6", "--schedule", "cosine", "--clip-value", "0.5"],
              expected: "401ee26460633150"),
+        // Session 10: T*B = 320 > 256 rows, so the RNN's and LSTM's weight gradients are summed in two
+        // chunks of the backward loop (last chunk first; BPTT.backwardSummingByChunks). Recorded with
+        // that order; proj9's one pass over all rows gave 9a1f6d6af0c10120 (irnn) and 76a610bc243796c5 (lstm).
+        Case(name: "irnn-adding-two-chunks", arguments: ["--task", "adding", "--length", "40", "--cell", "irnn", "--hidden", "6"],
+             expected: "c0810436ea0ab569"),
+        Case(name: "lstm-adding-two-chunks", arguments: ["--task", "adding", "--length", "40", "--cell", "lstm", "--hidden", "5"],
+             expected: "59b0a7002271435"),
     ]
 
     /// FNV-1a (64 bits) over every tensor of both files, sorted by name: name, shape, data bits.

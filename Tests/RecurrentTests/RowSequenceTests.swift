@@ -44,20 +44,23 @@ import Testing
         for p in 0..<h { for j in 0..<h { w[j * h + p] = wt[p * h + j] } }
         var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: h, n: h))
         #expect(Kernels.packPanels(transposed: true, k: h, n: h, b: w, ldb: h, into: &panels))
-        for activation in [Kernels.StepActivation.relu, .tanh] {
-            for usePanels in [false, true] {
-                let expected = Self.stepByStep(steps: steps, h: h, wt: wt, packed: usePanels ? panels : nil, bias: bias, x: x,
-                                               h0: h0, activation: activation)
-                for threads in [1, 2, 3] {
-                    var net = [Float](repeating: .nan, count: steps * h), states = h0 + [Float](repeating: .nan, count: steps * h)
-                    let ran = Compute.$threads.withValue(threads) {
-                        Kernels.rnnForwardRow(steps: steps, hidden: h, transposedWeight: usePanels ? panels : wt, packed: usePanels,
-                                              bias: bias, x: x, net: &net, states: &states, activation: activation)
+        // Under the instruction-set lock: suites that run every set switch it process-wide meanwhile.
+        _ = Compute.withInstructionSet(Compute.availableInstructionSet) {
+            for activation in [Kernels.StepActivation.relu, .tanh] {
+                for usePanels in [false, true] {
+                    let expected = Self.stepByStep(steps: steps, h: h, wt: wt, packed: usePanels ? panels : nil, bias: bias, x: x,
+                                                   h0: h0, activation: activation)
+                    for threads in [1, 2, 3] {
+                        var net = [Float](repeating: .nan, count: steps * h), states = h0 + [Float](repeating: .nan, count: steps * h)
+                        let ran = Compute.$threads.withValue(threads) {
+                            Kernels.rnnForwardRow(steps: steps, hidden: h, transposedWeight: usePanels ? panels : wt, packed: usePanels,
+                                                  bias: bias, x: x, net: &net, states: &states, activation: activation)
+                        }
+                        let what = "H \(h) \(activation)\(usePanels ? " panels" : ""), \(threads) thread(s)"
+                        #expect(ran, "\(what)")
+                        #expect(net.map(\.bitPattern) == expected.0.map(\.bitPattern), "net: \(what)")
+                        #expect(states.map(\.bitPattern) == expected.1.map(\.bitPattern), "h: \(what)")
                     }
-                    let what = "H \(h) \(activation)\(usePanels ? " panels" : ""), \(threads) thread(s)"
-                    #expect(ran, "\(what)")
-                    #expect(net.map(\.bitPattern) == expected.0.map(\.bitPattern), "net: \(what)")
-                    #expect(states.map(\.bitPattern) == expected.1.map(\.bitPattern), "h: \(what)")
                 }
             }
         }

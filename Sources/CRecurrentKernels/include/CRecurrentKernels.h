@@ -115,6 +115,20 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
                          const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
                          int threads);
 
+/// rk_weight_gradients in parts, for sums formed chunk by chunk of rows (the backward loop's last
+/// steps while they are in cache): 1 where the gathered body applies (AVX-512), else 0 (then the
+/// caller runs the four products itself). C = [dW_hh | dW_ih | db_hh db_ih] [m, nh + nx + 2]:
+/// gather copies the four in, rk_weight_gradients_into adds rows' products to C (each element
+/// the chain rk_weight_gradients gives; threads split C's rows when m > nh + nx + 2, so that no
+/// two pack the same columns of dnet, else its column panels), scatter copies them back out.
+int rk_weight_gradients_gathered(void);
+void rk_weight_gradients_gather(long m, long nh, long nx, const float *dw_hh, const float *dw_ih, const float *db_hh,
+                                const float *db_ih, float *c);
+void rk_weight_gradients_into(long rows, long m, const float *dnet, const float *h, long nh, long ldh, const float *x,
+                              long nx, long ldx, float *c, int threads);
+void rk_weight_gradients_scatter(long m, long nh, long nx, const float *c, float *dw_hh, float *dw_ih, float *db_hh,
+                                 float *db_ih);
+
 /// A layer's input projection: out [rows, n] = bias + x Wᵀ for x [rows, k] (row stride ldx),
 /// W [n, k] (W_ih) and bias [n]: each value rk_sgemm(0, 1, ..., accumulate 1)'s chain onto the
 /// bias (the bias copied into every row first), bit for bit; with AVX-512 and k <= 8 (n > 2) in
@@ -185,8 +199,12 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
 /// panels of it when packed); dL/dh_0 is left in dh. The operations of the unroller's loop around
 /// RNNCell.backwardStep, so the same bits; with AVX-512 and one thread the selection runs in the
 /// epilogue of the previous step's product.
-void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
-                               const float *gates, const float *d_out, float *dh, float *dnet, int threads);
+/// Only the steps t1 - 1 down to t0 (0 <= t0 < t1 <= steps; all: 0, steps), chunk after chunk
+/// (the weight gradients' chunks): with AVX-512 and one thread a chunk with t0 > 0 also forms
+/// dnet_{t0-1} in its last product's epilogue, and the chunk before it (t1 < steps) starts from
+/// there; elsewhere dh carries dL/dh_{t0-1} to it. Either way the bits of one call over all steps.
+void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
+                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads);
 
 // MARK: - IndRNN's time loop (indrnn.c)
 
