@@ -213,6 +213,10 @@ static int seq_try_part(seq_team_t *tm, long q) {
     if (t >= steps || atomic_load_explicit(&tm->done, memory_order_acquire) < t * tm->parts) return 0;
     if (!atomic_compare_exchange_strong_explicit(&tm->claimed[q].next, &t, t + 1, memory_order_relaxed, memory_order_relaxed))
         return 0;
+    // h_{t-1}'s other parts were written by other cores: ask for all of its lines at once, so they
+    // arrive together instead of one by one as the loop over p reaches them.
+    const float *hp = tm->s.hidden + t * tm->s.k;
+    for (long p = 0; p < tm->s.k; p += 16) _mm_prefetch((const char *)(hp + p), _MM_HINT_T0);
     seq_groups(&tm->s, t, tm->groups * q / tm->parts, tm->groups * (q + 1) / tm->parts, tm->wide);
     atomic_fetch_add_explicit(&tm->done, 1, memory_order_release);
     return 1;
