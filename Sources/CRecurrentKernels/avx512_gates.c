@@ -1,11 +1,10 @@
 // AVX-512 bodies of the LSTM and GRU gate kernels (rk_uses_avx512(): system.c), 16 units at a
-// time; cells.c calls them per row and runs the rest of the row (8-lane step, scalar tail).
+// time; cells.c calls them per row and runs the rest of the row (8 lanes, then a masked 8-lane tail).
 //
 // Same bits as cells.c's AVX2 bodies: each lane runs those bodies' operations in the same
 // order (exp16, sigmoid16 and tanh16 are exp8, sigmoid8 and tanh8 lane for lane, internal.h;
-// the one explicit fma, c_t = fma(f, c_{t-1}, i g), is kept), and a unit never changes body:
-// the 16-lane loop stops at 16*floor(h/16), where the 8-lane loop takes over, so units that the
-// AVX2 path sends to the scalar tail (h % 8 of them) still go there.
+// the one explicit fma, c_t = fma(f, c_{t-1}, i g), is kept); the 16-lane loop stops at
+// 16*floor(h/16), where the 8-lane loop takes over.
 //
 // Shapes per row: LSTM gates [4h] (i, f, g, o), c_{t-1}, c_t, h_t, tanh(c_t), dh, dc [h];
 // GRU x, hh, gates [3h] (r, z, n), h_{t-1}, h_t, dh, direct [h].

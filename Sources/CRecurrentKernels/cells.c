@@ -82,52 +82,71 @@ static void lstm_backward_scalar(long h, long j0, const float *gate, const float
 }
 
 #ifdef RK_X86
+// Loads and stores of 8 lanes; MASKED: the first lanes of m only (a row's last h % 8 units, whose
+// other lanes read as 0 and are not written). The tail runs the same body as the rest of the row,
+// so a unit's value never depends on its position, and no unit goes through libm.
+RK_INLINE_AVX2 __m256 ld8(const int masked, __m256i m, const float *p) {
+    return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
+}
+RK_INLINE_AVX2 void st8(const int masked, __m256i m, float *p, __m256 v) {
+    if (masked) _mm256_maskstore_ps(p, m, v); else _mm256_storeu_ps(p, v);
+}
+
+/// Units j ..< j + 8 of one row: lstm_forward_scalar's formulas with sigmoid8 and tanh8.
+RK_INLINE_AVX2 void lstm_forward8(const int masked, __m256i m, long h, long j, float *g, const float *cp, float *c,
+                                  float *hn, float *tc) {
+    __m256 i = sigmoid8(ld8(masked, m, g + j)), f = sigmoid8(ld8(masked, m, g + h + j));
+    __m256 gg = tanh8(ld8(masked, m, g + 2 * h + j)), o = sigmoid8(ld8(masked, m, g + 3 * h + j));
+    st8(masked, m, g + j, i); st8(masked, m, g + h + j, f);
+    st8(masked, m, g + 2 * h + j, gg); st8(masked, m, g + 3 * h + j, o);
+    __m256 cn = _mm256_fmadd_ps(f, ld8(masked, m, cp + j), _mm256_mul_ps(i, gg)), t = tanh8(cn);
+    st8(masked, m, c + j, cn);
+    st8(masked, m, hn + j, _mm256_mul_ps(o, t));
+    if (tc) st8(masked, m, tc + j, t);
+}
+
+/// Units j ..< j + 8 of one row: lstm_backward_scalar's formulas (tanh(c_t) by tanh8 when not kept).
+RK_INLINE_AVX2 void lstm_backward8(const int masked, __m256i m, long h, long j, const float *g, const float *cp,
+                                   const float *c, const float *tc, const float *dh, float *dc, float *dp) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 i = ld8(masked, m, g + j), f = ld8(masked, m, g + h + j);
+    __m256 gg = ld8(masked, m, g + 2 * h + j), o = ld8(masked, m, g + 3 * h + j);
+    __m256 t = tc ? ld8(masked, m, tc + j) : tanh8(ld8(masked, m, c + j)), d = ld8(masked, m, dh + j);
+    __m256 dct = _mm256_add_ps(ld8(masked, m, dc + j), _mm256_mul_ps(_mm256_mul_ps(d, o), _mm256_sub_ps(one, _mm256_mul_ps(t, t))));
+    __m256 dO = _mm256_mul_ps(d, t), dI = _mm256_mul_ps(dct, gg);
+    __m256 dF = _mm256_mul_ps(dct, ld8(masked, m, cp + j)), dG = _mm256_mul_ps(dct, i);
+    st8(masked, m, dc + j, _mm256_mul_ps(dct, f));
+    st8(masked, m, dp + j, _mm256_mul_ps(_mm256_mul_ps(dI, i), _mm256_sub_ps(one, i)));
+    st8(masked, m, dp + h + j, _mm256_mul_ps(_mm256_mul_ps(dF, f), _mm256_sub_ps(one, f)));
+    st8(masked, m, dp + 2 * h + j, _mm256_mul_ps(dG, _mm256_sub_ps(one, _mm256_mul_ps(gg, gg))));
+    st8(masked, m, dp + 3 * h + j, _mm256_mul_ps(_mm256_mul_ps(dO, o), _mm256_sub_ps(one, o)));
+}
+
 // `wide` (rk_uses_avx512()): each row starts with avx512_gates.c's 16-lane body, which stops at
-// a multiple of 16; the 8-lane loop and the scalar tail run the rest, so every unit takes the
-// same body (vector or scalar) as without it, and the bits are the same.
+// a multiple of 16; the 8-lane loop and its masked tail run the rest. Every lane of every body
+// runs the same operations, so the bits are the same with and without it.
 static RK_AVX2 void lstm_forward_avx2(long rows, long h, float *gates, const float *cp, float *c, float *hn,
                                       float *tc, long ldt, int wide) {
+    const __m256i all = lanes8(8);
     for (long r = 0; r < rows; r++) {
         float *g = gates + r * 4 * h;
         const float *cpr = cp + r * h; float *cr = c + r * h, *hr = hn + r * h, *tr = tc ? tc + r * ldt : NULL;
         long j = wide ? rk_avx512_lstm_forward_row(h, g, cpr, cr, hr, tr) : 0;
-        for (; j + 8 <= h; j += 8) {
-            __m256 i = sigmoid8(_mm256_loadu_ps(g + j)), f = sigmoid8(_mm256_loadu_ps(g + h + j));
-            __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * h + j)), o = sigmoid8(_mm256_loadu_ps(g + 3 * h + j));
-            _mm256_storeu_ps(g + j, i); _mm256_storeu_ps(g + h + j, f);
-            _mm256_storeu_ps(g + 2 * h + j, gg); _mm256_storeu_ps(g + 3 * h + j, o);
-            __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(cpr + j), _mm256_mul_ps(i, gg)), t = tanh8(cn);
-            _mm256_storeu_ps(cr + j, cn);
-            _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, t));
-            if (tr) _mm256_storeu_ps(tr + j, t);
-        }
-        lstm_forward_scalar(h, j, g, cpr, cr, hr, tr);
+        for (; j + 8 <= h; j += 8) lstm_forward8(0, all, h, j, g, cpr, cr, hr, tr);
+        if (j < h) lstm_forward8(1, lanes8(h - j), h, j, g, cpr, cr, hr, tr);
     }
 }
 
 static RK_AVX2 void lstm_backward_avx2(long rows, long h, const float *gates, const float *cp, const float *c,
                                        const float *tc, long ldt, const float *dh, float *dc, float *dpre, int wide) {
-    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256i all = lanes8(8);
     for (long r = 0; r < rows; r++) {
         const float *g = gates + r * 4 * h, *cpr = cp + r * h, *cr = c ? c + r * h : NULL, *dhr = dh + r * h;
         const float *tr = tc ? tc + r * ldt : NULL;
         float *dcr = dc + r * h, *dp = dpre + r * 4 * h;
         long j = wide ? rk_avx512_lstm_backward_row(h, g, cpr, cr, tr, dhr, dcr, dp) : 0;
-        for (; j + 8 <= h; j += 8) {
-            __m256 i = _mm256_loadu_ps(g + j), f = _mm256_loadu_ps(g + h + j);
-            __m256 gg = _mm256_loadu_ps(g + 2 * h + j), o = _mm256_loadu_ps(g + 3 * h + j);
-            __m256 t = tr ? _mm256_loadu_ps(tr + j) : tanh8(_mm256_loadu_ps(cr + j)), d = _mm256_loadu_ps(dhr + j);
-            __m256 dct = _mm256_add_ps(_mm256_loadu_ps(dcr + j),
-                                       _mm256_mul_ps(_mm256_mul_ps(d, o), _mm256_sub_ps(one, _mm256_mul_ps(t, t))));
-            __m256 dO = _mm256_mul_ps(d, t), dI = _mm256_mul_ps(dct, gg);
-            __m256 dF = _mm256_mul_ps(dct, _mm256_loadu_ps(cpr + j)), dG = _mm256_mul_ps(dct, i);
-            _mm256_storeu_ps(dcr + j, _mm256_mul_ps(dct, f));
-            _mm256_storeu_ps(dp + j, _mm256_mul_ps(_mm256_mul_ps(dI, i), _mm256_sub_ps(one, i)));
-            _mm256_storeu_ps(dp + h + j, _mm256_mul_ps(_mm256_mul_ps(dF, f), _mm256_sub_ps(one, f)));
-            _mm256_storeu_ps(dp + 2 * h + j, _mm256_mul_ps(dG, _mm256_sub_ps(one, _mm256_mul_ps(gg, gg))));
-            _mm256_storeu_ps(dp + 3 * h + j, _mm256_mul_ps(_mm256_mul_ps(dO, o), _mm256_sub_ps(one, o)));
-        }
-        lstm_backward_scalar(h, j, g, cpr, cr, tr, dhr, dcr, dp);
+        for (; j + 8 <= h; j += 8) lstm_backward8(0, all, h, j, g, cpr, cr, tr, dhr, dcr, dp);
+        if (j < h) lstm_backward8(1, lanes8(h - j), h, j, g, cpr, cr, tr, dhr, dcr, dp);
     }
 }
 #endif
@@ -200,27 +219,32 @@ static void gru_backward_scalar(long h, long j0, const float *hh, const float *g
 }
 
 #ifdef RK_X86
-// `wide`: as lstm_forward_avx2's (the 16-lane body first, the same body per unit).
+/// Units j ..< j + 8 of one row: gru_forward_scalar's formulas with sigmoid8 and tanh8.
+RK_INLINE_AVX2 void gru_forward8(const int masked, __m256i m, long h, long j, const float *x, const float *hh,
+                                 const float *hp, float *g, float *hn) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 r = sigmoid8(_mm256_add_ps(ld8(masked, m, x + j), ld8(masked, m, hh + j)));
+    __m256 z = sigmoid8(_mm256_add_ps(ld8(masked, m, x + h + j), ld8(masked, m, hh + h + j)));
+    __m256 n = tanh8(_mm256_add_ps(ld8(masked, m, x + 2 * h + j), _mm256_mul_ps(r, ld8(masked, m, hh + 2 * h + j))));
+    st8(masked, m, g + j, r); st8(masked, m, g + h + j, z); st8(masked, m, g + 2 * h + j, n);
+    st8(masked, m, hn + j, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, z), n), _mm256_mul_ps(z, ld8(masked, m, hp + j))));
+}
+
+// `wide`: as lstm_forward_avx2's (the 16-lane body first, then 8 lanes and the masked tail).
 static RK_AVX2 void gru_forward_avx2(long rows, long h, const float *x, const float *hh, const float *hp,
                                      float *gates, float *hn, int wide) {
-    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256i all = lanes8(8);
     for (long row = 0; row < rows; row++) {
         const float *xr = x + row * 3 * h, *hr = hh + row * 3 * h, *pr = hp + row * h;
         float *g = gates + row * 3 * h, *out = hn + row * h;
         long j = wide ? rk_avx512_gru_forward_row(h, xr, hr, pr, g, out) : 0;
-        for (; j + 8 <= h; j += 8) {
-            __m256 r = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(hr + j)));
-            __m256 z = sigmoid8(_mm256_add_ps(_mm256_loadu_ps(xr + h + j), _mm256_loadu_ps(hr + h + j)));
-            __m256 n = tanh8(_mm256_add_ps(_mm256_loadu_ps(xr + 2 * h + j),
-                                           _mm256_mul_ps(r, _mm256_loadu_ps(hr + 2 * h + j))));
-            _mm256_storeu_ps(g + j, r); _mm256_storeu_ps(g + h + j, z); _mm256_storeu_ps(g + 2 * h + j, n);
-            _mm256_storeu_ps(out + j, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, z), n),
-                                                    _mm256_mul_ps(z, _mm256_loadu_ps(pr + j))));
-        }
-        gru_forward_scalar(h, j, xr, hr, pr, g, out);
+        for (; j + 8 <= h; j += 8) gru_forward8(0, all, h, j, xr, hr, pr, g, out);
+        if (j < h) gru_forward8(1, lanes8(h - j), h, j, xr, hr, pr, g, out);
     }
 }
 
+// The tail of a row is scalar here: these formulas have no transcendental, and the scalar
+// operations are the vector body's, lane for lane, so the bits are the same.
 static RK_AVX2 void gru_backward_avx2(long rows, long h, const float *hh, const float *gates, const float *hp,
                                       const float *dh, float *din, float *dhh, float *direct, int wide) {
     const __m256 one = _mm256_set1_ps(1.0f);

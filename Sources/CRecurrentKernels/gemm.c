@@ -436,12 +436,24 @@ void rk_sgemm_packed_b(long m, long n, long k, const float *a, long lda, const f
 // MARK: - A layer's weight gradients (dW_hh, dW_ih, db_hh, db_ih) in one pass
 
 typedef struct {
-    long rows, m, nh, nx, ldd, ldh, ldx, n; const float *dnet, *h, *x; float *c;
+    long rows, m, nh, nx, ldd, ldh, ldx, n; const float *dnet, *h, *x; float *c; int splitRows;
 } weight_gradients_t;
 
 #ifdef RK_X86
+/// One thread's share of C [m, n] += dnetᵀ [h | x | 1 1]: a block of C's rows (dnet's columns,
+/// multiples of 16) when m > n, so that each thread packs only its columns of dnet (the larger
+/// operand: LSTM's 4H against H + I + 2), else a block of 16-column panels. Every element's chain
+/// is the same whichever thread holds it.
 static void weight_gradients_task(void *ctx, int part, int parts) {
     const weight_gradients_t *w = (const weight_gradients_t *)ctx;
+    if (w->splitRows) {
+        long blocks = (w->m + 15) / 16;
+        long i0 = 16 * (blocks * part / parts), i1 = 16 * (blocks * (part + 1) / parts);
+        if (i1 > w->m) i1 = w->m;
+        if (i0 < i1) rk_avx512_weight_gradients(i1 - i0, w->rows, w->dnet + i0, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx,
+                                                w->ldx, 0, w->n, w->c + i0 * w->n, w->n);
+        return;
+    }
     long panels = (w->n + 15) / 16;
     long j0 = 16 * (panels * part / parts), j1 = 16 * (panels * (part + 1) / parts);
     if (j1 > w->n) j1 = w->n;
@@ -450,37 +462,68 @@ static void weight_gradients_task(void *ctx, int part, int parts) {
 }
 #endif
 
+int rk_weight_gradients_gathered(void) {
+#ifdef RK_X86
+    return rk_uses_avx512();
+#else
+    return 0;
+#endif
+}
+
+void rk_weight_gradients_gather(long m, long nh, long nx, const float *dw_hh, const float *dw_ih, const float *db_hh,
+                                const float *db_ih, float *c) {
+    long n = nh + nx + 2;
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * n;
+        memcpy(ci, dw_hh + i * nh, sizeof(float) * (size_t)nh);
+        if (nx > 0) memcpy(ci + nh, dw_ih + i * nx, sizeof(float) * (size_t)nx);
+        ci[nh + nx] = db_hh[i]; ci[nh + nx + 1] = db_ih[i];
+    }
+}
+
+void rk_weight_gradients_scatter(long m, long nh, long nx, const float *c, float *dw_hh, float *dw_ih, float *db_hh,
+                                 float *db_ih) {
+    long n = nh + nx + 2;
+    for (long i = 0; i < m; i++) {
+        const float *ci = c + i * n;
+        memcpy(dw_hh + i * nh, ci, sizeof(float) * (size_t)nh);
+        if (nx > 0) memcpy(dw_ih + i * nx, ci + nh, sizeof(float) * (size_t)nx);
+        db_hh[i] = ci[nh + nx]; db_ih[i] = ci[nh + nx + 1];
+    }
+}
+
+void rk_weight_gradients_into(long rows, long m, const float *dnet, const float *h, long nh, long ldh, const float *x,
+                              long nx, long ldx, float *c, int threads) {
+    if (rows <= 0 || m <= 0) return;
+#ifdef RK_X86
+    long n = nh + nx + 2;
+    weight_gradients_t w = { rows, m, nh, nx, m, ldh, ldx, n, dnet, h, x, c, m > n };
+    int parts = threads;   // as rk_sgemm: threads from ~100k multiply-adds
+    if ((double)m * (double)n * (double)rows < 100000.0) parts = 1;
+    long span = w.splitRows ? (m + 15) / 16 : (n + 15) / 16;
+    if (parts > span) parts = (int)span;
+    if (parts <= 1) weight_gradients_task(&w, 0, 1);
+    else rk_parallel_run(weight_gradients_task, &w, parts);
+#else
+    (void)dnet; (void)h; (void)nh; (void)ldh; (void)x; (void)nx; (void)ldx; (void)c; (void)threads;
+    abort();   // only where rk_weight_gradients_gathered() says so
+#endif
+}
+
 void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, long nh, long ldh,
                          const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
                          int threads) {
     if (rows <= 0 || m <= 0) return;
-#ifdef RK_X86
     long n = nh + nx + 2;   // C = [dW_hh | dW_ih | db_hh db_ih] [m, n], gathered, accumulated, scattered back
-    float *c = rk_uses_avx512() && (size_t)m <= SIZE_MAX / sizeof(float) / (size_t)n
+    float *c = rk_weight_gradients_gathered() && (size_t)m <= SIZE_MAX / sizeof(float) / (size_t)n
         ? (float *)malloc(sizeof(float) * (size_t)m * (size_t)n) : NULL;
     if (c) {
-        for (long i = 0; i < m; i++) {
-            float *ci = c + i * n;
-            memcpy(ci, dw_hh + i * nh, sizeof(float) * (size_t)nh);
-            if (nx > 0) memcpy(ci + nh, dw_ih + i * nx, sizeof(float) * (size_t)nx);
-            ci[nh + nx] = db_hh[i]; ci[nh + nx + 1] = db_ih[i];
-        }
-        weight_gradients_t w = { rows, m, nh, nx, m, ldh, ldx, n, dnet, h, x, c };
-        int parts = threads;   // as rk_sgemm: threads from ~100k multiply-adds, columns split by panels
-        if ((double)m * (double)n * (double)rows < 100000.0) parts = 1;
-        if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
-        if (parts <= 1) weight_gradients_task(&w, 0, 1);
-        else rk_parallel_run(weight_gradients_task, &w, parts);
-        for (long i = 0; i < m; i++) {
-            const float *ci = c + i * n;
-            memcpy(dw_hh + i * nh, ci, sizeof(float) * (size_t)nh);
-            if (nx > 0) memcpy(dw_ih + i * nx, ci + nh, sizeof(float) * (size_t)nx);
-            db_hh[i] = ci[nh + nx]; db_ih[i] = ci[nh + nx + 1];
-        }
+        rk_weight_gradients_gather(m, nh, nx, dw_hh, dw_ih, db_hh, db_ih, c);
+        rk_weight_gradients_into(rows, m, dnet, h, nh, ldh, x, nx, ldx, c, threads);
+        rk_weight_gradients_scatter(m, nh, nx, c, dw_hh, dw_ih, db_hh, db_ih);
         free(c);
         return;
     }
-#endif
     // The four products as BPTT formed them before (a failed allocation lands here too: the same bits).
     if (nx > 0) rk_sgemm(1, 0, m, nx, rows, dnet, m, x, ldx, dw_ih, nx, 1, threads);
     rk_column_sums(dnet, rows, m, db_ih, 1);

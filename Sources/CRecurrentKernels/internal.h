@@ -99,8 +99,8 @@ __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, lon
 // The gate kernels' 16-lane bodies (avx512_gates.c): one row's units 0 ..< 16*floor(h/16),
 // each with the operations of the AVX2 body in cells.c lane for lane (exp16, tanh16,
 // sigmoid16 above), so the same bits; they return where they stopped, and cells.c runs the
-// rest of the row as before (one 8-lane step where h % 16 >= 8, then the scalar tail), so
-// every unit goes through the same body (vector or scalar) as on AVX2.
+// rest of the row as before (one 8-lane step where h % 16 >= 8, then the masked 8-lane tail), so
+// every unit goes through the same operations as on AVX2.
 /// LSTM forward, one row: g [4h] pre-activations in, activated gates out; cp, c, hn [h]; tc [h] or NULL.
 __attribute__((visibility("hidden"))) long rk_avx512_lstm_forward_row(long h, float *g, const float *cp, float *c,
     float *hn, float *tc);

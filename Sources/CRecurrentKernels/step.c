@@ -165,27 +165,31 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
     return 1;
 }
 
-void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
-                               const float *gates, const float *d_out, float *dh, float *dnet, int threads) {
+void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
+                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads) {
+    if (t0 < 0 || t1 > steps || t0 >= t1) return;
     long n = rows * h;
     float *d = dh + row0 * h;                                   // dL/dh_t of these rows [rows, h]
 #ifdef RK_X86
     // AVX-512, one thread, W_hh in place: relu' in the product's epilogue, so dnet_{t-1} is formed
-    // from the sums in registers (dL/dh_{t-1} is never stored) and the next step reads it.
-    if (rk_uses_avx512() && !packed && threads <= 1 && h <= 256 && steps > 0) {
-        long last = (steps - 1) * batch + row0;
-        if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[last * h + i];
-        rk_relu_backward(n, gates + last * h, d, dnet + last * h);
-        for (long t = steps - 1; t > 0; t--) {
+    // from the sums in registers (dL/dh_{t-1} is never stored) and the next step reads it. A chunk
+    // [t0, t1) with t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps).
+    if (rk_uses_avx512() && !packed && threads <= 1 && h <= 256) {
+        long last = (t1 - 1) * batch + row0;
+        if (t1 == steps) {
+            if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[last * h + i];
+            rk_relu_backward(n, gates + last * h, d, dnet + last * h);
+        }
+        for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
             rk_avx512_relu_dnet(rows, h, h, dnet + first * h, w, h, d_out ? d_out + prev * h : NULL, gates + prev * h,
                                 dnet + prev * h);
         }
-        rk_sgemm(0, 0, rows, h, h, dnet + row0 * h, h, w, h, d, h, 0, 1);   // dL/dh_{-1} = dnet_0 W_hh
+        if (t0 == 0) rk_sgemm(0, 0, rows, h, h, dnet + row0 * h, h, w, h, d, h, 0, 1);   // dL/dh_{-1} = dnet_0 W_hh
         return;
     }
 #endif
-    for (long t = steps - 1; t >= 0; t--) {                     // the unroller's loop around RNNCell.backwardStep
+    for (long t = t1 - 1; t >= t0; t--) {                       // the unroller's loop around RNNCell.backwardStep
         long first = t * batch + row0;
         if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[first * h + i];
         rk_relu_backward(n, gates + first * h, d, dnet + first * h);

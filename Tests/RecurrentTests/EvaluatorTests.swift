@@ -19,8 +19,9 @@ import Testing
     static let pins: [Pin] = [
         Pin(run: "a", batch: 500, metric: "mse", validation: nil, test: (1.3469268505001832, 1.3469268505001832)),
         Pin(run: "a", batch: 3, metric: "mse", validation: nil, test: (1.3469268505001828, 1.3469268505001828)),
-        Pin(run: "c", batch: 500, metric: "accuracy", validation: nil, test: (2.294845880398952, 0.057291666666666664)),
-        Pin(run: "c", batch: 3, metric: "accuracy", validation: nil, test: (2.294845880398951, 0.057291666666666664)),
+        // c (GRU, H = 7): session 10, the gates' last h % 8 units by the 8-lane polynomials instead of libm.
+        Pin(run: "c", batch: 500, metric: "accuracy", validation: nil, test: (2.294845878878817, 0.057291666666666664)),
+        Pin(run: "c", batch: 3, metric: "accuracy", validation: nil, test: (2.294845878878819, 0.057291666666666664)),
         Pin(run: "t", batch: 500, metric: "bpc", validation: (3.2840002431540305, 4.73781086507647),
             test: (3.2449429817646913, 4.6814631477593664)),
         Pin(run: "t", batch: 3, metric: "bpc", validation: (3.3004831425057453, 4.7615906622306605),

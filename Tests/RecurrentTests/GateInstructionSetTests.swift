@@ -4,7 +4,7 @@ import Testing
 
 /// The LSTM and GRU gate kernels' AVX-512 bodies (`avx512_gates.c`) give the AVX2 bodies' bits
 /// (cells.c), NaN payloads included: each lane runs the same operations, and each unit takes
-/// the same body (16-lane, 8-lane or the scalar tail's libm) under both sets. H covers no
+/// the same operations (16-lane, 8-lane or the masked 8-lane tail) under both sets. H covers no
 /// 16-lane step (1, 7, 8, 13), exactly 16-lane steps (16, 32, 128), a 16-lane step then an
 /// 8-lane one (24, 31) and config c's 96 + 4 (100); inputs are `LSTMGateKernelTests.grid`
 /// (denormals, the saturating range, ±infinity, NaN). The Double oracle of

@@ -20,9 +20,11 @@ struct GradientCheckTests {
         var bidirectional = false
         /// Layers with biases (false: PyTorch's bias=False; the biases are then not parameters).
         var bias = true
+        /// T (B is 3): past 85 the weight gradients are summed in two chunks (`Kernels.weightGradientChunkSteps`).
+        var steps = 5
         var testDescription: String {
             "\(cell.rawValue)/\(activation.name)/\(readout.rawValue)/\(loss.rawValue)/L\(layers)" + (lengths.map { "/lengths\($0)" } ?? "")
-                + (bidirectional ? "/bidirectional" : "") + (bias ? "" : "/no-bias")
+                + (bidirectional ? "/bidirectional" : "") + (bias ? "" : "/no-bias") + (steps == 5 ? "" : "/T\(steps)")
         }
     }
 
@@ -67,6 +69,9 @@ struct GradientCheckTests {
             out.append(Case(cell: cell, activation: a, readout: .everyStep, loss: .meanSquaredError, layers: 2, hyperparameters: h,
                             lengths: [4, 1, 5], bidirectional: true, bias: false))
         }
+        // Two chunks of the weight-gradient sums (T*B = 270 > 256 rows).
+        out.append(Case(cell: .rnn, activation: .relu, readout: .everyStep, loss: .meanSquaredError, layers: 1, steps: 90))
+        out.append(Case(cell: .lstm, activation: .tanh, readout: .lastStep, loss: .crossEntropy, layers: 1, steps: 90))
         return out
     }()
 
@@ -83,7 +88,7 @@ struct GradientCheckTests {
     }
 
     func check<Cell: RecurrentCell>(_ type: Cell.Type, _ c: Case) throws where Cell.Scalar == Double {
-        let (b, t, i, h, o) = (3, 5, 2, 4, 3)
+        let (b, t, i, h, o) = (3, c.steps, 2, 4, 3)
         let config = ModelConfiguration(cell: c.cell, activation: c.activation, inputSize: i, hiddenSize: h, layers: c.layers,
                                         outputs: o, readout: c.readout, inputInit: .uniform(bound: 0.8),
                                         recurrentInit: .uniform(bound: 0.6), biasInit: .uniform(bound: 0.3),

@@ -4,7 +4,7 @@ import Testing
 
 /// The LSTM's fused gate kernels (`Kernels.lstmForward` / `lstmBackward`, cells.c) element by
 /// element: against a Double oracle over a dense grid of pre-activations (±0, denormals, the
-/// saturating range, ±infinity, NaN), vector body and scalar tail alike; and the backward that
+/// saturating range, ±infinity, NaN), the 16- and 8-lane bodies and the masked tail alike; and the backward that
 /// reads the tanh(c_t) kept by the forward against the one that recomputes it, bit for bit.
 @Suite("LSTM gate kernels")
 struct LSTMGateKernelTests {
@@ -55,7 +55,7 @@ struct LSTMGateKernelTests {
     static func cycled(_ count: Int, offset: Int) -> [Float] { (0..<count).map { grid[($0 * 7 + offset) % grid.count] } }
 
     /// Every gate value and c_t, h_t against Double arithmetic on the same Float inputs, for H
-    /// with and without a scalar tail (H = 8, 13, 100) and for H = 3 (tail only).
+    /// with and without a masked tail (H = 8, 13, 100) and for H = 3 (tail only).
     @Test(arguments: [3, 8, 13, 100])
     func forwardMatchesDoubleOracle(_ h: Int) {
         let rows = (Self.grid.count + 4 * h - 1) / (4 * h)
@@ -77,7 +77,7 @@ struct LSTMGateKernelTests {
                 // c_t and h_t from the kernel's own (Float) gates: the arithmetic after the gates.
                 let gi = out.gates[r * 4 * h + j], gf = out.gates[r * 4 * h + h + j]
                 let gg = out.gates[r * 4 * h + 2 * h + j], go = out.gates[r * 4 * h + 3 * h + j]
-                // The vector body forms f c_{t-1} + i g with one fma, the scalar tail with two roundings.
+                // The vector bodies form f c_{t-1} + i g with one fma, the portable path with two roundings.
                 let twice = gf * cPrev[r * h + j] + gi * gg, fused = (gi * gg).addingProduct(gf, cPrev[r * h + j])
                 let c = out.c[r * h + j], hv = out.h[r * h + j]
                 if !(twice.isNaN ? c.isNaN : c == twice || c == fused) { bad.append("c at (\(r), \(j)) = \(c), expected \(twice)") }
@@ -95,6 +95,12 @@ struct LSTMGateKernelTests {
     /// (NaN and infinity included); rows wider than H (stride 4H) are left alone past H.
     @Test(arguments: [1, 7, 8, 13, 100])
     func keptTanhGivesTheSameBits(_ h: Int) {
+        // Under the instruction-set lock: suites that run every set switch it process-wide meanwhile,
+        // and the portable body (libm) would give the two forwards different bits.
+        _ = Compute.withInstructionSet(Compute.availableInstructionSet) { Self.checkKeptTanh(h) }
+    }
+
+    static func checkKeptTanh(_ h: Int) {
         let rows = 5
         let pre = Self.cycled(rows * 4 * h, offset: 3).map { $0.isFinite ? min(max($0, -12), 12) : $0 }
         var cPrev = (0..<(rows * h)).map { Float(($0 % 23) - 11) * 0.41 }

@@ -26,6 +26,18 @@ struct LargeLayerKernelTests {
     static let shapes = [Shape(m: 1, n: 3, k: 1), Shape(m: 5, n: 17, k: 130), Shape(m: 64, n: 257, k: 300),
                          Shape(m: 13, n: 40, k: 513), Shape(m: 7, n: 520, k: 600)]
 
+    /// Every RowBuffer (a trace's [T*B, H] caches, the packed weights) starts on a cache line,
+    /// small or large (glibc's mmap-backed blocks are 16 bytes past a page), zeroed or not.
+    @Test(arguments: [1, 3, 100, 4096, 262_144, 1_048_576])
+    func rowBuffersStartOnACacheLine(_ count: Int) {
+        for zeroed in [false, true] {
+            let buffers = (0..<4).map { _ in RowBuffer<Float>(rows: 1, cols: count, zeroed: zeroed) }
+            for b in buffers { #expect(Int(bitPattern: b.base) % RowBuffer<Float>.alignment == 0, "\(count) floats") }
+            if zeroed { #expect(buffers[0].base[count - 1] == 0) }
+        }
+        #expect(Int(bitPattern: RowBuffer<Double>(rows: 3, cols: 5).base) % 64 == 0)
+    }
+
     @Test(arguments: shapes)
     func packedProductEqualsGemm(_ s: Shape) {
         let lda = s.k + 3, ldc = s.n + 1

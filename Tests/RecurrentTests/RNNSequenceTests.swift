@@ -47,7 +47,9 @@ struct RNNSequenceTests {
     /// (W_hh packed: the loops without the fused epilogue).
     @Test(arguments: [Case(batch: 16, hidden: 100, steps: 9, inputs: 1), Case(batch: 5, hidden: 17, steps: 6, inputs: 3),
                       Case(batch: 11, hidden: 40, steps: 5, inputs: 2), Case(batch: 1, hidden: 9, steps: 4, inputs: 2),
-                      Case(batch: 3, hidden: 300, steps: 3, inputs: 2)])
+                      Case(batch: 3, hidden: 300, steps: 3, inputs: 2),
+                      // T*B past one chunk of the weight-gradient sums: the C loop run chunk by chunk
+                      Case(batch: 16, hidden: 100, steps: 40, inputs: 1), Case(batch: 7, hidden: 33, steps: 50, inputs: 2)])
     func loopsEqualThePerStepPath(_ c: Case) {
         for activation in [Activation.relu, .tanh] {
             let cell = Self.cell(c, activation: activation)

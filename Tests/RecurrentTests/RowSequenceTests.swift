@@ -6,7 +6,8 @@ import Testing
 /// (`Kernels.recurrentStep` with one row, itself checked against the unfused gemm step by
 /// `RowStepTests`): the same bits for every width from under one 8-lane vector to several
 /// 96-column blocks with a masked edge (H = 100: one 13-vector block), W_hhᵀ plain and in
-/// panels, relu and tanh, 1, 2 and 3 threads (the split starts at H² >= 100k); NaN propagates.
+/// panels, relu and tanh, 1, 2 and 3 threads (the split starts at H² >= 100k); every
+/// instruction set against the step kernel; a split whose threads never come; NaN propagates.
 /// Then through the model: `predict` of one sequence gives the bits of the same sequence
 /// inside a batch of 3 (the batch kernel), for any thread count, and a workspace reused after
 /// the weights changed never serves the old weights.
@@ -43,23 +44,112 @@ import Testing
         for p in 0..<h { for j in 0..<h { w[j * h + p] = wt[p * h + j] } }
         var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: h, n: h))
         #expect(Kernels.packPanels(transposed: true, k: h, n: h, b: w, ldb: h, into: &panels))
-        for activation in [Kernels.StepActivation.relu, .tanh] {
-            for usePanels in [false, true] {
-                let expected = Self.stepByStep(steps: steps, h: h, wt: wt, packed: usePanels ? panels : nil, bias: bias, x: x,
-                                               h0: h0, activation: activation)
-                for threads in [1, 2, 3] {
-                    var net = [Float](repeating: .nan, count: steps * h), states = h0 + [Float](repeating: .nan, count: steps * h)
-                    let ran = Compute.$threads.withValue(threads) {
-                        Kernels.rnnForwardRow(steps: steps, hidden: h, transposedWeight: usePanels ? panels : wt, packed: usePanels,
-                                              bias: bias, x: x, net: &net, states: &states, activation: activation)
+        // Under the instruction-set lock: suites that run every set switch it process-wide meanwhile.
+        _ = Compute.withInstructionSet(Compute.availableInstructionSet) {
+            for activation in [Kernels.StepActivation.relu, .tanh] {
+                for usePanels in [false, true] {
+                    let expected = Self.stepByStep(steps: steps, h: h, wt: wt, packed: usePanels ? panels : nil, bias: bias, x: x,
+                                                   h0: h0, activation: activation)
+                    for threads in [1, 2, 3] {
+                        var net = [Float](repeating: .nan, count: steps * h), states = h0 + [Float](repeating: .nan, count: steps * h)
+                        let ran = Compute.$threads.withValue(threads) {
+                            Kernels.rnnForwardRow(steps: steps, hidden: h, transposedWeight: usePanels ? panels : wt, packed: usePanels,
+                                                  bias: bias, x: x, net: &net, states: &states, activation: activation)
+                        }
+                        let what = "H \(h) \(activation)\(usePanels ? " panels" : ""), \(threads) thread(s)"
+                        #expect(ran, "\(what)")
+                        #expect(net.map(\.bitPattern) == expected.0.map(\.bitPattern), "net: \(what)")
+                        #expect(states.map(\.bitPattern) == expected.1.map(\.bitPattern), "h: \(what)")
                     }
-                    let what = "H \(h) \(activation)\(usePanels ? " panels" : ""), \(threads) thread(s)"
-                    #expect(ran, "\(what)")
-                    #expect(net.map(\.bitPattern) == expected.0.map(\.bitPattern), "net: \(what)")
-                    #expect(states.map(\.bitPattern) == expected.1.map(\.bitPattern), "h: \(what)")
                 }
             }
         }
+    }
+
+    /// W_hhᵀ [H, H] with its panels, bias, x [steps, H] and h_{-1} for `h` (as above).
+    static func operands(_ h: Int, steps: Int) -> (wt: [Float], panels: [Float], bias: [Float], x: [Float], h0: [Float]) {
+        let wt = randomFloats(h * h, seed: 1).map { $0 * 1.5 / Float(h).squareRoot() }
+        var w = [Float](repeating: 0, count: h * h)
+        for p in 0..<h { for j in 0..<h { w[j * h + p] = wt[p * h + j] } }
+        var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: h, n: h))
+        precondition(Kernels.packPanels(transposed: true, k: h, n: h, b: w, ldb: h, into: &panels))
+        return (wt, panels, randomFloats(h, seed: 2), randomFloats(steps * h, seed: 3), randomFloats(h, seed: 4))
+    }
+
+    /// The AVX2 body (8 columns a vector) and the AVX-512 body (16 a vector, from H = 105 on panels
+    /// or on aligned rows of a multiple of 16; blocks of up to 16 vectors from W_hhᵀ's rows or 8
+    /// panels, as equal as that allows) on 1, 2 and 3 threads
+    /// (each thread its own fixed columns for the whole sequence) against the AVX2 step kernel
+    /// one step at a time, the oracle: widths with a masked edge of 1-15 columns, one to three blocks,
+    /// parts of 5-17 groups of 16 columns; outputs start as NaN, so a column computed by no part
+    /// (or a part's range off by one) fails. On a CPU without a set, its cases are skipped.
+    @Test(arguments: [15, 100, 120, 128, 272, 300, 520])
+    func everyInstructionSetGivesThePortableBits(_ h: Int) {
+        let steps = 5, o = Self.operands(h, steps: steps)
+        // W_hhᵀ from a 64-byte boundary: the zmm body takes rows only there (and H % 16 == 0).
+        let aligned = UnsafeMutableBufferPointer<Float>(
+            start: UnsafeMutableRawPointer.allocate(byteCount: 4 * h * h, alignment: 64).bindMemory(to: Float.self, capacity: h * h),
+            count: h * h)
+        defer { aligned.deallocate() }
+        _ = aligned.initialize(from: o.wt)
+        for activation in [Kernels.StepActivation.relu, .tanh] {
+            for usePanels in [false, true] {
+                // The AVX2 step, one row per call (RowStepTests holds it to the unfused portable
+                // product). Not the portable set itself: switching the process to it would make the
+                // fast paths of tests running alongside decline; and its tanh is libm's, not tanh8.
+                guard let expected = Compute.withInstructionSet(.avx2, {
+                    Self.stepByStep(steps: steps, h: h, wt: o.wt, packed: usePanels ? o.panels : nil, bias: o.bias, x: o.x,
+                                    h0: o.h0, activation: activation)
+                }) else { continue }
+                for set in [Compute.InstructionSet.avx2, .avx512] where set <= Compute.availableInstructionSet {
+                    for threads in [1, 2, 3] {
+                        var net = [Float](repeating: .nan, count: steps * h)
+                        var states = o.h0 + [Float](repeating: .nan, count: steps * h)
+                        let ran = Compute.withInstructionSet(set) {
+                            Compute.$threads.withValue(threads) {
+                                o.panels.withUnsafeBufferPointer { panels in
+                                    Kernels.rnnForwardRow(steps: steps, hidden: h,
+                                                          transposedWeight: usePanels ? panels.baseAddress! : UnsafePointer(aligned.baseAddress!),
+                                                          packed: usePanels, bias: o.bias, x: o.x, net: &net, states: &states,
+                                                          activation: activation)
+                                }
+                            }
+                        }
+                        let what = "H \(h) \(activation)\(usePanels ? " panels" : ""), \(set.name), \(threads) thread(s)"
+                        #expect(ran == true, "\(what)")
+                        #expect(net.map(\.bitPattern) == expected.0.map(\.bitPattern), "net: \(what)")
+                        #expect(states.map(\.bitPattern) == expected.1.map(\.bitPattern), "h: \(what)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// With the pool held by an outer split (`forEachSlice`), a 2-thread row loop runs its parts
+    /// one after the other on one thread: the first takes the other part's items (no thread has
+    /// started it) and the second finds nothing left, so nothing waits for a thread that never
+    /// comes; two sequences at once, each with the oracle's bits.
+    @Test func aLoopWhoseThreadsNeverComeRunsOnOne() {
+        let h = 320, steps = 4, o = Self.operands(h, steps: steps)
+        let expected = Self.stepByStep(steps: steps, h: h, wt: o.wt, packed: o.panels, bias: o.bias, x: o.x, h0: o.h0,
+                                       activation: .relu)
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
+        defer { results.deallocate() }
+        Compute.forEachSlice(of: 2, parts: 2, threadsPerSlice: 2) { slice in
+            for b in slice {
+                var net = [Float](repeating: .nan, count: steps * h)
+                var states = o.h0 + [Float](repeating: .nan, count: steps * h)
+                precondition(Kernels.rnnForwardRow(steps: steps, hidden: h, transposedWeight: o.panels, packed: true, bias: o.bias,
+                                                   x: o.x, net: &net, states: &states, activation: .relu))
+                (results.baseAddress! + 2 * b).initialize(to: net)
+                (results.baseAddress! + 2 * b + 1).initialize(to: states)
+            }
+        }
+        for b in 0..<2 {
+            #expect(results[2 * b].map(\.bitPattern) == expected.0.map(\.bitPattern), "net of sequence \(b)")
+            #expect(results[2 * b + 1].map(\.bitPattern) == expected.1.map(\.bitPattern), "h of sequence \(b)")
+        }
+        _ = results.baseAddress!.deinitialize(count: 4)
     }
 
     /// A NaN in x at step 2, unit 0: net_2 and h_2 are NaN there (relu keeps NaN), and every

@@ -14,9 +14,19 @@
 //       (shape: step | dh | proj | dWhh | dWih | square; who: ours | blas; the shape runs 3 times)
 // Under valgrind the CPU has no AVX-512 (valgrind does not emulate it), so OpenBLAS picks its
 // Haswell (AVX2) kernels there; the rates in `rate` mode are of whatever this CPU runs natively.
+//   NumPy's own OpenBLAS (the library the NumPy peer runs, which knows this CPU; ILP64, prefixed names):
+//   NP=~/.cache/recurrent-peers-venv/lib/python3.11/site-packages/numpy.libs
+//   clang -O2 -fno-omit-frame-pointer -fPIC -DRK_NUMPY_OPENBLAS -I$S/include $S/*.c \
+//       benchmarks/kernels/vs_openblas.c -o /tmp/vs_numpy $NP/libscipy_openblas64_-*.so -Wl,-rpath,$NP -lpthread -lm
 #define _GNU_SOURCE 1
 #include "CRecurrentKernels.h"
+#ifdef RK_NUMPY_OPENBLAS
+#include "numpy_openblas.h"
+#define cblas_sgemm scipy_cblas_sgemm64_
+#define openblas_get_corename scipy_openblas_get_corename64_
+#else
 #include <cblas.h>
+#endif
 #undef I
 #include <immintrin.h>
 #include <stdio.h>
@@ -24,7 +34,9 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef RK_NUMPY_OPENBLAS
 char *openblas_get_corename(void);
+#endif
 
 static float *rnd(long n, long seed) {
     float *p = aligned_alloc(64, ((n * 4 + 63) / 64) * 64);

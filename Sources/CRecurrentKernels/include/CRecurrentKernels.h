@@ -115,6 +115,20 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
                          const float *x, long nx, long ldx, float *dw_hh, float *dw_ih, float *db_hh, float *db_ih,
                          int threads);
 
+/// rk_weight_gradients in parts, for sums formed chunk by chunk of rows (the backward loop's last
+/// steps while they are in cache): 1 where the gathered body applies (AVX-512), else 0 (then the
+/// caller runs the four products itself). C = [dW_hh | dW_ih | db_hh db_ih] [m, nh + nx + 2]:
+/// gather copies the four in, rk_weight_gradients_into adds rows' products to C (each element
+/// the chain rk_weight_gradients gives; threads split C's rows when m > nh + nx + 2, so that no
+/// two pack the same columns of dnet, else its column panels), scatter copies them back out.
+int rk_weight_gradients_gathered(void);
+void rk_weight_gradients_gather(long m, long nh, long nx, const float *dw_hh, const float *dw_ih, const float *db_hh,
+                                const float *db_ih, float *c);
+void rk_weight_gradients_into(long rows, long m, const float *dnet, const float *h, long nh, long ldh, const float *x,
+                              long nx, long ldx, float *c, int threads);
+void rk_weight_gradients_scatter(long m, long nh, long nx, const float *c, float *dw_hh, float *dw_ih, float *db_hh,
+                                 float *db_ih);
+
 /// A layer's input projection: out [rows, n] = bias + x Wᵀ for x [rows, k] (row stride ldx),
 /// W [n, k] (W_ih) and bias [n]: each value rk_sgemm(0, 1, ..., accumulate 1)'s chain onto the
 /// bias (the bias copied into every row first), bit for bit; with AVX-512 and k <= 8 (n > 2) in
@@ -185,8 +199,12 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
 /// panels of it when packed); dL/dh_0 is left in dh. The operations of the unroller's loop around
 /// RNNCell.backwardStep, so the same bits; with AVX-512 and one thread the selection runs in the
 /// epilogue of the previous step's product.
-void rk_relu_rnn_backward_rows(long steps, long batch, long row0, long rows, long h, const float *w, int packed,
-                               const float *gates, const float *d_out, float *dh, float *dnet, int threads);
+/// Only the steps t1 - 1 down to t0 (0 <= t0 < t1 <= steps; all: 0, steps), chunk after chunk
+/// (the weight gradients' chunks): with AVX-512 and one thread a chunk with t0 > 0 also forms
+/// dnet_{t0-1} in its last product's epilogue, and the chunk before it (t1 < steps) starts from
+/// there; elsewhere dh carries dL/dh_{t0-1} to it. Either way the bits of one call over all steps.
+void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
+                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads);
 
 // MARK: - IndRNN's time loop (indrnn.c)
 
@@ -252,8 +270,9 @@ void rk_indrnn_sum_partials(long batch, long h, long in, const float *partials, 
 /// net_t = x[t] + (bias + hidden[t] wt), hidden[t+1] = f(net_t), with x and net [steps, n] (net
 /// written when not null), hidden [steps+1, n] (row 0 = h_{-1} on entry), bias [n], and W_hhᵀ as
 /// wt [k, n] (packed 0) or rk_pack_b's panels of it (packed 1); n == k. Each value is the chain of
-/// rk_recurrent_step_row: the same bits, and the same for any `threads` (the columns of each step
-/// split among them where a step has 100,000 multiply-adds or more). Returns 0, doing nothing,
+/// rk_recurrent_step_row: the same bits, for any instruction set (AVX2: 8 columns a vector;
+/// AVX-512: 16) and any `threads` (where a step has 100,000 multiply-adds or more, each thread
+/// keeps its own columns for the whole sequence, one synchronisation a step). Returns 0, doing nothing,
 /// where no fast body applies (no AVX2+FMA, another activation, n != k): step by step then.
 int rk_rnn_forward_row(long steps, long n, long k, const float *wt, int packed, const float *bias,
                        const float *x, float *net, float *hidden, int activation, int threads);

@@ -153,11 +153,19 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
     /// epilogue of step t's product dnet_t W_hh. Other activations: false, step by step.
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool {
+        backwardSequence(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: rows)
+    }
+
+    /// The same loop for the steps `steps` only (the unroller's chunks, last first), with the bits
+    /// of one call over all T: with AVX-512 a chunk's last product also forms the next chunk's first
+    /// dnet in its epilogue, elsewhere dHidden carries dL/dh_{t0-1} across.
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool {
         guard case .relu = activation else { return false }
         let packed = trace.packedRecurrentWeights?.plain          // panels of W_hh, from prepare(_:), H > 256
         return weightHH.storage.withUnsafeBufferPointer { w in
             func run(_ dOut: UnsafePointer<Scalar>?) -> Bool {
-                Kernels.reluRNNBackwardRows(steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
+                Kernels.reluRNNBackwardRows(steps: trace.steps, only: steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
                                             weight: packed.map { UnsafePointer($0.base) } ?? w.baseAddress!,
                                             packed: packed != nil, gates: trace.gates.base, outputGradient: dOut,
                                             dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.base)

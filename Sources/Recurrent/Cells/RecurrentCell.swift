@@ -34,8 +34,9 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var separateHiddenGradient: Bool { get }
     /// True when the weight gradients are PyTorch's four from one gradient, as the defaults form
     /// them: dW_ih, db_ih from `dPreInput` and dW_hh [G*H, H], db_hh from `dPreHidden`, the same
-    /// buffer (`recurrentWeightGradients` not overridden): the unroller then forms all four in one
-    /// pass over it (`Kernels.weightGradients`, the same bits) and does not call
+    /// buffer (`recurrentWeightGradients` not overridden): the unroller then sums all four chunk by
+    /// chunk of the backward loop (`backwardSummingByChunks`, `WeightGradientSums`; under a state
+    /// mask in one pass after it, `Kernels.weightGradients`) and does not call
     /// `recurrentWeightGradients`. Default: PyTorch's tensors (`CellTensor.pytorchLayout`) and
     /// no `separateHiddenGradient` (RNN, LSTM); a cell that overrides `recurrentWeightGradients`
     /// must say false.
@@ -141,6 +142,14 @@ public protocol RecurrentCell<Scalar>: Sendable {
     func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                           outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool
 
+    /// `backwardSequence` for the steps `steps` only (t = steps.upperBound - 1 ... steps.lowerBound;
+    /// `dHidden` holds dL/dh_{steps.upperBound - 1} without that step's `outputGradient` on entry,
+    /// and is left as the step by step loop leaves it): the unroller's chunks, whose weight
+    /// gradients it sums right after each. Default: `backwardSequence(trace, grad, outputGradient:,
+    /// rows:)` when `steps` is all of T, else false.
+    func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                          outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool
+
     /// True when `forwardSequenceProjecting(_:rows:)` runs this trace's whole time loop and
     /// forms the input projection U x_t + b_ih itself from `trace.inputs`, step by step (small
     /// I: one pass over [T*B, G*H] less; IndRNN, RNN); `forward(_:)` then skips its product.
@@ -205,6 +214,10 @@ extension RecurrentCell {
     }
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool { false }
+    public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool {
+        steps == 0..<trace.steps && backwardSequence(trace, grad, outputGradient: outputGradient, rows: rows)
+    }
     public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool { false }
     public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         preconditionFailure("\(Self.kind) does not project its inputs in its time loop (projectsInputsInSequence is false)")

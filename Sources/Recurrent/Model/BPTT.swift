@@ -270,10 +270,25 @@ extension RecurrentCell {
     /// products and sums, bit for bit); false, doing nothing, where no fast body applies.
     public func weightGradientsInOnePass(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                          into gradients: inout CellParameters<Scalar>) -> Bool {
-        guard Self.formsWeightGradientsInOnePass, let w = Self.tensorIndex(.recurrentWeight), let bh = Self.tensorIndex(.recurrentBias),
-              grad.dPreHidden === grad.dPreInput else { return false }
-        let bi = Self.inputBiasIndex, rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
+        guard grad.dPreHidden === grad.dPreInput else { return false }
+        let rows = trace.steps * trace.batch, width = Self.gateCount * hiddenSize
         let inputSize = self.inputSize, hiddenSize = self.hiddenSize
+        return withWeightGradients(&gradients) { dWih, dWhh, dbhh, dbih in
+            Kernels.weightGradients(rows: rows, width: width, dnet: grad.dPreInput.base,
+                                    hidden: trace.hidden.base, hiddenSize: hiddenSize,
+                                    inputs: trace.inputs.base, inputSize: inputSize,
+                                    dWhh: dWhh, dWih: dWih, dbhh: dbhh, dbih: dbih)
+        } ?? false
+    }
+
+    /// `body(dW_ih, dW_hh, db_hh, db_ih)` on PyTorch's four gradient tensors at once (dW_ih nil when
+    /// I = 0), for a cell that `formsWeightGradientsInOnePass`; nil, doing nothing, for another.
+    func withWeightGradients<R>(_ gradients: inout CellParameters<Scalar>,
+                                _ body: (UnsafeMutablePointer<Scalar>?, UnsafeMutablePointer<Scalar>,
+                                         UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> R) -> R? {
+        guard Self.formsWeightGradientsInOnePass, let w = Self.tensorIndex(.recurrentWeight),
+              let bh = Self.tensorIndex(.recurrentBias) else { return nil }
+        let bi = Self.inputBiasIndex, width = Self.gateCount * hiddenSize
         precondition(Set([0, w, bh, bi]).count == 4 && gradients[w].rows == width && gradients[w].cols == hiddenSize
                      && gradients[bh].count == width && gradients[bi].count == width,
                      "\(Self.kind) forms its weight gradients in one pass but has not PyTorch's four tensors")
@@ -282,11 +297,7 @@ extension RecurrentCell {
                 t[w].storage.withUnsafeMutableBufferPointer { dWhh in
                     t[bh].storage.withUnsafeMutableBufferPointer { dbhh in
                         t[bi].storage.withUnsafeMutableBufferPointer { dbih in
-                            Kernels.weightGradients(rows: rows, width: width, dnet: grad.dPreInput.base,
-                                                    hidden: trace.hidden.base, hiddenSize: hiddenSize,
-                                                    inputs: trace.inputs.base, inputSize: inputSize,
-                                                    dWhh: dWhh.baseAddress!, dWih: dWih.baseAddress,
-                                                    dbhh: dbhh.baseAddress!, dbih: dbih.baseAddress!)
+                            body(dWih.baseAddress, dWhh.baseAddress!, dbhh.baseAddress!, dbih.baseAddress!)
                         }
                     }
                 }
@@ -348,40 +359,13 @@ extension RecurrentCell {
         let summed = live == nil && !masked
             && backwardSequenceSummingGradients(trace, grad, outputGradient: outputGradient,
                                                 storeInputGradient: inputGradient, into: &gradients)
-        if !summed {
+        // No state mask, PyTorch's four tensors: the loop chunk by chunk with the four weight
+        // gradients of each chunk summed right after it, while its rows are in cache.
+        let byChunks = !summed && !masked
+            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner), into: &gradients)
+        if !summed && !byChunks {
             Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
-                if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, rows: whole) { return }
-                for t in stride(from: trace.steps - 1, through: 0, by: -1) {
-                    // Variable lengths: a finished row's state was carried, so its dL/dh passes
-                    // through unchanged; its step has no gradient (nothing read its inputs).
-                    let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
-                    if slice.upperBound < whole.upperBound || slice.isEmpty {
-                        let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
-                        grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
-                        if Self.separateHiddenGradient {
-                            grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
-                        }
-                        if slice.isEmpty { continue }
-                    }
-                    if let dOut = outputGradient {                   // dL/dh_t += the loss's part
-                        dOut.storage.withUnsafeBufferPointer { d in
-                            let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
-                            let dst = grad.dHidden.row(slice.lowerBound)
-                            for i in 0..<(slice.count * hs) { dst[i] += src[i] }
-                        }
-                    }
-                    if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
-                        dropState(t, trace, rows: slice)
-                        backwardStep(t, trace, grad, rows: slice)
-                        restoreState(t, trace, rows: slice)
-                        if !Self.carriesUnmaskedState {
-                            let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
-                            for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
-                        }
-                    } else {
-                        backwardStep(t, trace, grad, rows: slice)
-                    }
-                }
+                backwardLoop(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: whole)
             }
             // All weight gradients in one pass where the cell can (h_0 ... h_{T-1} read masked, as
             // the steps read them), else product by product.
@@ -410,6 +394,80 @@ extension RecurrentCell {
         let initial = LayerState(hidden: grad.dHidden.matrix(),
                                  memory: Self.hasMemory ? grad.dMemory.matrix() : Matrix(rows: 0, cols: hs))
         return (dInputs, initial)
+    }
+
+    /// The backward loop over the steps `steps` (t = steps.upperBound - 1 ... steps.lowerBound) for
+    /// the batch rows `whole`: the cell's own loop where it has one (equal lengths, no state mask),
+    /// else per step dL/dh_t += the loss's part, then `backwardStep` (variable lengths and the state
+    /// mask handled around it).
+    func backwardLoop(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, outputGradient: Matrix<Scalar>?,
+                      steps: Range<Int>, rows whole: Range<Int>) {
+        let b = trace.batch, hs = hiddenSize, width = Self.gateCount * hs
+        let live = trace.liveRows, masked = trace.stateMask != nil
+        if live == nil && !masked && backwardSequence(trace, grad, outputGradient: outputGradient, steps: steps, rows: whole) {
+            return
+        }
+        for t in steps.reversed() {
+            // Variable lengths: a finished row's state was carried, so its dL/dh passes
+            // through unchanged; its step has no gradient (nothing read its inputs).
+            let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
+            if slice.upperBound < whole.upperBound || slice.isEmpty {
+                let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
+                grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                if Self.separateHiddenGradient {
+                    grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                }
+                if slice.isEmpty { continue }
+            }
+            if let dOut = outputGradient {                   // dL/dh_t += the loss's part
+                dOut.storage.withUnsafeBufferPointer { d in
+                    let src = d.baseAddress! + (t * b + slice.lowerBound) * hs
+                    let dst = grad.dHidden.row(slice.lowerBound)
+                    for i in 0..<(slice.count * hs) { dst[i] += src[i] }
+                }
+            }
+            if masked {                                      // dL/dh_{t-1} = mask ⊙ dL/d(h_{t-1} ⊙ mask)
+                dropState(t, trace, rows: slice)
+                backwardStep(t, trace, grad, rows: slice)
+                restoreState(t, trace, rows: slice)
+                if !Self.carriesUnmaskedState {
+                    let dh = grad.dHidden.row(slice.lowerBound), mask = trace.stateMask!.row(slice.lowerBound)
+                    for i in 0..<(slice.count * hs) { dh[i] *= mask[i] }
+                }
+            } else {
+                backwardStep(t, trace, grad, rows: slice)
+            }
+        }
+    }
+
+    /// The backward loop chunk by chunk of `Kernels.weightGradientChunkSteps(batch:)` steps (last
+    /// chunk first), with dW_ih, db_ih, dW_hh and db_hh of each chunk's rows summed right after
+    /// it (`WeightGradientSums`), while its dnet rows are still in cache, instead of one pass over
+    /// all T*B rows after the loop (a [T*B, G*H] read from memory). For cells that
+    /// `formsWeightGradientsInOnePass` without a state mask (equal or variable lengths: a finished
+    /// row's dnet is 0); false, doing nothing, otherwise. Each sum runs over the chunks in reverse and over each chunk's rows in order: the
+    /// bits of the one pass where T*B <= 256 (one chunk), other bits beyond; the order depends on
+    /// B only, never on threads or the instruction set, and every backend sums in it.
+    func backwardSummingByChunks(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
+                                 outputGradient: Matrix<Scalar>?, split: (parts: Int, inner: Int),
+                                 into gradients: inout CellParameters<Scalar>) -> Bool {
+        guard trace.steps > 0, grad.dPreHidden === grad.dPreInput else { return false }
+        let b = trace.batch, width = Self.gateCount * hiddenSize, inputSize = self.inputSize, hiddenSize = self.hiddenSize
+        let chunk = Kernels.weightGradientChunkSteps(batch: b)
+        return withWeightGradients(&gradients) { dWih, dWhh, dbhh, dbih in
+            let sums = WeightGradientSums(width: width, hiddenSize: hiddenSize, inputSize: inputSize,
+                                          dWhh: dWhh, dWih: dWih, dbhh: dbhh, dbih: dbih)
+            for t0 in stride(from: (trace.steps - 1) / chunk * chunk, through: 0, by: -chunk) {
+                let steps = t0..<Swift.min(t0 + chunk, trace.steps), first = t0 * b   // rows first ..< first + n*B
+                Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { whole in
+                    backwardLoop(trace, grad, outputGradient: outputGradient, steps: steps, rows: whole)
+                }
+                sums.add(rows: steps.count * b, dnet: grad.dPreInput.row(first), hidden: trace.hidden.row(first),
+                         inputs: trace.inputs.row(first))
+            }
+            sums.finish()
+            return true
+        } ?? false
     }
 
     /// The weight gradients after the backward loop, product by product: dW_ih, db_ih, then

@@ -58,13 +58,18 @@ extension Kernels {
     /// false, ...)` when `packed`); dL/dh_0 is left in `dHidden`. The operations of the unroller's
     /// loop around `RNNCell.backwardStep`, so the same bits. False where no fast body applies.
     @inlinable
+    /// With `only`, the steps `only` alone (chunk after chunk, last first, with the bits of one call
+    /// over all steps: `rk_relu_rnn_backward_rows`).
     public static func reluRNNBackwardRows<T: NeuralScalar>(
-        steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, weight: UnsafePointer<T>, packed: Bool,
-        gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
+        steps: Int, only chunk: Range<Int>? = nil, batch: Int, rows: Range<Int>, hidden h: Int, weight: UnsafePointer<T>,
+        packed: Bool, gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
         dPreInput: UnsafeMutablePointer<T>
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
-        rk_relu_rnn_backward_rows(steps, batch, rows.lowerBound, rows.count, h, floats(weight), packed ? 1 : 0, floats(gates),
+        let range = chunk ?? 0..<steps
+        precondition(range.lowerBound >= 0 && range.upperBound <= steps, "steps \(range) outside 0 ..< \(steps)")
+        rk_relu_rnn_backward_rows(steps, range.lowerBound, range.upperBound, batch, rows.lowerBound, rows.count, h,
+                                  floats(weight), packed ? 1 : 0, floats(gates),
                                   outputGradient.map { floats($0) }, floats(dHidden), floats(dPreInput),
                                   Int32(clamping: max(1, Compute.threads)))
         return true

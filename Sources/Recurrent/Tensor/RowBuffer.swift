@@ -10,10 +10,19 @@ public final class RowBuffer<Scalar: NeuralScalar>: @unchecked Sendable {
     /// `[rows * cols]`
     public let base: UnsafeMutablePointer<Scalar>
 
+    /// Bytes every buffer's first element is aligned to: a cache line, so that a row whose
+    /// offset is a multiple of 16 floats (every [B, H] step of a trace when H is, and every
+    /// 16-column panel of packed weights) starts on one and the kernels' 64-byte loads and stores
+    /// do not straddle two lines. glibc's malloc returns 16 bytes past a page for large blocks,
+    /// which split every such load in two. No value depends on it.
+    public static var alignment: Int { 64 }
+
     public init(rows: Int, cols: Int, zeroed: Bool = false) {
         self.rows = rows
         self.cols = cols
-        base = .allocate(capacity: max(1, rows * cols))
+        let count = max(1, rows * cols)
+        base = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Scalar>.stride, alignment: Self.alignment)
+            .bindMemory(to: Scalar.self, capacity: count)
         if zeroed || rows * cols == 0 { base.initialize(repeating: 0, count: max(1, rows * cols)) }
     }
 

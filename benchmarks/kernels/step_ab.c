@@ -1,0 +1,76 @@
+// The AVX-512 forward step of config e's shapes, two builds of avx512.c in one process: the new
+// one (this tree) against an old one compiled with its exported names prefixed `old_` (e.g. the
+// base branch's file), over T steps that move through [T*B, H] buffers as the time loop does
+// (h_prev = step t-1's h, x and net of step t), interleaved (new, old, old, new, ...), thread CPU
+// time, median; and every output of both compared bit for bit. An indication under load.
+//   S=Sources/CRecurrentKernels; git show proj9:$S/avx512.c > /tmp/avx512_old.c
+//   R="-Drk_avx512_step=old_rk_avx512_step -Drk_avx512_gemm=old_rk_avx512_gemm \
+//      -Drk_avx512_gemm_packed_b=old_rk_avx512_gemm_packed_b -Drk_avx512_relu_dnet=old_rk_avx512_relu_dnet \
+//      -Drk_avx512_weight_gradients=old_rk_avx512_weight_gradients"
+//   clang -O2 -fPIC -I$S -I$S/include $R -c /tmp/avx512_old.c -o /tmp/avx512_old.o
+//   clang -O2 -fPIC -I$S -I$S/include $S/*.c /tmp/avx512_old.o benchmarks/kernels/step_ab.c -o /tmp/step_ab -lpthread -lm
+//   /tmp/step_ab 512 [reps]        # H (packed W_hhᵀ above 256, as the library packs it)
+//   /tmp/step_ab 512 10 netfixed   # new: net of every step into one cache-resident [B, H] buffer
+// Session 10 used it on step_kblock.patch (the step k-blocked by 256 inside each pair of panels,
+// partial sums waiting in net: the same bits), applied to this tree as "new" against proj9's file
+// as "old": old / new 0.96 (H 512), 0.92 (1024), 0.91 (300), 0.98 (256, unpacked: unchanged code),
+// outputs bit-identical. Slower, so not merged (BENCHMARKS.md, session 10, "Large layers").
+#define _GNU_SOURCE 1
+#include "internal.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void old_rk_avx512_step(long rows, long n, long k, const float *h_prev, const float *wt, int packed,
+                        const float *bias, const float *x, float *net, float *h_new, long ld, int act);
+
+static float *rnd(long n, unsigned long long seed, float scale) {
+    float *p = aligned_alloc(64, ((n * 4 + 63) / 64) * 64);
+    unsigned long long z = 0x9E3779B97F4A7C15ull * (seed + 1);
+    for (long i = 0; i < n; i++) {
+        z = z * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = scale * ((float)(z >> 40) / 8388608.0f - 1.0f);
+    }
+    return p;
+}
+static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+
+enum { B = 64, T = 100 };
+
+int main(int argc, char **argv) {
+    long H = argc > 1 ? atol(argv[1]) : 512;
+    int reps = argc > 2 ? atoi(argv[2]) : 10;
+    // "netfixed": the new build writes every step's net into one [B, H] buffer (in cache), the old
+    // one into the moving [T*B, H] trace: what storing net costs in place (h compared only).
+    int netFixed = argc > 3 && !strcmp(argv[3], "netfixed");
+    if (!rk_uses_avx512()) { printf("no AVX-512 here\n"); return 0; }
+    int packed = H > 256;
+    float *w = rnd(H * H, 1, sqrtf(6.0f / (float)H)), *bias = rnd(H, 2, 0.01f), *x = rnd(T * B * H, 3, 1.0f);
+    float *wt = rnd(rk_packed_b_floats(H, H) > H * H ? rk_packed_b_floats(H, H) : H * H, 4, 1.0f);
+    if (packed) rk_pack_b(1, H, H, w, H, wt);
+    else for (long i = 0; i < H; i++) for (long j = 0; j < H; j++) wt[j * H + i] = w[i * H + j];   // W_hhᵀ [k, n]
+    float *hid[2], *net[2];
+    for (int v = 0; v < 2; v++) { hid[v] = rnd((T + 1) * B * H, 5, 0.0f); net[v] = rnd(T * B * H, 6, 0.0f); }
+    double *ms[2] = { malloc(sizeof(double) * reps), malloc(sizeof(double) * reps) };
+    for (int r = -1; r < reps; r++)
+        for (int o = 0; o < 2; o++) {
+            int v = (o + r + 2) & 1;   // 0 new, 1 old
+            double t0 = now();
+            for (long t = 0; t < T; t++) {
+                const float *hp = hid[v] + t * B * H;
+                float *hn = hid[v] + (t + 1) * B * H, *nt = net[v] + (netFixed && v == 0 ? 0 : t) * B * H;
+                if (v == 0) rk_avx512_step(B, H, H, hp, wt, packed, bias, x + t * B * H, nt, hn, H, 1);
+                else old_rk_avx512_step(B, H, H, hp, wt, packed, bias, x + t * B * H, nt, hn, H, 1);
+            }
+            if (r >= 0) ms[v][r] = 1e3 * (now() - t0);
+        }
+    int same = !memcmp(hid[0], hid[1], sizeof(float) * (T + 1) * B * H) &&
+               (netFixed || !memcmp(net[0], net[1], sizeof(float) * T * B * H));
+    qsort(ms[0], reps, sizeof(double), cmp); qsort(ms[1], reps, sizeof(double), cmp);
+    double a = ms[0][reps / 2], b = ms[1][reps / 2], fl = 2.0 * T * B * H * H;
+    printf("H = %ld (%s W_hhT), B = %d, T = %d, %d reps: new %.2f ms (%.1f GFLOP/s), old %.2f ms (%.1f GFLOP/s), "
+           "old / new %.3f; outputs %s\n", H, packed ? "packed" : "unpacked", B, T, reps, a, fl / a / 1e6, b, fl / b / 1e6,
+           b / a, same ? "bit-identical" : "DIFFER");
+    return same ? 0 : 1;
+}
