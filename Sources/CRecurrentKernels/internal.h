@@ -52,6 +52,11 @@ static inline void rk_fp_mode_set(unsigned mode) { (void)mode; }
 
 // MARK: - Thread pool (pool.c)
 
+/// The calling thread's own instruction-set choice (-1: the process's), and adopting one: the
+/// pool hands the caller's to every thread that runs a piece of its job (system.c).
+__attribute__((visibility("hidden"))) int rk_isa_of_thread(void);
+__attribute__((visibility("hidden"))) void rk_isa_adopt(int chosen);
+
 typedef void (*task_fn)(void *ctx, int part, int parts);
 
 /// Runs fn(ctx, part, parts) for every part, on the caller and up to parts - 1

@@ -21,6 +21,7 @@ static atomic_long ticket = 0;
 static atomic_int completed = 0, sleeping = 0;
 static _Atomic(task_fn) jobFn; static _Atomic(void *) jobCtx; static atomic_int jobParts;
 static atomic_uint jobFPMode;   // the caller's denormal mode, taken by every thread that runs a piece
+static atomic_int jobISA;       // the caller's own instruction set (-1: the process's), taken likewise
 static int workerCount = 0;
 enum { TICKET_SHIFT = 20 };
 
@@ -38,6 +39,7 @@ static void run_pieces(long gen) {
     void *ctx = atomic_load_explicit(&jobCtx, memory_order_relaxed);
     int parts = atomic_load_explicit(&jobParts, memory_order_relaxed);
     rk_fp_mode_set(atomic_load_explicit(&jobFPMode, memory_order_relaxed));
+    rk_isa_adopt(atomic_load_explicit(&jobISA, memory_order_relaxed));
     long v = atomic_load_explicit(&ticket, memory_order_acquire);
     for (;;) {
         if ((v >> TICKET_SHIFT) != gen || (v & ((1L << TICKET_SHIFT) - 1)) >= parts) return;
@@ -87,6 +89,7 @@ void rk_parallel_run(task_fn fn, void *ctx, int parts) {
     atomic_store_explicit(&jobCtx, ctx, memory_order_relaxed);
     atomic_store_explicit(&jobParts, parts, memory_order_relaxed);
     atomic_store_explicit(&jobFPMode, rk_fp_mode_get(), memory_order_relaxed);
+    atomic_store_explicit(&jobISA, rk_isa_of_thread(), memory_order_relaxed);
     long gen = (atomic_load(&ticket) >> TICKET_SHIFT) + 1;
     atomic_store(&ticket, gen << TICKET_SHIFT);          // publish (seq_cst)
     if (atomic_load(&sleeping) > 0) {

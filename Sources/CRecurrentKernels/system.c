@@ -14,9 +14,17 @@
 
 // MARK: - Dispatch
 
-/// The bodies in use (RK_ISA_GENERIC, RK_ISA_AVX2 or RK_ISA_AVX512), -1 until first asked.
-/// Read by every kernel call on any thread; written once (first call) or by rk_set_isa.
+/// The process's bodies (RK_ISA_GENERIC, RK_ISA_AVX2 or RK_ISA_AVX512), -1 until first asked:
+/// written once, at the first call (the CPU, capped by RECURRENT_ISA).
 static _Atomic int isa = -1;
+
+/// A thread's own choice (rk_set_isa), -1 for none: it overrides the process's for the kernels
+/// this thread calls and for the pool pieces it hands out (pool.c passes it with every job, as
+/// the denormal mode), so one thread's choice never reaches another thread's calls.
+static _Thread_local int threadISA = -1;
+
+int rk_isa_of_thread(void) { return threadISA; }
+void rk_isa_adopt(int chosen) { threadISA = chosen; }
 
 #ifdef RK_X86
 /// XCR0 (XGETBV with ecx = 0): which register states the OS saves and restores.
@@ -45,6 +53,7 @@ int rk_isa_available(void) {
 }
 
 int rk_isa(void) {
+    if (threadISA >= 0) return threadISA;
     int now = isa;
     if (now >= 0) return now;
     int best = rk_isa_available(), chosen = best;
@@ -62,7 +71,7 @@ int rk_isa(void) {
 int rk_set_isa(int wanted) {
     if (wanted < RK_ISA_GENERIC || wanted > rk_isa_available()) return -1;
     int before = rk_isa();
-    isa = wanted;
+    threadISA = wanted;
     return before;
 }
 

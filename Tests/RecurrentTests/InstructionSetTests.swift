@@ -67,6 +67,33 @@ import Testing
         if !Self.hasAVX512 { print("InstructionSetTests: this CPU (or OS) lacks AVX-512: its cases are skipped") }
     }
 
+    /// A set chosen with `withInstructionSet` holds on the calling thread and in the kernel pool's
+    /// pieces of its calls, and nowhere else: another thread keeps the process's set meanwhile, so
+    /// a test that switches sets cannot change the bits of a test running beside it.
+    @Test func aChosenSetStaysWithItsThread() {
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var sets: [Compute.InstructionSet] = []
+            func add(_ s: Compute.InstructionSet) { lock.lock(); sets.append(s); lock.unlock() }
+        }
+        let process = Compute.instructionSet
+        guard process > .generic else { return }   // nothing to tell apart
+        let elsewhere = Seen(), inPool = Seen()
+        let entered = DispatchSemaphore(value: 0), looked = DispatchSemaphore(value: 0)
+        let other = Thread { entered.wait(); elsewhere.add(Compute.instructionSet); looked.signal() }
+        other.start()
+        let here = Compute.withInstructionSet(.generic) { () -> Compute.InstructionSet in
+            entered.signal()
+            looked.wait()
+            Compute.forEachSlice(of: 4, parts: 4) { _ in inPool.add(Compute.instructionSet) }
+            return Compute.instructionSet
+        }
+        #expect(here == .generic)
+        #expect(elsewhere.sets == [process], "another thread saw \(elsewhere.sets) while one thread chose generic")
+        #expect(inPool.sets.count == 4 && inPool.sets.allSatisfy { $0 == .generic }, "pool pieces saw \(inPool.sets)")
+        #expect(Compute.instructionSet == process)
+    }
+
     @Test(.enabled(if: hasAVX512, "the CPU or OS lacks AVX-512"), arguments: shapes)
     func avx512ProductsEqualAVX2AndTheChain(_ s: Shape) throws {
         for transA in [false, true] {

@@ -154,12 +154,14 @@ enum { RK_ISA_GENERIC = 0, RK_ISA_AVX2 = 1, RK_ISA_AVX512 = 2 };
 int rk_isa_available(void);
 
 /// The RK_ISA_* in use: rk_isa_available(), capped once by the environment variable
-/// RECURRENT_ISA=generic|avx2|avx512 (or RECURRENT_NO_AVX2: generic), or as set by rk_set_isa.
-/// Every body gives the same bits (the same fma chain per element), so this changes speed only.
+/// RECURRENT_ISA=generic|avx2|avx512 (or RECURRENT_NO_AVX2: generic), or as set by rk_set_isa on
+/// the calling thread. The AVX2 and AVX-512 bodies give the same bits (the same fma chain per
+/// element, the same σ/tanh polynomials); the portable one takes σ and tanh from libm.
 int rk_isa(void);
 
-/// Uses the bodies of `isa` (RK_ISA_*) from now on, process-wide (tests and benchmarks run one
-/// product through each). Returns the previous RK_ISA_*, or -1 (nothing changed) when
+/// Uses the bodies of `isa` (RK_ISA_*) from now on on the calling thread, and in the pool pieces
+/// its calls hand out (tests and benchmarks run one product through each; other threads keep
+/// theirs). Returns the previous RK_ISA_*, or -1 (nothing changed) when
 /// `isa` is unknown or more than rk_isa_available().
 int rk_set_isa(int isa);
 

@@ -65,9 +65,11 @@ public enum Compute {
 
     private static let instructionSetLock = NSLock()
 
-    /// Runs `body` with the kernels' bodies of `set`, process-wide, then restores the previous
-    /// set; one such scope at a time (others wait). For tests and benchmarks that run the same
-    /// work through each set. Returns nil, running nothing, when the CPU lacks `set`.
+    /// Runs `body` with the kernels' bodies of `set` on the calling thread (and in the kernel
+    /// pool's pieces of its calls), then restores the previous set; other threads' calls keep
+    /// theirs, so a test that switches sets never changes another test's bits. One such scope at
+    /// a time (others wait). For tests and benchmarks that run the same work through each set.
+    /// Returns nil, running nothing, when the CPU lacks `set`.
     public static func withInstructionSet<R>(_ set: InstructionSet, _ body: () throws -> R) rethrows -> R? {
         guard set <= availableInstructionSet else { return nil }
         instructionSetLock.lock()
