@@ -13,7 +13,9 @@
 # RECURRENT (.build/release/recurrent), PYTHON (~/.cache/recurrent-peers-venv/bin/python),
 # FMNIST (/usr/share/datasets/fashion-mnist), NICE (a command prefix, e.g. "nice -n 10"; empty),
 # STEPS (give up after this many steps instead of the configuration's budget; e.g. STEPS=20 for a
-# quick check of the whole pipeline).
+# quick check of the whole pipeline), PYTORCH_FLUSH (1: PyTorch runs with denormals flushed,
+# torch.set_flush_denormal(True), reported as the peer "PyTorch FTZ"; its LSTM step slows down
+# several times on subnormals at long T without it).
 #
 # For every configuration, `recurrent export-data` first writes the evaluation sets that
 # torch_time_to_solve.py then evaluates on (the very same tensors). For every seed and thread
@@ -98,7 +100,7 @@ for config in $CONFIGS; do
             if [[ " $SIDES " == *" pytorch "* ]]; then
                 echo "$config seed $seed, $threads thread(s): pytorch" >&2
                 "${NICE[@]}" "$PYTHON" "$ROOT/benchmarks/torch_time_to_solve.py" "${common[@]}" "${data[@]}" --eval-data "$sets" \
-                    --threads "$threads" --seed "$seed" 2> "$run.torch.err" \
+                    --threads "$threads" --seed "$seed" ${PYTORCH_FLUSH:+--flush-denormal} 2> "$run.torch.err" \
                     | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); r["config"] = sys.argv[1]; print(json.dumps(r))' "$config" \
                     >> "$OUT/runs.jsonl" \
                     || { echo "pytorch $config seed $seed failed:" >&2; cat "$run.torch.err" >&2; }

@@ -67,7 +67,9 @@ def table(path):
     runs = [r for r in rows if r.get("framework") in ("recurrent", "pytorch")]
     groups = {}
     for r in runs:
-        groups.setdefault((r["config"], r["threads"]), {}).setdefault(r["framework"], []).append(r)
+        # PyTorch with denormals flushed (--flush-denormal) is a peer of its own: "pytorch-ftz".
+        side = "pytorch-ftz" if r["framework"] == "pytorch" and r.get("flush_denormal") else r["framework"]
+        groups.setdefault((r["config"], r["threads"]), {}).setdefault(side, []).append(r)
 
     def median_seconds(rs):
         solved = [r["seconds"] for r in rs if r.get("solved")]
@@ -87,21 +89,25 @@ def table(path):
     print("| config | threads | Recurrent s (median) | PyTorch s (median) | PyTorch / Recurrent | Recurrent steps (seed: steps) | PyTorch steps "
           "| Recurrent ms/step | PyTorch ms/step | Recurrent eval s | 3x needs ms/step (eval as now / eval free) |")
     print("|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|")
-    for (config, threads), sides in sorted(groups.items()):
-        ours, theirs = sides.get("recurrent", []), sides.get("pytorch", [])
+    rows = [(config, threads, sides, peer) for (config, threads), sides in sorted(groups.items())
+            for peer in [p for p in ("pytorch", "pytorch-ftz") if p in sides] or ["pytorch"]]
+    for config, threads, sides, peer in rows:
+        ours, theirs = sides.get("recurrent", []), sides.get(peer, [])
+        label = config + (" (PyTorch FTZ)" if peer == "pytorch-ftz" else "")
         a, b = median_seconds(ours), median_seconds(theirs)
         ms = lambda rs: statistics.median([r["ms_per_step"] for r in rs if r.get("ms_per_step")]) if any(r.get("ms_per_step") for r in rs) else None
         # The training step 3x needs at our median steps: (PyTorch's seconds / 3 - our evaluation
         # seconds) / steps; and with evaluation costing nothing. Negative: evaluation alone is too slow.
         n, ev = median_of(ours, "steps"), median_of(ours, "eval_seconds")
         need = lambda e: fmt(1e3 * (b / 3 - e) / n, ".2f") if b and n and e is not None else "-"
-        print(f"| {config} | {threads} | {fmt(a)} | {fmt(b)} | {fmt(b / a if a and b else None, '.2f')}x | {steps(ours)} | {steps(theirs)} "
+        print(f"| {label} | {threads} | {fmt(a)} | {fmt(b)} | {fmt(b / a if a and b else None, '.2f')}x | {steps(ours)} | {steps(theirs)} "
               f"| {fmt(ms(ours))} | {fmt(ms(theirs))} | {fmt(ev)} | {need(ev)} / {need(0.0)} |")
     print()
     print("Medians are over seeds that all solved the task (else -). Seconds: from the first step to the end of the")
     print("evaluation that reached the target, evaluations included; ms/step: training time only / steps. The last")
     print("column: the training step that would make Recurrent 3x sooner than PyTorch's median at Recurrent's median")
     print("steps, with its evaluations as measured and with evaluations free (a negative value: not reachable).")
+    print("PyTorch FTZ: PyTorch with torch.set_flush_denormal(True) (time_to_solve.sh with PYTORCH_FLUSH=1).")
 
 
 if __name__ == "__main__":

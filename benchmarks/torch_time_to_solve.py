@@ -234,11 +234,16 @@ def main():
     p.add_argument("--target", type=float, required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--flush-denormal", action="store_true",
+                   help="torch.set_flush_denormal(True) (FTZ/DAZ) first: PyTorch's LSTM step is several times "
+                        "slower on subnormals at long T; the side-by-side's 'PyTorch FTZ' peer")
     p.add_argument("--verify", nargs=2, metavar=("CHECKPOINT", "METRICS_JSON"),
                    help="only compare a Recurrent checkpoint's evaluation with the metrics it printed")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     data_rng = np.random.default_rng(args.seed)
 
@@ -308,7 +313,7 @@ def main():
         "length": args.length if args.task == "adding" else MNIST_SIDE, "hidden": args.hidden, "batch": args.batch,
         "lr": args.lr, "eval_every": args.eval_every, "target": args.target, "metric": metric_name,
         "deciding_split": deciding["split"], "threads": args.threads, "seed": args.seed,
-        "solved": solved, "reason": reason, "steps": step, "target_reached_step": step if solved else None,
+        "flush_denormal": bool(args.flush_denormal), "solved": solved, "reason": reason, "steps": step, "target_reached_step": step if solved else None,
         "seconds": seconds, "train_seconds": train_seconds, "eval_seconds": eval_seconds,
         "evaluations": len(curve), "ms_per_step": 1000 * train_seconds / step if step else None,
         "final": last, "cpu_seconds": cpu_seconds, "load_average": list(os.getloadavg()), "curve": curve,
