@@ -59,7 +59,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     /// by the step (or never stored, with the fused product), and backward needs tanh(c_t).
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
-        let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
+        let x0 = trace.stepInput(t, row: rows.lowerBound), gate0 = trace.gates.row(first)
         // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: in one pass where that applies, else in two.
         if !fusedRecurrentStep(t, trace, rows: rows, bias: biasHH) {
             recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)

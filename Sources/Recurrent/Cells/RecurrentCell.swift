@@ -464,12 +464,12 @@ extension RecurrentCell {
             if packed {
                 return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                              hPrev: trace.hidden.row(first), packedTransposedWeight: weight,
-                                             bias: bias.baseAddress!, x: trace.preInput.row(first), net: trace.gates.row(first),
+                                             bias: bias.baseAddress!, x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
                                              hNew: hNew, activation: activation)
             }
             return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                          hPrev: trace.hidden.row(first), transposedWeight: weight, bias: bias.baseAddress!,
-                                         x: trace.preInput.row(first), net: trace.gates.row(first),
+                                         x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
                                          hNew: hNew, activation: activation)
         }
     }

@@ -5,7 +5,8 @@
 /// ```
 /// inputs     [T*B, I]      x_1 ... x_T
 /// preInput   [T*B, G*H]    x_t W_ihᵀ + b_ih         (all steps in one product; for small I step by step,
-///                                                    just before the step; IndRNN does not write it)
+///                                                    just before the step, into rows 0 ..< B only:
+///                                                    `stepInput(_:row:)`; IndRNN does not write it)
 /// preHidden  [T*B, G*H]    h_{t-1} W_hhᵀ + b_hh     (IndRNN: u ⊙ h_{t-1} + b_hh, its per-step loop only)
 /// gates      [T*B, G*H]    RNN/IndRNN: net_t; LSTM: i, f, g, o; GRU: r, z, n (activated)
 /// hidden     [(T+1)*B, H]  h_0 ... h_T
@@ -31,6 +32,12 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// end: hidden[t+1] = hidden[t] (memory too), so `finalState` is each sequence's own
     /// last state. nil: every row runs every step (today's loop, untouched).
     public internal(set) var liveRows: [Int]?
+    /// True while the unroller forms each step's input projection just before the step
+    /// (`InputProjectionPlace.stepByStep`): step t's U x_t + b_ih is then in rows 0 ..< B of
+    /// `preInput` (one block, written over at every step and read back from cache) instead of
+    /// in its rows t*B ..< (t+1)*B, which would cost a write and a read of [T*B, G*H] in memory.
+    /// Nothing reads step t's projection after step t. Set by `forward(_:)`.
+    public internal(set) var projectsInputsStepByStep = false
     /// For large H (Float, fast kernels): W_hhᵀ and W_hh as 16-column panels (`Kernels.packPanels`),
     /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
     /// nil otherwise.
@@ -42,6 +49,13 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// [T*B, H] with `stateMask`: row block t keeps the unmasked h_{t-1} while a step reads the
     /// masked rows in place (`SequenceTrace.hidden` holds the unmasked states between steps).
     var unmaskedHidden: RowBuffer<Scalar>?
+
+    /// Step t's input projection U x_t + b_ih for batch row `row` (a [G*H] row of `preInput`):
+    /// its row t*B + row, or row `row` while `projectsInputsStepByStep`.
+    @inlinable
+    public func stepInput(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        preInput.row(projectsInputsStepByStep ? row : t * batch + row)
+    }
 
     /// Row `row` of `hidden` (h_{t-1} at row t*B + b) without variational dropout's mask: the
     /// saved copy while a masked step runs, else `hidden` itself.

@@ -70,7 +70,9 @@ extension RecurrentCell {
     @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let split = batchSplit(steps: trace.steps, batch: trace.batch)
-        switch inputProjection(trace) {
+        let place = inputProjection(trace)
+        trace.projectsInputsStepByStep = place == .stepByStep
+        switch place {
         case .inCellLoop:
             prepare(trace)
             Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
@@ -80,9 +82,9 @@ extension RecurrentCell {
             prepare(trace)
             let b = trace.batch
             Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { rows in
-                for t in 0..<trace.steps {
-                    let first = t * b + rows.lowerBound
-                    projectInputs(trace.inputs.row(first), rows: rows.count, into: trace.preInput.row(first))
+                for t in 0..<trace.steps {       // step t's projection into rows 0 ..< B of preInput, still in cache for the step
+                    projectInputs(trace.inputs.row(t * b + rows.lowerBound), rows: rows.count,
+                                  into: trace.stepInput(t, row: rows.lowerBound))
                     forwardStep(t, trace, rows: rows)
                 }
             }
@@ -498,8 +500,9 @@ enum InputProjectionPlace: Equatable {
     /// One product for all T*B rows before the time loop (large I, uneven lengths, state dropout,
     /// one sequence).
     case allSteps
-    /// Step t's rows just before step t, which then reads them from cache (1 <= I <= 8 in Float):
-    /// the product for all rows wrote [T*B, G*H] to memory and the loop read it back.
+    /// Step t's rows just before step t, which then reads them from cache (1 <= I <= 8 in Float),
+    /// all into preInput's rows 0 ..< B (`SequenceTrace.stepInput`): the product for all rows
+    /// wrote [T*B, G*H] to memory and the loop read it back.
     case stepByStep
     /// Inside the cell's own time loop (`projectsInputsInSequence`: IndRNN, the relu and tanh RNN).
     case inCellLoop
