@@ -43,6 +43,11 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var formsWeightGradientsInOnePass: Bool { get }
     /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
     static var usesBackwardScratch: Bool { get }
+    /// True when the cell reaches step t's rows of `dPreInput` and `dPreHidden` only through
+    /// `BackwardBuffers.stepGradient(_:row:)` (in `backwardStep`, with no `backwardSequence` of its
+    /// own) and `formsWeightGradientsInOnePass`: then, where nothing reads dL/dx, the chunked loop
+    /// keeps only one chunk of steps of dPreInput (`BackwardBuffers.chunkSteps`). Default false.
+    static var keepsOneChunkOfGradients: Bool { get }
     /// Variational dropout of the state (`SequenceTrace.stateMask`): true when the step also
     /// carries h_{t-1} itself, not through a weight (GRU's z ⊙ h_{t-1}, coRNN's y_{t-1} + Δt z_t), and reads it there
     /// unmasked (`SequenceTrace.unmaskedPrevious`) while its products read the masked h_{t-1},
@@ -199,6 +204,7 @@ extension RecurrentCell {
     public static var hasMemory: Bool { false }
     public static var separateHiddenGradient: Bool { false }
     public static var usesBackwardScratch: Bool { false }
+    public static var keepsOneChunkOfGradients: Bool { false }
     public static var formsWeightGradientsInOnePass: Bool { !separateHiddenGradient && tensors == CellTensor.pytorchLayout }
     public static var carriesUnmaskedState: Bool { false }
     public static var tensors: [CellTensor] { CellTensor.pytorchLayout }
@@ -481,13 +487,13 @@ extension RecurrentCell {
                                      rows: Range<Int>, weight: Matrix<Scalar>, accumulate: Bool) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
         if let packed = trace.packedRecurrentWeights?.plain {   // panels of W_hh, from prepare(_:)
-            Kernels.gemm(m: rows.count, n: h, k: width, a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width,
+            Kernels.gemm(m: rows.count, n: h, k: width, a: grad.stepHiddenGradient(t, row: rows.lowerBound), lda: width,
                          packedB: packed.base, c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
             return
         }
         weight.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: false, m: rows.count, n: h, k: width,
-                         a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
+                         a: grad.stepHiddenGradient(t, row: rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
                          c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
         }
     }

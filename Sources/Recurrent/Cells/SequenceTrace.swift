@@ -117,7 +117,8 @@ public struct LayerState<Scalar: NeuralScalar>: Sendable, Equatable {
 /// dHidden     [B, H]      in: dL/dh_t; out: dL/dh_{t-1}
 /// dMemory     [B, H]      in: dL/dc_t; out: dL/dc_{t-1} (cells with `hasMemory`; [0, H] otherwise)
 /// scratch     [B, H]      a step's temporary (cells with `usesBackwardScratch`, GRU; [0, H] otherwise)
-/// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx)
+/// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx); or one chunk of
+///                         steps (`chunkSteps`)
 /// dPreHidden  [T*B, G*H]  dL/d preHidden, all steps (feeds dW_hh, db_hh); the same
 ///                         buffer as dPreInput unless the cell sets `separateHiddenGradient`
 /// ```
@@ -128,6 +129,12 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
     public let dPreInput: RowBuffer<Scalar>
     public let dPreHidden: RowBuffer<Scalar>
     let separateHiddenGradient: Bool
+    /// 0, or C while the unroller's chunked loop keeps only one chunk of C steps of `dPreInput`
+    /// (`RecurrentCell.keepsOneChunkOfGradients` and no dL/dx wanted): step t's rows are then
+    /// rows (t % C)*B ..< (t % C + 1)*B (`stepGradient`), still in cache when the chunk's weight
+    /// gradients read them, instead of fresh rows of a [T*B, G*H] buffer in memory. Chunks start
+    /// at multiples of C, so after the pass the rows of chunk 0 are where they would be anyway.
+    public internal(set) var chunkSteps = 0
 
     public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool,
                 hasMemory: Bool, scratch: Bool) {
@@ -137,6 +144,20 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
         self.scratch = RowBuffer(rows: scratch ? batch : 0, cols: hiddenSize)
         dPreInput = RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize)
         dPreHidden = separateHiddenGradient ? RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize) : dPreInput
+    }
+
+    /// dL/d preInput of step t for batch row `row` (a [G*H] row of `dPreInput`): its row
+    /// t*B + row, or (t % chunkSteps)*B + row (`chunkSteps`).
+    @inlinable
+    public func stepGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        dPreInput.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
+    }
+
+    /// dL/d preHidden of step t for batch row `row`: `stepGradient`'s row of `dPreHidden` (the same
+    /// buffer whenever `chunkSteps` is set).
+    @inlinable
+    public func stepHiddenGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        dPreHidden.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
     }
 
     /// True when `init` with these arguments would give the same shapes.

@@ -349,6 +349,7 @@ extension RecurrentCell {
                                             hasMemory: Self.hasMemory, scratch: Self.usesBackwardScratch)
         }
         let grad = cache!
+        grad.chunkSteps = 0                                      // every step's rows (`backwardSummingByChunks` may set it)
         if let final = finalStateGradient {
             grad.dHidden.copy(from: final.hidden)
             if Self.hasMemory && final.memory.rows > 0 { grad.dMemory.copy(from: final.memory) }
@@ -364,7 +365,8 @@ extension RecurrentCell {
         // No state mask, PyTorch's four tensors: the loop chunk by chunk with the four weight
         // gradients of each chunk summed right after it, while its rows are in cache.
         let byChunks = !summed && !masked
-            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner), into: &gradients)
+            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner),
+                                       keepOneChunk: !inputGradient, into: &gradients)
         if !summed && !byChunks {
             Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
                 backwardLoop(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: whole)
@@ -415,9 +417,9 @@ extension RecurrentCell {
             let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
             if slice.upperBound < whole.upperBound || slice.isEmpty {
                 let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
-                grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                grad.stepGradient(t, row: done.lowerBound).update(repeating: 0, count: done.count * width)
                 if Self.separateHiddenGradient {
-                    grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                    grad.stepHiddenGradient(t, row: done.lowerBound).update(repeating: 0, count: done.count * width)
                 }
                 if slice.isEmpty { continue }
             }
@@ -451,7 +453,7 @@ extension RecurrentCell {
     /// bits of the one pass where T*B <= 256 (one chunk), other bits beyond; the order depends on
     /// B only, never on threads or the instruction set, and every backend sums in it.
     func backwardSummingByChunks(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
-                                 outputGradient: Matrix<Scalar>?, split: (parts: Int, inner: Int),
+                                 outputGradient: Matrix<Scalar>?, split: (parts: Int, inner: Int), keepOneChunk: Bool = false,
                                  into gradients: inout CellParameters<Scalar>) -> Bool {
         guard trace.steps > 0, grad.dPreHidden === grad.dPreInput else { return false }
         let b = trace.batch, width = Self.gateCount * hiddenSize, inputSize = self.inputSize, hiddenSize = self.hiddenSize
@@ -459,12 +461,14 @@ extension RecurrentCell {
         return withWeightGradients(&gradients) { dWih, dWhh, dbhh, dbih in
             let sums = WeightGradientSums(width: width, hiddenSize: hiddenSize, inputSize: inputSize,
                                           dWhh: dWhh, dWih: dWih, dbhh: dbhh, dbih: dbih)
+            // Nothing reads dL/dx: one chunk of dPreInput's rows, written over chunk after chunk (the same values).
+            if keepOneChunk && Self.keepsOneChunkOfGradients { grad.chunkSteps = chunk }
             for t0 in stride(from: (trace.steps - 1) / chunk * chunk, through: 0, by: -chunk) {
                 let steps = t0..<Swift.min(t0 + chunk, trace.steps), first = t0 * b   // rows first ..< first + n*B
                 Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { whole in
                     backwardLoop(trace, grad, outputGradient: outputGradient, steps: steps, rows: whole)
                 }
-                sums.add(rows: steps.count * b, dnet: grad.dPreInput.row(first), hidden: trace.hidden.row(first),
+                sums.add(rows: steps.count * b, dnet: grad.stepGradient(t0, row: 0), hidden: trace.hidden.row(first),
                          inputs: trace.inputs.row(first))
             }
             sums.finish()
