@@ -11,7 +11,9 @@
 ///
 /// What a cell declares (most have defaults, written for PyTorch's four-tensor layout):
 /// - identity and structure: `kind`, `gateCount`, `hasMemory`, `separateHiddenGradient`,
-///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout);
+///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout),
+///   `keepsOneChunkOfGradients` (the backward reaches dPreInput only through
+///   `BackwardBuffers.stepGradient`; the step reads its input through `SequenceTrace.stepInput`);
 /// - its tensors: `tensors` (names, shapes, file shapes, roles), `sizes(fromLayer0:)` (how
 ///   a file without metadata is recognised), `pytorchModule`;
 /// - its setup: `fixedActivation`, `hyperparameters`, `presets`, `validate(_:)`,
