@@ -6,8 +6,9 @@ import Testing
 /// 1 <= I <= `Kernels.fusedInputLimit` and more than one sequence: the RNN's C time loop,
 /// `RNNCell.forwardSequenceProjecting`, and the unroller's own loop for LSTM, GRU and coRNN),
 /// against the oracle it replaces: one product for all T*B rows (`projectInputs`) followed by
-/// `forwardStep` for each t. The same bits in preInput, gates, h (and the LSTM's c) under every
-/// instruction set on 1, 2 and 3 threads; a NaN and a -0 in x travel the same way.
+/// `forwardStep` for each t. The same bits in gates, h (and the LSTM's c) under every
+/// instruction set on 1, 2 and 3 threads; a NaN and a -0 in x travel the same way. preInput:
+/// the same bits too, but step by step it holds one block (rows 0 ..< B, the last step's).
 @Suite("Input projection step by step")
 struct ProjectedStepTests {
     /// Every registered cell but IndRNN (its own loop: `IndRNNTimeLoopTests`), the RNN with
@@ -29,6 +30,14 @@ struct ProjectedStepTests {
     static func difference(_ a: RowBuffer<Float>, _ b: RowBuffer<Float>) -> String? {
         let x = a.matrix().storage.map(\.bitPattern), y = b.matrix().storage.map(\.bitPattern)
         guard x.count == y.count else { return "sizes \(x.count) and \(y.count)" }
+        guard let i = x.indices.first(where: { x[$0] != y[$0] }) else { return nil }
+        return "element \(i) (row \(i / a.cols)): \(Float(bitPattern: x[i])) vs \(Float(bitPattern: y[i]))"
+    }
+
+    /// `difference` for the rows `rows` of `a` against as many rows of `b` from row `first`.
+    static func difference(_ a: RowBuffer<Float>, _ b: RowBuffer<Float>, rows: Range<Int>, against first: Int) -> String? {
+        let x = a.matrix(rows: rows).storage.map(\.bitPattern)
+        let y = b.matrix(rows: first..<(first + rows.count)).storage.map(\.bitPattern)
         guard let i = x.indices.first(where: { x[$0] != y[$0] }) else { return nil }
         return "element \(i) (row \(i / a.cols)): \(Float(bitPattern: x[i])) vs \(Float(bitPattern: y[i]))"
     }
@@ -82,7 +91,14 @@ struct ProjectedStepTests {
                         let trace = cell.forward(x, steps: t, batch: b, initial: initial)
                         let context = "\(Cell.kind) \(activation) B \(b) T \(t) H \(h) I \(i) under \(set.name) on \(threads) threads"
                         #expect(cell.inputProjection(trace) == expected, "\(context): where the projection is formed")
-                        #expect(Self.difference(trace.preInput, reference.preInput) == nil, "\(context): preInput")
+                        if expected == .stepByStep {   // one block, written over step by step: the last step's is left
+                            #expect(trace.projectsInputsStepByStep, "\(context): the trace says where step t's projection is")
+                            #expect(Self.difference(trace.preInput, reference.preInput, rows: 0..<b, against: (t - 1) * b) == nil,
+                                    "\(context): preInput's one block against the last step's")
+                        } else {
+                            #expect(!trace.projectsInputsStepByStep)
+                            #expect(Self.difference(trace.preInput, reference.preInput) == nil, "\(context): preInput")
+                        }
                         #expect(Self.difference(trace.hidden, reference.hidden) == nil, "\(context): h")
                         if Cell.hasMemory { #expect(Self.difference(trace.memory, reference.memory) == nil, "\(context): c") }
                         // gates: the activated gates (LSTM, GRU), net (RNN) or σ(a) (coRNN), as forwardStep leaves them.

@@ -194,4 +194,52 @@ struct WeightGradientChunkTests {
             #expect(worst <= 1e-4 * scale, "\(c.testDescription) tensor \(k): |Float - Double| \(worst) vs max \(scale)")
         }
     }
+
+    // MARK: - One chunk of dPreInput (no dL/dx wanted)
+
+    /// Where nothing reads dL/dx (`inputGradient: false`, layer 0 in training) the LSTM keeps only
+    /// one chunk of steps of dPreInput (`BackwardBuffers.chunkSteps`, written over chunk after chunk):
+    /// the same gradients and dL/dh_0, dL/dc_0 bit for bit as with every step's rows, on every
+    /// instruction set and 1-3 threads, equal lengths or not, with a NaN in x; the RNN (its own C
+    /// loop writes every step's rows) never takes it.
+    @Test(arguments: layerCases)
+    func oneChunkOfGradientsGivesTheSameBits(_ c: LayerCase) {
+        switch c.cell {
+        case .rnn: oneChunk(Self.floatCell(RNNCell<Float>.self, activation: c.activation, inputs: 2, hidden: 20), c)
+        default: oneChunk(Self.floatCell(LSTMCell<Float>.self, activation: c.activation, inputs: 2, hidden: 20), c)
+        }
+    }
+
+    func oneChunk<Cell: RecurrentCell>(_ cell: Cell, _ c: LayerCase) where Cell.Scalar == Float {
+        let live = c.varied ? (0..<c.steps).map { $0 < c.steps / 2 ? c.batch : c.batch - 3 } : nil
+        let rows = c.steps * c.batch, h = cell.hiddenSize, i = cell.inputSize
+        var xs = randomFloats(rows * i, seed: 121)
+        xs[5] = .nan                                            // reaches some rows' gradients
+        let x = Matrix<Float>(rows: rows, cols: i, xs)
+        let dOut = Matrix<Float>(rows: rows, cols: h, randomFloats(rows * h, seed: 122))
+        let final = LayerState(hidden: Matrix(rows: c.batch, cols: h, randomFloats(c.batch * h, seed: 123)),
+                               memory: Matrix(rows: Cell.hasMemory ? c.batch : 0, cols: h, randomFloats(Cell.hasMemory ? c.batch * h : 0, seed: 124)))
+        func run(_ inputGradient: Bool) -> (bits: [[UInt32]], chunkSteps: Int) {
+            let trace = cell.forward(x, steps: c.steps, batch: c.batch,
+                                     initial: .zeros(batch: c.batch, hiddenSize: h, hasMemory: Cell.hasMemory), liveRows: live)
+            var gradients = CellParameters<Float>(cell.parameters.tensors.map { Matrix(rows: $0.rows, cols: $0.cols) })
+            var cache: BackwardBuffers<Float>?
+            let (_, initial) = cell.backward(trace, outputGradient: dOut, finalStateGradient: final, into: &gradients,
+                                             reusing: &cache, inputGradient: inputGradient)
+            let bits = (gradients.tensors.map(\.storage) + [initial.hidden.storage, initial.memory.storage]).map { $0.map(\.bitPattern) }
+            return (bits, cache!.chunkSteps)
+        }
+        let chunk = Kernels.weightGradientChunkSteps(batch: c.batch)
+        for set in Self.sets {
+            for threads in [1, 2, 3] {
+                let (all, one) = Compute.withInstructionSet(set) {
+                    Compute.$threads.withValue(threads) { (run(true), run(false)) }
+                }!
+                let context = "\(c.testDescription) \(set.name) threads=\(threads)"
+                #expect(all.chunkSteps == 0, "\(context): dL/dx wanted, every step's rows")
+                #expect(one.chunkSteps == (Cell.keepsOneChunkOfGradients ? chunk : 0), "\(context): one chunk where the cell keeps one")
+                #expect(one.bits == all.bits, "\(context): the same gradients and dL/d(initial state)")
+            }
+        }
+    }
 }

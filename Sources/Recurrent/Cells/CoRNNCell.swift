@@ -122,7 +122,7 @@ public struct CoRNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let y = trace.hidden.row(first), z = trace.memory.row(first)                 // [R, H]  y_{t-1}, z_{t-1}
         let a = trace.preHidden.row(first)                                            // [R, H]
         products(y, z, into: a, rows: m, trace)
-        let x = trace.preInput.row(first), s = trace.gates.row(first)                // [R, H]  V u_t + b; σ(a)
+        let x = trace.stepInput(t, row: rows.lowerBound), s = trace.gates.row(first)                // [R, H]  V u_t + b; σ(a)
         if !Kernels.tanhStep(count: n, x: x, r: a, net: a, h: s) {
             for i in 0..<n {
                 let v = x[i] + a[i]

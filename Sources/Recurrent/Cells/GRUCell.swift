@@ -49,11 +49,11 @@ public struct GRUCell<Scalar: NeuralScalar>: RecurrentCell {
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)   // preHidden[t] = [hr, hz, hn]
         let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
-        if Kernels.gruForward(rows: rows.count, hidden: hs, x: trace.preInput.row(first), hh: trace.preHidden.row(first),
+        if Kernels.gruForward(rows: rows.count, hidden: hs, x: trace.stepInput(t, row: rows.lowerBound), hh: trace.preHidden.row(first),
                               hPrev: trace.unmaskedPrevious(row: first), gates: trace.gates.row(first),
                               hNew: trace.hidden.row(b + first)) { return }
         for row in rows {
-            let x = trace.preInput.row(t * b + row), hh = trace.preHidden.row(t * b + row)
+            let x = trace.stepInput(t, row: row), hh = trace.preHidden.row(t * b + row)
             let gate = trace.gates.row(t * b + row)             // [3H]: r, z, n
             let hPrev = trace.unmaskedPrevious(row: t * b + row), h = trace.hidden.row((t + 1) * b + row)
             for j in 0..<hs {

@@ -78,7 +78,7 @@ public struct IndRNNCell<Scalar: NeuralScalar>: RecurrentCell {
         weightHH.storage.withUnsafeBufferPointer { u in
             biasHH.storage.withUnsafeBufferPointer { bias in
                 for row in rows {
-                    let x = trace.preInput.row(t * b + row), rec = trace.preHidden.row(t * b + row)
+                    let x = trace.stepInput(t, row: row), rec = trace.preHidden.row(t * b + row)
                     let net = trace.gates.row(t * b + row)
                     let hPrev = trace.hidden.row(t * b + row), h = trace.hidden.row((t + 1) * b + row)
                     if case .relu = f {                          // no switch per element

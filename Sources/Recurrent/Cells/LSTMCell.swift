@@ -12,6 +12,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     public static var fixedActivation: Activation? { .tanh }
     public static var gateNames: [String] { ["i", "f", "g", "o"] }
     public static var hyperparameters: [CellHyperparameter] { [.forgetGateBias] }
+    public static var keepsOneChunkOfGradients: Bool { true }
 
     public var parameters: CellParameters<Scalar>
     public var activation: Activation { .tanh }
@@ -59,7 +60,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
     /// by the step (or never stored, with the fused product), and backward needs tanh(c_t).
     public func forwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, w = 4 * hs, first = t * b + rows.lowerBound
-        let x0 = trace.preInput.row(first), gate0 = trace.gates.row(first)
+        let x0 = trace.stepInput(t, row: rows.lowerBound), gate0 = trace.gates.row(first)
         // gates = x + (b_hh + h_{t-1} W_hhᵀ), [R, 4H]: in one pass where that applies, else in two.
         if !fusedRecurrentStep(t, trace, rows: rows, bias: biasHH) {
             recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)
@@ -94,7 +95,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
         // The fast body reads tanh(c_t) kept by the forward step; the loops below (the oracle) recompute it.
         if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
                                 tanhC: trace.preHidden.row(first), tanhCStride: 4 * hs, dh: grad.dHidden.row(rows.lowerBound),
-                                dc: grad.dMemory.row(rows.lowerBound), dPre: grad.dPreInput.row(first)) {
+                                dc: grad.dMemory.row(rows.lowerBound), dPre: grad.stepGradient(t, row: rows.lowerBound)) {
             recurrentProjectionBackward(t, trace, grad, rows: rows, weight: weightHH, accumulate: false)
             return
         }
@@ -102,7 +103,7 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
             let gate = trace.gates.row(t * b + r)
             let cPrev = trace.memory.row(t * b + r), c = trace.memory.row((t + 1) * b + r)
             let dh = grad.dHidden.row(r), dc = grad.dMemory.row(r)
-            let dPre = grad.dPreInput.row(t * b + r)             // [4H] = dPreHidden[t]
+            let dPre = grad.stepGradient(t, row: r)               // [4H] = dPreHidden[t]
             for j in 0..<hs {
                 let i = gate[j], f = gate[hs + j], g = gate[2 * hs + j], o = gate[3 * hs + j]
                 let tc = Scalar.tanh(c[j])

@@ -71,7 +71,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
            fusedRecurrentStep(t, trace, rows: rows, bias: biasHH, hNew: trace.hidden.row(trace.batch + first),
                               activation: fused) { return }
         recurrentProjection(t, trace, rows: rows, weight: weightHH, bias: biasHH)   // preHidden[t] = W h_{t-1} + b_hh
-        let x = trace.preInput.row(first)                      // [R, H]  U x_t + b_ih
+        let x = trace.stepInput(t, row: rows.lowerBound)       // [R, H]  U x_t + b_ih
         let r = trace.preHidden.row(first)                     // [R, H]
         let net = trace.gates.row(first)                       // [R, H]  net_t
         let h = trace.hidden.row(trace.batch + first)          // [R, H]  h_t

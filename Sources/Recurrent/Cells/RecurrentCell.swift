@@ -11,7 +11,9 @@
 ///
 /// What a cell declares (most have defaults, written for PyTorch's four-tensor layout):
 /// - identity and structure: `kind`, `gateCount`, `hasMemory`, `separateHiddenGradient`,
-///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout);
+///   `usesBackwardScratch`, `carriesUnmaskedState` (variational dropout),
+///   `keepsOneChunkOfGradients` (the backward reaches dPreInput only through
+///   `BackwardBuffers.stepGradient`; the step reads its input through `SequenceTrace.stepInput`);
 /// - its tensors: `tensors` (names, shapes, file shapes, roles), `sizes(fromLayer0:)` (how
 ///   a file without metadata is recognised), `pytorchModule`;
 /// - its setup: `fixedActivation`, `hyperparameters`, `presets`, `validate(_:)`,
@@ -43,6 +45,11 @@ public protocol RecurrentCell<Scalar>: Sendable {
     static var formsWeightGradientsInOnePass: Bool { get }
     /// True when `backwardStep` needs `BackwardBuffers.scratch` [B, H]. Default false.
     static var usesBackwardScratch: Bool { get }
+    /// True when the cell reaches step t's rows of `dPreInput` and `dPreHidden` only through
+    /// `BackwardBuffers.stepGradient(_:row:)` (in `backwardStep`, with no `backwardSequence` of its
+    /// own) and `formsWeightGradientsInOnePass`: then, where nothing reads dL/dx, the chunked loop
+    /// keeps only one chunk of steps of dPreInput (`BackwardBuffers.chunkSteps`). Default false.
+    static var keepsOneChunkOfGradients: Bool { get }
     /// Variational dropout of the state (`SequenceTrace.stateMask`): true when the step also
     /// carries h_{t-1} itself, not through a weight (GRU's z ⊙ h_{t-1}, coRNN's y_{t-1} + Δt z_t), and reads it there
     /// unmasked (`SequenceTrace.unmaskedPrevious`) while its products read the masked h_{t-1},
@@ -199,6 +206,7 @@ extension RecurrentCell {
     public static var hasMemory: Bool { false }
     public static var separateHiddenGradient: Bool { false }
     public static var usesBackwardScratch: Bool { false }
+    public static var keepsOneChunkOfGradients: Bool { false }
     public static var formsWeightGradientsInOnePass: Bool { !separateHiddenGradient && tensors == CellTensor.pytorchLayout }
     public static var carriesUnmaskedState: Bool { false }
     public static var tensors: [CellTensor] { CellTensor.pytorchLayout }
@@ -464,12 +472,12 @@ extension RecurrentCell {
             if packed {
                 return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                              hPrev: trace.hidden.row(first), packedTransposedWeight: weight,
-                                             bias: bias.baseAddress!, x: trace.preInput.row(first), net: trace.gates.row(first),
+                                             bias: bias.baseAddress!, x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
                                              hNew: hNew, activation: activation)
             }
             return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
                                          hPrev: trace.hidden.row(first), transposedWeight: weight, bias: bias.baseAddress!,
-                                         x: trace.preInput.row(first), net: trace.gates.row(first),
+                                         x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
                                          hNew: hNew, activation: activation)
         }
     }
@@ -481,13 +489,13 @@ extension RecurrentCell {
                                      rows: Range<Int>, weight: Matrix<Scalar>, accumulate: Bool) {
         let b = trace.batch, h = hiddenSize, width = Self.gateCount * h
         if let packed = trace.packedRecurrentWeights?.plain {   // panels of W_hh, from prepare(_:)
-            Kernels.gemm(m: rows.count, n: h, k: width, a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width,
+            Kernels.gemm(m: rows.count, n: h, k: width, a: grad.stepHiddenGradient(t, row: rows.lowerBound), lda: width,
                          packedB: packed.base, c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
             return
         }
         weight.storage.withUnsafeBufferPointer { w in
             Kernels.gemm(transA: false, transB: false, m: rows.count, n: h, k: width,
-                         a: grad.dPreHidden.row(t * b + rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
+                         a: grad.stepHiddenGradient(t, row: rows.lowerBound), lda: width, b: w.baseAddress!, ldb: h,
                          c: grad.dHidden.row(rows.lowerBound), ldc: h, accumulate: accumulate)
         }
     }

@@ -5,7 +5,8 @@
 /// ```
 /// inputs     [T*B, I]      x_1 ... x_T
 /// preInput   [T*B, G*H]    x_t W_ihᵀ + b_ih         (all steps in one product; for small I step by step,
-///                                                    just before the step; IndRNN does not write it)
+///                                                    just before the step, into rows 0 ..< B only:
+///                                                    `stepInput(_:row:)`; IndRNN does not write it)
 /// preHidden  [T*B, G*H]    h_{t-1} W_hhᵀ + b_hh     (IndRNN: u ⊙ h_{t-1} + b_hh, its per-step loop only)
 /// gates      [T*B, G*H]    RNN/IndRNN: net_t; LSTM: i, f, g, o; GRU: r, z, n (activated)
 /// hidden     [(T+1)*B, H]  h_0 ... h_T
@@ -31,6 +32,12 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// end: hidden[t+1] = hidden[t] (memory too), so `finalState` is each sequence's own
     /// last state. nil: every row runs every step (today's loop, untouched).
     public internal(set) var liveRows: [Int]?
+    /// True while the unroller forms each step's input projection just before the step
+    /// (`InputProjectionPlace.stepByStep`): step t's U x_t + b_ih is then in rows 0 ..< B of
+    /// `preInput` (one block, written over at every step and read back from cache) instead of
+    /// in its rows t*B ..< (t+1)*B, which would cost a write and a read of [T*B, G*H] in memory.
+    /// Nothing reads step t's projection after step t. Set by `forward(_:)`.
+    public internal(set) var projectsInputsStepByStep = false
     /// For large H (Float, fast kernels): W_hhᵀ and W_hh as 16-column panels (`Kernels.packPanels`),
     /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
     /// nil otherwise.
@@ -42,6 +49,13 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// [T*B, H] with `stateMask`: row block t keeps the unmasked h_{t-1} while a step reads the
     /// masked rows in place (`SequenceTrace.hidden` holds the unmasked states between steps).
     var unmaskedHidden: RowBuffer<Scalar>?
+
+    /// Step t's input projection U x_t + b_ih for batch row `row` (a [G*H] row of `preInput`):
+    /// its row t*B + row, or row `row` while `projectsInputsStepByStep`.
+    @inlinable
+    public func stepInput(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        preInput.row(projectsInputsStepByStep ? row : t * batch + row)
+    }
 
     /// Row `row` of `hidden` (h_{t-1} at row t*B + b) without variational dropout's mask: the
     /// saved copy while a masked step runs, else `hidden` itself.
@@ -103,7 +117,8 @@ public struct LayerState<Scalar: NeuralScalar>: Sendable, Equatable {
 /// dHidden     [B, H]      in: dL/dh_t; out: dL/dh_{t-1}
 /// dMemory     [B, H]      in: dL/dc_t; out: dL/dc_{t-1} (cells with `hasMemory`; [0, H] otherwise)
 /// scratch     [B, H]      a step's temporary (cells with `usesBackwardScratch`, GRU; [0, H] otherwise)
-/// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx)
+/// dPreInput   [T*B, G*H]  dL/d preInput, all steps (feeds dW_ih, db_ih, dx); or one chunk of
+///                         steps (`chunkSteps`)
 /// dPreHidden  [T*B, G*H]  dL/d preHidden, all steps (feeds dW_hh, db_hh); the same
 ///                         buffer as dPreInput unless the cell sets `separateHiddenGradient`
 /// ```
@@ -114,6 +129,12 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
     public let dPreInput: RowBuffer<Scalar>
     public let dPreHidden: RowBuffer<Scalar>
     let separateHiddenGradient: Bool
+    /// 0, or C while the unroller's chunked loop keeps only one chunk of C steps of `dPreInput`
+    /// (`RecurrentCell.keepsOneChunkOfGradients` and no dL/dx wanted): step t's rows are then
+    /// rows (t % C)*B ..< (t % C + 1)*B (`stepGradient`), still in cache when the chunk's weight
+    /// gradients read them, instead of fresh rows of a [T*B, G*H] buffer in memory. Chunks start
+    /// at multiples of C, so after the pass the rows of chunk 0 are where they would be anyway.
+    public internal(set) var chunkSteps = 0
 
     public init(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool,
                 hasMemory: Bool, scratch: Bool) {
@@ -123,6 +144,20 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
         self.scratch = RowBuffer(rows: scratch ? batch : 0, cols: hiddenSize)
         dPreInput = RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize)
         dPreHidden = separateHiddenGradient ? RowBuffer(rows: steps * batch, cols: gateCount * hiddenSize) : dPreInput
+    }
+
+    /// dL/d preInput of step t for batch row `row` (a [G*H] row of `dPreInput`): its row
+    /// t*B + row, or (t % chunkSteps)*B + row (`chunkSteps`).
+    @inlinable
+    public func stepGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        dPreInput.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
+    }
+
+    /// dL/d preHidden of step t for batch row `row`: `stepGradient`'s row of `dPreHidden` (the same
+    /// buffer whenever `chunkSteps` is set).
+    @inlinable
+    public func stepHiddenGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
+        dPreHidden.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
     }
 
     /// True when `init` with these arguments would give the same shapes.

@@ -70,7 +70,9 @@ extension RecurrentCell {
     @_specialize(where Self == IndRNNCell<Float>)
     public func forward(_ trace: SequenceTrace<Scalar>) {
         let split = batchSplit(steps: trace.steps, batch: trace.batch)
-        switch inputProjection(trace) {
+        let place = inputProjection(trace)
+        trace.projectsInputsStepByStep = place == .stepByStep
+        switch place {
         case .inCellLoop:
             prepare(trace)
             Compute.forEachSlice(of: trace.batch, parts: split.parts, threadsPerSlice: split.inner) { rows in
@@ -80,9 +82,9 @@ extension RecurrentCell {
             prepare(trace)
             let b = trace.batch
             Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { rows in
-                for t in 0..<trace.steps {
-                    let first = t * b + rows.lowerBound
-                    projectInputs(trace.inputs.row(first), rows: rows.count, into: trace.preInput.row(first))
+                for t in 0..<trace.steps {       // step t's projection into rows 0 ..< B of preInput, still in cache for the step
+                    projectInputs(trace.inputs.row(t * b + rows.lowerBound), rows: rows.count,
+                                  into: trace.stepInput(t, row: rows.lowerBound))
                     forwardStep(t, trace, rows: rows)
                 }
             }
@@ -347,6 +349,7 @@ extension RecurrentCell {
                                             hasMemory: Self.hasMemory, scratch: Self.usesBackwardScratch)
         }
         let grad = cache!
+        grad.chunkSteps = 0                                      // every step's rows (`backwardSummingByChunks` may set it)
         if let final = finalStateGradient {
             grad.dHidden.copy(from: final.hidden)
             if Self.hasMemory && final.memory.rows > 0 { grad.dMemory.copy(from: final.memory) }
@@ -362,7 +365,8 @@ extension RecurrentCell {
         // No state mask, PyTorch's four tensors: the loop chunk by chunk with the four weight
         // gradients of each chunk summed right after it, while its rows are in cache.
         let byChunks = !summed && !masked
-            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner), into: &gradients)
+            && backwardSummingByChunks(trace, grad, outputGradient: outputGradient, split: (parts, inner),
+                                       keepOneChunk: !inputGradient, into: &gradients)
         if !summed && !byChunks {
             Compute.forEachSlice(of: b, parts: parts, threadsPerSlice: inner) { whole in
                 backwardLoop(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: whole)
@@ -413,9 +417,9 @@ extension RecurrentCell {
             let slice = live.map { whole.clamped(to: 0..<$0[t]) } ?? whole
             if slice.upperBound < whole.upperBound || slice.isEmpty {
                 let done = slice.isEmpty ? whole : slice.upperBound..<whole.upperBound
-                grad.dPreInput.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                grad.stepGradient(t, row: done.lowerBound).update(repeating: 0, count: done.count * width)
                 if Self.separateHiddenGradient {
-                    grad.dPreHidden.row(t * b + done.lowerBound).update(repeating: 0, count: done.count * width)
+                    grad.stepHiddenGradient(t, row: done.lowerBound).update(repeating: 0, count: done.count * width)
                 }
                 if slice.isEmpty { continue }
             }
@@ -449,7 +453,7 @@ extension RecurrentCell {
     /// bits of the one pass where T*B <= 256 (one chunk), other bits beyond; the order depends on
     /// B only, never on threads or the instruction set, and every backend sums in it.
     func backwardSummingByChunks(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
-                                 outputGradient: Matrix<Scalar>?, split: (parts: Int, inner: Int),
+                                 outputGradient: Matrix<Scalar>?, split: (parts: Int, inner: Int), keepOneChunk: Bool = false,
                                  into gradients: inout CellParameters<Scalar>) -> Bool {
         guard trace.steps > 0, grad.dPreHidden === grad.dPreInput else { return false }
         let b = trace.batch, width = Self.gateCount * hiddenSize, inputSize = self.inputSize, hiddenSize = self.hiddenSize
@@ -457,12 +461,14 @@ extension RecurrentCell {
         return withWeightGradients(&gradients) { dWih, dWhh, dbhh, dbih in
             let sums = WeightGradientSums(width: width, hiddenSize: hiddenSize, inputSize: inputSize,
                                           dWhh: dWhh, dWih: dWih, dbhh: dbhh, dbih: dbih)
+            // Nothing reads dL/dx: one chunk of dPreInput's rows, written over chunk after chunk (the same values).
+            if keepOneChunk && Self.keepsOneChunkOfGradients { grad.chunkSteps = chunk }
             for t0 in stride(from: (trace.steps - 1) / chunk * chunk, through: 0, by: -chunk) {
                 let steps = t0..<Swift.min(t0 + chunk, trace.steps), first = t0 * b   // rows first ..< first + n*B
                 Compute.forEachSlice(of: b, parts: split.parts, threadsPerSlice: split.inner) { whole in
                     backwardLoop(trace, grad, outputGradient: outputGradient, steps: steps, rows: whole)
                 }
-                sums.add(rows: steps.count * b, dnet: grad.dPreInput.row(first), hidden: trace.hidden.row(first),
+                sums.add(rows: steps.count * b, dnet: grad.stepGradient(t0, row: 0), hidden: trace.hidden.row(first),
                          inputs: trace.inputs.row(first))
             }
             sums.finish()
@@ -498,8 +504,9 @@ enum InputProjectionPlace: Equatable {
     /// One product for all T*B rows before the time loop (large I, uneven lengths, state dropout,
     /// one sequence).
     case allSteps
-    /// Step t's rows just before step t, which then reads them from cache (1 <= I <= 8 in Float):
-    /// the product for all rows wrote [T*B, G*H] to memory and the loop read it back.
+    /// Step t's rows just before step t, which then reads them from cache (1 <= I <= 8 in Float),
+    /// all into preInput's rows 0 ..< B (`SequenceTrace.stepInput`): the product for all rows
+    /// wrote [T*B, G*H] to memory and the loop read it back.
     case stepByStep
     /// Inside the cell's own time loop (`projectsInputsInSequence`: IndRNN, the relu and tanh RNN).
     case inCellLoop
