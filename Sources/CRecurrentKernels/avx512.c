@@ -358,14 +358,14 @@ void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, co
 /// chain over k), then d = acc (+ dout, with OUT: the loss's dL/dh_{t-1}, added as the unroller
 /// adds it) and dnet_{t-1} = net_{t-1} <= 0 ? 0 : d (rk_relu_backward's predicate: a NaN net
 /// passes d). dL/dh_{t-1} itself is not stored.
-RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int masked, const int OUT, int nr, long k,
-                                        const float *a, long lda, const float *b, long ldb, const float *dout,
-                                        const float *net, float *dnet, long ld) {
+RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int masked, const int OUT, const int PB, int nr,
+                                        long k, const float *a, long lda, const float *b, long ldb, long hi,
+                                        const float *dout, const float *net, float *dnet, long ld) {
     __m512 x0[MR5], x1[MR5];
     __mmask16 m0, m1;
     tile_masks(NV, masked, nr, &m0, &m1);
     for (int r = 0; r < MR; r++) { x0[r] = _mm512_setzero_ps(); x1[r] = x0[r]; }
-    fma_tile16(MR, NV, masked, 1, 0, m0, m1, k, a, lda, 1, b, ldb, 16, x0, x1);
+    fma_tile16(MR, NV, masked, 1, PB, m0, m1, k, a, lda, 1, b, ldb, hi, x0, x1);
     const __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) {
@@ -379,17 +379,30 @@ RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int ma
 
 #define RK5_DNET_CASE(MR, NV, MASK, OUT) \
     case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 2 + (OUT): \
-        micro16_relu_dnet(MR, NV, MASK, OUT, nr, k, a, lda, b, ldb, dout, net, dnet, ld); break;
+        micro16_relu_dnet(MR, NV, MASK, OUT, PB, nr, k, a, lda, b, ldb, hi, dout, net, dnet, ld); break;
 #define RK5_DNET_OUTS(MR, NV, MASK) RK5_DNET_CASE(MR, NV, MASK, 0) RK5_DNET_CASE(MR, NV, MASK, 1)
 #define RK5_DNET_ROW(MR) RK5_DNET_OUTS(MR, 1, 0) RK5_DNET_OUTS(MR, 1, 1) RK5_DNET_OUTS(MR, 2, 0) RK5_DNET_OUTS(MR, 2, 1)
+#define RK5_DNET_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb, long hi, \
+                           const float *dout, const float *net, float *dnet, long ld) { \
+    enum { PB = PBV }; \
+    int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv; \
+    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + (dout != NULL)) { \
+        RK5_DNET_ROW(1) RK5_DNET_ROW(2) RK5_DNET_ROW(3) RK5_DNET_ROW(4) \
+        RK5_DNET_ROW(5) RK5_DNET_ROW(6) RK5_DNET_ROW(7) RK5_DNET_ROW(8) \
+        default: break; \
+    } \
+}
+RK5_DNET_ANY(micro16_relu_dnet_any, 0)   // W_hh [k, ldw] read in place
+RK5_DNET_ANY(micro16_relu_dnet_pb, 1)    // W_hh as panels [k][16] (rk_pack_b(0, ...))
 
-static RK_AVX512 void micro16_relu_dnet_any(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb,
-                                            const float *dout, const float *net, float *dnet, long ld) {
-    int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv;
-    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + (dout != NULL)) {
-        RK5_DNET_ROW(1) RK5_DNET_ROW(2) RK5_DNET_ROW(3) RK5_DNET_ROW(4)
-        RK5_DNET_ROW(5) RK5_DNET_ROW(6) RK5_DNET_ROW(7) RK5_DNET_ROW(8)
-        default: break;
+/// rk_pack_b(0, k, n, b, ldb, panels)'s panels [k][16] (zeros past column n) from b [k, n] read in
+/// place: a masked 16-float load and an aligned store per row and panel; panels 64-byte aligned.
+void RK_AVX512 rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels) {
+    for (long j = 0; j < n; j += 16) {
+        __mmask16 m = lanes16(n - j);
+        float *dst = panels + j * k;
+        for (long q = 0; q < k; q++) _mm512_store_ps(dst + q * 16, _mm512_maskz_loadu_ps(m, b + q * ldb + j));
     }
 }
 
@@ -404,8 +417,13 @@ void RK_AVX512 rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
         int nr = (int)(n - j < 32 ? n - j : 32);
         for (long ti = 0; ti < ni; ti++) {
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-            micro16_relu_dnet_any((int)(iEnd - i), nr, k, dnet + i * k, k, w + j, ldw,
-                                  dout ? dout + i * n + j : NULL, net_prev + i * n + j, dnet_prev + i * n + j, n);
+            const float *di = dout ? dout + i * n + j : NULL;
+            if (ldw == 0)   // w: rk_pack_b(0, k, n, W_hh, ...)'s panels, a 32-wide tile reads two adjacent ones
+                micro16_relu_dnet_pb((int)(iEnd - i), nr, k, dnet + i * k, k, w + j * k, 16, 16 * k,
+                                     di, net_prev + i * n + j, dnet_prev + i * n + j, n);
+            else
+                micro16_relu_dnet_any((int)(iEnd - i), nr, k, dnet + i * k, k, w + j, ldw, 16,
+                                      di, net_prev + i * n + j, dnet_prev + i * n + j, n);
         }
     }
 }
