@@ -334,11 +334,81 @@ static RK_AVX512 void NAME(int mr, int nr, int act, long k, const float *a, long
 RK5_STEP_ANY(micro16_step_rows, 0)   // W_hhᵀ [k, ld] read in place
 RK5_STEP_ANY(micro16_step_pb, 1)     // W_hhᵀ as panels [k][16]
 
+/// micro16_step with three vectors per row (33-48 columns, the third masked): the last 32 columns
+/// and the edge of n = 32 q + 1 ... 16 (H = 100: 64 + 36) in one tile, so the edge's 4 columns
+/// share the 8 broadcasts of the 32 before them instead of repeating them for 8 FMAs (24
+/// accumulators, 3 panel loads, one broadcast live). The same chain and epilogue per value.
+RK_INLINE_AVX512 void micro16_step3(const int MR, const int PB, const int act, int nr, long k, const float *a, long lda,
+                                    const float *b, long ldb, long hi, const float *bias, const float *x, float *net,
+                                    float *hout, long ld) {
+    __m512 acc[MR5][3];
+    const __mmask16 m2 = lanes16(nr - 32);
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16),
+                 bias2 = _mm512_maskz_loadu_ps(m2, bias + 32);
+    for (int r = 0; r < MR; r++) { acc[r][0] = bias0; acc[r][1] = bias1; acc[r][2] = bias2; }
+    const float *ar[MR5];
+    for (int r = 0; r < MR; r++) { ar[r] = a + r * lda; __asm__("" : "+r"(ar[r])); }
+    if (PB) ldb = 16;
+    const float *bq = b;
+    for (long q = 0; q < k; q++, bq += ldb) {
+        const __m512 b0 = _mm512_loadu_ps(bq), b1 = _mm512_loadu_ps(bq + hi), b2 = _mm512_maskz_loadu_ps(m2, bq + 2 * hi);
+        for (int r = 0; r < MR; r++) {
+            const __m512 av = _mm512_set1_ps(ar[r][q]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+        const float *xr = x + r * ld; float *netr = net + r * ld, *hr = hout + r * ld;
+        for (int v = 0; v < 3; v++) {
+            __mmask16 m = v == 2 ? m2 : 0xFFFF;
+            __m512 nv = _mm512_add_ps(_mm512_maskz_loadu_ps(m, xr + 16 * v), acc[r][v]);
+            _mm512_mask_storeu_ps(netr + 16 * v, m, nv);
+            if (act == 0) continue;
+            __m512 hv = act == 1 ? _mm512_max_ps(zero, nv) : tanh16(nv);
+            _mm512_mask_storeu_ps(hr + 16 * v, m, hv);
+        }
+    }
+}
+
+#define RK5_STEP3_CASE(MR, ACT) \
+    case (MR) * 3 + (ACT): micro16_step3(MR, PB, ACT, nr, k, a, lda, b, ldb, hi, bias, x, net, hout, ld); break;
+#define RK5_STEP3_ROW(MR) RK5_STEP3_CASE(MR, 0) RK5_STEP3_CASE(MR, 1) RK5_STEP3_CASE(MR, 2)
+#define RK5_STEP3_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, int act, long k, const float *a, long lda, const float *b, long ldb, \
+                           long hi, const float *bias, const float *x, float *net, float *hout, long ld) { \
+    enum { PB = PBV }; \
+    switch (mr * 3 + act) { \
+        RK5_STEP3_ROW(1) RK5_STEP3_ROW(2) RK5_STEP3_ROW(3) RK5_STEP3_ROW(4) \
+        RK5_STEP3_ROW(5) RK5_STEP3_ROW(6) RK5_STEP3_ROW(7) RK5_STEP3_ROW(8) \
+        default: break; \
+    } \
+}
+RK5_STEP3_ANY(micro16_step3_rows, 0)   // W_hhᵀ [k, ld] read in place
+RK5_STEP3_ANY(micro16_step3_pb, 1)     // W_hhᵀ as panels [k][16]
+
 void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, const float *wt, int packed,
                               const float *bias, const float *x, float *net, float *h_new, long ld, int act) {
     long ni = (rows + MR5 - 1) / MR5;
+    long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
     for (long j = 0; j < n; j += 32) {            // a pair of W_hhᵀ's 16-column panels stays in cache
         int nr = (int)(n - j < 32 ? n - j : 32);
+        if (j == tail) {
+            nr = (int)(n - j);
+            for (long ti = 0; ti < ni; ti++) {
+                long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
+                float *hout = h_new ? h_new + i * ld + j : NULL;
+                if (packed)
+                    micro16_step3_pb((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j * k, 16, 16 * k,
+                                     bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
+                else
+                    micro16_step3_rows((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j, ld, 16,
+                                       bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
+            }
+            break;
+        }
         for (long ti = 0; ti < ni; ti++) {        // balanced row tiles (16 rows: 8 + 8)
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
             float *hout = h_new ? h_new + i * ld + j : NULL;
@@ -396,6 +466,56 @@ static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, con
 RK5_DNET_ANY(micro16_relu_dnet_any, 0)   // W_hh [k, ldw] read in place
 RK5_DNET_ANY(micro16_relu_dnet_pb, 1)    // W_hh as panels [k][16] (rk_pack_b(0, ...))
 
+/// micro16_relu_dnet with three vectors per row (33-48 columns, the third masked), as
+/// micro16_step3: the last 32 columns and the edge in one tile. The same chain, addition and
+/// selection per value.
+RK_INLINE_AVX512 void micro16_relu_dnet3(const int MR, const int OUT, const int PB, int nr, long k, const float *a,
+                                         long lda, const float *b, long ldb, long hi, const float *dout,
+                                         const float *net, float *dnet, long ld) {
+    __m512 acc[MR5][3];
+    const __mmask16 m2 = lanes16(nr - 32);
+    for (int r = 0; r < MR; r++) for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_ps();
+    const float *ar[MR5];
+    for (int r = 0; r < MR; r++) { ar[r] = a + r * lda; __asm__("" : "+r"(ar[r])); }
+    if (PB) ldb = 16;
+    const float *bq = b;
+    for (long q = 0; q < k; q++, bq += ldb) {
+        const __m512 b0 = _mm512_loadu_ps(bq), b1 = _mm512_loadu_ps(bq + hi), b2 = _mm512_maskz_loadu_ps(m2, bq + 2 * hi);
+        for (int r = 0; r < MR; r++) {
+            const __m512 av = _mm512_set1_ps(ar[r][q]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < 3; v++) {
+            __mmask16 m = v == 2 ? m2 : 0xFFFF;
+            __m512 d = acc[r][v];
+            if (OUT) d = _mm512_add_ps(d, _mm512_maskz_loadu_ps(m, dout + r * ld + 16 * v));
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, net + r * ld + 16 * v), zero, _CMP_NLE_UQ);
+            _mm512_mask_storeu_ps(dnet + r * ld + 16 * v, m, _mm512_maskz_mov_ps(pass, d));
+        }
+}
+
+#define RK5_DNET3_CASE(MR, OUT) \
+    case (MR) * 2 + (OUT): micro16_relu_dnet3(MR, OUT, PB, nr, k, a, lda, b, ldb, hi, dout, net, dnet, ld); break;
+#define RK5_DNET3_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb, long hi, \
+                           const float *dout, const float *net, float *dnet, long ld) { \
+    enum { PB = PBV }; \
+    switch (mr * 2 + (dout != NULL)) { \
+        RK5_DNET3_CASE(1, 0) RK5_DNET3_CASE(1, 1) RK5_DNET3_CASE(2, 0) RK5_DNET3_CASE(2, 1) \
+        RK5_DNET3_CASE(3, 0) RK5_DNET3_CASE(3, 1) RK5_DNET3_CASE(4, 0) RK5_DNET3_CASE(4, 1) \
+        RK5_DNET3_CASE(5, 0) RK5_DNET3_CASE(5, 1) RK5_DNET3_CASE(6, 0) RK5_DNET3_CASE(6, 1) \
+        RK5_DNET3_CASE(7, 0) RK5_DNET3_CASE(7, 1) RK5_DNET3_CASE(8, 0) RK5_DNET3_CASE(8, 1) \
+        default: break; \
+    } \
+}
+RK5_DNET3_ANY(micro16_relu_dnet3_rows, 0)   // W_hh [k, ldw] read in place
+RK5_DNET3_ANY(micro16_relu_dnet3_pb, 1)     // W_hh as panels [k][16]
+
 /// rk_pack_b(0, k, n, b, ldb, panels)'s panels [k][16] (zeros past column n) from b [k, n] read in
 /// place: a masked 16-float load and an aligned store per row and panel; panels 64-byte aligned.
 void RK_AVX512 rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels) {
@@ -413,8 +533,22 @@ void RK_AVX512 rk_avx512_pack_rows(long k, long n, const float *b, long ldb, flo
 void RK_AVX512 rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet, const float *w, long ldw,
                                    const float *dout, const float *net_prev, float *dnet_prev) {
     long ni = (rows + MR5 - 1) / MR5;
+    long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
     for (long j = 0; j < n; j += 32) {
         int nr = (int)(n - j < 32 ? n - j : 32);
+        if (j == tail) {
+            for (long ti = 0; ti < ni; ti++) {
+                long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
+                const float *di = dout ? dout + i * n + j : NULL;
+                if (ldw == 0)
+                    micro16_relu_dnet3_pb((int)(iEnd - i), (int)(n - j), k, dnet + i * k, k, w + j * k, 16, 16 * k,
+                                          di, net_prev + i * n + j, dnet_prev + i * n + j, n);
+                else
+                    micro16_relu_dnet3_rows((int)(iEnd - i), (int)(n - j), k, dnet + i * k, k, w + j, ldw, 16,
+                                            di, net_prev + i * n + j, dnet_prev + i * n + j, n);
+            }
+            break;
+        }
         for (long ti = 0; ti < ni; ti++) {
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
             const float *di = dout ? dout + i * n + j : NULL;

@@ -96,8 +96,12 @@ int main(int argc, char **argv) {
     // (rk_avx512_relu_dnet, W_hh in place, T steps backwards as rk_relu_rnn_backward_rows runs them).
     // "packed": the new build's step with W_hhᵀ packed in panels against the same build in place.
     // "dnetpacked": the new build's backward step reading W_hh's panels (ldw = 0) against the old in place.
-    int netFixed = !strcmp(mode, "netfixed"), packMode = !strcmp(mode, "packed");
-    int dnetPacked = !strcmp(mode, "dnetpacked"), dnetMode = dnetPacked || !strcmp(mode, "dnet");
+    // "steppacked": new against old, both reading W_hhᵀ's panels.
+    int netFixed = !strcmp(mode, "netfixed"), packMode = !strcmp(mode, "packed"), bothPacked = !strcmp(mode, "steppacked");
+    // "dnetbothpacked": new against old, both reading W_hh's panels.
+    int dnetPacked = !strcmp(mode, "dnetpacked") || !strcmp(mode, "dnetbothpacked");
+    int dnetMode = dnetPacked || !strcmp(mode, "dnet");
+    if (!strcmp(mode, "dnetbothpacked")) bothPacked = 1;
     if (!rk_uses_avx512()) { printf("no AVX-512 here\n"); return 0; }
     if (!strcmp(mode, "passes")) return passes(H, B, reps);
     int packed = H > 256;
@@ -107,6 +111,7 @@ int main(int argc, char **argv) {
     rk_pack_b(1, H, H, w, H, wtp);
     float *wp = rnd(rk_packed_b_floats(H, H), 4, 1.0f);   // W_hh's panels, for the backward
     rk_pack_b(0, H, H, w, H, wp);
+    if (bothPacked) packed = 1;
     if (packed) memcpy(wt, wtp, sizeof(float) * rk_packed_b_floats(H, H));
     else for (long i = 0; i < H; i++) for (long j = 0; j < H; j++) wt[j * H + i] = w[i * H + j];   // W_hhᵀ [k, n]
     float *hid[2], *net[2];
@@ -122,7 +127,7 @@ int main(int argc, char **argv) {
                 for (long t = T - 1; t > 0; t--) {
                     const float *dn = net[v] + t * B * H; float *dp = net[v] + (t - 1) * B * H;
                     if (v == 0) rk_avx512_relu_dnet(B, H, H, dn, dnetPacked ? wp : w, dnetPacked ? 0 : H, dout + (t - 1) * B * H, gates + (t - 1) * B * H, dp);
-                    else old_rk_avx512_relu_dnet(B, H, H, dn, w, H, dout + (t - 1) * B * H, gates + (t - 1) * B * H, dp);
+                    else old_rk_avx512_relu_dnet(B, H, H, dn, bothPacked ? wp : w, bothPacked ? 0 : H, dout + (t - 1) * B * H, gates + (t - 1) * B * H, dp);
                 }
             else
                 for (long t = 0; t < T; t++) {
