@@ -334,18 +334,12 @@ static RK_AVX512 void NAME(int mr, int nr, int act, long k, const float *a, long
 RK5_STEP_ANY(micro16_step_rows, 0)   // W_hhᵀ [k, ld] read in place
 RK5_STEP_ANY(micro16_step_pb, 1)     // W_hhᵀ as panels [k][16]
 
-/// micro16_step with three vectors per row (33-48 columns, the third masked): the last 32 columns
-/// and the edge of n = 32 q + 1 ... 16 (H = 100: 64 + 36) in one tile, so the edge's 4 columns
-/// share the 8 broadcasts of the 32 before them instead of repeating them for 8 FMAs (24
-/// accumulators, 3 panel loads, one broadcast live). The same chain and epilogue per value.
-RK_INLINE_AVX512 void micro16_step3(const int MR, const int PB, const int act, int nr, long k, const float *a, long lda,
-                                    const float *b, long ldb, long hi, const float *bias, const float *x, float *net,
-                                    float *hout, long ld) {
-    __m512 acc[MR5][3];
-    const __mmask16 m2 = lanes16(nr - 32);
-    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16),
-                 bias2 = _mm512_maskz_loadu_ps(m2, bias + 32);
-    for (int r = 0; r < MR; r++) { acc[r][0] = bias0; acc[r][1] = bias1; acc[r][2] = bias2; }
+/// acc[r][v] += A(r, q) op(B)(q, 16 v ..< 16 v + 16) for q < k in order, three vectors per row (the
+/// third masked by m2): A rows in place (row stride lda), op(B) rows in place (ldb) or panels
+/// (PB; ldb 16), the second and third 16 columns at hi and 2 hi past the first. 24 accumulators,
+/// 3 loads of B and MR broadcasts per k step.
+RK_INLINE_AVX512 void fma_tile3(const int MR, const int PB, __mmask16 m2, long k, const float *a, long lda,
+                                const float *b, long ldb, long hi, __m512 (*acc)[3]) {
     const float *ar[MR5];
     for (int r = 0; r < MR; r++) { ar[r] = a + r * lda; __asm__("" : "+r"(ar[r])); }
     if (PB) ldb = 16;
@@ -359,6 +353,21 @@ RK_INLINE_AVX512 void micro16_step3(const int MR, const int PB, const int act, i
             acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
         }
     }
+}
+
+/// micro16_step with three vectors per row (33-48 columns, the third masked): the last 32 columns
+/// and the edge of n = 32 q + 1 ... 16 (H = 100: 64 + 36) in one tile, so the edge's 4 columns
+/// share the 8 broadcasts of the 32 before them instead of repeating them for 8 FMAs (24
+/// accumulators, 3 panel loads, one broadcast live). The same chain and epilogue per value.
+RK_INLINE_AVX512 void micro16_step3(const int MR, const int PB, const int act, int nr, long k, const float *a, long lda,
+                                    const float *b, long ldb, long hi, const float *bias, const float *x, float *net,
+                                    float *hout, long ld) {
+    __m512 acc[MR5][3];
+    const __mmask16 m2 = lanes16(nr - 32);
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16),
+                 bias2 = _mm512_maskz_loadu_ps(m2, bias + 32);
+    for (int r = 0; r < MR; r++) { acc[r][0] = bias0; acc[r][1] = bias1; acc[r][2] = bias2; }
+    fma_tile3(MR, PB, m2, k, a, lda, b, ldb, hi, acc);
     const __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < MR; r++) {
         const float *xr = x + r * ld; float *netr = net + r * ld, *hr = hout + r * ld;
@@ -393,32 +402,20 @@ void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, co
                               const float *bias, const float *x, float *net, float *h_new, long ld, int act) {
     long ni = (rows + MR5 - 1) / MR5;
     long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
+    typedef void step_tile(int, int, int, long, const float *, long, const float *, long, long, const float *,
+                           const float *, float *, float *, long);
     for (long j = 0; j < n; j += 32) {            // a pair of W_hhᵀ's 16-column panels stays in cache
-        int nr = (int)(n - j < 32 ? n - j : 32);
-        if (j == tail) {
-            nr = (int)(n - j);
-            for (long ti = 0; ti < ni; ti++) {
-                long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-                float *hout = h_new ? h_new + i * ld + j : NULL;
-                if (packed)
-                    micro16_step3_pb((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j * k, 16, 16 * k,
-                                     bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
-                else
-                    micro16_step3_rows((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j, ld, 16,
-                                       bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
-            }
-            break;
-        }
+        int nr = (int)(j == tail || n - j < 32 ? n - j : 32);
+        step_tile *tile = j == tail ? (packed ? micro16_step3_pb : micro16_step3_rows)
+                                    : (packed ? micro16_step_pb : micro16_step_rows);
+        const float *b = packed ? wt + j * k : wt + j;
+        long ldb = packed ? 16 : ld, hi = packed ? 16 * k : 16;
         for (long ti = 0; ti < ni; ti++) {        // balanced row tiles (16 rows: 8 + 8)
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-            float *hout = h_new ? h_new + i * ld + j : NULL;
-            if (packed)
-                micro16_step_pb((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j * k, 16, 16 * k,
-                                bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
-            else
-                micro16_step_rows((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j, ld, 16,
-                                  bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
+            tile((int)(iEnd - i), nr, act, k, h_prev + i * k, k, b, ldb, hi, bias + j, x + i * ld + j, net + i * ld + j,
+                 h_new ? h_new + i * ld + j : NULL, ld);
         }
+        if (j == tail) break;
     }
 }
 
@@ -475,19 +472,7 @@ RK_INLINE_AVX512 void micro16_relu_dnet3(const int MR, const int OUT, const int 
     __m512 acc[MR5][3];
     const __mmask16 m2 = lanes16(nr - 32);
     for (int r = 0; r < MR; r++) for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_ps();
-    const float *ar[MR5];
-    for (int r = 0; r < MR; r++) { ar[r] = a + r * lda; __asm__("" : "+r"(ar[r])); }
-    if (PB) ldb = 16;
-    const float *bq = b;
-    for (long q = 0; q < k; q++, bq += ldb) {
-        const __m512 b0 = _mm512_loadu_ps(bq), b1 = _mm512_loadu_ps(bq + hi), b2 = _mm512_maskz_loadu_ps(m2, bq + 2 * hi);
-        for (int r = 0; r < MR; r++) {
-            const __m512 av = _mm512_set1_ps(ar[r][q]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
-        }
-    }
+    fma_tile3(MR, PB, m2, k, a, lda, b, ldb, hi, acc);
     const __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < 3; v++) {
@@ -534,31 +519,21 @@ void RK_AVX512 rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
                                    const float *dout, const float *net_prev, float *dnet_prev) {
     long ni = (rows + MR5 - 1) / MR5;
     long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
+    typedef void dnet_tile(int, int, long, const float *, long, const float *, long, long, const float *, const float *,
+                           float *, long);
     for (long j = 0; j < n; j += 32) {
-        int nr = (int)(n - j < 32 ? n - j : 32);
-        if (j == tail) {
-            for (long ti = 0; ti < ni; ti++) {
-                long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-                const float *di = dout ? dout + i * n + j : NULL;
-                if (ldw == 0)
-                    micro16_relu_dnet3_pb((int)(iEnd - i), (int)(n - j), k, dnet + i * k, k, w + j * k, 16, 16 * k,
-                                          di, net_prev + i * n + j, dnet_prev + i * n + j, n);
-                else
-                    micro16_relu_dnet3_rows((int)(iEnd - i), (int)(n - j), k, dnet + i * k, k, w + j, ldw, 16,
-                                            di, net_prev + i * n + j, dnet_prev + i * n + j, n);
-            }
-            break;
-        }
+        int nr = (int)(j == tail || n - j < 32 ? n - j : 32);
+        // ldw 0: w is rk_pack_b(0, k, n, W_hh, ...)'s panels, a 32-wide tile reads two adjacent ones
+        dnet_tile *tile = j == tail ? (ldw == 0 ? micro16_relu_dnet3_pb : micro16_relu_dnet3_rows)
+                                    : (ldw == 0 ? micro16_relu_dnet_pb : micro16_relu_dnet_any);
+        const float *b = ldw == 0 ? w + j * k : w + j;
+        long ldb = ldw == 0 ? 16 : ldw, hi = ldw == 0 ? 16 * k : 16;
         for (long ti = 0; ti < ni; ti++) {
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-            const float *di = dout ? dout + i * n + j : NULL;
-            if (ldw == 0)   // w: rk_pack_b(0, k, n, W_hh, ...)'s panels, a 32-wide tile reads two adjacent ones
-                micro16_relu_dnet_pb((int)(iEnd - i), nr, k, dnet + i * k, k, w + j * k, 16, 16 * k,
-                                     di, net_prev + i * n + j, dnet_prev + i * n + j, n);
-            else
-                micro16_relu_dnet_any((int)(iEnd - i), nr, k, dnet + i * k, k, w + j, ldw, 16,
-                                      di, net_prev + i * n + j, dnet_prev + i * n + j, n);
+            tile((int)(iEnd - i), nr, k, dnet + i * k, k, b, ldb, hi, dout ? dout + i * n + j : NULL, net_prev + i * n + j,
+                 dnet_prev + i * n + j, n);
         }
+        if (j == tail) break;
     }
 }
 
