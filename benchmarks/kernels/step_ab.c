@@ -9,8 +9,11 @@
 //      -Drk_avx512_weight_gradients=old_rk_avx512_weight_gradients"
 //   clang -O2 -fPIC -I$S -I$S/include $R -c /tmp/avx512_old.c -o /tmp/avx512_old.o
 //   clang -O2 -fPIC -I$S -I$S/include $S/*.c /tmp/avx512_old.o benchmarks/kernels/step_ab.c -o /tmp/step_ab -lpthread -lm
-//   /tmp/step_ab 512 [reps]        # H (packed W_hhᵀ above 256, as the library packs it)
+//   (session 11 also renames old_ step.c's exported loops: BENCHMARKS.md, "Session 11", relu11)
+//   /tmp/step_ab 512 [reps] [mode] [B]   # H (packed W_hhᵀ above 256, as the library packs it); B 64
 //   /tmp/step_ab 512 10 netfixed   # new: net of every step into one cache-resident [B, H] buffer
+//   /tmp/step_ab 100 15 passes 128 # both time loops (step.c) as a training step runs them (b's shape)
+//   modes dnet, packed, dnetpacked, steppacked, dnetbothpacked: see main()
 // Session 10 used it on step_kblock.patch (the step k-blocked by 256 inside each pair of panels,
 // partial sums waiting in net: the same bits), applied to this tree as "new" against proj9's file
 // as "old": old / new 0.96 (H 512), 0.92 (1024), 0.91 (300), 0.98 (256, unpacked: unchanged code),
