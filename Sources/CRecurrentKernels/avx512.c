@@ -334,21 +334,88 @@ static RK_AVX512 void NAME(int mr, int nr, int act, long k, const float *a, long
 RK5_STEP_ANY(micro16_step_rows, 0)   // W_hhᵀ [k, ld] read in place
 RK5_STEP_ANY(micro16_step_pb, 1)     // W_hhᵀ as panels [k][16]
 
+/// acc[r][v] += A(r, q) op(B)(q, 16 v ..< 16 v + 16) for q < k in order, three vectors per row (the
+/// third masked by m2): A rows in place (row stride lda), op(B) rows in place (ldb) or panels
+/// (PB; ldb 16), the second and third 16 columns at hi and 2 hi past the first. 24 accumulators,
+/// 3 loads of B and MR broadcasts per k step.
+RK_INLINE_AVX512 void fma_tile3(const int MR, const int PB, __mmask16 m2, long k, const float *a, long lda,
+                                const float *b, long ldb, long hi, __m512 (*acc)[3]) {
+    const float *ar[MR5];
+    for (int r = 0; r < MR; r++) { ar[r] = a + r * lda; __asm__("" : "+r"(ar[r])); }
+    if (PB) ldb = 16;
+    const float *bq = b;
+    for (long q = 0; q < k; q++, bq += ldb) {
+        const __m512 b0 = _mm512_loadu_ps(bq), b1 = _mm512_loadu_ps(bq + hi), b2 = _mm512_maskz_loadu_ps(m2, bq + 2 * hi);
+        for (int r = 0; r < MR; r++) {
+            const __m512 av = _mm512_set1_ps(ar[r][q]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        }
+    }
+}
+
+/// micro16_step with three vectors per row (33-48 columns, the third masked): the last 32 columns
+/// and the edge of n = 32 q + 1 ... 16 (H = 100: 64 + 36) in one tile, so the edge's 4 columns
+/// share the 8 broadcasts of the 32 before them instead of repeating them for 8 FMAs (24
+/// accumulators, 3 panel loads, one broadcast live). The same chain and epilogue per value.
+RK_INLINE_AVX512 void micro16_step3(const int MR, const int PB, const int act, int nr, long k, const float *a, long lda,
+                                    const float *b, long ldb, long hi, const float *bias, const float *x, float *net,
+                                    float *hout, long ld) {
+    __m512 acc[MR5][3];
+    const __mmask16 m2 = lanes16(nr - 32);
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16),
+                 bias2 = _mm512_maskz_loadu_ps(m2, bias + 32);
+    for (int r = 0; r < MR; r++) { acc[r][0] = bias0; acc[r][1] = bias1; acc[r][2] = bias2; }
+    fma_tile3(MR, PB, m2, k, a, lda, b, ldb, hi, acc);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+        const float *xr = x + r * ld; float *netr = net + r * ld, *hr = hout + r * ld;
+        for (int v = 0; v < 3; v++) {
+            __mmask16 m = v == 2 ? m2 : 0xFFFF;
+            __m512 nv = _mm512_add_ps(_mm512_maskz_loadu_ps(m, xr + 16 * v), acc[r][v]);
+            _mm512_mask_storeu_ps(netr + 16 * v, m, nv);
+            if (act == 0) continue;
+            __m512 hv = act == 1 ? _mm512_max_ps(zero, nv) : tanh16(nv);
+            _mm512_mask_storeu_ps(hr + 16 * v, m, hv);
+        }
+    }
+}
+
+#define RK5_STEP3_CASE(MR, ACT) \
+    case (MR) * 3 + (ACT): micro16_step3(MR, PB, ACT, nr, k, a, lda, b, ldb, hi, bias, x, net, hout, ld); break;
+#define RK5_STEP3_ROW(MR) RK5_STEP3_CASE(MR, 0) RK5_STEP3_CASE(MR, 1) RK5_STEP3_CASE(MR, 2)
+#define RK5_STEP3_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, int act, long k, const float *a, long lda, const float *b, long ldb, \
+                           long hi, const float *bias, const float *x, float *net, float *hout, long ld) { \
+    enum { PB = PBV }; \
+    switch (mr * 3 + act) { \
+        RK5_STEP3_ROW(1) RK5_STEP3_ROW(2) RK5_STEP3_ROW(3) RK5_STEP3_ROW(4) \
+        RK5_STEP3_ROW(5) RK5_STEP3_ROW(6) RK5_STEP3_ROW(7) RK5_STEP3_ROW(8) \
+        default: break; \
+    } \
+}
+RK5_STEP3_ANY(micro16_step3_rows, 0)   // W_hhᵀ [k, ld] read in place
+RK5_STEP3_ANY(micro16_step3_pb, 1)     // W_hhᵀ as panels [k][16]
+
 void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, const float *wt, int packed,
                               const float *bias, const float *x, float *net, float *h_new, long ld, int act) {
     long ni = (rows + MR5 - 1) / MR5;
+    long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
+    typedef void step_tile(int, int, int, long, const float *, long, const float *, long, long, const float *,
+                           const float *, float *, float *, long);
     for (long j = 0; j < n; j += 32) {            // a pair of W_hhᵀ's 16-column panels stays in cache
-        int nr = (int)(n - j < 32 ? n - j : 32);
+        int nr = (int)(j == tail || n - j < 32 ? n - j : 32);
+        step_tile *tile = j == tail ? (packed ? micro16_step3_pb : micro16_step3_rows)
+                                    : (packed ? micro16_step_pb : micro16_step_rows);
+        const float *b = packed ? wt + j * k : wt + j;
+        long ldb = packed ? 16 : ld, hi = packed ? 16 * k : 16;
         for (long ti = 0; ti < ni; ti++) {        // balanced row tiles (16 rows: 8 + 8)
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-            float *hout = h_new ? h_new + i * ld + j : NULL;
-            if (packed)
-                micro16_step_pb((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j * k, 16, 16 * k,
-                                bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
-            else
-                micro16_step_rows((int)(iEnd - i), nr, act, k, h_prev + i * k, k, wt + j, ld, 16,
-                                  bias + j, x + i * ld + j, net + i * ld + j, hout, ld);
+            tile((int)(iEnd - i), nr, act, k, h_prev + i * k, k, b, ldb, hi, bias + j, x + i * ld + j, net + i * ld + j,
+                 h_new ? h_new + i * ld + j : NULL, ld);
         }
+        if (j == tail) break;
     }
 }
 
@@ -358,14 +425,14 @@ void RK_AVX512 rk_avx512_step(long rows, long n, long k, const float *h_prev, co
 /// chain over k), then d = acc (+ dout, with OUT: the loss's dL/dh_{t-1}, added as the unroller
 /// adds it) and dnet_{t-1} = net_{t-1} <= 0 ? 0 : d (rk_relu_backward's predicate: a NaN net
 /// passes d). dL/dh_{t-1} itself is not stored.
-RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int masked, const int OUT, int nr, long k,
-                                        const float *a, long lda, const float *b, long ldb, const float *dout,
-                                        const float *net, float *dnet, long ld) {
+RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int masked, const int OUT, const int PB, int nr,
+                                        long k, const float *a, long lda, const float *b, long ldb, long hi,
+                                        const float *dout, const float *net, float *dnet, long ld) {
     __m512 x0[MR5], x1[MR5];
     __mmask16 m0, m1;
     tile_masks(NV, masked, nr, &m0, &m1);
     for (int r = 0; r < MR; r++) { x0[r] = _mm512_setzero_ps(); x1[r] = x0[r]; }
-    fma_tile16(MR, NV, masked, 1, 0, m0, m1, k, a, lda, 1, b, ldb, 16, x0, x1);
+    fma_tile16(MR, NV, masked, 1, PB, m0, m1, k, a, lda, 1, b, ldb, hi, x0, x1);
     const __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) {
@@ -379,17 +446,68 @@ RK_INLINE_AVX512 void micro16_relu_dnet(const int MR, const int NV, const int ma
 
 #define RK5_DNET_CASE(MR, NV, MASK, OUT) \
     case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 2 + (OUT): \
-        micro16_relu_dnet(MR, NV, MASK, OUT, nr, k, a, lda, b, ldb, dout, net, dnet, ld); break;
+        micro16_relu_dnet(MR, NV, MASK, OUT, PB, nr, k, a, lda, b, ldb, hi, dout, net, dnet, ld); break;
 #define RK5_DNET_OUTS(MR, NV, MASK) RK5_DNET_CASE(MR, NV, MASK, 0) RK5_DNET_CASE(MR, NV, MASK, 1)
 #define RK5_DNET_ROW(MR) RK5_DNET_OUTS(MR, 1, 0) RK5_DNET_OUTS(MR, 1, 1) RK5_DNET_OUTS(MR, 2, 0) RK5_DNET_OUTS(MR, 2, 1)
+#define RK5_DNET_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb, long hi, \
+                           const float *dout, const float *net, float *dnet, long ld) { \
+    enum { PB = PBV }; \
+    int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv; \
+    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + (dout != NULL)) { \
+        RK5_DNET_ROW(1) RK5_DNET_ROW(2) RK5_DNET_ROW(3) RK5_DNET_ROW(4) \
+        RK5_DNET_ROW(5) RK5_DNET_ROW(6) RK5_DNET_ROW(7) RK5_DNET_ROW(8) \
+        default: break; \
+    } \
+}
+RK5_DNET_ANY(micro16_relu_dnet_any, 0)   // W_hh [k, ldw] read in place
+RK5_DNET_ANY(micro16_relu_dnet_pb, 1)    // W_hh as panels [k][16] (rk_pack_b(0, ...))
 
-static RK_AVX512 void micro16_relu_dnet_any(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb,
-                                            const float *dout, const float *net, float *dnet, long ld) {
-    int nv = nr > 16 ? 2 : 1, masked = nr != 16 * nv;
-    switch (((mr * 2 + nv - 1) * 2 + masked) * 2 + (dout != NULL)) {
-        RK5_DNET_ROW(1) RK5_DNET_ROW(2) RK5_DNET_ROW(3) RK5_DNET_ROW(4)
-        RK5_DNET_ROW(5) RK5_DNET_ROW(6) RK5_DNET_ROW(7) RK5_DNET_ROW(8)
-        default: break;
+/// micro16_relu_dnet with three vectors per row (33-48 columns, the third masked), as
+/// micro16_step3: the last 32 columns and the edge in one tile. The same chain, addition and
+/// selection per value.
+RK_INLINE_AVX512 void micro16_relu_dnet3(const int MR, const int OUT, const int PB, int nr, long k, const float *a,
+                                         long lda, const float *b, long ldb, long hi, const float *dout,
+                                         const float *net, float *dnet, long ld) {
+    __m512 acc[MR5][3];
+    const __mmask16 m2 = lanes16(nr - 32);
+    for (int r = 0; r < MR; r++) for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_ps();
+    fma_tile3(MR, PB, m2, k, a, lda, b, ldb, hi, acc);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < 3; v++) {
+            __mmask16 m = v == 2 ? m2 : 0xFFFF;
+            __m512 d = acc[r][v];
+            if (OUT) d = _mm512_add_ps(d, _mm512_maskz_loadu_ps(m, dout + r * ld + 16 * v));
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, net + r * ld + 16 * v), zero, _CMP_NLE_UQ);
+            _mm512_mask_storeu_ps(dnet + r * ld + 16 * v, m, _mm512_maskz_mov_ps(pass, d));
+        }
+}
+
+#define RK5_DNET3_CASE(MR, OUT) \
+    case (MR) * 2 + (OUT): micro16_relu_dnet3(MR, OUT, PB, nr, k, a, lda, b, ldb, hi, dout, net, dnet, ld); break;
+#define RK5_DNET3_ANY(NAME, PBV) \
+static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, const float *b, long ldb, long hi, \
+                           const float *dout, const float *net, float *dnet, long ld) { \
+    enum { PB = PBV }; \
+    switch (mr * 2 + (dout != NULL)) { \
+        RK5_DNET3_CASE(1, 0) RK5_DNET3_CASE(1, 1) RK5_DNET3_CASE(2, 0) RK5_DNET3_CASE(2, 1) \
+        RK5_DNET3_CASE(3, 0) RK5_DNET3_CASE(3, 1) RK5_DNET3_CASE(4, 0) RK5_DNET3_CASE(4, 1) \
+        RK5_DNET3_CASE(5, 0) RK5_DNET3_CASE(5, 1) RK5_DNET3_CASE(6, 0) RK5_DNET3_CASE(6, 1) \
+        RK5_DNET3_CASE(7, 0) RK5_DNET3_CASE(7, 1) RK5_DNET3_CASE(8, 0) RK5_DNET3_CASE(8, 1) \
+        default: break; \
+    } \
+}
+RK5_DNET3_ANY(micro16_relu_dnet3_rows, 0)   // W_hh [k, ldw] read in place
+RK5_DNET3_ANY(micro16_relu_dnet3_pb, 1)     // W_hh as panels [k][16]
+
+/// rk_pack_b(0, k, n, b, ldb, panels)'s panels [k][16] (zeros past column n) from b [k, n] read in
+/// place: a masked 16-float load and an aligned store per row and panel; panels 64-byte aligned.
+void RK_AVX512 rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels) {
+    for (long j = 0; j < n; j += 16) {
+        __mmask16 m = lanes16(n - j);
+        float *dst = panels + j * k;
+        for (long q = 0; q < k; q++) _mm512_store_ps(dst + q * 16, _mm512_maskz_loadu_ps(m, b + q * ldb + j));
     }
 }
 
@@ -400,13 +518,22 @@ static RK_AVX512 void micro16_relu_dnet_any(int mr, int nr, long k, const float 
 void RK_AVX512 rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet, const float *w, long ldw,
                                    const float *dout, const float *net_prev, float *dnet_prev) {
     long ni = (rows + MR5 - 1) / MR5;
+    long tail = n > 32 && n % 32 != 0 && n % 32 <= 16 ? n - n % 32 - 32 : n;   // the last 32 + edge: one tile
+    typedef void dnet_tile(int, int, long, const float *, long, const float *, long, long, const float *, const float *,
+                           float *, long);
     for (long j = 0; j < n; j += 32) {
-        int nr = (int)(n - j < 32 ? n - j : 32);
+        int nr = (int)(j == tail || n - j < 32 ? n - j : 32);
+        // ldw 0: w is rk_pack_b(0, k, n, W_hh, ...)'s panels, a 32-wide tile reads two adjacent ones
+        dnet_tile *tile = j == tail ? (ldw == 0 ? micro16_relu_dnet3_pb : micro16_relu_dnet3_rows)
+                                    : (ldw == 0 ? micro16_relu_dnet_pb : micro16_relu_dnet_any);
+        const float *b = ldw == 0 ? w + j * k : w + j;
+        long ldb = ldw == 0 ? 16 : ldw, hi = ldw == 0 ? 16 * k : 16;
         for (long ti = 0; ti < ni; ti++) {
             long i = tile_row(rows, ti, ni), iEnd = tile_row(rows, ti + 1, ni);
-            micro16_relu_dnet_any((int)(iEnd - i), nr, k, dnet + i * k, k, w + j, ldw,
-                                  dout ? dout + i * n + j : NULL, net_prev + i * n + j, dnet_prev + i * n + j, n);
+            tile((int)(iEnd - i), nr, k, dnet + i * k, k, b, ldb, hi, dout ? dout + i * n + j : NULL, net_prev + i * n + j,
+                 dnet_prev + i * n + j, n);
         }
+        if (j == tail) break;
     }
 }
 

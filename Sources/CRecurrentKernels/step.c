@@ -146,11 +146,31 @@ void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, co
 
 // MARK: - The simple RNN's time loop for a slice of the batch
 
+/// W [k, n] (row stride ld) as rk_pack_b(0, k, n, W, ld)'s 16-column panels in a 64-byte aligned
+/// malloc'd buffer (free it), for the AVX-512 loops over many rows (batch > 1): a 32-column tile
+/// then reads two aligned 64-byte lines per k, where in place a row of W starts 4 n bytes after
+/// the last (400 at H = 100), so most of its 64-byte loads straddle two lines. NULL where the
+/// loops keep W in place (no AVX-512, k > 256, or no memory: the same bits either way).
+static float *rnn_panels(long k, long n, const float *w, long ld) {
+#ifdef RK_X86
+    if (!rk_uses_avx512() || k > 256) return NULL;
+    size_t bytes = ((size_t)rk_packed_b_floats(k, n) * sizeof(float) + 63) / 64 * 64;
+    float *panels = (float *)aligned_alloc(64, bytes);
+    if (panels) rk_avx512_pack_rows(k, n, w, ld, panels);
+    return panels;
+#else
+    (void)k; (void)n; (void)w; (void)ld;
+    return NULL;
+#endif
+}
+
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
                         float *pre_input, float *gates, float *hidden, int activation, int threads) {
     if (activation != 1 && activation != 2) return 0;
     float *wih_t = inputs ? rk_input_projection_weight(h, in, w_ih) : NULL;   // W_ihᵀ once per pass
+    float *panels = !packed && rows > 1 ? rnn_panels(h, h, wt, h) : NULL;      // W_hhᵀ's panels once per pass
+    if (panels) { wt = panels; packed = 1; }
     for (long t = 0; t < steps; t++) {
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
         float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
@@ -162,6 +182,7 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
         else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
     }
     free(wih_t);
+    free(panels);
     return 1;
 }
 
@@ -171,10 +192,15 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
     long n = rows * h;
     float *d = dh + row0 * h;                                   // dL/dh_t of these rows [rows, h]
 #ifdef RK_X86
-    // AVX-512, one thread, W_hh in place: relu' in the product's epilogue, so dnet_{t-1} is formed
-    // from the sums in registers (dL/dh_{t-1} is never stored) and the next step reads it. A chunk
-    // [t0, t1) with t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps).
-    if (rk_uses_avx512() && !packed && threads <= 1 && h <= 256) {
+    // AVX-512, one thread: relu' in the product's epilogue, so dnet_{t-1} is formed from the sums
+    // in registers (dL/dh_{t-1} is never stored) and the next step reads it. A chunk [t0, t1) with
+    // t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps). W_hh is read
+    // as panels (rnn_panels, packed per call: h * h floats against t1 - t0 products of rows * h * h
+    // multiply-adds) where the caller gives it in place.
+    if (rk_uses_avx512() && threads <= 1 && h <= 256) {
+        float *panels = packed || t1 - t0 <= 1 ? NULL : rnn_panels(h, h, w, h);
+        const float *wp = packed ? w : panels ? panels : w;
+        long ldw = packed || panels ? 0 : h;   // 0: panels (rk_avx512_relu_dnet)
         long last = (t1 - 1) * batch + row0;
         if (t1 == steps) {
             if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[last * h + i];
@@ -182,10 +208,14 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
         }
         for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
-            rk_avx512_relu_dnet(rows, h, h, dnet + first * h, w, h, d_out ? d_out + prev * h : NULL, gates + prev * h,
+            rk_avx512_relu_dnet(rows, h, h, dnet + first * h, wp, ldw, d_out ? d_out + prev * h : NULL, gates + prev * h,
                                 dnet + prev * h);
         }
-        if (t0 == 0) rk_sgemm(0, 0, rows, h, h, dnet + row0 * h, h, w, h, d, h, 0, 1);   // dL/dh_{-1} = dnet_0 W_hh
+        free(panels);
+        if (t0 == 0) {   // dL/dh_{-1} = dnet_0 W_hh
+            if (packed) rk_sgemm_packed_b(rows, h, h, dnet + row0 * h, h, w, d, h, 0, 1);
+            else rk_sgemm(0, 0, rows, h, h, dnet + row0 * h, h, w, h, d, h, 0, 1);
+        }
         return;
     }
 #endif

@@ -49,7 +49,10 @@ struct RNNSequenceTests {
                       Case(batch: 11, hidden: 40, steps: 5, inputs: 2), Case(batch: 1, hidden: 9, steps: 4, inputs: 2),
                       Case(batch: 3, hidden: 300, steps: 3, inputs: 2),
                       // T*B past one chunk of the weight-gradient sums: the C loop run chunk by chunk
-                      Case(batch: 16, hidden: 100, steps: 40, inputs: 1), Case(batch: 7, hidden: 33, steps: 50, inputs: 2)])
+                      Case(batch: 16, hidden: 100, steps: 40, inputs: 1), Case(batch: 7, hidden: 33, steps: 50, inputs: 2),
+                      // b's shape (AVX-512: W_hh's panels, chunks of 2 steps, the 64 + 36 column tiles) and
+                      // n = 48 (one tile of three full vectors)
+                      Case(batch: 128, hidden: 100, steps: 4, inputs: 1), Case(batch: 9, hidden: 48, steps: 5, inputs: 2)])
     func loopsEqualThePerStepPath(_ c: Case) {
         for activation in [Activation.relu, .tanh] {
             let cell = Self.cell(c, activation: activation)
