@@ -204,15 +204,16 @@ import Testing
 
     /// `predict` of single sequences (the C loop) against the same sequences in one batch of 3
     /// (the batch kernel, step by step): relu and tanh, H = 100 (one block) and 320 (panels,
-    /// 2 threads split the steps), 2 layers, windows of all steps.
-    @Test(arguments: [(Activation.relu, 100), (.tanh, 100), (.relu, 320), (.tanh, 33)])
-    func oneSequenceGivesTheBatchsBits(_ activation: Activation, _ hidden: Int) throws {
-        let config = ModelConfiguration(cell: .rnn, activation: activation, inputSize: 3, hiddenSize: hidden, layers: 2, outputs: 4,
+    /// 2 threads split the steps), 2 layers, windows of all steps; I = 64 (layer 1: 128): the
+    /// input projection of one sequence split between threads (few outputs, long sums).
+    @Test(arguments: [(Activation.relu, 100, 3), (.tanh, 100, 3), (.relu, 320, 3), (.tanh, 33, 3), (.relu, 128, 64)])
+    func oneSequenceGivesTheBatchsBits(_ activation: Activation, _ hidden: Int, _ inputs: Int) throws {
+        let config = ModelConfiguration(cell: .rnn, activation: activation, inputSize: inputs, hiddenSize: hidden, layers: 2, outputs: 4,
                                         readout: .lastStep, inputInit: .uniform(bound: 0.5),
                                         recurrentInit: .uniform(bound: 1.7 / Double(hidden).squareRoot()), biasInit: .uniform(bound: 0.2))
         var rng = SeededGenerator(seed: 8)
         let model = try AnyRecurrentModel(config, using: &rng)
-        let failures = try model.visit(BatchOfOne(x: randomBatch(batch: 3, steps: 40, features: 3, seed: 9, as: Float.self)))
+        let failures = try model.visit(BatchOfOne(x: randomBatch(batch: 3, steps: 40, features: inputs, seed: 9, as: Float.self)))
         #expect(failures.isEmpty, "\(activation) H \(hidden): \(failures.joined(separator: "; "))")
     }
 

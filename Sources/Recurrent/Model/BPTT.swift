@@ -110,7 +110,11 @@ extension RecurrentCell {
         let width = Self.gateCount * hiddenSize, inputSize = self.inputSize
         parameters[Self.inputBiasIndex].storage.withUnsafeBufferPointer { bias in
             parameters[0].storage.withUnsafeBufferPointer { w in
-                let parts = rows * width >= 65_536 ? Compute.threads : 1
+                // Split where there are many outputs or many multiply-adds (a few microseconds' work:
+                // config e at batch 1 is 51,200 outputs of 64 terms; evaluation's one-step windows of
+                // row-FMNIST 32,000 of 28), which otherwise ran on one thread while the others waited.
+                // Rows are independent: the same bits either way.
+                let parts = rows * width >= 65_536 || rows * width * inputSize >= 1 << 18 ? Compute.threads : 1
                 Compute.forEachSlice(of: rows, parts: parts) { slice in
                     Kernels.inputProjection(rows: slice.count, width: width, inputs: inputSize,
                                             x: x + slice.lowerBound * inputSize, weight: w.baseAddress ?? x,
