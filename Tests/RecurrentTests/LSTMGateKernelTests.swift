@@ -95,8 +95,8 @@ struct LSTMGateKernelTests {
     /// (NaN and infinity included); rows wider than H (stride 4H) are left alone past H.
     @Test(arguments: [1, 7, 8, 13, 100])
     func keptTanhGivesTheSameBits(_ h: Int) {
-        // Under the instruction-set lock: suites that run every set switch it process-wide meanwhile,
-        // and the portable body (libm) would give the two forwards different bits.
+        // On this CPU's best set whatever RECURRENT_ISA caps the process to: the portable body
+        // (libm) would give the two forwards different bits.
         _ = Compute.withInstructionSet(Compute.availableInstructionSet) { Self.checkKeptTanh(h) }
     }
 

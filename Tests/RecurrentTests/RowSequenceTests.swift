@@ -44,7 +44,7 @@ import Testing
         for p in 0..<h { for j in 0..<h { w[j * h + p] = wt[p * h + j] } }
         var panels = [Float](repeating: .nan, count: Kernels.packedPanelFloats(k: h, n: h))
         #expect(Kernels.packPanels(transposed: true, k: h, n: h, b: w, ldb: h, into: &panels))
-        // Under the instruction-set lock: suites that run every set switch it process-wide meanwhile.
+        // On this CPU's best set whatever RECURRENT_ISA caps the process to (the per-set checks are below).
         _ = Compute.withInstructionSet(Compute.availableInstructionSet) {
             for activation in [Kernels.StepActivation.relu, .tanh] {
                 for usePanels in [false, true] {
