@@ -57,9 +57,9 @@ extension Kernels {
     /// passes), dh = dPreInput[t] W_hh (W_hh [H, H], or the panels of `packPanels(transposed:
     /// false, ...)` when `packed`); dL/dh_0 is left in `dHidden`. The operations of the unroller's
     /// loop around `RNNCell.backwardStep`, so the same bits. False where no fast body applies.
-    @inlinable
     /// With `only`, the steps `only` alone (chunk after chunk, last first, with the bits of one call
     /// over all steps: `rk_relu_rnn_backward_rows`).
+    @inlinable
     public static func reluRNNBackwardRows<T: NeuralScalar>(
         steps: Int, only chunk: Range<Int>? = nil, batch: Int, rows: Range<Int>, hidden h: Int, weight: UnsafePointer<T>,
         packed: Bool, gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
