@@ -150,15 +150,20 @@ public final class BackwardBuffers<Scalar: NeuralScalar>: @unchecked Sendable {
     /// t*B + row, or (t % chunkSteps)*B + row (`chunkSteps`).
     @inlinable
     public func stepGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
-        dPreInput.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
+        dPreInput.row(stepRow(t, row: row))
     }
 
     /// dL/d preHidden of step t for batch row `row`: `stepGradient`'s row of `dPreHidden` (the same
     /// buffer whenever `chunkSteps` is set).
     @inlinable
     public func stepHiddenGradient(_ t: Int, row: Int) -> UnsafeMutablePointer<Scalar> {
-        dPreHidden.row((chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row)
+        dPreHidden.row(stepRow(t, row: row))
     }
+
+    /// The row of step t's batch row `row` in `dPreInput` / `dPreHidden`: t*B + row, or
+    /// (t % chunkSteps)*B + row.
+    @inlinable
+    func stepRow(_ t: Int, row: Int) -> Int { (chunkSteps > 0 ? t % chunkSteps : t) * dHidden.rows + row }
 
     /// True when `init` with these arguments would give the same shapes.
     public func matches(steps: Int, batch: Int, hiddenSize: Int, gateCount: Int, separateHiddenGradient: Bool,
