@@ -53,6 +53,52 @@ import Testing
         #expect(records[2] == records[0], "\(c)")
     }
 
+    /// The evaluation's batches scored at once on the kernel pool (8 batches of at most 7 of the
+    /// 54 held-out sequences): the loss and metric of 1, 2 and 3 threads are the bits of the
+    /// batches scored one by one, in order, by the model's training forward pass and the loss.
+    struct Threads: ModelVisitor {
+        var task: any TrainingTask
+        func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> (byThreads: [EvaluationRecord], inOrder: EvaluationRecord)
+            where Cell.Scalar == Float {
+            let evaluator = try Evaluator(model: model, task: task, batchSize: 7)
+            let byThreads = try [1, 2, 3].map { threads in try Compute.$threads.withValue(threads) { try evaluator.evaluate(.validation, step: 1) } }
+            var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
+            let batches = try task.evaluationBatches(.validation, batchSize: 7)
+            #expect(batches.count == 8)
+            for batch in batches {
+                let outputs = model.forward(batch.inputs).outputs
+                let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
+                                                          lengths: batch.inputs.unevenLengths)
+                let n: Double
+                switch target {
+                case .classes(let ids): n = Double(ids.filter { $0 >= 0 }.count)
+                case .valuesOnRows(_, let counted): n = Double(counted.filter { $0 }.count)
+                case .values: n = Double(outputs.rows)
+                }
+                totalLoss += try task.loss.evaluate(outputs, target).value * n
+                totalCorrect += (task.loss.accuracy(outputs, target) ?? 0) * n
+                counted += n
+            }
+            let loss = totalLoss / counted
+            let inOrder = EvaluationRecord(step: 1, split: .validation, loss: loss,
+                                           metric: task.metric(loss: loss, accuracy: totalCorrect / counted),
+                                           metricName: task.metricName, seconds: 0)
+            return (byThreads, inOrder)
+        }
+    }
+
+    @Test(arguments: cases) func batchesOnThreadsGiveTheBitsOfBatchesInOrder(_ c: Case) throws {
+        let task = try Self.task(perStep: c.perStep)
+        var config = try ModelConfiguration.preset(c.preset, inputSize: 3, hiddenSize: 5, layers: c.layers, outputs: 4,
+                                                   readout: c.perStep ? .everyStep : .lastStep)
+        config.bidirectional = c.bidirectional
+        var rng = SeededGenerator(seed: 4)
+        let model = try AnyRecurrentModel(config, using: &rng)
+        let (byThreads, inOrder) = try model.visit(Threads(task: task))
+        #expect(inOrder.loss.isFinite && inOrder.loss > 0)
+        #expect(byThreads.allSatisfy { $0 == inOrder }, "\(c): \(byThreads) against \(inOrder)")
+    }
+
     /// The row ranges: balanced, in order, covering the batch; one range for a small batch.
     @Test func passRowsSplitsTheBatchEvenly() {
         // An LSTM with H = 128 (gates [R, 512]): 256 KiB / (8 bytes x 512) = 64 rows at most,

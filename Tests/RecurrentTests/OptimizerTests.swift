@@ -46,6 +46,38 @@ struct OptimizerTests {
         #expect(isClose(step(&o, p1, g), expected, rtol: 1e-12))
     }
 
+    /// A tensor large enough that its update is split among the threads: every element the
+    /// scalar formula's value, and the same bits on 1, 2 and 3 threads, step after step.
+    @Test(arguments: [false, true]) func adamSplitAmongThreadsGivesTheBitsOfOneThread(_ decoupled: Bool) {
+        let n = 3 * Adam<Float>.elementsPerThread + 5
+        let start = Matrix<Float>(rows: n / 5, cols: 5, randomFloats(n, seed: 11))
+        func run(threads: Int) -> Matrix<Float> {
+            var o = Adam<Float>(learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: decoupled)
+            var p = start
+            for k in 1...3 {
+                o.state.step = k
+                let g = Matrix<Float>(rows: n / 5, cols: 5, randomFloats(n, seed: 20 + UInt64(k)))
+                Compute.$threads.withValue(threads) { o.update(&p, gradient: g, index: 0) }
+            }
+            return p
+        }
+        let one = run(threads: 1)
+        #expect(run(threads: 2).storage == one.storage)
+        #expect(run(threads: 3).storage == one.storage)
+        // Element 0 by the formula (PyTorch's, in Float, as the loop computes it).
+        var p = start.storage[0], m: Float = 0, v: Float = 0
+        for k in 1...3 {
+            var g = randomFloats(n, seed: 20 + UInt64(k))[0]
+            if decoupled { p *= Float(1 - 0.01 * 0.1) } else { g += Float(0.1) * p }
+            m = Float(0.9) * m + (1 - Float(0.9)) * g
+            v = Float(0.999) * v + (1 - Float(0.999)) * g * g
+            let t = Double(k)
+            let denom = v.squareRoot() / Float((1 - Double.power(0.999, t)).squareRoot()) + Float(1e-8)
+            p -= Float(0.01 / (1 - Double.power(0.9, t))) * m / denom
+        }
+        #expect(one.storage[0] == p)
+    }
+
     @Test func adamWDecaysBeforeTheUpdate() {
         var o = Adam<Double>.adamW(learningRate: 0.1, weightDecay: 0.5)
         let g = -2.0

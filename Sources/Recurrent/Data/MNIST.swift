@@ -311,9 +311,10 @@ public struct MNISTSequences: IndexedSequenceSource {
     /// buffers per image (the training step builds a batch every step), each index checked first.
     public func batch(indices: [Int]) -> (SequenceBatch<Float>, Targets<Float>) {
         let n = split.pixelsPerImage
-        var values = [Float](repeating: 0, count: indices.count * n)
         let labels = indices.map { split.labels[$0] }           // traps on an index outside the split
-        values.withUnsafeMutableBufferPointer { out in
+        // Every value is written below: no zero fill first.
+        let values = [Float](unsafeUninitializedCapacity: indices.count * n) { out, initialized in
+            initialized = indices.count * n
             split.pixels.withUnsafeBufferPointer { pixels in
               pixelValues.withUnsafeBufferPointer { value in
                 for (row, image) in indices.enumerated() {

@@ -32,6 +32,10 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
              weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
+    /// The fewest elements of a tensor whose update is split among the threads (a few
+    /// microseconds' work each).
+    static var elementsPerThread: Int { 4096 }
+
     /// One update of `parameter`, element by element in one pass over raw buffers: the
     /// moment buffers are taken out of `state` (so this update holds the only reference and
     /// writes them in place, no copy) and put back. Specialised for Float, so that the
@@ -52,13 +56,18 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
             m.storage.withUnsafeMutableBufferPointer { m in
                 v.storage.withUnsafeMutableBufferPointer { v in
                     gradient.storage.withUnsafeBufferPointer { grad in
-                        for i in 0..<p.count {
-                            var g = grad[i]
-                            if decoupled { p[i] *= decay } else if coupled { g += wd * p[i] }
-                            m[i] = b1 * m[i] + (1 - b1) * g
-                            v[i] = b2 * v[i] + (1 - b2) * g * g
-                            let denom = v[i].squareRoot() / correction2 + eps
-                            p[i] -= stepSize * m[i] / denom
+                        // Element by element, so split among the threads for a large tensor (W_hh
+                        // at H = 128: 16,384 elements, ~40 µs on one thread): the same bits.
+                        let parts = p.count >= Self.elementsPerThread ? Compute.threads : 1
+                        Compute.forEachSlice(of: p.count, parts: parts) { slice in
+                            for i in slice {
+                                var g = grad[i]
+                                if decoupled { p[i] *= decay } else if coupled { g += wd * p[i] }
+                                m[i] = b1 * m[i] + (1 - b1) * g
+                                v[i] = b2 * v[i] + (1 - b2) * g * g
+                                let denom = v[i].squareRoot() / correction2 + eps
+                                p[i] -= stepSize * m[i] / denom
+                            }
                         }
                     }
                 }

@@ -59,12 +59,22 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
         return TaskBatch(inputs: x, targets: y)
     }
 
+    /// The split in order, in batches of `batchSize` (the last may be smaller), built at once
+    /// on the kernel pool (`Compute.threads`): each batch is a copy of its own sequences, the
+    /// same values whichever thread builds it.
     public func evaluationBatches(_ split: EvaluationSplit, batchSize: Int) throws -> [TaskBatch] {
         guard let source = split == .validation ? validation : test else { return [] }
-        return stride(from: 0, to: source.count, by: max(1, batchSize)).map { start in
-            let (x, y) = source.batch(indices: Array(start..<min(source.count, start + max(1, batchSize))))
-            return TaskBatch(inputs: x, targets: y)
+        let size = max(1, batchSize), count = (source.count + size - 1) / size
+        var batches = [TaskBatch?](repeating: nil, count: count)
+        batches.withUnsafeMutableBufferPointer { batches in
+            Compute.forEachSlice(of: count, parts: Compute.threads) { run in
+                for i in run {
+                    let (x, y) = source.batch(indices: Array((i * size)..<min(source.count, (i + 1) * size)))
+                    batches[i] = TaskBatch(inputs: x, targets: y)
+                }
+            }
         }
+        return batches.map { $0! }
     }
 
     public var position: [String: Int] {
