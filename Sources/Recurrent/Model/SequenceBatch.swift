@@ -44,23 +44,31 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     public var timeMajor: Matrix<Scalar> { timeMajorCopy() }
 
     /// `timeMajor`'s copy: one pass over raw buffers, specialised for Float (a training
-    /// step makes one per batch, often from generic code).
+    /// step makes one per batch, often from generic code); the sequences split among the
+    /// threads (`Compute.threads`) for a batch of at least `valuesPerThread` values (a copy:
+    /// the same values either way).
     @_specialize(where Scalar == Float)
     func timeMajorCopy() -> Matrix<Scalar> {
         var out = Matrix<Scalar>(rows: steps * batch, cols: features)
         let (b, n, f) = (batch, steps, features)
         out.storage.withUnsafeMutableBufferPointer { dst in
             values.withUnsafeBufferPointer { src in
-                for s in 0..<b {
-                    for t in 0..<n {
-                        let from = (s * n + t) * f, to = (t * b + s) * f
-                        for i in 0..<f { dst[to + i] = src[from + i] }
+                Compute.forEachSlice(of: b, parts: values.count >= Self.valuesPerThread ? Compute.threads : 1) { sequences in
+                    for s in sequences {
+                        for t in 0..<n {
+                            let from = (s * n + t) * f, to = (t * b + s) * f
+                            for i in 0..<f { dst[to + i] = src[from + i] }
+                        }
                     }
                 }
             }
         }
         return out
     }
+
+    /// The fewest values of a batch whose `timeMajor` copy is split among the threads (a
+    /// training batch of 64 row-MNIST images: 50,176).
+    static var valuesPerThread: Int { 32_768 }
 
     /// Builds a batch-first batch from time-major rows [T*B, I] (the backward pass's
     /// dL/dx, every step): one pass over raw buffers, specialised for Float.
