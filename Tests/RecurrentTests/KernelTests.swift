@@ -92,12 +92,13 @@ struct KernelTests {
         #expect(c == [0, 0, 0, 0])
     }
 
-    @Test func columnSumsMatchNaive() {
-        let a = Self.random(37, 13, pad: 0, seed: 5).values
+    /// Bit for bit, for widths with and without the 32-column blocks, 8-column vectors and a tail.
+    @Test(arguments: [13, 40, 77, 128]) func columnSumsMatchNaive(_ cols: Int) {
+        let a = Self.random(37, cols, pad: 0, seed: 5).values
         for accumulate in [false, true] {
-            var fast = [Float](repeating: 0.5, count: 13), slow = fast
-            Kernels.columnSums(a, rows: 37, cols: 13, into: &fast, accumulate: accumulate)
-            NaiveKernels.columnSums(a, rows: 37, cols: 13, into: &slow, accumulate: accumulate)
+            var fast = [Float](repeating: 0.5, count: cols), slow = fast
+            Kernels.columnSums(a, rows: 37, cols: cols, into: &fast, accumulate: accumulate)
+            NaiveKernels.columnSums(a, rows: 37, cols: cols, into: &slow, accumulate: accumulate)
             #expect(fast == slow)
         }
     }

@@ -382,13 +382,16 @@ extension Activation {
 
 extension RecurrentCell {
     /// Writes Wᵀ [cols, rows] of `weight` [rows, cols] into `trace.transposedRecurrentWeight`
-    /// (reusing its buffer when the size agrees).
+    /// (reusing its buffer when the size agrees); Wᵀ's rows split among the threads for a large
+    /// W (a copy: the same values either way; the training step makes one per pass).
     public func cacheTransposedRecurrentWeight(_ weight: Matrix<Scalar>, in trace: SequenceTrace<Scalar>) {
         let rows = weight.rows, cols = weight.cols
         let wt = trace.transposedRecurrentWeight.flatMap { $0.rows == cols && $0.cols == rows ? $0 : nil }
             ?? RowBuffer<Scalar>(rows: cols, cols: rows)
         weight.storage.withUnsafeBufferPointer { src in
-            for r in 0..<rows { for c in 0..<cols { wt.base[c * rows + r] = src[r * cols + c] } }
+            Compute.forEachSlice(of: cols, parts: rows * cols >= 8192 ? Compute.threads : 1) { slice in
+                for c in slice { for r in 0..<rows { wt.base[c * rows + r] = src[r * cols + c] } }
+            }
         }
         trace.transposedRecurrentWeight = wt
     }

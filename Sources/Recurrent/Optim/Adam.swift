@@ -34,7 +34,7 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
 
     /// The fewest elements of a tensor whose update is split among the threads (a few
     /// microseconds' work each).
-    static var elementsPerThread: Int { 4096 }
+    static var elementsPerThread: Int { 2048 }
 
     /// One update of `parameter`, element by element in one pass over raw buffers: the
     /// moment buffers are taken out of `state` (so this update holds the only reference and
@@ -57,7 +57,8 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
                 v.storage.withUnsafeMutableBufferPointer { v in
                     gradient.storage.withUnsafeBufferPointer { grad in
                         // Element by element, so split among the threads for a large tensor (W_hh
-                        // at H = 128: 16,384 elements, ~40 µs on one thread): the same bits.
+                        // at H = 128: 16,384 elements, ~40 µs on one thread; W_ih at I = 28: 3,584):
+                        // the same bits.
                         let parts = p.count >= Self.elementsPerThread ? Compute.threads : 1
                         Compute.forEachSlice(of: p.count, parts: parts) { slice in
                             for i in slice {
