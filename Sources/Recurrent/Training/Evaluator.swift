@@ -35,7 +35,8 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     /// count); `step` is recorded as given.
     ///
     /// Batches are independent unless the task carries its state across them: then they run
-    /// in order on the caller, each from the state the one before left. Otherwise runs of
+    /// in order on the caller, each from the state the one before left. Otherwise, given at
+    /// least `batchesPerThread` batches a thread, runs of
     /// consecutive batches run at once on the kernel pool, one per thread (`Compute.threads`;
     /// each run on one thread, in a workspace of its own): every batch's outputs are the same
     /// bits on any thread (rows are independent), and the sums below add the batches' scores
@@ -64,7 +65,12 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         } else {
             var results = [Result<BatchScore, any Error>?](repeating: nil, count: batches.count)
             results.withUnsafeMutableBufferPointer { results in
-                Compute.forEachSlice(of: batches.count, parts: Compute.threads) { run in
+                // Few batches (fewer than `batchesPerThread` a thread): one after another, each
+                // pass split across the threads step by step, as a lone batch would otherwise
+                // leave the other threads idle.
+                let threads = Compute.threads, byBatch = threads > 1 && batches.count >= Self.batchesPerThread * threads
+                Compute.forEachSlice(of: batches.count, parts: byBatch ? threads : 1,
+                                     threadsPerSlice: byBatch ? 1 : threads) { run in
                     var workspaces: [Int: ModelWorkspace<Float>] = [:]
                     for i in run { results[i] = Result { try self.score(batches[i], initial: nil, workspaces: &workspaces).score } }
                 }
@@ -82,6 +88,10 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
                                 metricName: task.metricName, seconds: 0)
     }
+
+    /// The fewest batches a thread gets when the batches are split among the threads (below
+    /// that, the threads split each batch's pass instead).
+    static var batchesPerThread: Int { 4 }
 
     /// One batch's mean loss and accuracy (0 without one) over its `count` targets.
     struct BatchScore {
