@@ -285,9 +285,6 @@ public struct MNISTSequences: IndexedSequenceSource {
     public let scale: PixelScale
     /// `scale.table`: the input value of each pixel byte.
     private let pixelValues: [Float]
-    /// The fewest values of a batch whose images `batch(indices:)` splits among the threads
-    /// (a training batch of 64 row-MNIST images: 50,176, ~50 µs on one thread).
-    static var valuesPerThread: Int { 32_768 }
 
     public init(split: MNISTSplit, variant: MNISTVariant, scale: PixelScale = .unit) {
         self.split = split
@@ -313,7 +310,7 @@ public struct MNISTSequences: IndexedSequenceSource {
     /// A pixel p becomes `scale`'s value (Float(p) / 255 for `.unit`); one pass over raw
     /// buffers per image (the training step builds a batch every step), each index checked first.
     /// The images are split among the threads (`Compute.threads`) for a batch of at least
-    /// `Self.valuesPerThread` values: a copy, the same values either way.
+    /// `Compute.copyValuesPerThread` values: a copy, the same values either way.
     public func batch(indices: [Int]) -> (SequenceBatch<Float>, Targets<Float>) {
         let n = split.pixelsPerImage, count = indices.count * n
         let labels = indices.map { split.labels[$0] }           // traps on an index outside the split
@@ -322,7 +319,7 @@ public struct MNISTSequences: IndexedSequenceSource {
             initialized = count
             split.pixels.withUnsafeBufferPointer { pixels in
               pixelValues.withUnsafeBufferPointer { value in
-                Compute.forEachSlice(of: indices.count, parts: count >= Self.valuesPerThread ? Compute.threads : 1) { rows in
+                Compute.forEachSlice(of: indices.count, parts: count >= Compute.copyValuesPerThread ? Compute.threads : 1) { rows in
                     for row in rows {
                         let source = pixels.baseAddress! + indices[row] * n, destination = out.baseAddress! + row * n
                         if let order = pixelOrder {           // a permutation of 0 ..< n

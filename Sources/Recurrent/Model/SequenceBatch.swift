@@ -45,7 +45,7 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
 
     /// `timeMajor`'s copy: one pass over raw buffers, specialised for Float (a training
     /// step makes one per batch, often from generic code); the sequences split among the
-    /// threads (`Compute.threads`) for a batch of at least `valuesPerThread` values (a copy:
+    /// threads (`Compute.threads`) for a batch of at least `Compute.copyValuesPerThread` values (a copy:
     /// the same values either way).
     @_specialize(where Scalar == Float)
     func timeMajorCopy() -> Matrix<Scalar> {
@@ -53,7 +53,7 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
         let (b, n, f) = (batch, steps, features)
         out.storage.withUnsafeMutableBufferPointer { dst in
             values.withUnsafeBufferPointer { src in
-                Compute.forEachSlice(of: b, parts: values.count >= Self.valuesPerThread ? Compute.threads : 1) { sequences in
+                Compute.forEachSlice(of: b, parts: values.count >= Compute.copyValuesPerThread ? Compute.threads : 1) { sequences in
                     for s in sequences {
                         for t in 0..<n {
                             let from = (s * n + t) * f, to = (t * b + s) * f
@@ -65,10 +65,6 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
         }
         return out
     }
-
-    /// The fewest values of a batch whose `timeMajor` copy is split among the threads (a
-    /// training batch of 64 row-MNIST images: 50,176).
-    static var valuesPerThread: Int { 32_768 }
 
     /// Builds a batch-first batch from time-major rows [T*B, I] (the backward pass's
     /// dL/dx, every step): one pass over raw buffers, specialised for Float.
