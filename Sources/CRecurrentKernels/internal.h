@@ -104,6 +104,12 @@ __attribute__((visibility("hidden"))) void rk_avx512_input_projection(long rows,
 __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,
     const float *wt, int packed, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
 
+// MARK: - AVX2 body of the relu backward product (avx2_step.c), rk_uses_avx2()
+
+/// rk_avx512_relu_dnet at 8 lanes in 6x16 tiles, any k: the same arguments, the same bits.
+__attribute__((visibility("hidden"))) void rk_avx2_relu_dnet(long rows, long n, long k, const float *dnet,
+    const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
+
 // The gate kernels' 16-lane bodies (avx512_gates.c): one row's units 0 ..< 16*floor(h/16),
 // each with the operations of the AVX2 body in cells.c lane for lane (exp16, tanh16,
 // sigmoid16 above), so the same bits; they return where they stopped, and cells.c runs the

@@ -192,12 +192,12 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
     long n = rows * h;
     float *d = dh + row0 * h;                                   // dL/dh_t of these rows [rows, h]
 #ifdef RK_X86
-    // AVX-512, one thread: relu' in the product's epilogue, so dnet_{t-1} is formed from the sums
+    // AVX-512 or AVX2 (avx2_step.c), one thread: relu' in the product's epilogue, so dnet_{t-1} is formed from the sums
     // in registers (dL/dh_{t-1} is never stored) and the next step reads it. A chunk [t0, t1) with
     // t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps). W_hh is read
     // as panels (rnn_panels, packed per call: h * h floats against t1 - t0 products of rows * h * h
     // multiply-adds) where the caller gives it in place.
-    if (rk_uses_avx512() && threads <= 1 && h <= 256) {
+    if (rk_uses_avx2() && threads <= 1 && h <= 256) {
         float *panels = packed || t1 - t0 <= 1 ? NULL : rnn_panels(h, h, w, h);
         const float *wp = packed ? w : panels ? panels : w;
         long ldw = packed || panels ? 0 : h;   // 0: panels (rk_avx512_relu_dnet)
@@ -208,8 +208,8 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
         }
         for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
-            rk_avx512_relu_dnet(rows, h, h, dnet + first * h, wp, ldw, d_out ? d_out + prev * h : NULL, gates + prev * h,
-                                dnet + prev * h);
+            (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
+                d_out ? d_out + prev * h : NULL, gates + prev * h, dnet + prev * h);
         }
         free(panels);
         if (t0 == 0) {   // dL/dh_{-1} = dnet_0 W_hh

@@ -149,16 +149,16 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     /// The relu RNN's backward time loop for the batch rows `rows` in one C call
     /// (`Kernels.reluRNNBackwardRows`): per step dh += dOut[t], then `backwardStep`'s relu branch,
-    /// for t = T-1 ... 0, the same bits; with AVX-512 the relu selection of step t-1 runs in the
-    /// epilogue of step t's product dnet_t W_hh. Other activations: false, step by step.
+    /// for t = T-1 ... 0, the same bits; with AVX-512 or AVX2, on one thread and H <= 256, the relu
+    /// selection of step t-1 runs in the epilogue of step t's product dnet_t W_hh. Other activations: false, step by step.
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool {
         backwardSequence(trace, grad, outputGradient: outputGradient, steps: 0..<trace.steps, rows: rows)
     }
 
     /// The same loop for the steps `steps` only (the unroller's chunks, last first), with the bits
-    /// of one call over all T: with AVX-512 a chunk's last product also forms the next chunk's first
-    /// dnet in its epilogue, elsewhere dHidden carries dL/dh_{t0-1} across.
+    /// of one call over all T: where the relu selection is fused (above) a chunk's last product also
+    /// forms the next chunk's first dnet in its epilogue, elsewhere dHidden carries dL/dh_{t0-1} across.
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, steps: Range<Int>, rows: Range<Int>) -> Bool {
         guard case .relu = activation else { return false }
