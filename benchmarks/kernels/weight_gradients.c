@@ -8,6 +8,8 @@
 //       -o /tmp/weight_gradients -lpthread -lm
 //   /tmp/weight_gradients check            # bit-for-bit, exit 1 on a difference
 //   /tmp/weight_gradients ab 12544 100 1 41 [4]   # rows H nx reps [gates: m = G*H]: median and min us of each
+//   With -DWITH_OPENBLAS (and NumPy's OpenBLAS, as vs_openblas.c links it), ab also times OpenBLAS's
+//   sgemm on the same product, C [m, nh + nx + 2] += dnetᵀ [h | x | 1 1], B gathered beforehand (untimed).
 //   /tmp/weight_gradients backward 784 16 100 41   # steps batch H reps: bits, then median and min us of each
 //   /tmp/weight_gradients projection 12544 100 1 41   # rows n k reps: rk_input_projection against the bias
 //                                                     # copied into every row, then rk_sgemm NT; bits, A/B
@@ -17,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef WITH_OPENBLAS
+#include "numpy_openblas.h"
+#endif
 
 static float *rnd(long n, unsigned seed) {
     float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
@@ -86,6 +91,23 @@ int main(int argc, char **argv) {
             double t1 = now(); fused(rows, m, d, hs, h, x, nx, b, 1);
             double t2 = now(); ta[r] = t1 - t0; tb[r] = t2 - t1;
         }
+#ifdef WITH_OPENBLAS
+        long n = h + nx + 2;
+        float *bg = malloc(sizeof(float) * (size_t)(rows * n)), *cg = rnd(m * n, 15);
+        double *tc = malloc(sizeof(double) * reps);
+        for (long r = 0; r < rows; r++) {
+            memcpy(bg + r * n, hs + r * h, 4 * h); memcpy(bg + r * n + h, x + r * nx, 4 * nx);
+            bg[r * n + h + nx] = 1; bg[r * n + h + nx + 1] = 1;
+        }
+        for (long r = 0; r < reps; r++) {
+            double t0 = now();
+            scipy_cblas_sgemm64_(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0f, d, m, bg, n, 1.0f, cg, n);
+            tc[r] = now() - t0;
+        }
+        qsort(tc, reps, sizeof(double), cmp);
+        printf("OpenBLAS (%s) sgemm TN on the gathered B: median %.1f us (min %.1f)\n", scipy_openblas_get_corename64_(),
+               tc[reps / 2] / 1e3, tc[0] / 1e3);
+#endif
         qsort(ta, reps, sizeof(double), cmp); qsort(tb, reps, sizeof(double), cmp);
         printf("rows %ld m %ld nh %ld nx %ld: four calls median %.1f us (min %.1f), one pass median %.1f us (min %.1f): %.2fx (min %.2fx)\n",
                rows, m, h, nx, ta[reps / 2] / 1e3, ta[0] / 1e3, tb[reps / 2] / 1e3, tb[0] / 1e3, ta[reps / 2] / tb[reps / 2], ta[0] / tb[0]);
