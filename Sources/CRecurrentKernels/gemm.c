@@ -446,25 +446,27 @@ typedef struct {
 /// is the same whichever thread holds it.
 static void weight_gradients_task(void *ctx, int part, int parts) {
     const weight_gradients_t *w = (const weight_gradients_t *)ctx;
+    // avx512.c's 8 x 32 tiles or avx2_gradients.c's 6 x 16: the same chains.
+    void (*body)(long, long, const float *, long, const float *, long, long, const float *, long, long, long, long,
+                 float *, long) = rk_uses_avx512() ? rk_avx512_weight_gradients : rk_avx2_weight_gradients;
     if (w->splitRows) {
         long blocks = (w->m + 15) / 16;
         long i0 = 16 * (blocks * part / parts), i1 = 16 * (blocks * (part + 1) / parts);
         if (i1 > w->m) i1 = w->m;
-        if (i0 < i1) rk_avx512_weight_gradients(i1 - i0, w->rows, w->dnet + i0, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx,
-                                                w->ldx, 0, w->n, w->c + i0 * w->n, w->n);
+        if (i0 < i1) body(i1 - i0, w->rows, w->dnet + i0, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx, w->ldx, 0, w->n,
+                          w->c + i0 * w->n, w->n);
         return;
     }
     long panels = (w->n + 15) / 16;
     long j0 = 16 * (panels * part / parts), j1 = 16 * (panels * (part + 1) / parts);
     if (j1 > w->n) j1 = w->n;
-    if (j0 < j1) rk_avx512_weight_gradients(w->m, w->rows, w->dnet, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx, w->ldx,
-                                            j0, j1, w->c, w->n);
+    if (j0 < j1) body(w->m, w->rows, w->dnet, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx, w->ldx, j0, j1, w->c, w->n);
 }
 #endif
 
 int rk_weight_gradients_gathered(void) {
 #ifdef RK_X86
-    return rk_uses_avx512();
+    return rk_uses_avx2();
 #else
     return 0;
 #endif

@@ -83,6 +83,9 @@ __attribute__((visibility("hidden"))) void rk_avx512_gemm_packed_b(long m, long 
 /// C [m, nh + nx + 2] += dnetᵀ [h | x | 1 1] (C's row stride ldc).
 __attribute__((visibility("hidden"))) void rk_avx512_weight_gradients(long m, long k, const float *dnet, long ldd,
     const float *h, long nh, long ldh, const float *x, long nx, long ldx, long j0, long j1, float *c, long ldc);
+/// The same at 256 bits (avx2_gradients.c: 6 x 16 tiles), for rk_uses_avx2() without AVX-512.
+__attribute__((visibility("hidden"))) void rk_avx2_weight_gradients(long m, long k, const float *dnet, long ldd,
+    const float *h, long nh, long ldh, const float *x, long nx, long ldx, long j0, long j1, float *c, long ldc);
 /// The relu RNN's backward step with relu' in the product's epilogue (k <= 256):
 /// dnet_prev = net_prev <= 0 ? 0 : dnet W (+ dout) [rows, n], dout may be NULL. W is [k, n] with
 /// row stride ldw, or (ldw = 0) the panels of rk_pack_b(0, k, n, W, ...): the same bits.

@@ -7,7 +7,9 @@
 //   clang -O2 -fno-omit-frame-pointer -fPIC -I$S/include $S/*.c benchmarks/kernels/weight_gradients.c \
 //       -o /tmp/weight_gradients -lpthread -lm
 //   /tmp/weight_gradients check            # bit-for-bit, exit 1 on a difference
-//   /tmp/weight_gradients ab 12544 100 1 41   # rows m(=H) nx reps: median and min us of each
+//   /tmp/weight_gradients ab 12544 100 1 41 [4]   # rows H nx reps [gates: m = G*H]: median and min us of each
+//   With -DWITH_OPENBLAS (and NumPy's OpenBLAS, as vs_openblas.c links it), ab also times OpenBLAS's
+//   sgemm on the same product, C [m, nh + nx + 2] += dnetᵀ [h | x | 1 1], B gathered beforehand (untimed).
 //   /tmp/weight_gradients backward 784 16 100 41   # steps batch H reps: bits, then median and min us of each
 //   /tmp/weight_gradients projection 12544 100 1 41   # rows n k reps: rk_input_projection against the bias
 //                                                     # copied into every row, then rk_sgemm NT; bits, A/B
@@ -17,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef WITH_OPENBLAS
+#include "numpy_openblas.h"
+#endif
 
 static float *rnd(long n, unsigned seed) {
     float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
@@ -32,13 +37,13 @@ static grads_t start(long m, long nh, long nx) {
     grads_t g = { rnd(m * nh, 11), rnd(m * nx, 12), rnd(m, 13), rnd(m, 14) };
     return g;
 }
-static void separate(long rows, long m, const float *d, const float *h, long nh, const float *x, long nx, grads_t g, int threads) {
+__attribute__((noinline)) static void separate(long rows, long m, const float *d, const float *h, long nh, const float *x, long nx, grads_t g, int threads) {
     if (nx > 0) rk_sgemm(1, 0, m, nx, rows, d, m, x, nx, g.wih, nx, 1, threads);
     rk_column_sums(d, rows, m, g.bih, 1);
     rk_sgemm(1, 0, m, nh, rows, d, m, h, nh, g.whh, nh, 1, threads);
     rk_column_sums(d, rows, m, g.bhh, 1);
 }
-static void fused(long rows, long m, const float *d, const float *h, long nh, const float *x, long nx, grads_t g, int threads) {
+__attribute__((noinline)) static void fused(long rows, long m, const float *d, const float *h, long nh, const float *x, long nx, grads_t g, int threads) {
     rk_weight_gradients(rows, m, d, h, nh, nh, x, nx, nx, g.whh, g.wih, g.bhh, g.bih, threads);
 }
 static int same(grads_t a, grads_t b, long m, long nh, long nx) {
@@ -76,7 +81,8 @@ int main(int argc, char **argv) {
         return bad != 0;
     }
     if (argc >= 6 && !strcmp(argv[1], "ab")) {
-        long rows = atol(argv[2]), m = atol(argv[3]), nx = atol(argv[4]), reps = atol(argv[5]), h = m;
+        long rows = atol(argv[2]), h = atol(argv[3]), nx = atol(argv[4]), reps = atol(argv[5]);
+        long m = (argc >= 7 ? atol(argv[6]) : 1) * h;   // G gates: dnet [rows, G*H]
         float *d = rnd(rows * m, 1), *hs = rnd(rows * h, 2), *x = rnd(rows * nx, 3);
         grads_t a = start(m, h, nx), b = start(m, h, nx);
         double *ta = malloc(sizeof(double) * reps), *tb = malloc(sizeof(double) * reps);
@@ -85,9 +91,26 @@ int main(int argc, char **argv) {
             double t1 = now(); fused(rows, m, d, hs, h, x, nx, b, 1);
             double t2 = now(); ta[r] = t1 - t0; tb[r] = t2 - t1;
         }
+#ifdef WITH_OPENBLAS
+        long n = h + nx + 2;
+        float *bg = malloc(sizeof(float) * (size_t)(rows * n)), *cg = rnd(m * n, 15);
+        double *tc = malloc(sizeof(double) * reps);
+        for (long r = 0; r < rows; r++) {
+            memcpy(bg + r * n, hs + r * h, 4 * h); memcpy(bg + r * n + h, x + r * nx, 4 * nx);
+            bg[r * n + h + nx] = 1; bg[r * n + h + nx + 1] = 1;
+        }
+        for (long r = 0; r < reps; r++) {
+            double t0 = now();
+            scipy_cblas_sgemm64_(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0f, d, m, bg, n, 1.0f, cg, n);
+            tc[r] = now() - t0;
+        }
+        qsort(tc, reps, sizeof(double), cmp);
+        printf("OpenBLAS (%s) sgemm TN on the gathered B: median %.1f us (min %.1f)\n", scipy_openblas_get_corename64_(),
+               tc[reps / 2] / 1e3, tc[0] / 1e3);
+#endif
         qsort(ta, reps, sizeof(double), cmp); qsort(tb, reps, sizeof(double), cmp);
-        printf("rows %ld m %ld nx %ld: four calls median %.1f us (min %.1f), one pass median %.1f us (min %.1f): %.2fx (min %.2fx)\n",
-               rows, m, nx, ta[reps / 2] / 1e3, ta[0] / 1e3, tb[reps / 2] / 1e3, tb[0] / 1e3, ta[reps / 2] / tb[reps / 2], ta[0] / tb[0]);
+        printf("rows %ld m %ld nh %ld nx %ld: four calls median %.1f us (min %.1f), one pass median %.1f us (min %.1f): %.2fx (min %.2fx)\n",
+               rows, m, h, nx, ta[reps / 2] / 1e3, ta[0] / 1e3, tb[reps / 2] / 1e3, tb[0] / 1e3, ta[reps / 2] / tb[reps / 2], ta[0] / tb[0]);
         return 0;
     }
     if (argc >= 6 && !strcmp(argv[1], "backward")) {
@@ -101,7 +124,7 @@ int main(int argc, char **argv) {
                 const float *out = r % 2 ? dout : NULL;   // with and without a loss on every step
                 memcpy(dh[v], d0, 4 * batch * h);
                 double t0 = now();
-                if (v == 1) rk_relu_rnn_backward_rows(steps, batch, 0, batch, h, w, 0, net, out, dh[1], dnet[1], 1);
+                if (v == 1) rk_relu_rnn_backward_rows(steps, 0, steps, batch, 0, batch, h, w, 0, net, out, dh[1], dnet[1], 1);
                 else for (long s = steps - 1; s >= 0; s--) {   // the unroller's loop around RNNCell.backwardStep
                     if (out) for (long i = 0; i < batch * h; i++) dh[0][i] += out[s * batch * h + i];
                     rk_relu_backward(batch * h, net + s * batch * h, dh[0], dnet[0] + s * batch * h);
@@ -137,6 +160,6 @@ int main(int argc, char **argv) {
                t[1][0] / 1e3, t[0][reps / 2] / t[1][reps / 2], t[0][0] / t[1][0]);
         return !equal;
     }
-    fprintf(stderr, "usage: %s check | ab ROWS M NX REPS | backward STEPS BATCH H REPS | projection ROWS N K REPS\n", argv[0]);
+    fprintf(stderr, "usage: %s check | ab ROWS H NX REPS [GATES] | backward STEPS BATCH H REPS | projection ROWS N K REPS\n", argv[0]);
     return 64;
 }
