@@ -57,6 +57,9 @@ data_args() { case "$1" in rowfmnist-*) echo "--data $FMNIST" ;; *) echo "" ;; e
 
 [ -x "$RECURRENT" ] || { echo "no recurrent binary at $RECURRENT: run 'swift build -c release' or set RECURRENT" >&2; exit 1; }
 [ -x "$PYTHON" ] || { echo "no python at $PYTHON: build the peers' venv (/work/shared/peers/setup.sh) or set PYTHON" >&2; exit 1; }
+# The PyTorch side also reads Recurrent's checkpoint (safetensors): check before any run starts.
+"$PYTHON" -c 'import torch, numpy, safetensors' 2>/dev/null \
+    || { echo "$PYTHON lacks one of torch, numpy, safetensors: $PYTHON -m pip install torch numpy safetensors" >&2; exit 1; }
 for config in $CONFIGS; do args "$config" > /dev/null; done
 
 mkdir -p "$OUT"

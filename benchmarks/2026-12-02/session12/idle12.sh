@@ -17,5 +17,3 @@ CONFIGS="adding150-irnn" SEEDS="1" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER ben
 echo "tts adding150-irnn done $(date -u +%T)" >> $O/log.txt
 PYTORCH_FLUSH=1 CONFIGS="adding150-lstm" SEEDS="1" THREADS="1" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh >> $O/tts.out 2>&1
 echo "tts adding150-lstm done $(date -u +%T)" >> $O/log.txt
-CONFIGS="adding300-irnn" SEEDS="1" THREADS="1" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh >> $O/tts.out 2>&1
-echo "tts adding300-irnn done $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg)" >> $O/log.txt
