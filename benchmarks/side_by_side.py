@@ -33,13 +33,15 @@ TRAIN = {
     "c": ("lstm", 100, 1, 784, 16, 10),     # pixel-MNIST LSTM
     "d": ("relu", 100, 2, 150, 16, 1),      # adding problem T = 150, MSE
     "e": ("relu", 512, 64, 100, 64, 10),    # a large relu layer
+    "e256": ("relu", 256, 64, 100, 64, 10),    # e's smaller and larger variants (issue #12: H = 256, 1024)
+    "e1024": ("relu", 1024, 64, 100, 64, 10),
     "f": ("gru", 100, 1, 784, 16, 10),      # c's shape, GRU
     "g": ("indrnn", 100, 1, 784, 16, 10),   # c's shape, IndRNN
 }
 # inference: (cell, H, I, T, C) at each batch size
 INFER = {"a": ("relu", 100, 1, 784, 10), "e": ("relu", 512, 64, 100, 10)}
 # issue #12's targets, as a multiple of the best peer's speed: (config, threads) or config -> ratio
-TARGETS = {("a", 1): 2.0, ("a", 2): 3.5, "b": 2.0, "c": 2.0, "e": 1.15, "f": 2.0, "g": 2.0}
+TARGETS = {("a", 1): 2.0, ("a", 2): 3.5, "b": 2.0, "c": 2.0, "e": 1.15, "e256": 1.15, "e1024": 1.15, "f": 2.0, "g": 2.0}
 GATED = ("lstm", "gru")          # PyTorch also with set_flush_denormal(True)
 NUMPY = ("relu", "tanh", "indrnn")
 

@@ -13,7 +13,7 @@
 #
 # Knobs (defaults): PY (~/.cache/recurrent-peers-venv/bin/python: torch, jax, numpy,
 # threadpoolctl, onnxruntime, onnx), OUT (./side-by-side-<UTC time>), REPEATS (3),
-# MIN_SECONDS (1.0), WARMUP (2), THREADS ("1 2"), CONFIGS ("a b c d e f g"),
+# MIN_SECONDS (1.0), WARMUP (2), THREADS ("1 2"), CONFIGS ("a b c d e f g"; also e256, e1024: e at H = 256, 1024),
 # FRAMEWORKS ("torch jax numpy"), INFER_CONFIGS ("a e"), BATCHES ("1 256"),
 # SECTIONS ("train inference"), QUICK (unset).
 set -euo pipefail

@@ -16,7 +16,7 @@ done
 $AFTER bench --trainer --task adding --length 150 --hidden 100 --batch 50 --lr 3e-4 --threads 1 --steps 200 --warmup 5 --json >> $O/trainer.txt
 $AFTER bench --cell relu --hidden 100 --input 2 --seq-len 150 --batch 50 --classes 1 --threads 1 --steps 200 --warmup 5 --json >> $O/trainer.txt
 stamp trainer
-OUT=$O/sbs REPEATS=3 benchmarks/side_by_side.sh $AFTER > $O/sbs.out 2>&1
+CONFIGS="a b c d e f g e256 e1024" OUT=$O/sbs REPEATS=3 benchmarks/side_by_side.sh $AFTER > $O/sbs.out 2>&1
 stamp sbs
 CONFIGS="rowfmnist-irnn" SEEDS="1" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh > $O/tts.out 2>&1
 stamp tts-rowfmnist-irnn
