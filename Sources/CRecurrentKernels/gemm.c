@@ -440,18 +440,18 @@ typedef struct {
 } weight_gradients_t;
 
 #ifdef RK_X86
-/// One thread's share of C [m, n] += dnetᵀ [h | x | 1 1]: a block of C's rows (dnet's columns,
-/// multiples of 16) when m > n, so that each thread packs only its columns of dnet (the larger
-/// operand: LSTM's 4H against H + I + 2), else a block of 16-column panels. Every element's chain
-/// is the same whichever thread holds it.
+/// One thread's share of C [m, n] += dnetᵀ [h | x | 1 1]: a block of C's rows (dnet's columns) where
+/// `splitRows` (rk_weight_gradients_into), so that each thread packs only its columns of dnet, else
+/// a block of 16-column panels. Row blocks are multiples of the body's tile: 16 rows with AVX-512,
+/// avx2_gradients.c's 6 with AVX2. Every element's chain is the same whichever thread holds it.
 static void weight_gradients_task(void *ctx, int part, int parts) {
     const weight_gradients_t *w = (const weight_gradients_t *)ctx;
     // avx512.c's 8 x 32 tiles or avx2_gradients.c's 6 x 16: the same chains.
     void (*body)(long, long, const float *, long, const float *, long, long, const float *, long, long, long, long,
                  float *, long) = rk_uses_avx512() ? rk_avx512_weight_gradients : rk_avx2_weight_gradients;
     if (w->splitRows) {
-        long blocks = (w->m + 15) / 16;
-        long i0 = 16 * (blocks * part / parts), i1 = 16 * (blocks * (part + 1) / parts);
+        long unit = rk_uses_avx512() ? 16 : 6, blocks = (w->m + unit - 1) / unit;
+        long i0 = unit * (blocks * part / parts), i1 = unit * (blocks * (part + 1) / parts);
         if (i1 > w->m) i1 = w->m;
         if (i0 < i1) body(i1 - i0, w->rows, w->dnet + i0, w->ldd, w->h, w->nh, w->ldh, w->x, w->nx, w->ldx, 0, w->n,
                           w->c + i0 * w->n, w->n);
@@ -499,10 +499,16 @@ void rk_weight_gradients_into(long rows, long m, const float *dnet, const float 
     if (rows <= 0 || m <= 0) return;
 #ifdef RK_X86
     long n = nh + nx + 2;
-    weight_gradients_t w = { rows, m, nh, nx, m, ldh, ldx, n, dnet, h, x, c, m > n };
     int parts = threads;   // as rk_sgemm: threads from ~100k multiply-adds
     if ((double)m * (double)n * (double)rows < 100000.0) parts = 1;
-    long span = w.splitRows ? (m + 15) / 16 : (n + 15) / 16;
+    // Split C's rows when m > n (LSTM's 4H against H + I + 2: each thread packs only its columns of
+    // dnet, the larger operand) and, with AVX2, also when the parts' largest share of 6-row tiles is
+    // no larger than of 16-column panels: at H = 100 (C [100, 103]) 9 of 17 tiles against 4 of 7
+    // panels, and each thread then packs only its part of dnet instead of all of it.
+    long tiles = (m + 5) / 6, panels = (n + 15) / 16, p = parts;
+    int splitRows = m > n || (!rk_uses_avx512() && (tiles + p - 1) / p * panels <= (panels + p - 1) / p * tiles);
+    weight_gradients_t w = { rows, m, nh, nx, m, ldh, ldx, n, dnet, h, x, c, splitRows };
+    long span = !splitRows ? panels : rk_uses_avx512() ? (m + 15) / 16 : tiles;
     if (parts > span) parts = (int)span;
     if (parts <= 1) weight_gradients_task(&w, 0, 1);
     else rk_parallel_run(weight_gradients_task, &w, parts);
