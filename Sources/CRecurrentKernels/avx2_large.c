@@ -25,25 +25,21 @@
 #endif
 enum { LARGE_KC = RK_LARGE_KC };   // k block: 16 KiB of a panel in L1
 
-/// One MR x (8*NV) tile, kc steps: acc = start + a [MR, kc] (rows lda apart) x b [kc][16];
-/// start is MR rows of c (ldc apart, a later k block), bias (one row for all, the first block of
-/// the step) or 0 (bias NULL, the first block of the backward product). acc is stored into c.
+/// One MR x (8*NV) tile, kc steps: acc = start + a [MR, kc] (rows lda apart) x b [kc][16], stored
+/// into c (rows ldc apart). start: MR rows of s (lds apart: a later k block's partial sums), one
+/// row for all (lds = 0: the bias, the step's first block) or 0 (s NULL: the backward product's).
 RK_INLINE_AVX2 void large_tile(const int MR, const int NV, const int masked, int nr, long kc, const float *a,
-                               long lda, const float *b, const float *bias, int first, float *c, long ldc) {
+                               long lda, const float *b, const float *s, long lds, float *c, long ldc) {
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
     if (masked) edge_masks(nr, &m0, &m1);
-    if (!first) {
+    if (s) {
         for (int r = 0; r < MR; r++) {
-            const float *cr = c + r * ldc;
-            x0[r] = masked && NV == 1 ? _mm256_maskload_ps(cr, m0) : _mm256_loadu_ps(cr);
+            const float *sr = s + r * lds;
+            x0[r] = masked && NV == 1 ? _mm256_maskload_ps(sr, m0) : _mm256_loadu_ps(sr);
             x1[r] = _mm256_setzero_ps();
-            if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(cr + 8, m1) : _mm256_loadu_ps(cr + 8);
+            if (NV == 2) x1[r] = masked ? _mm256_maskload_ps(sr + 8, m1) : _mm256_loadu_ps(sr + 8);
         }
-    } else if (bias) {
-        __m256 b0 = masked && NV == 1 ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), b1 = _mm256_setzero_ps();
-        if (NV == 2) b1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
-        for (int r = 0; r < MR; r++) { x0[r] = b0; x1[r] = b1; }
     } else {
         for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
     }
@@ -56,11 +52,11 @@ RK_INLINE_AVX2 void large_tile(const int MR, const int NV, const int masked, int
 }
 
 #define RK_LARGE_CASE(MR, NV, MASK) \
-    case ((MR) * 2 + (NV) - 1) * 2 + (MASK): large_tile(MR, NV, MASK, nr, kc, a, lda, b, bias, first, c, ldc); break;
+    case ((MR) * 2 + (NV) - 1) * 2 + (MASK): large_tile(MR, NV, MASK, nr, kc, a, lda, b, s, lds, c, ldc); break;
 #define RK_LARGE_ROW(MR) RK_LARGE_CASE(MR, 1, 0) RK_LARGE_CASE(MR, 1, 1) RK_LARGE_CASE(MR, 2, 0) RK_LARGE_CASE(MR, 2, 1)
 
-static RK_AVX2 void large_tile_any(int mr, int nr, long kc, const float *a, long lda, const float *b, const float *bias,
-                                   int first, float *c, long ldc) {
+static RK_AVX2 void large_tile_any(int mr, int nr, long kc, const float *a, long lda, const float *b, const float *s,
+                                   long lds, float *c, long ldc) {
     int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
     switch ((mr * 2 + nv - 1) * 2 + masked) {
         RK_LARGE_ROW(1) RK_LARGE_ROW(2) RK_LARGE_ROW(3) RK_LARGE_ROW(4) RK_LARGE_ROW(5) RK_LARGE_ROW(6)
@@ -107,12 +103,15 @@ static RK_AVX2 void large_epilogue(int mr, int nr, long ld, const float *x, floa
 }
 
 /// The driver of both products: out [rows, n] (row stride ld) = start + a [rows, k] (row stride k)
-/// x panels, kc blocks outer, 16-column panels, balanced row tiles (8 rows: 4 + 4); after the last
-/// block, large_epilogue on each tile while it is in L1.
+/// x panels, kc blocks outer, 16-column panels, balanced row tiles (8 rows: 4 + 4); the partial sums
+/// between blocks in this thread's scratch [rows, n] (in L2 at every step, where out is a new row
+/// of a [T*B, H] stream), then after the last block large_epilogue on each tile while it is in L1.
 static RK_AVX2 void large_product(long rows, long n, long k, const float *a, const float *panels, const float *bias,
                                   float *out, long ld, const float *x, float *hout, int act, const float *dout,
                                   const float *net_prev, float *dnet_prev) {
     long ni = (rows + 5) / 6;
+    float *part = k > LARGE_KC ? rk_scratch_floats(rows * n) : NULL;   // [rows, n]
+    if (k > LARGE_KC && !part) abort();
     for (long q0 = 0; q0 < k; q0 += LARGE_KC) {
         long kc = k - q0 < LARGE_KC ? k - q0 : LARGE_KC;
         int last = q0 + kc == k;
@@ -126,8 +125,9 @@ static RK_AVX2 void large_product(long rows, long n, long k, const float *a, con
                         _mm_prefetch((const char *)(net_prev + r * ld + j), _MM_HINT_T0);
                         if (dout) _mm_prefetch((const char *)(dout + r * ld + j), _MM_HINT_T0);
                     }
-                large_tile_any((int)(iEnd - i), nr, kc, a + i * k + q0, k, b, bias ? bias + j : NULL, q0 == 0,
-                               out + o, ld);
+                float *p = part ? part + i * n + j : NULL;
+                large_tile_any((int)(iEnd - i), nr, kc, a + i * k + q0, k, b, q0 > 0 ? p : bias ? bias + j : NULL,
+                               q0 > 0 ? n : 0, last ? out + o : p, last ? ld : n);
                 if (last)
                     large_epilogue((int)(iEnd - i), nr, ld, x ? x + o : NULL, out + o, hout ? hout + o : NULL, act,
                                    dout ? dout + o : NULL, net_prev ? net_prev + o : NULL, dnet_prev ? out + o : NULL);
