@@ -117,11 +117,6 @@ static void step_task(void *ctx, int part, int parts) {
                        s->x + j0, s->net + j0, s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
     }
-    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net) {   // avx2_large.c: k blocks, the same chains
-        rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x + j0, s->net + j0,
-                           s->hout ? s->hout + j0 : NULL, s->n, s->act);
-        return;
-    }
     if (rk_uses_avx2()) { step_avx2(s, j0, j1); return; }
 #endif
     step_generic(s, j0, j1);
@@ -202,7 +197,7 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
     // t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps). W_hh is read
     // as panels (rnn_panels, packed per call: h * h floats against t1 - t0 products of rows * h * h
     // multiply-adds) where the caller gives it in place.
-    if (rk_uses_avx2() && threads <= 1 && (h <= 256 || (packed && !rk_uses_avx512()))) {
+    if (rk_uses_avx2() && threads <= 1 && h <= 256) {
         float *panels = packed || t1 - t0 <= 1 ? NULL : rnn_panels(h, h, w, h);
         const float *wp = packed ? w : panels ? panels : w;
         long ldw = packed || panels ? 0 : h;   // 0: panels (rk_avx512_relu_dnet)
@@ -213,10 +208,7 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
         }
         for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
-            if (h > 256 && packed && !rk_uses_avx512())   // avx2_large.c: k blocks, the same chains
-                rk_avx2_large_relu_dnet(rows, h, h, dnet + first * h, w, d_out ? d_out + prev * h : NULL,
-                                        gates + prev * h, dnet + prev * h);
-            else (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
+            (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
                 d_out ? d_out + prev * h : NULL, gates + prev * h, dnet + prev * h);
         }
         free(panels);

@@ -1,6 +1,8 @@
-// Config e's per-step products on AVX2 at H > 256 (avx2_large.c): bits against the bodies they
-// replace, and in-process rates against OpenBLAS's sgemm on the same shapes (min over repetitions,
-// CPU time of this thread; each repetition runs T = 100 steps over [T*B, H] streams as a pass does).
+// Config e's per-step products on AVX2 at H > 256 (avx2_large.c, NOT merged: first
+// `git apply benchmarks/kernels/avx2_large.patch`): bits against the bodies they would replace, and
+// in-process rates against the old bodies and OpenBLAS's sgemm on the same shapes (min over
+// repetitions, CPU time of this thread; each repetition runs T = 100 steps over [T*B, H] streams as
+// a pass does). ONLY=0134 times only those products (0-5 as in `pass`).
 //   S=Sources/CRecurrentKernels; NP=~/.cache/recurrent-peers-venv/lib/python3.11/site-packages/numpy.libs
 //   clang -O2 -fno-omit-frame-pointer -fPIC -DRK_NUMPY_OPENBLAS -I$S/include -I$S -Ibenchmarks/kernels $S/*.c \
 //       benchmarks/kernels/large_step.c -o /tmp/large_step $NP/libscipy_openblas64_-*.so -Wl,-rpath,$NP -lpthread -lm
