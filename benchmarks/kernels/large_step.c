@@ -1,17 +1,17 @@
-// Config e's per-step products on AVX2 at H > 256 (avx2_large.c, NOT merged: first
-// `git apply benchmarks/kernels/avx2_large.patch`): bits against the bodies they would replace, and
-// in-process rates against the old bodies and OpenBLAS's sgemm on the same shapes (min over
-// repetitions, CPU time of this thread; each repetition runs T = 100 steps over [T*B, H] streams as
-// a pass does). ONLY=0134 times only those products (0-5 as in `pass`).
+// Config e's per-step products on AVX2 at H > 256: the step (avx2_large.c) bit for bit against
+// the body it replaces, and in-process rates of both per-step products against the old bodies and
+// OpenBLAS's sgemm on the same shapes (min over repetitions, CPU time of this thread; each
+// repetition runs T = 100 steps over [T*B, H] streams as a pass does). ONLY=014 times only those
+// products (0-5 as in `pass`).
 //   S=Sources/CRecurrentKernels; NP=~/.cache/recurrent-peers-venv/lib/python3.11/site-packages/numpy.libs
 //   clang -O2 -fno-omit-frame-pointer -fPIC -DRK_NUMPY_OPENBLAS -I$S/include -I$S -Ibenchmarks/kernels $S/*.c \
 //       benchmarks/kernels/large_step.c -o /tmp/large_step $NP/libscipy_openblas64_-*.so -Wl,-rpath,$NP -lpthread -lm
 //   /tmp/large_step check                               # bits: 0 differ expected
 //   OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=1 /tmp/large_step rate 512 [reps]
 //   valgrind --tool=callgrind /tmp/large_step count 512 step|dnet   # one pass of T steps
-// ours = the library's entry (rk_recurrent_step_packed; the new fused backward product), old = the
-// bodies kept as oracle (the step on W_hhᵀ in place; rk_sgemm_packed_b then relu' as the H > 256
-// loop ran before), blas = cblas_sgemm (NumPy's OpenBLAS: the product alone, no epilogue).
+// ours = the library's entry (rk_recurrent_step_packed; rk_avx2_relu_dnet on panels, relu' fused,
+// full k), old = step_avx2 on W_hhᵀ in place and rk_sgemm_packed_b then dout and relu' (the H > 256
+// backward loop), blas = cblas_sgemm (NumPy's OpenBLAS: the product alone, no epilogue).
 #include "internal.h"
 #ifdef RK_NUMPY_OPENBLAS
 #include "numpy_openblas.h"
@@ -31,8 +31,8 @@ static float *rnd(long n, long seed) {
 }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
-/// Bits: the new step against the in-place step (step_avx2, the same chain) and the new backward
-/// product against rk_sgemm_packed_b + dout + relu' (the H > 256 loop before) and rk_avx2_relu_dnet.
+/// Bits: the new step against the in-place step (step_avx2, the same chain), and rk_avx2_relu_dnet on
+/// panels against rk_sgemm_packed_b + dout + relu' (the H > 256 backward loop).
 static int check(void) {
     long hs[] = { 257, 300, 512, 1024 }, rs[] = { 1, 7, 64 };
     int bad = 0, cases = 0;
@@ -62,17 +62,16 @@ static int check(void) {
                     dn[3] = NAN; np[4] = NAN; np[5] = -0.0f; np[6] = 0.0f;
                     for (int o = 0; o < 2; o++) {
                         const float *d_out = o ? dout : NULL;
-                        float *want = rnd(rows * n, 15), *got = rnd(rows * n, 16), *fused = rnd(rows * n, 17);
+                        float *want = rnd(rows * n, 15), *fused = rnd(rows * n, 17);
                         rk_sgemm_packed_b(rows, n, k, dn, k, pb, want, n, 0, 1);
                         if (d_out) for (long i = 0; i < rows * n; i++) want[i] += d_out[i];
                         rk_relu_backward(rows * n, np, want, want);
-                        rk_avx2_large_relu_dnet(rows, n, k, dn, pb, d_out, np, got);
                         rk_avx2_relu_dnet(rows, n, k, dn, pb, 0, d_out, np, fused);
                         cases++;
-                        if (memcmp(want, got, rows * n * 4) || memcmp(fused, got, rows * n * 4)) {
+                        if (memcmp(want, fused, rows * n * 4)) {
                             bad++; printf("dnet differs: k %ld rows %ld dout %d\n", k, rows, o);
                         }
-                        free(want); free(got); free(fused);
+                        free(want); free(fused);
                     }
                     free(pb); free(dn); free(dout); free(np);
                 }
@@ -86,7 +85,7 @@ static long H;
 static float *W, *Wt, *Wpk, *Wtpk, *bias, *hs, *x, *net, *dnet, *dout, *dh;
 
 /// One pass of T steps of a product: 0 step (ours), 1 step on W_hhᵀ in place (old body), 2 OpenBLAS
-/// NT; 3 backward (ours, fused), 4 rk_sgemm_packed_b + dout + relu' (old), 5 OpenBLAS NN.
+/// NT; 3 backward, relu' fused (rk_avx2_relu_dnet), 4 rk_sgemm_packed_b + dout + relu' (old), 5 OpenBLAS NN.
 static void pass(int who) {
     long B = 64, n = B * H;
     for (long t = 0; t < T; t++) {
@@ -95,8 +94,8 @@ static void pass(int who) {
         case 0: rk_recurrent_step_packed(B, H, H, hp, Wtpk, bias, xt, nt, hp + n, 1, 1); break;
         case 1: rk_recurrent_step(B, H, H, hp, Wt, bias, xt, nt, hp + n, 1, 1); break;
         case 2: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1, hp, H, W, H, 0, nt, H); break;
-        case 3: rk_avx2_large_relu_dnet(B, H, H, dnet + (T - t) * n, Wpk, dout + (T - 1 - t) * n, net + (T - 1 - t) * n,
-                                        dnet + (T - 1 - t) * n); break;
+        case 3: rk_avx2_relu_dnet(B, H, H, dnet + (T - t) * n, Wpk, 0, dout + (T - 1 - t) * n, net + (T - 1 - t) * n,
+                                  dnet + (T - 1 - t) * n); break;
         case 4: rk_sgemm_packed_b(B, H, H, dnet + (T - t) * n, H, Wpk, dh, H, 0, 1);
                 for (long i = 0; i < n; i++) dh[i] += dout[(T - 1 - t) * n + i];
                 rk_relu_backward(n, net + (T - 1 - t) * n, dh, dnet + (T - 1 - t) * n); break;
@@ -124,7 +123,7 @@ int main(int argc, char **argv) {
     }
     int reps = argc > 3 ? atoi(argv[3]) : 20;
     const char *names[] = { "step (ours)", "step, W_hhT in place (old body)", "step product, OpenBLAS sgemm NT",
-                            "dnet (ours, relu' fused)", "dnet, rk_sgemm_packed_b + relu' (old)", "dh product, OpenBLAS sgemm NN" };
+                            "dnet, rk_avx2_relu_dnet on panels (relu' fused, full k)", "dnet, rk_sgemm_packed_b + relu' (old)", "dh product, OpenBLAS sgemm NN" };
     double best[6];
     for (int w = 0; w < 6; w++) { best[w] = 1e30; pass(w); }
     const char *only = getenv("ONLY");   // e.g. ONLY=0134: the products to time
