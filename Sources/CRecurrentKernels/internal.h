@@ -113,6 +113,13 @@ __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, lon
 __attribute__((visibility("hidden"))) void rk_avx2_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
 
+// MARK: - AVX2 body of the large layers' recurrent step (avx2_large.c), k > 256, W_hhᵀ as panels
+
+/// step.c's step_avx2 on panels in another loop order (columns 0 ..< n, row stride ld, panels at
+/// column 0's; net is written before x is read: x must not be net): the same bits.
+__attribute__((visibility("hidden"))) void rk_avx2_large_step(long rows, long n, long k, const float *h_prev,
+    const float *panels, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
+
 // The gate kernels' 16-lane bodies (avx512_gates.c): one row's units 0 ..< 16*floor(h/16),
 // each with the operations of the AVX2 body in cells.c lane for lane (exp16, tanh16,
 // sigmoid16 above), so the same bits; they return where they stopped, and cells.c runs the

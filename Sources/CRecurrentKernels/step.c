@@ -117,6 +117,11 @@ static void step_task(void *ctx, int part, int parts) {
                        s->x + j0, s->net + j0, s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
     }
+    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net) {   // avx2_large.c: row tiles over groups of panels, the same chains
+        rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x + j0, s->net + j0,
+                           s->hout ? s->hout + j0 : NULL, s->n, s->act);
+        return;
+    }
     if (rk_uses_avx2()) { step_avx2(s, j0, j1); return; }
 #endif
     step_generic(s, j0, j1);

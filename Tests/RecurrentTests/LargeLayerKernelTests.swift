@@ -70,7 +70,8 @@ struct LargeLayerKernelTests {
 
     /// The packed step (relu, tanh: n = k; the LSTM's gate form: n = 4k, no activation) writes
     /// exactly what the unpacked step writes, on 1 and 2 threads.
-    @Test(arguments: [(1, 1), (5, 17), (64, 300), (3, 257)])
+    /// (k > 256 on AVX2: avx2_large.c's k-blocked step against step.c's in place.)
+    @Test(arguments: [(1, 1), (5, 17), (64, 300), (3, 257), (1, 512), (64, 512), (7, 1024)])
     func packedStepEqualsUnpacked(_ rows: Int, _ k: Int) {
         for (n, activation) in [(k, Kernels.StepActivation?.some(.relu)), (k, .tanh), (4 * k, nil)] {
             let hPrev = randomFloats(rows * k, seed: 11), w = randomFloats(n * k, seed: 12)      // W_hh [n, k]
@@ -100,6 +101,36 @@ struct LargeLayerKernelTests {
                 }
                 #expect(done && netB == netA, "\(rows)x\(n)x\(k) \(String(describing: activation)), \(threads) thread(s): net")
                 if activation != nil { #expect(hB == hA, "\(rows)x\(k) \(String(describing: activation)): h") }
+            }
+        }
+    }
+
+    /// The relu RNN's backward loop on W_hh's panels (H > 256, one thread, AVX2: relu' in the epilogue
+    /// of the k-blocked product, avx2_large.c) writes exactly what the loop on W_hh in place writes
+    /// (rk_relu_backward after rk_sgemm), whole and in chunks (last first), on 1 and 2 threads; a NaN,
+    /// -0 and 0 among the pre-activations.
+    @Test(arguments: [(1, 257), (7, 300), (64, 512), (7, 1024)])
+    func packedReluBackwardEqualsUnpacked(_ batch: Int, _ h: Int) {
+        let steps = 3
+        let w = randomFloats(h * h, seed: 21), dOut = randomFloats(steps * batch * h, seed: 23)
+        var gates = randomFloats(steps * batch * h, seed: 22)
+        gates[1] = .nan; gates[2] = -0.0; gates[3] = 0
+        let panels = Self.packed(w, transposed: false, k: h, n: h, ld: h)
+        func run(packed: Bool, threads: Int, chunks: [Range<Int>]) -> [UInt32] {
+            var dHidden = randomFloats(batch * h, seed: 24), dPre = [Float](repeating: .nan, count: steps * batch * h)
+            Compute.$threads.withValue(threads) {
+                for c in chunks {
+                    #expect(Kernels.reluRNNBackwardRows(steps: steps, only: c, batch: batch, rows: 0..<batch, hidden: h,
+                                                        weight: packed ? panels : w, packed: packed, gates: gates,
+                                                        outputGradient: dOut, dHidden: &dHidden, dPreInput: &dPre))
+                }
+            }
+            return (dHidden + dPre).map(\.bitPattern)
+        }
+        let want = run(packed: false, threads: 1, chunks: [0..<steps])
+        for threads in [1, 2] {
+            for chunks in [[0..<steps], [2..<steps, 0..<2]] {
+                #expect(run(packed: true, threads: threads, chunks: chunks) == want, "B \(batch) H \(h), \(threads) thread(s), chunks \(chunks)")
             }
         }
     }
