@@ -98,7 +98,8 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
                                      tanhC: trace.preHidden.row(first), tanhCStride: 4 * hs, dh: grad.dHidden.row(rows.lowerBound),
                                      dc: grad.dMemory.row(rows.lowerBound), dPre: grad.stepGradient(t, row: rows.lowerBound),
                                      weight: w.baseAddress!,
-                                     next: t > 0 ? (trace.gates.row(first - b), trace.memory.row(first - b), trace.preHidden.row(first - b)) : nil)
+                                     next: t > 0 ? (UnsafePointer(trace.gates.row(first - b)), UnsafePointer(trace.memory.row(first - b)),
+                                                   UnsafePointer(trace.preHidden.row(first - b))) : nil)
         }) { return }
         // The fast body reads tanh(c_t) kept by the forward step; the loops below (the oracle) recompute it.
         if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
