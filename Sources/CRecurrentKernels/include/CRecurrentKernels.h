@@ -53,6 +53,15 @@ void rk_lstm_forward_keep(long rows, long h, float *gates, const float *c_prev, 
 void rk_lstm_backward_kept(long rows, long h, const float *gates, const float *c_prev,
                            const float *tanh_c, long ldt, const float *dh, float *dc, float *dpre);
 
+/// The LSTM's whole backward step where a one-pass body applies (AVX2 without AVX-512, 1 <= h <= 256;
+/// returns 0, doing nothing, elsewhere): rk_lstm_backward_kept (dh, dc [rows, h] in, dc overwritten
+/// with dL/dc_{t-1}, dpre [rows, 4h] out), then dh [rows, h] = dpre W_hh (w_hh [4h, h], row stride h)
+/// as rk_sgemm forms it: the same bits. next_gates, next_c_prev, next_tanh_c: the same rows of step
+/// t-1's operands (strides as above), prefetched while the product runs; NULL at t = 0.
+int rk_lstm_backward_step(long rows, long h, const float *gates, const float *c_prev, const float *tanh_c, long ldt,
+                          float *dh, float *dc, float *dpre, const float *w_hh, const float *next_gates,
+                          const float *next_c_prev, const float *next_tanh_c, int threads);
+
 /// GRU step, forward (PyTorch's gate order r, z, n), for `rows` rows of `h` units:
 /// x [rows, 3h] = W_i x + b_i, hh [rows, 3h] = W_h h_prev + b_h, h_prev [rows, h] in;
 /// gates [rows, 3h] receives r, z, n and h_new [rows, h] = (1 - z) n + z h_prev.

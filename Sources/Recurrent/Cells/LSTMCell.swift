@@ -92,6 +92,15 @@ public struct LSTMCell<Scalar: NeuralScalar>: RecurrentCell {
 
     public func backwardStep(_ t: Int, _ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>, rows: Range<Int>) {
         let b = trace.batch, hs = hiddenSize, first = t * b + rows.lowerBound
+        // The gates and dh = dgates W_hh in one pass where that applies (W_hh in place, not packed).
+        if trace.packedRecurrentWeights == nil, weightHH.storage.withUnsafeBufferPointer({ w in
+            Kernels.lstmBackwardStep(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
+                                     tanhC: trace.preHidden.row(first), tanhCStride: 4 * hs, dh: grad.dHidden.row(rows.lowerBound),
+                                     dc: grad.dMemory.row(rows.lowerBound), dPre: grad.stepGradient(t, row: rows.lowerBound),
+                                     weight: w.baseAddress!,
+                                     next: t > 0 ? (UnsafePointer(trace.gates.row(first - b)), UnsafePointer(trace.memory.row(first - b)),
+                                                   UnsafePointer(trace.preHidden.row(first - b))) : nil)
+        }) { return }
         // The fast body reads tanh(c_t) kept by the forward step; the loops below (the oracle) recompute it.
         if Kernels.lstmBackward(rows: rows.count, hidden: hs, gates: trace.gates.row(first), cPrev: trace.memory.row(first),
                                 tanhC: trace.preHidden.row(first), tanhCStride: 4 * hs, dh: grad.dHidden.row(rows.lowerBound),

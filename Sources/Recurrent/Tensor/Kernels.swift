@@ -269,6 +269,24 @@ extension Kernels {
                               floats(dh), floats(dc), floats(dPre))
         return true
     }
+
+    /// The LSTM's backward step in one pass: `lstmBackward(tanhC:)`, then dh [rows, H] = dPre
+    /// [rows, 4H] `weight` (W_hh [4H, H], row-major), as `gemm` forms it, into `dh` (read first by
+    /// the gates): the same bits, the gate inputs of the next rows prefetched while the product runs
+    /// (`next*`: the same rows of step t-1's operands, nil at t = 0). False (doing nothing) where
+    /// no such body applies (`rk_lstm_backward_step`: AVX2 without AVX-512, H <= 256).
+    @inlinable
+    public static func lstmBackwardStep<T: NeuralScalar>(
+        rows: Int, hidden: Int, gates: UnsafePointer<T>, cPrev: UnsafePointer<T>, tanhC: UnsafePointer<T>, tanhCStride: Int,
+        dh: UnsafeMutablePointer<T>, dc: UnsafeMutablePointer<T>, dPre: UnsafeMutablePointer<T>, weight: UnsafePointer<T>,
+        next: (gates: UnsafePointer<T>, cPrev: UnsafePointer<T>, tanhC: UnsafePointer<T>)?
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        return rk_lstm_backward_step(rows, hidden, floats(gates), floats(cPrev), floats(tanhC), tanhCStride, floats(dh),
+                                     floats(dc), floats(dPre), floats(weight), next.map { floats($0.gates) },
+                                     next.map { floats($0.cPrev) }, next.map { floats($0.tanhC) },
+                                     Int32(clamping: max(1, Compute.threads))) != 0
+    }
 }
 
 // MARK: - Fused GRU gates and the tanh step
