@@ -56,18 +56,19 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
     for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
     fma_tile(MR, NV, masked, 1, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
     const __m256 zero = _mm256_setzero_ps();
+    const step_x_t xs = *in;   // in registers: the stores below could alias *in
     for (int r = 0; r < MR; r++) {
         float *nr_ = net + r * ld, *hr = hout + r * ld;
         for (int v = 0; v < NV; v++) {
             __m256i m = v == 0 ? m0 : m1;
             __m256 xv;
-            if (in->x) {
-                const float *xr = in->x + r * ld + 8 * v;
+            if (xs.x) {
+                const float *xr = xs.x + r * ld + 8 * v;
                 xv = masked ? _mm256_maskload_ps(xr, m) : _mm256_loadu_ps(xr);
             } else {   // x = b_ih + u W_ihᵀ, fma over q in order
-                const float *ur = in->u + r * in->ku, *wq = in->wih + 8 * v;
-                xv = masked ? _mm256_maskload_ps(in->bih + 8 * v, m) : _mm256_loadu_ps(in->bih + 8 * v);
-                for (long q = 0; q < in->ku; q++, wq += ld)
+                const float *ur = xs.u + r * xs.ku, *wq = xs.wih + 8 * v;
+                xv = masked ? _mm256_maskload_ps(xs.bih + 8 * v, m) : _mm256_loadu_ps(xs.bih + 8 * v);
+                for (long q = 0; q < xs.ku; q++, wq += ld)
                     xv = _mm256_fmadd_ps(_mm256_broadcast_ss(ur + q), masked ? _mm256_maskload_ps(wq, m) : _mm256_loadu_ps(wq), xv);
             }
             __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
