@@ -543,7 +543,7 @@ void rk_weight_gradients(long rows, long m, const float *dnet, const float *h, l
 
 float *rk_input_projection_weight(long n, long k, const float *w) {
 #ifdef RK_X86
-    if (rk_uses_avx512() && k >= 1 && k <= 8 && n > 2) {   // n <= 2: rk_sgemm's dot product, another sum
+    if (rk_uses_avx2() && k >= 1 && k <= 8 && n > 2) {   // n <= 2: rk_sgemm's dot product, another sum
         float *wt = (float *)malloc(sizeof(float) * (size_t)(k * n));   // W_ihᵀ [k, n]: at most 8 n floats
         if (wt) for (long j = 0; j < n; j++) for (long q = 0; q < k; q++) wt[q * n + j] = w[j * k + q];
         return wt;
@@ -558,7 +558,7 @@ void rk_input_projection_rows(long rows, long n, long k, const float *x, long ld
                               const float *bias, float *out, int threads) {
     if (rows <= 0 || n <= 0) return;
 #ifdef RK_X86
-    if (wt) { rk_avx512_input_projection(rows, n, k, x, ldx, wt, bias, out); return; }
+    if (wt) { (rk_uses_avx512() ? rk_avx512_input_projection : rk_avx2_input_projection)(rows, n, k, x, ldx, wt, bias, out); return; }
 #endif
     // The portable product (also where W_ihᵀ could not be allocated: the same bits).
     for (long r = 0; r < rows; r++) memcpy(out + r * n, bias, sizeof(float) * (size_t)n);

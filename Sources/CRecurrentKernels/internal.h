@@ -94,13 +94,16 @@ __attribute__((visibility("hidden"))) void rk_avx512_relu_dnet(long rows, long n
 /// rk_pack_b(0, k, n, b, ldb, panels) at 512 bits (panels 64-byte aligned): the same floats.
 __attribute__((visibility("hidden"))) void rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels);
 /// rk_input_projection in two parts, for a caller that projects many row blocks with one W_ih:
-/// W_ihᵀ [k, n] where the one-pass AVX-512 body applies (malloc'd: free it), else NULL; then
+/// W_ihᵀ [k, n] where the one-pass AVX-512 or AVX2 body applies (malloc'd: free it), else NULL; then
 /// the rows with it (wt NULL: the portable product from w [n, k]). The bits of rk_input_projection.
 __attribute__((visibility("hidden"))) float *rk_input_projection_weight(long n, long k, const float *w);
 __attribute__((visibility("hidden"))) void rk_input_projection_rows(long rows, long n, long k, const float *x, long ldx,
     const float *w, const float *wt, const float *bias, float *out, int threads);
 /// rk_input_projection for k <= 8 (avx512_elementwise.c): out = bias + x wt, wt = W_ihᵀ [k, n].
 __attribute__((visibility("hidden"))) void rk_avx512_input_projection(long rows, long n, long k, const float *x, long ldx,
+    const float *wt, const float *bias, float *out);
+/// The same at 8 lanes (avx2_elementwise.c), for rk_uses_avx2() without AVX-512: the same bits.
+__attribute__((visibility("hidden"))) void rk_avx2_input_projection(long rows, long n, long k, const float *x, long ldx,
     const float *wt, const float *bias, float *out);
 /// rk_recurrent_step(_packed)'s columns 0 ..< n (row stride ld): wt points at column 0 of
 /// W_hhᵀ [k, ld] (packed = 0) or at its first panel [k][16] (packed = 1).

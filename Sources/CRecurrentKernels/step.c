@@ -15,7 +15,13 @@
 typedef struct {
     long rows, n, k; const float *hp, *wt, *bias, *x; float *net, *hout; int act;
     int packed;   // wt is W_hhᵀ [k, n] row-major (0) or its panels from rk_pack_b (1)
+    // The input projection in the AVX2 epilogue (x NULL): x = b_ih + u W_ihᵀ, with u [rows, ku],
+    // W_ihᵀ [ku, n] and b_ih [n], rk_avx2_input_projection's chain, so the bits of x stored and loaded.
+    const float *u, *wih, *bih; long ku;
 } step_t;
+
+/// The epilogue's x, one tile: a [rows, n] block (x) or the projection's operands (u, wih, bih).
+typedef struct { const float *x, *u, *wih, *bih; long ku; } step_x_t;
 
 /// Column j's (j a multiple of 16) first element of W_hhᵀ, and the stride between its rows.
 static inline const float *step_panel(const step_t *s, long j, long *ld) {
@@ -35,20 +41,36 @@ static void step_epilogue_scalar(const step_t *s, long i, long j, const float *a
 #ifdef RK_X86
 RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, const int act, int nr, long k,
                                const float *a, long lda, const float *b, long ldb, const float *bias,
-                               const float *x, float *net, float *hout, long ld) {
+                               const step_x_t *in, float *net, float *hout, long ld) {
     __m256 x0[6], x1[6];
     __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
     if (masked) edge_masks(nr, &m0, &m1);
     __m256 bias0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias), bias1 = _mm256_setzero_ps();
     if (NV == 2) bias1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
+    // The lines the epilogue writes (net and h: [T*B, H] streams, not in cache) arrive while the
+    // product runs, as rk_avx2_relu_dnet's reads do: stores that miss stall the next tile's loads.
+    for (int r = 0; r < MR; r++) {
+        __builtin_prefetch(net + r * ld, 1, 3); __builtin_prefetch(net + r * ld + 8 * NV - 1, 1, 3);
+        if (act) { __builtin_prefetch(hout + r * ld, 1, 3); __builtin_prefetch(hout + r * ld + 8 * NV - 1, 1, 3); }
+    }
     for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
     fma_tile(MR, NV, masked, 1, m0, m1, k, a, lda, 1, b, ldb, x0, x1);
     const __m256 zero = _mm256_setzero_ps();
+    const step_x_t xs = *in;   // in registers: the stores below could alias *in
     for (int r = 0; r < MR; r++) {
-        const float *xr = x + r * ld; float *nr_ = net + r * ld, *hr = hout + r * ld;
+        float *nr_ = net + r * ld, *hr = hout + r * ld;
         for (int v = 0; v < NV; v++) {
             __m256i m = v == 0 ? m0 : m1;
-            __m256 xv = masked ? _mm256_maskload_ps(xr + 8 * v, m) : _mm256_loadu_ps(xr + 8 * v);
+            __m256 xv;
+            if (xs.x) {
+                const float *xr = xs.x + r * ld + 8 * v;
+                xv = masked ? _mm256_maskload_ps(xr, m) : _mm256_loadu_ps(xr);
+            } else {   // x = b_ih + u W_ihᵀ, fma over q in order
+                const float *ur = xs.u + r * xs.ku, *wq = xs.wih + 8 * v;
+                xv = masked ? _mm256_maskload_ps(xs.bih + 8 * v, m) : _mm256_loadu_ps(xs.bih + 8 * v);
+                for (long q = 0; q < xs.ku; q++, wq += ld)
+                    xv = _mm256_fmadd_ps(_mm256_broadcast_ss(ur + q), masked ? _mm256_maskload_ps(wq, m) : _mm256_loadu_ps(wq), xv);
+            }
             __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
             if (masked) _mm256_maskstore_ps(nr_ + 8 * v, m, nv); else _mm256_storeu_ps(nr_ + 8 * v, nv);
             if (act == 0) continue;
@@ -62,12 +84,12 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
 
 #define RK_STEP_CASE(MR, NV, MASK, ACT) \
     case (((MR) * 2 + (NV) - 1) * 2 + (MASK)) * 3 + (ACT): \
-        micro_step(MR, NV, MASK, ACT, nr, k, a, lda, b, ldb, bias, x, net, hout, ld); break;
+        micro_step(MR, NV, MASK, ACT, nr, k, a, lda, b, ldb, bias, in, net, hout, ld); break;
 #define RK_STEP_ACTS(MR, NV, MASK) RK_STEP_CASE(MR, NV, MASK, 0) RK_STEP_CASE(MR, NV, MASK, 1) RK_STEP_CASE(MR, NV, MASK, 2)
 #define RK_STEP_ROW(MR) RK_STEP_ACTS(MR, 1, 0) RK_STEP_ACTS(MR, 1, 1) RK_STEP_ACTS(MR, 2, 0) RK_STEP_ACTS(MR, 2, 1)
 
 static RK_AVX2 void micro_step_any(int mr, int nr, int act, long k, const float *a, long lda, const float *b,
-                                   long ldb, const float *bias, const float *x, float *net, float *hout, long ld) {
+                                   long ldb, const float *bias, const step_x_t *in, float *net, float *hout, long ld) {
     int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
     switch (((mr * 2 + nv - 1) * 2 + masked) * 3 + act) {
         RK_STEP_ROW(1) RK_STEP_ROW(2) RK_STEP_ROW(3) RK_STEP_ROW(4) RK_STEP_ROW(5) RK_STEP_ROW(6)
@@ -83,8 +105,10 @@ static RK_AVX2 void step_avx2(const step_t *s, long j0, long j1) {
         const float *panel = step_panel(s, j, &ldw);
         for (long ti = 0; ti < ni; ti++) {         // balanced row tiles (8 rows: 4 + 4)
             long i = s->rows * ti / ni, iEnd = s->rows * (ti + 1) / ni;
+            step_x_t in = s->x ? (step_x_t){ s->x + i * n + j, NULL, NULL, NULL, 0 }
+                               : (step_x_t){ NULL, s->u + i * s->ku, s->wih + j, s->bih + j, s->ku };
             micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, panel, ldw, s->bias + j,
-                           s->x + i * n + j, s->net + i * n + j, s->hout ? s->hout + i * n + j : NULL, n);
+                           &in, s->net + i * n + j, s->hout ? s->hout + i * n + j : NULL, n);
         }
     }
 }
@@ -128,9 +152,11 @@ static void step_task(void *ctx, int part, int parts) {
 }
 
 static void run_step(long rows, long n, long k, const float *h_prev, const float *wt, int packed, const float *bias,
-                     const float *x, float *net, float *h_new, int activation, int threads) {
+                     const float *x, float *net, float *h_new, int activation, int threads, const step_t *proj) {
     if (rows <= 0 || n <= 0) return;
-    step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation, packed };
+    step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation, packed,
+                 NULL, NULL, NULL, 0 };
+    if (proj) { s.x = NULL; s.u = proj->u; s.wih = proj->wih; s.bih = proj->bih; s.ku = proj->ku; }
     int parts = threads;
     if ((double)rows * (double)n * (double)k < 100000.0) parts = 1;
     if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
@@ -141,12 +167,12 @@ static void run_step(long rows, long n, long k, const float *h_prev, const float
 
 void rk_recurrent_step(long rows, long n, long k, const float *h_prev, const float *wt, const float *bias,
                        const float *x, float *net, float *h_new, int activation, int threads) {
-    run_step(rows, n, k, h_prev, wt, 0, bias, x, net, h_new, activation, threads);
+    run_step(rows, n, k, h_prev, wt, 0, bias, x, net, h_new, activation, threads, NULL);
 }
 
 void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, const float *packed, const float *bias,
                               const float *x, float *net, float *h_new, int activation, int threads) {
-    run_step(rows, n, k, h_prev, packed, 1, bias, x, net, h_new, activation, threads);
+    run_step(rows, n, k, h_prev, packed, 1, bias, x, net, h_new, activation, threads, NULL);
 }
 
 // MARK: - The simple RNN's time loop for a slice of the batch
@@ -176,15 +202,25 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
     float *wih_t = inputs ? rk_input_projection_weight(h, in, w_ih) : NULL;   // W_ihᵀ once per pass
     float *panels = !packed && rows > 1 ? rnn_panels(h, h, wt, h) : NULL;      // W_hhᵀ's panels once per pass
     if (panels) { wt = panels; packed = 1; }
+#ifdef RK_X86
+    const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512();   // step_avx2 runs every step
+#else
+    const int fuse = 0;
+#endif
     for (long t = 0; t < steps; t++) {
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
         float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
-        // Formed here, just before the step reads it (still in cache), instead of in a pass of its own.
-        if (inputs) rk_input_projection_rows(rows, h, in, inputs + first * in, in, w_ih, wih_t, bias_ih, x, threads);
         const float *hp = hidden + first * h;
         float *net = gates + first * h, *hn = hidden + (first + batch) * h;
+        if (fuse) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
+            step_t proj = { .u = inputs + first * in, .wih = wih_t, .bih = bias_ih, .ku = in };
+            run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, &proj);
+            continue;
+        }
+        // Formed here, just before the step reads it (still in cache), instead of in a pass of its own.
+        if (inputs) rk_input_projection_rows(rows, h, in, inputs + first * in, in, w_ih, wih_t, bias_ih, x, threads);
         if (rows == 1) rk_recurrent_step_row(h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
-        else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
+        else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, NULL);
     }
     free(wih_t);
     free(panels);

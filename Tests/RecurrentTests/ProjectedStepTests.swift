@@ -18,7 +18,8 @@ struct ProjectedStepTests {
     /// (B, T, H, I): H below, at and past a vector's width; I = 1 (pixels), 3, 8 (the limit)
     /// and 9 (past it: the one product, unchanged); B = 1 (one sequence: the one product too).
     static let shapes: [(Int, Int, Int, Int)] = [(5, 7, 13, 1), (4, 6, 100, 3), (3, 9, 37, 8), (4, 6, 17, 9),
-                                                 (1, 5, 20, 2), (16, 12, 40, 1)]
+                                                 (1, 5, 20, 2), (16, 12, 40, 1), (5, 4, 7, 2), (128, 3, 100, 1),
+                                                 (16, 3, 256, 8), (5, 3, 1, 1), (16, 3, 128, 9)]
 
     static let instructionSets = Compute.InstructionSet.allCases.filter { $0 <= Compute.availableInstructionSet }
 
@@ -97,7 +98,11 @@ struct ProjectedStepTests {
                                     "\(context): preInput's one block against the last step's")
                         } else {
                             #expect(!trace.projectsInputsStepByStep)
-                            #expect(Self.difference(trace.preInput, reference.preInput) == nil, "\(context): preInput")
+                            // In the cell's loop the AVX2 step forms x_t W_ihᵀ + b_ih in its epilogue and
+                            // leaves preInput unwritten (rk_rnn_forward_rows); nothing reads it after the step.
+                            if expected == .allSteps || set != .avx2 {
+                                #expect(Self.difference(trace.preInput, reference.preInput) == nil, "\(context): preInput")
+                            }
                         }
                         #expect(Self.difference(trace.hidden, reference.hidden) == nil, "\(context): h")
                         if Cell.hasMemory { #expect(Self.difference(trace.memory, reference.memory) == nil, "\(context): c") }

@@ -144,6 +144,13 @@ struct RNNSequenceTests {
         }
     }
 
+    /// The same over the step's edge shapes: width H (not a multiple of 8 or 16, 1 = the dot
+    /// product's shape), batch rows, and I = 1, 2, 8 (the one-pass body) and 9 (the two-step path).
+    @Test(arguments: [1, 7, 17, 100, 128, 256], [1, 5, 16, 128])
+    func inputProjectionEdgeShapes(width: Int, rows: Int) {
+        for k in [1, 2, 8, 9] { inputProjectionInOnePass((rows: rows, n: width, k: k)) }
+    }
+
     /// Every registered cell that forms its weight gradients in one pass gets from it what its
     /// own `recurrentWeightGradients` and the input products give (a cell that overrides them
     /// must not claim the pass), on a trained-shape trace.

@@ -4,12 +4,16 @@
 // bit, then thread CPU time, min over reps (robust to a loaded machine), interleaved old, new.
 //   S=Sources/CRecurrentKernels; git show main:$S/step.c > /tmp/step_old.c
 //   R="-Drk_recurrent_step=old_rk_recurrent_step -Drk_recurrent_step_packed=old_rk_recurrent_step_packed \
-//      -Drk_rnn_forward_rows=old_rk_rnn_forward_rows -Drk_relu_rnn_backward_rows=old_rk_relu_rnn_backward_rows"
+//      -Drk_rnn_forward_rows=old_rk_rnn_forward_rows -Drk_relu_rnn_backward_rows=old_rk_relu_rnn_backward_rows \
+//      -Drk_input_projection_weight=old_rk_input_projection_weight -Drk_input_projection_rows=old_rk_input_projection_rows"
 //   clang -O2 -fPIC -I$S -I$S/include $R -c /tmp/step_old.c -o /tmp/step_old.o
 //   clang -O2 -fPIC -I$S -I$S/include $S/*.c /tmp/step_old.o benchmarks/kernels/avx2_step_ab.c -o /tmp/avx2_step_ab -lpthread -lm
 //   /tmp/avx2_step_ab H B T reps [mode]   # a: 100 16 784 20; e: 512 64 100 5
-//   mode: both (default), or for callgrind one loop once: fwd-old fwd-new bwd-old bwd-new, e.g.
+//   mode: both (default), fwd (the forward loops only, old and new interleaved), or for callgrind one
+//   loop once: fwd-old fwd-new bwd-old bwd-new, e.g.
 //   valgrind --tool=callgrind --toggle-collect=rk_rnn_forward_rows /tmp/avx2_step_ab 100 16 784 1 fwd-new
+// The old loop's input projection (I = 1 at H <= 256) is main's AVX2 path as of session 12 (below):
+// the bias copied into every row, then rk_sgemm; the new one is this tree's rk_input_projection_rows.
 #define _GNU_SOURCE 1
 #include "internal.h"
 #include <stdio.h>
@@ -21,6 +25,18 @@ int old_rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h
                             float *pre_input, float *gates, float *hidden, int activation, int threads);
 void old_rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
                                    int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads);
+
+// main's rk_input_projection_weight / _rows without AVX-512 (gemm.c before the AVX2 one-pass body)
+float *old_rk_input_projection_weight(long n, long k, const float *w) {
+    if (!rk_uses_avx512()) return NULL;
+    return rk_input_projection_weight(n, k, w);
+}
+void old_rk_input_projection_rows(long rows, long n, long k, const float *x, long ldx, const float *w, const float *wt,
+                                  const float *bias, float *out, int threads) {
+    if (wt) { rk_input_projection_rows(rows, n, k, x, ldx, w, wt, bias, out, threads); return; }
+    for (long r = 0; r < rows; r++) memcpy(out + r * n, bias, sizeof(float) * (size_t)n);
+    rk_sgemm(0, 1, rows, n, k, x, ldx, w, k, out, n, 1, threads);
+}
 
 static float *rnd(long n, unsigned long long seed, float scale) {
     float *p = aligned_alloc(64, ((n * 4 + 63) / 64) * 64);
@@ -62,6 +78,24 @@ int main(int argc, char **argv) {
     r.bias = rnd(h, 2, 0.1f); r.inputs = rnd(T * b * in, 3, 1.0f); r.wih = rnd(h * in, 4, 0.5f); r.bih = rnd(h, 5, 0.1f);
     r.pre = rnd(T * b * h, 6, 1.0f); r.gates = rnd(T * b * h, 7, 1.0f); r.hidden = rnd((T + 1) * b * h, 8, 0.0f);
     r.dout = rnd(T * b * h, 9, 0.01f); r.dh = rnd(b * h, 10, 0.01f); r.dnet = rnd(T * b * h, 11, 0.0f);
+    if (!strcmp(mode, "fwd")) {   // the forward loops only: bits, then min over reps, interleaved old, new, new, old
+        float *g0 = malloc(sizeof(float) * T * b * h), *h0 = malloc(sizeof(float) * (T + 1) * b * h);
+        fwd(&r, 1); memcpy(g0, r.gates, sizeof(float) * T * b * h); memcpy(h0, r.hidden, sizeof(float) * (T + 1) * b * h);
+        fwd(&r, 0);
+        int same = !memcmp(g0, r.gates, sizeof(float) * T * b * h) && !memcmp(h0, r.hidden, sizeof(float) * (T + 1) * b * h);
+        double best[2] = { 1e9, 1e9 };
+        for (int rep = 0; rep < reps; rep++)
+            for (int i = 0; i < 4; i++) {
+                int old = i == 0 || i == 3;
+                double t0 = now();
+                fwd(&r, old);
+                double t = now() - t0;
+                if (t < best[!old]) best[!old] = t;
+            }
+        printf("H %ld B %ld T %ld forward (%s): old %.3f new %.3f ms (new/old %.3f)\n", h, b, T,
+               same ? "same bits" : "DIFFERENT", 1e3 * best[0], 1e3 * best[1], best[1] / best[0]);
+        return 0;
+    }
     if (!strcmp(mode, "both")) {
         // bits: forward (packed as the library packs above 256; unpacked below) and backward
         float *g0 = malloc(sizeof(float) * T * b * h), *h0 = malloc(sizeof(float) * (T + 1) * b * h);

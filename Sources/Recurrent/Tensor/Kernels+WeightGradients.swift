@@ -121,7 +121,7 @@ extension Kernels {
 
     /// out [rows, n] = b + x Wᵀ for x [rows, k] (row stride k), W [n, k] and b [n]: the bias copied
     /// into every row, then `gemm(transA: false, transB: true, ..., accumulate: true)`, as one call;
-    /// with AVX-512 and k <= 8 (`rk_input_projection`) one pass writing each value once, the same
+    /// with AVX-512 or AVX2 and k <= 8 (`rk_input_projection`) one pass writing each value once, the same
     /// chain per value (start at b, fma over k in order), so the same bits.
     @inlinable
     public static func inputProjection<T: NeuralScalar>(
