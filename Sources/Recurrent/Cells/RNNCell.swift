@@ -126,7 +126,8 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     /// `forwardSequence` with step t's rows of `preInput` = U x_t + b_ih formed just before step t
     /// reads them (`Kernels.rnnForwardRows(projecting:)`, `inputProjection`'s chain: the same bits)
-    /// instead of in a pass over all T*B rows first, which wrote [T*B, H] to memory and read it back.
+    /// instead of in a pass over all T*B rows first, which wrote [T*B, H] to memory and read it back
+    /// (on AVX2 without AVX-512 the step's epilogue forms them and `preInput` is left unwritten).
     public func forwardSequenceProjecting(_ trace: SequenceTrace<Scalar>, rows: Range<Int>) {
         let done = activation.fusedStep.flatMap { fused in
             fusedStepWeight(trace).map { weight, packed in
