@@ -24,5 +24,3 @@ PYTORCH_FLUSH=1 CONFIGS="adding150-lstm" SEEDS="1" THREADS="1" OUT=$O/tts RECURR
 stamp tts-adding150-lstm
 PYTORCH_FLUSH=1 CONFIGS="rowfmnist-lstm" SEEDS="1" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh >> $O/tts.out 2>&1
 stamp tts-rowfmnist-lstm
-CONFIGS="adding150-irnn" SEEDS="2" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh >> $O/tts.out 2>&1
-stamp tts-adding150-irnn
