@@ -141,7 +141,8 @@ static void step_task(void *ctx, int part, int parts) {
                        s->x + j0, s->net + j0, s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
     }
-    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net) {   // avx2_large.c: row tiles over groups of panels, the same chains
+    // avx2_large.c: row tiles over groups of panels, the same chains (x given, not the epilogue's projection)
+    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x && s->x != s->net) {
         rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x + j0, s->net + j0,
                            s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
@@ -203,7 +204,8 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
     float *panels = !packed && rows > 1 ? rnn_panels(h, h, wt, h) : NULL;      // W_hhᵀ's panels once per pass
     if (panels) { wt = panels; packed = 1; }
 #ifdef RK_X86
-    const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512();   // step_avx2 runs every step
+    // step_avx2 runs every step (at h > 256 on panels avx2_large.c's body runs, which loads x)
+    const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && (h <= 256 || !packed);
 #else
     const int fuse = 0;
 #endif

@@ -200,7 +200,7 @@ int rk_flushes_denormals(void);
 /// With `inputs` [steps*batch, in] (else NULL), W_ih [h, in] and bias_ih [h], step t's rows of
 /// pre_input are formed just before the step, as rk_input_projection forms them (the same bits),
 /// instead of in a pass of their own before the loop; where the AVX2 step runs (no AVX-512,
-/// rows > 1, 1 <= in <= 8, h > 2) it forms them in its epilogue instead, and pre_input is not written. Returns 0, doing nothing, for another activation.
+/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256) it forms them in its epilogue instead, and pre_input is not written. Returns 0, doing nothing, for another activation.
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
                         float *pre_input, float *gates, float *hidden, int activation, int threads);

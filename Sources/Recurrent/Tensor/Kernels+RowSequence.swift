@@ -34,7 +34,7 @@ extension Kernels {
     /// `projecting` (inputs [T*B, I], W_ih [H, I], b_ih [H]) step t's rows of `preInput` are formed
     /// just before the step reads them, as `inputProjection` forms them (the same bits), instead
     /// of by the caller for all steps first; where the AVX2 step runs (no AVX-512, more than one row,
-    /// I <= 8, H > 2) it forms them in its epilogue and leaves `preInput` unwritten (nothing reads it
+    /// I <= 8, H > 2; H <= 256 or W_hhᵀ in place) it forms them in its epilogue and leaves `preInput` unwritten (nothing reads it
     /// after the step). False (doing nothing) where no fast body applies:
     /// the caller runs its steps one by one.
     @inlinable
