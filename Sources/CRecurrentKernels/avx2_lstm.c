@@ -16,34 +16,6 @@
 
 #ifdef RK_X86
 
-/// One MR x (8*NV) tile of dh [rows, n] (row stride ld) = dgates [rows, k] (row stride k) W [k, n]
-/// (row stride rb, read in place), fma_tile's loop (internal.h) over all of k.
-RK_INLINE_AVX2 void dh_tile(const int MR, const int NV, const int masked, int nr, long k, const float *a,
-                            const float *b, long rb, float *dh, long ld) {
-    __m256 x0[6], x1[6];
-    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
-    if (masked) edge_masks(nr, &m0, &m1);
-    for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
-    fma_tile(MR, NV, masked, 1, m0, m1, k, a, k, 1, b, rb, x0, x1);
-    for (int r = 0; r < MR; r++) {
-        float *o = dh + r * ld;
-        if (masked && NV == 1) _mm256_maskstore_ps(o, m0, x0[r]); else _mm256_storeu_ps(o, x0[r]);
-        if (NV == 2) { if (masked) _mm256_maskstore_ps(o + 8, m1, x1[r]); else _mm256_storeu_ps(o + 8, x1[r]); }
-    }
-}
-
-#define RK_DH_CASE(MR, NV, MASK) \
-    case ((MR) * 2 + (NV) - 1) * 2 + (MASK): dh_tile(MR, NV, MASK, nr, k, a, b, rb, dh, ld); break;
-#define RK_DH_ROW(MR) RK_DH_CASE(MR, 1, 0) RK_DH_CASE(MR, 1, 1) RK_DH_CASE(MR, 2, 0) RK_DH_CASE(MR, 2, 1)
-
-static RK_AVX2 void dh_any(int mr, int nr, long k, const float *a, const float *b, long rb, float *dh, long ld) {
-    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
-    switch ((mr * 2 + nv - 1) * 2 + masked) {
-        RK_DH_ROW(1) RK_DH_ROW(2) RK_DH_ROW(3) RK_DH_ROW(4) RK_DH_ROW(5) RK_DH_ROW(6)
-        default: break;
-    }
-}
-
 /// The gate inputs of `count` rows of one step: gates [count, 4h], c_{t-1} [count, h] (both
 /// contiguous), tanh(c_t) [count rows of h, row stride ldt]; NULL gates: nothing.
 typedef struct { const float *gates, *cp, *tc; long count; } gate_rows_t;
@@ -89,7 +61,8 @@ static RK_AVX2 void lstm_step_rows(const lstm_step_t *s, long r0, long r1) {
         for (long p = 0; p < panels; p++) {
             long j = 16 * p;
             if (lines) prefetch_lines(&next, h, s->ldt, lines * p / panels, lines * (p + 1) / panels);
-            dh_any((int)(iEnd - i), (int)(h - j < 16 ? h - j : 16), k, s->dpre + i * k, s->w + j, h, s->dh + i * h + j, h);
+            rk_avx2_tile_rows((int)(iEnd - i), (int)(h - j < 16 ? h - j : 16), k, s->dpre + i * k, k, s->w + j, h,
+                              s->dh + i * h + j, h, 0);   // gemm.c's tile: rk_sgemm's chain from 0
         }
     }
 }

@@ -139,6 +139,13 @@ RK_MICRO_ANY(micro_rows, 1)     // op(A) rows read in place (ca = 1)
 RK_MICRO_ANY(micro_panel, 6)    // packed panels: A [kc][6] (ra = 1, ca = 6), B [kc][16] (rb = 16)
 RK_MICRO_ANY(micro_strided, 0)  // any other stride (transposed A read in place)
 
+/// micro_rows for the fused kernels of other files (avx2_lstm.c): c [mr, nr] (row stride rc) =
+/// (loadC ? c : 0) + a [mr, kc] (rows ra apart) b [kc, nr] (rows rb apart, read in place).
+void RK_AVX2 rk_avx2_tile_rows(int mr, int nr, long kc, const float *a, long ra, const float *b, long rb, float *c,
+                               long rc, int loadC) {
+    micro_rows(mr, nr, kc, a, ra, 1, b, rb, c, rc, 1, loadC);
+}
+
 static RK_AVX2 void micro_any(int mr, int nr, long kc, const float *a, long ra, long ca,
                               const float *b, long rb, float *c, long rc, long cc, int loadC) {
     if (ca == 1) micro_rows(mr, nr, kc, a, ra, ca, b, rb, c, rc, cc, loadC);

@@ -110,6 +110,11 @@ __attribute__((visibility("hidden"))) void rk_avx2_input_projection(long rows, l
 __attribute__((visibility("hidden"))) void rk_avx512_step(long rows, long n, long k, const float *h_prev,
     const float *wt, int packed, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
 
+/// gemm.c's AVX2 tile (mr <= 6, nr <= 16) with A's rows read in place, for the fused kernels:
+/// c [mr, nr] (row stride rc) = (loadC ? c : 0) + a [mr, kc] (rows ra apart) b [kc, nr] (rows rb apart).
+__attribute__((visibility("hidden"))) void rk_avx2_tile_rows(int mr, int nr, long kc, const float *a, long ra,
+    const float *b, long rb, float *c, long rc, int loadC);
+
 // MARK: - AVX2 body of the relu backward product (avx2_step.c), rk_uses_avx2()
 
 /// rk_avx512_relu_dnet at 8 lanes in 6x16 tiles, any k: the same arguments, the same bits.
