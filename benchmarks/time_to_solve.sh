@@ -13,7 +13,9 @@
 # RECURRENT (.build/release/recurrent), PYTHON (~/.cache/recurrent-peers-venv/bin/python),
 # FMNIST (/usr/share/datasets/fashion-mnist), NICE (a command prefix, e.g. "nice -n 10"; empty),
 # STEPS (give up after this many steps instead of the configuration's budget; e.g. STEPS=20 for a
-# quick check of the whole pipeline), PYTORCH_FLUSH (1: PyTorch runs with denormals flushed,
+# quick check of the whole pipeline), PEAKS (the FMA peak in GFLOP/s on 1 and 2 threads, e.g.
+# "98.0 204.6" from benchmarks/kernels/fma_peak.c: the table then shows the share of it that 3x
+# would take), PYTORCH_FLUSH (1: PyTorch runs with denormals flushed,
 # torch.set_flush_denormal(True), reported as the peer "PyTorch FTZ"; its LSTM step slows down
 # several times on subnormals at long T without it).
 #
@@ -112,5 +114,6 @@ for config in $CONFIGS; do
     done
 done
 
-"$PYTHON" "$ROOT/benchmarks/time_to_solve_report.py" table "$OUT/runs.jsonl" | tee "$OUT/table.md"
+read -r -a peaks <<< "${PEAKS:-}"
+"$PYTHON" "$ROOT/benchmarks/time_to_solve_report.py" table "$OUT/runs.jsonl" "${peaks[@]}" | tee "$OUT/table.md"
 echo "runs: $OUT/runs.jsonl; table: $OUT/table.md" >&2

@@ -5,10 +5,12 @@
         prints one JSON line for a `recurrent train --json --log` run, with the fields of
         torch_time_to_solve.py's line: steps, seconds (to the end of the evaluation that reached
         the target), train_seconds, eval_seconds, curve, ...
-    time_to_solve_report.py table RUNS_JSONL
+    time_to_solve_report.py table RUNS_JSONL [PEAK_GFLOPS_1T PEAK_GFLOPS_2T]
         prints the Markdown table: per configuration and thread count, the median seconds to
         solve of each side over the seeds, their ratio (PyTorch / Recurrent), and the steps to
-        solve of every seed.
+        solve of every seed; and the work 3x would take: our run's FLOPs (`run_gflop`) over a
+        third of PyTorch's seconds, in GFLOP/s and, given the machine's FMA peak on one and two
+        threads (fma_peak's register-only rate), as a share of it (over 100%: beyond the machine).
 
 Recurrent's evaluation time is read from its --log: an evaluation at step s is logged after the
 training record of step s (the driver evaluates every N steps, a multiple of --log-every), so
@@ -62,7 +64,26 @@ def record(config, seed, threads, train_json, log_jsonl, time_file, exit_status,
     }))
 
 
-def table(path):
+# Shapes of each configuration (time_to_solve.sh's `args`): gate blocks G (1 IRNN, 4 LSTM), hidden
+# H, inputs I, steps T, batch B, and the sequences one evaluation runs (adding: the 1000-sequence
+# test set; row-FMNIST: 3000 validation + 10000 test).
+SHAPES = {
+    "adding150-irnn": (1, 100, 2, 150, 50, 1000), "adding150-lstm": (4, 100, 2, 150, 50, 1000),
+    "adding300-irnn": (1, 100, 2, 300, 50, 1000), "adding300-lstm": (4, 100, 2, 300, 50, 1000),
+    "rowfmnist-irnn": (1, 128, 28, 28, 64, 13000), "rowfmnist-lstm": (4, 128, 28, 28, 64, 13000),
+}
+
+
+def run_gflop(config, steps, evaluations):
+    """GFLOP of a run of `steps` training steps and `evaluations` evaluations, counted as the peer
+    script counts them: a sequence's forward pass 2·T·G·H·(I + H), a training step 3x its batch's
+    forward (forward, dL/dh, weight gradients); the readout and the gates' elementwise work not counted."""
+    g, h, i, t, b, n = SHAPES[config]
+    forward = 2.0 * t * g * h * (i + h)
+    return (steps * 3 * b * forward + evaluations * n * forward) / 1e9
+
+
+def table(path, peaks=None):
     rows = [json.loads(l) for l in open(path) if l.strip() and l.lstrip().startswith("{")]
     runs = [r for r in rows if r.get("framework") in ("recurrent", "pytorch")]
     groups = {}
@@ -87,8 +108,9 @@ def table(path):
         return statistics.median(vs) if vs else None
 
     print("| config | threads | Recurrent s (median) | PyTorch s (median) | PyTorch / Recurrent | Recurrent steps (seed: steps) | PyTorch steps "
-          "| Recurrent ms/step | PyTorch ms/step | Recurrent eval s | 3x needs ms/step (eval as now / eval free) |")
-    print("|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|")
+          "| Recurrent ms/step | PyTorch ms/step | Recurrent eval s | 3x needs ms/step (eval as now / eval free) "
+          "| GFLOP/s: we run / 3x needs (% of FMA peak) |")
+    print("|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|")
     rows = [(config, threads, sides, peer) for (config, threads), sides in sorted(groups.items())
             for peer in [p for p in ("pytorch", "pytorch-ftz") if p in sides] or ["pytorch"]]
     for config, threads, sides, peer in rows:
@@ -100,20 +122,30 @@ def table(path):
         # seconds) / steps; and with evaluation costing nothing. Negative: evaluation alone is too slow.
         n, ev = median_of(ours, "steps"), median_of(ours, "eval_seconds")
         need = lambda e: fmt(1e3 * (b / 3 - e) / n, ".2f") if b and n and e is not None else "-"
+        # The whole run's rate, ours and the one 3x would take (our median steps and evaluations).
+        rate = "-"
+        evals = median_of(ours, "evaluations")
+        if config in SHAPES and a and b and n and evals is not None:
+            work = run_gflop(config, n, evals)
+            peak = peaks.get(int(threads)) if peaks else None
+            share = f" ({100 * work / (b / 3) / peak:.0f}%)" if peak else ""
+            rate = f"{work / a:.1f} / {work / (b / 3):.1f}{share}"
         print(f"| {label} | {threads} | {fmt(a)} | {fmt(b)} | {fmt(b / a if a and b else None, '.2f')}x | {steps(ours)} | {steps(theirs)} "
-              f"| {fmt(ms(ours))} | {fmt(ms(theirs))} | {fmt(ev)} | {need(ev)} / {need(0.0)} |")
+              f"| {fmt(ms(ours))} | {fmt(ms(theirs))} | {fmt(ev)} | {need(ev)} / {need(0.0)} | {rate} |")
     print()
     print("Medians are over seeds that all solved the task (else -). Seconds: from the first step to the end of the")
     print("evaluation that reached the target, evaluations included; ms/step: training time only / steps. The last")
     print("column: the training step that would make Recurrent 3x sooner than PyTorch's median at Recurrent's median")
     print("steps, with its evaluations as measured and with evaluations free (a negative value: not reachable).")
     print("PyTorch FTZ: PyTorch with torch.set_flush_denormal(True) (time_to_solve.sh with PYTORCH_FLUSH=1).")
+    print("GFLOP/s: the FLOPs of our run (median steps and evaluations; run_gflop) over our median seconds, and over")
+    print("a third of PyTorch's" + (f"; % of the FMA peak given ({peaks[1]:g} / {peaks[2]:g} GFLOP/s on 1 / 2 threads)." if peaks else "."))
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "record" and len(sys.argv) == 10:
         record(*sys.argv[2:])
-    elif len(sys.argv) == 3 and sys.argv[1] == "table":
-        table(sys.argv[2])
+    elif len(sys.argv) in (3, 5) and sys.argv[1] == "table":
+        table(sys.argv[2], {1: float(sys.argv[3]), 2: float(sys.argv[4])} if len(sys.argv) == 5 else None)
     else:
         sys.exit(__doc__)
