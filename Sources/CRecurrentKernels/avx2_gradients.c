@@ -41,8 +41,8 @@ static long row_block6(long rows, long kc) {
 /// C [mr, nr] (row stride ldc; mr <= 6, nr <= 8 * NV) += A panel [kc][6] · B panel [kc][16]
 /// (NV = 1: its first 8 columns, for a last panel of 8 columns or fewer: half the fmas). FULL: a
 /// whole 6 x 16 tile, C loaded and stored whole; else rows of C past mr and columns past nr are
-/// neither read nor written (a zero mask loads zeros and touches no memory), so the accumulators
-/// stay in registers without branches.
+/// neither read nor written (a zero mask loads zeros and touches no memory; the stores stop at
+/// row mr).
 RK_INLINE_AVX2 void tile6(const int NV, const int FULL, int mr, int nr, long kc, const float *ap, const float *bp,
                           float *c, long ldc) {
     const __m256i m0 = lanes8(nr), m1 = lanes8(nr - 8);
