@@ -5,7 +5,7 @@ import Testing
 /// 6 x 16 tiles on packed panels of dnetᵀ and [h | x | 1 1]) against the chain of the four separate
 /// products (`MicroKernelTests.chain` for dW_hh and dW_ih, column sums for db_hh and db_ih), bit for
 /// bit, over edge shapes: H = 1, 7, 100, 128, 512 (panels and tiles partly filled), m = H and 4H,
-/// batches 1, 16 and 128, rows past one k block, 1 and 2 threads.
+/// batches 1, 16, 64 and 128, rows past one k block, two row blocks of dnetᵀ, 1 and 2 threads.
 @Suite("One-pass weight gradients on every instruction set equal the separate products")
 struct WeightGradientInstructionSetTests {
     struct Shape: CustomTestStringConvertible, Sendable {
@@ -23,6 +23,8 @@ struct WeightGradientInstructionSetTests {
         Shape(batch: 1, steps: 9, hidden: 512, inputs: 64, gates: 1),    // e's widths: x fills whole panels, then the ones
         Shape(batch: 128, steps: 3, hidden: 20, inputs: 2, gates: 1),    // 384 rows: two k blocks
         Shape(batch: 16, steps: 4, hidden: 13, inputs: 11, gates: 4),    // x spans two panels
+        Shape(batch: 64, steps: 4, hidden: 200, inputs: 3, gates: 1),    // m = 200 > 192 at k = 256: two row blocks of
+                                                                          // dnetᵀ (the next tile's C across blocks and panels)
     ]
 
     @Test(arguments: shapes)
