@@ -56,8 +56,8 @@ import Testing
     /// The evaluation's batches scored at once on the kernel pool (8 batches of at most 7 of the
     /// 54 held-out sequences): the loss and metric of 1, 2 and 3 threads are the bits of the
     /// batches scored one by one, in order, by the model's training forward pass and the loss.
-    /// Two threads split the batches (4 each: `Evaluator.batchesPerThread`); three split each
-    /// batch's pass instead (8 batches are fewer than 4 a thread).
+    /// Two threads split the passes (one a batch of 7 rows; 4 each: `Evaluator.passesPerThread`);
+    /// three split each pass's rows instead (8 passes are fewer than 4 a thread).
     struct Threads: ModelVisitor {
         var task: any TrainingTask
         func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> (byThreads: [EvaluationRecord], inOrder: EvaluationRecord)
@@ -66,7 +66,7 @@ import Testing
             let byThreads = try [1, 2, 3].map { threads in try Compute.$threads.withValue(threads) { try evaluator.evaluate(.validation, step: 1) } }
             var totalLoss = 0.0, totalCorrect = 0.0, counted = 0.0
             let batches = try task.evaluationBatches(.validation, batchSize: 7)
-            #expect(batches.count == 8 && Evaluator<Cell>.batchesPerThread == 4)
+            #expect(batches.count == 8 && Evaluator<Cell>.passesPerThread == 4 && evaluator.passRows(batch: 7) == [0..<7])
             for batch in batches {
                 let outputs = model.forward(batch.inputs).outputs
                 let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
@@ -99,6 +99,22 @@ import Testing
         let (byThreads, inOrder) = try model.visit(Threads(task: task))
         #expect(inOrder.loss.isFinite && inOrder.loss > 0)
         #expect(byThreads.allSatisfy { $0 == inOrder }, "\(c): \(byThreads) against \(inOrder)")
+    }
+
+    /// A pass's inputs, read time-major straight from its batch: row t*R + r of
+    /// `timeMajorCopy(range)` is x_t of sequence `range.lowerBound + r`, on 1 and 2 threads
+    /// (40 sequences x 30 steps x 30 features: above `Compute.copyValuesPerThread`, so two
+    /// threads split the copy), and the whole range is `timeMajor`.
+    @Test(arguments: [0..<40, 0..<1, 13..<27, 39..<40, 5..<5]) func passInputsAreTheTimeMajorRowsOfTheirSequences(_ range: Range<Int>) {
+        let (b, t, f) = (40, 30, 30)
+        let x = SequenceBatch(batch: b, steps: t, features: f, values: randomFloats(b * t * f, seed: 9))
+        for threads in [1, 2] {
+            let m = Compute.$threads.withValue(threads) { x.timeMajorCopy(range) }
+            #expect(m.rows == t * range.count && m.cols == f)
+            let expected = (0..<t).flatMap { step in range.flatMap { s in (0..<f).map { x[s, step, $0] } } }
+            #expect(m.storage == expected, "\(range), \(threads) threads")
+        }
+        #expect(x.timeMajorCopy(0..<b) == x.timeMajor && x.timeMajorCopy(range) == x.sequences(range).timeMajor)
     }
 
     /// The row ranges: balanced, in order, covering the batch; one range for a small batch.

@@ -130,7 +130,8 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                         variationalMasks: VariationalMasks<Scalar>? = nil) -> ForwardPass {
         var traces: [SequenceTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
-        let stacked = stackLayers(inputs, initial: initial, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks) {
+        let stacked = stackLayers(inputs.timeMajor, batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths,
+                                  initial: initial, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks) {
             k, x, state, liveRows, stateMask, _ in
             let trace = layers[k].forward(x, steps: inputs.steps, batch: inputs.batch, initial: state, liveRows: liveRows,
                                           stateMask: stateMask, reusing: &workspace.traces[k])
@@ -150,11 +151,21 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// forward-only traces when their shapes match.
     public func forwardOnly(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>? = nil,
                             workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
+        forwardOnly(timeMajor: inputs.timeMajor, batch: inputs.batch, steps: inputs.steps, lengths: inputs.unevenLengths,
+                    initial: initial, workspace: &workspace)
+    }
+
+    /// `forwardOnly` of inputs already time-major, `x` [T*B, I] (row t*B + b: x_t of sequence
+    /// b, as `SequenceBatch.timeMajor`), with the `lengths` [B] of uneven sequences (nil: every
+    /// sequence has T steps): the evaluator lays its passes out so, without a batch-first copy.
+    public func forwardOnly(timeMajor x: Matrix<Scalar>, batch: Int, steps: Int, lengths: [Int]?,
+                            initial: RecurrentState<Scalar>? = nil,
+                            workspace: inout ModelWorkspace<Scalar>) -> (outputs: Matrix<Scalar>, finalState: RecurrentState<Scalar>) {
         var passes: [ForwardOnlyTrace<Scalar>] = []
         workspace.prepare(layers: layers.count)
-        let stacked = stackLayers(inputs, initial: initial, dropoutMasks: nil, variationalMasks: nil) {
+        let stacked = stackLayers(x, batch: batch, steps: steps, lengths: lengths, initial: initial, dropoutMasks: nil, variationalMasks: nil) {
             k, x, state, liveRows, _, keepOutputs in
-            let pass = layers[k].forwardOnly(x, steps: inputs.steps, batch: inputs.batch, initial: state, liveRows: liveRows,
+            let pass = layers[k].forwardOnly(x, steps: steps, batch: batch, initial: state, liveRows: liveRows,
                                              keepOutputs: keepOutputs, chunkSteps: workspace.forwardOnlyChunkSteps,
                                              reusing: &workspace.forwardOnlyTraces[k])
             passes.append(pass)
@@ -170,19 +181,21 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     /// length), layer l+1 reads layer l's outputs ([h_fwd | h_rev] [T*B, D*H]), dropout
     /// masks between them; `keepOutputs` is false where nothing reads a cell's h_1 ... h_T
     /// (the top layer's cells with a last-step readout, which read only h_T and h_1).
+    /// The inputs: `inputs` [T*B, I] time-major, `lengths` [B] of uneven sequences or nil.
     /// Returns the head's input in the batch's own order and the packing of variable lengths.
-    func stackLayers<Pass: LayerPass<Scalar>>(_ inputs: SequenceBatch<Scalar>, initial: RecurrentState<Scalar>?,
+    func stackLayers<Pass: LayerPass<Scalar>>(_ inputs: Matrix<Scalar>, batch b: Int, steps t: Int, lengths: [Int]?,
+                                               initial: RecurrentState<Scalar>?,
                                                dropoutMasks: [Matrix<Scalar>]?, variationalMasks: VariationalMasks<Scalar>?,
                                                run: (_ k: Int, _ x: Matrix<Scalar>, _ initial: LayerState<Scalar>, _ liveRows: [Int]?,
                                                      _ stateMask: Matrix<Scalar>?, _ keepOutputs: Bool) -> Pass)
         -> (headInput: Matrix<Scalar>, packing: PackedOrder?) {
-        precondition(inputs.features == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.features)")
-        let b = inputs.batch, t = inputs.steps
+        precondition(inputs.cols == inputSize, "the model reads \(inputSize) features per step, the batch has \(inputs.cols)")
+        precondition(inputs.rows == t * b, "time-major inputs [T*B, I] = [\(t * b), \(inputSize)], got \(inputs.shape)")
         var state = initial ?? zeroState(batch: b)
-        var x = inputs.timeMajor
+        var x = inputs
         // Variable lengths: run sorted longest first, the padding zeroed (so no value of it,
         // not even a NaN, reaches a product); nil keeps the equal-length path as it was.
-        let packing = inputs.unevenLengths.map { PackedOrder(lengths: $0, steps: t) }
+        let packing = lengths.flatMap { $0.contains { $0 != t } ? PackedOrder(lengths: $0, steps: t) : nil }
         if let packing {
             x = packing.sorted(x, steps: t, zeroPadding: true)
             if initial != nil { state = packing.sorted(state) }

@@ -41,22 +41,24 @@ public struct SequenceBatch<Scalar: NeuralScalar>: Sendable, Equatable {
     }
 
     /// The same values time-major, [T*B, I]: row t*B + b holds x_t of sequence b.
-    public var timeMajor: Matrix<Scalar> { timeMajorCopy() }
+    public var timeMajor: Matrix<Scalar> { timeMajorCopy(0..<batch) }
 
-    /// `timeMajor`'s copy: one pass over raw buffers, specialised for Float (a training
-    /// step makes one per batch, often from generic code); the sequences split among the
-    /// threads (`Compute.threads`) for a batch of at least `Compute.copyValuesPerThread` values (a copy:
-    /// the same values either way).
+    /// Sequences `range` time-major, [T*R, I]: row t*R + r holds x_t of sequence
+    /// `range.lowerBound + r` (`timeMajor` of `sequences(range)`, without its copy). One pass
+    /// over raw buffers, specialised for Float (a training step makes one per batch, often
+    /// from generic code); the sequences split among the threads (`Compute.threads`) for at
+    /// least `Compute.copyValuesPerThread` values (a copy: the same values either way).
     @_specialize(where Scalar == Float)
-    func timeMajorCopy() -> Matrix<Scalar> {
-        var out = Matrix<Scalar>(rows: steps * batch, cols: features)
-        let (b, n, f) = (batch, steps, features)
+    func timeMajorCopy(_ range: Range<Int>) -> Matrix<Scalar> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= batch, "sequences \(range) of a batch of \(batch)")
+        let (r, n, f) = (range.count, steps, features)
+        var out = Matrix<Scalar>(rows: n * r, cols: f)
         out.storage.withUnsafeMutableBufferPointer { dst in
             values.withUnsafeBufferPointer { src in
-                Compute.forEachSlice(of: b, parts: values.count >= Compute.copyValuesPerThread ? Compute.threads : 1) { sequences in
+                Compute.forEachSlice(of: r, parts: n * r * f >= Compute.copyValuesPerThread ? Compute.threads : 1) { sequences in
                     for s in sequences {
                         for t in 0..<n {
-                            let from = (s * n + t) * f, to = (t * b + s) * f
+                            let from = ((range.lowerBound + s) * n + t) * f, to = (t * r + s) * f
                             for i in 0..<f { dst[to + i] = src[from + i] }
                         }
                     }

@@ -35,14 +35,16 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     /// count); `step` is recorded as given.
     ///
     /// Batches are independent unless the task carries its state across them: then they run
-    /// in order on the caller, each from the state the one before left. Otherwise, given at
-    /// least `batchesPerThread` batches a thread, runs of
-    /// consecutive batches run at once on the kernel pool, one per thread (`Compute.threads`;
-    /// each run on one thread, in a workspace of its own): every batch's outputs are the same
-    /// bits on any thread (rows are independent), and the sums below add the batches' scores
-    /// in batch order, so the loss and metric are the same bits for any thread count. A forward
-    /// pass of one evaluation batch is too little work per time step to split across threads
-    /// step by step (a 250-row pass of the IRNN at H = 128: a fork and join every ~50 µs).
+    /// in order on the caller, each in one pass from the state the one before left. Otherwise
+    /// every batch runs as passes of a few rows (`passRows`), and given at least
+    /// `passesPerThread` passes a thread, runs of consecutive passes (of any batches) run at
+    /// once on the kernel pool, one per thread (`Compute.threads`; each run on one thread, in
+    /// workspaces of its own), then the batches are scored, split among the threads the same
+    /// way. Every pass's outputs are the same bits on any thread (rows are independent), and
+    /// the sums below add the batches' scores in batch order, so the loss and metric are the
+    /// same bits for any thread count. A forward pass of one pass is too little work per time
+    /// step to split across threads step by step (a 250-row pass of the IRNN at H = 128: a
+    /// fork and join every ~50 µs), so with fewer passes each is split by rows instead.
     @_specialize(where Cell == RNNCell<Float>)
     @_specialize(where Cell == LSTMCell<Float>)
     @_specialize(where Cell == GRUCell<Float>)
@@ -58,21 +60,32 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
             var workspaces: [Int: ModelWorkspace<Float>] = [:]
             for batch in batches {
                 let initial = !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-                let (score, final) = try self.score(batch, initial: initial, workspaces: &workspaces)
-                scores.append(score)
-                state = final
+                let pass = forwardOnly(batch.inputs, rows: 0..<batch.inputs.batch, initial: initial, workspaces: &workspaces)
+                scores.append(try score(batch, outputs: pass.outputs))
+                state = pass.finalState
             }
         } else {
+            let ranges = batches.map { passRows(batch: $0.inputs.batch) }
+            let passes = ranges.indices.flatMap { i in ranges[i].map { (batch: i, rows: $0) } }
+            let threads = Compute.threads, byPass = threads > 1 && passes.count >= Self.passesPerThread * threads
+            var outputs = [Matrix<Float>?](repeating: nil, count: passes.count)      // [R, O] or [T*R, O] a pass
+            outputs.withUnsafeMutableBufferPointer { outputs in
+                Compute.forEachSlice(of: passes.count, parts: byPass ? threads : 1, threadsPerSlice: byPass ? 1 : threads) { run in
+                    var workspaces: [Int: ModelWorkspace<Float>] = [:]
+                    for p in run {
+                        outputs[p] = forwardOnly(batches[passes[p].batch].inputs, rows: passes[p].rows, initial: nil,
+                                                 workspaces: &workspaces).outputs
+                    }
+                }
+            }
+            let first = ranges.reduce(into: [0]) { $0.append($0.last! + $1.count) }   // batch i's passes: first[i] ..< first[i + 1]
             var results = [Result<BatchScore, any Error>?](repeating: nil, count: batches.count)
             results.withUnsafeMutableBufferPointer { results in
-                // Few batches (fewer than `batchesPerThread` a thread): one after another, each
-                // pass split across the threads step by step, as a lone batch would otherwise
-                // leave the other threads idle.
-                let threads = Compute.threads, byBatch = threads > 1 && batches.count >= Self.batchesPerThread * threads
-                Compute.forEachSlice(of: batches.count, parts: byBatch ? threads : 1,
-                                     threadsPerSlice: byBatch ? 1 : threads) { run in
-                    var workspaces: [Int: ModelWorkspace<Float>] = [:]
-                    for i in run { results[i] = Result { try self.score(batches[i], initial: nil, workspaces: &workspaces).score } }
+                Compute.forEachSlice(of: batches.count, parts: byPass ? threads : 1) { run in
+                    for i in run {
+                        let parts = (first[i]..<first[i + 1]).map { outputs[$0]! }
+                        results[i] = Result { try score(batches[i], outputs: joined(parts, ranges[i], batches[i].inputs)) }
+                    }
                 }
             }
             scores = try results.map { try $0!.get() }          // the first failing batch's error, as in order
@@ -89,9 +102,9 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
                                 metricName: task.metricName, seconds: 0)
     }
 
-    /// The fewest batches a thread gets when the batches are split among the threads (below
-    /// that, the threads split each batch's pass instead).
-    static var batchesPerThread: Int { 4 }
+    /// The fewest passes a thread gets when the passes are split among the threads (below
+    /// that, the threads split each pass's rows instead).
+    static var passesPerThread: Int { 4 }
 
     /// One batch's mean loss and accuracy (0 without one) over its `count` targets.
     struct BatchScore {
@@ -100,21 +113,18 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         var count: Double
     }
 
-    /// Scores one batch from `initial` (nil: zeros), returning its final state too (nil
-    /// unless it ran in one pass: see `forwardOnly`).
-    func score(_ batch: TaskBatch, initial: RecurrentState<Float>?,
-               workspaces: inout [Int: ModelWorkspace<Float>]) throws -> (score: BatchScore, finalState: RecurrentState<Float>?) {
-        let pass = forwardOnly(batch.inputs, initial: initial, workspaces: &workspaces)
+    /// Scores one batch from the model's `outputs` for it ([B, O] or [T*B, O]).
+    func score(_ batch: TaskBatch, outputs: Matrix<Float>) throws -> BatchScore {
         let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
                                                   lengths: batch.inputs.unevenLengths)
-        let (value, _) = try task.loss.evaluate(pass.outputs, target)
+        let (value, _) = try task.loss.evaluate(outputs, target)
         let n: Double
         switch target {
         case .classes(let ids): n = Double(ids.filter { $0 >= 0 }.count)
         case .valuesOnRows(_, let counted): n = Double(counted.filter { $0 }.count)
-        case .values: n = Double(pass.outputs.rows)
+        case .values: n = Double(outputs.rows)
         }
-        return (BatchScore(loss: value, accuracy: task.loss.accuracy(pass.outputs, target) ?? 0, count: n), pass.finalState)
+        return BatchScore(loss: value, accuracy: task.loss.accuracy(outputs, target) ?? 0, count: n)
     }
 
     /// Rows per forward pass: at most `passRows(batch:)`'s rows of a batch run through the
@@ -141,33 +151,36 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         return (0..<parts).map { (batch * $0 / parts)..<(batch * ($0 + 1) / parts) }
     }
 
-    /// The model's forward-only outputs for `inputs`, run `passRows` rows at a time (one pass
-    /// when the task carries its state across batches: that state is the whole batch's), each
-    /// pass reusing the workspace of its row count. The final state only for one pass.
-    func forwardOnly(_ inputs: SequenceBatch<Float>, initial: RecurrentState<Float>?,
-                     workspaces: inout [Int: ModelWorkspace<Float>]) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>?) {
-        let ranges = task.carriesState || initial != nil ? [0..<inputs.batch] : passRows(batch: inputs.batch)
-        func run(_ x: SequenceBatch<Float>, _ initial: RecurrentState<Float>?) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>?) {
-            var workspace = workspaces.removeValue(forKey: x.batch) ?? ModelWorkspace<Float>(inputGradient: false)
-            defer { workspaces[x.batch] = workspace }
-            let pass = model.forwardOnly(x, initial: initial, workspace: &workspace)
-            return (pass.outputs, pass.finalState)
-        }
-        guard ranges.count > 1 else { return run(inputs, initial) }
+    /// The model's forward-only outputs ([R, O] or [T*R, O]) and final state for sequences
+    /// `rows` of `inputs`, from `initial` (nil: zeros), read time-major straight from the
+    /// batch (`SequenceBatch.timeMajorCopy`), in the workspace of its row count (the
+    /// forward-only traces of a pass of the same shape are written over, not allocated again).
+    func forwardOnly(_ inputs: SequenceBatch<Float>, rows: Range<Int>, initial: RecurrentState<Float>?,
+                     workspaces: inout [Int: ModelWorkspace<Float>]) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>) {
+        var workspace = workspaces.removeValue(forKey: rows.count) ?? ModelWorkspace<Float>(inputGradient: false)
+        defer { workspaces[rows.count] = workspace }
+        return model.forwardOnly(timeMajor: inputs.timeMajorCopy(rows), batch: rows.count, steps: inputs.steps,
+                                 lengths: inputs.lengths.map { Array($0[rows]) }, initial: initial, workspace: &workspace)
+    }
+
+    /// A batch's outputs ([B, O] or [T*B, O]) from those of its passes over `ranges` (in
+    /// order, covering the batch): per-step outputs interleave, row t*R + i of a pass going
+    /// to row t*B + lower + i.
+    func joined(_ parts: [Matrix<Float>], _ ranges: [Range<Int>], _ inputs: SequenceBatch<Float>) -> Matrix<Float> {
+        guard parts.count > 1 else { return parts[0] }
         let b = inputs.batch, perStep = model.readout == .everyStep, o = model.outputSize
         var outputs = Matrix<Float>(rows: perStep ? inputs.steps * b : b, cols: o)   // [B, O] or [T*B, O]
         outputs.storage.withUnsafeMutableBufferPointer { out in
-            for range in ranges {
-                let part = run(inputs.sequences(range), nil).outputs                     // [R, O] or [T*R, O]
-                part.storage.withUnsafeBufferPointer { p in
-                    for t in 0..<(perStep ? inputs.steps : 1) {                          // row t*R + i -> t*B + lower + i
+            for (part, range) in zip(parts, ranges) {
+                part.storage.withUnsafeBufferPointer { p in                               // [R, O] or [T*R, O]
+                    for t in 0..<(perStep ? inputs.steps : 1) {
                         (out.baseAddress! + (t * b + range.lowerBound) * o)
                             .update(from: p.baseAddress! + t * range.count * o, count: range.count * o)
                     }
                 }
             }
         }
-        return (outputs, nil)                             // a task that carries state runs in one pass
+        return outputs
     }
 
     /// Every split the task evaluates on (validation first, when it has one).
