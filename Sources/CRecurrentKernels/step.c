@@ -203,6 +203,16 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
     float *wih_t = inputs ? rk_input_projection_weight(h, in, w_ih) : NULL;   // W_ihᵀ once per pass
     float *panels = !packed && rows > 1 ? rnn_panels(h, h, wt, h) : NULL;      // W_hhᵀ's panels once per pass
     if (panels) { wt = panels; packed = 1; }
+    // Where no one-pass body takes the projection (in > 8), W_ihᵀ as rk_pack_b's panels once per
+    // pass: each step's rows are then b_ih copied in and rk_sgemm_packed_b, rk_input_projection_rows'
+    // product without packing W_ihᵀ again at every step (the same chain: start at b_ih, fma over in
+    // in order; h > 2, where rk_sgemm takes no dot-product path).
+    float *wih_p = NULL;
+    if (inputs && !wih_t && h > 2) {
+        size_t bytes = ((size_t)rk_packed_b_floats(in, h) * sizeof(float) + 63) / 64 * 64;
+        wih_p = (float *)aligned_alloc(64, bytes);
+        if (wih_p) rk_pack_b(1, in, h, w_ih, in, wih_p);
+    }
 #ifdef RK_X86
     // step_avx2 runs every step (at h > 256 on panels avx2_large.c's body runs, which loads x)
     const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && (h <= 256 || !packed);
@@ -220,11 +230,15 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
             continue;
         }
         // Formed here, just before the step reads it (still in cache), instead of in a pass of its own.
-        if (inputs) rk_input_projection_rows(rows, h, in, inputs + first * in, in, w_ih, wih_t, bias_ih, x, threads);
+        if (wih_p) {                                            // x [rows, h] = b_ih + u_t W_ihᵀ
+            for (long r = 0; r < rows; r++) memcpy(x + r * h, bias_ih, sizeof(float) * (size_t)h);
+            rk_sgemm_packed_b(rows, h, in, inputs + first * in, in, wih_p, x, h, 1, threads);
+        } else if (inputs) rk_input_projection_rows(rows, h, in, inputs + first * in, in, w_ih, wih_t, bias_ih, x, threads);
         if (rows == 1) rk_recurrent_step_row(h, h, hp, wt, packed, bias, x, net, hn, activation, threads);
         else run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, NULL);
     }
     free(wih_t);
+    free(wih_p);
     free(panels);
     return 1;
 }

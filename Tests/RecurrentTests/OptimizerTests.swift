@@ -78,6 +78,39 @@ struct OptimizerTests {
         #expect(one.storage[0] == p)
     }
 
+    /// Adam's C pass (`Kernels.adamUpdate`, AVX2 and portable bodies) against the Swift loop (the
+    /// naive backend, the oracle): the same bits under every instruction set, for Adam, AdamW and
+    /// Adam with coupled weight decay, lengths below, at and past a vector's width and a split
+    /// tensor on 2 threads, three steps, a NaN and a -0 gradient included.
+    @Test(arguments: [1, 7, 8, 13, 100, 2 * Adam<Float>.elementsPerThread + 3])
+    func adamKernelGivesTheBitsOfTheLoop(_ n: Int) {
+        let start = Matrix<Float>(rows: n, cols: 1, randomFloats(n, seed: 31))
+        let sets = Compute.InstructionSet.allCases.filter { $0 <= Compute.availableInstructionSet }
+        for (decay, decoupled) in [(0.0, false), (0.1, false), (0.1, true)] {
+            func run(_ backend: Compute.Backend, _ set: Compute.InstructionSet) -> [UInt32]? {
+                Compute.withInstructionSet(set) {
+                    Compute.$backend.withValue(backend) {
+                        Compute.$threads.withValue(2) {
+                            var o = Adam<Float>(learningRate: 0.01, weightDecay: decay, decoupledWeightDecay: decoupled)
+                            var p = start
+                            for k in 1...3 {
+                                o.state.step = k
+                                var g = Matrix<Float>(rows: n, cols: 1, randomFloats(n, seed: 40 + UInt64(k)))
+                                g.storage[n - 1] = k == 2 ? .nan : -0.0
+                                o.update(&p, gradient: g, index: 0)
+                            }
+                            return p.storage.map(\.bitPattern)
+                        }
+                    }
+                }
+            }
+            guard let oracle = run(.naive, .generic) else { continue }
+            for set in sets {
+                #expect(run(.fast, set) == oracle, "n \(n), weight decay \(decay), decoupled \(decoupled) under \(set.name)")
+            }
+        }
+    }
+
     @Test func adamWDecaysBeforeTheUpdate() {
         var o = Adam<Double>.adamW(learningRate: 0.1, weightDecay: 0.5)
         let g = -2.0

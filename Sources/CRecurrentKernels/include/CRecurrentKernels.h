@@ -97,6 +97,18 @@ void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, co
 void rk_recurrent_step_row(long n, long k, const float *h_prev, const float *wt, int packed, const float *bias,
                            const float *x, float *net, float *h_new, int activation, int threads);
 
+/// Adam's constants for one update (Adam.update computes them; omb1 = 1 - b1, omb2 = 1 - b2 in float).
+typedef struct {
+    float b1, omb1, b2, omb2, correction2, eps, step, decay, wd;
+    int decoupled, coupled;   // AdamW's p *= decay first; or Adam's g += wd p
+} rk_adam_t;
+
+/// Adam (Kingma & Ba 2015; AdamW, Loshchilov & Hutter 2019) for n elements, PyTorch's formula in
+/// Adam.update's order: p *= decay (decoupled) or g += wd p (coupled); m = b1 m + omb1 g;
+/// v = b2 v + (omb2 g) g; p -= (step m) / (sqrt(v) / correction2 + eps). The same bits as that
+/// Swift loop in Float for any n and any split of the elements.
+void rk_adam_update(long n, float *p, float *m, float *v, const float *g, const rk_adam_t *a);
+
 /// Floats that rk_pack_b writes for op(B) [k, n]: ceil(n / 16) panels of [k][16].
 long rk_packed_b_floats(long k, long n);
 
@@ -200,7 +212,9 @@ int rk_flushes_denormals(void);
 /// With `inputs` [steps*batch, in] (else NULL), W_ih [h, in] and bias_ih [h], step t's rows of
 /// pre_input are formed just before the step, as rk_input_projection forms them (the same bits),
 /// instead of in a pass of their own before the loop; where the AVX2 step runs (no AVX-512,
-/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256) it forms them in its epilogue instead, and pre_input is not written. Returns 0, doing nothing, for another activation.
+/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256) it forms them in its epilogue instead, and pre_input is not written;
+/// for in > 8 (h > 2), W_ihᵀ is packed once per call (rk_pack_b) and each step's rows are b_ih then
+/// rk_sgemm_packed_b (the same chain). Returns 0, doing nothing, for another activation.
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
                         float *pre_input, float *gates, float *hidden, int activation, int threads);

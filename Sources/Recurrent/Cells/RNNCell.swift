@@ -117,11 +117,15 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         }
     }
 
-    /// True for relu and tanh in Float on the fast backend with 1 <= I <= `Kernels.fusedInputLimit`
-    /// and more than one sequence (one sequence runs `forwardSequence`'s row loop): the C loop
-    /// then forms U x_t + b_ih step by step (`forwardSequenceProjecting`).
+    /// True for relu and tanh in Float on the fast backend with I >= 1 and more than one sequence
+    /// (one sequence runs `forwardSequence`'s row loop): the C loop then forms U x_t + b_ih step by
+    /// step (`forwardSequenceProjecting`), for 1 <= I <= `Kernels.fusedInputLimit` in the AVX2
+    /// step's epilogue, beyond it as a product of the step's rows just before the step (W_ihᵀ packed
+    /// once per pass). Each thread's slice of the batch then forms its own rows, in its own cache,
+    /// where one product for all T*B rows first split them by time, not by the threads' rows.
     public func projectsInputsInSequence(_ trace: SequenceTrace<Scalar>) -> Bool {
-        activation.fusedStep != nil && trace.batch > 1 && Kernels.fusesInputs(Scalar.self, inputSize: inputSize)
+        activation.fusedStep != nil && trace.batch > 1 && inputSize > 0 && Scalar.self == Float.self
+            && Compute.backend == .fast
     }
 
     /// `forwardSequence` with step t's rows of `preInput` = U x_t + b_ih formed just before step t

@@ -60,7 +60,13 @@ public struct Adam<Scalar: NeuralScalar>: Optimizer {
                         // at H = 128: 16,384 elements, ~40 µs on one thread; W_ih at I = 28: 3,584):
                         // the same bits.
                         let parts = p.count >= Self.elementsPerThread ? Compute.threads : 1
+                        let constants = (b1: b1, b2: b2, eps: eps, stepSize: stepSize, correction2: correction2,
+                                         decay: decay, wd: wd, decoupled: decoupled, coupled: coupled)
                         Compute.forEachSlice(of: p.count, parts: parts) { slice in
+                            // Float on the fast backend: the same operations 8 lanes at a time (C, the same bits).
+                            if let pb = p.baseAddress, let mb = m.baseAddress, let vb = v.baseAddress, let gb = grad.baseAddress,
+                               Kernels.adamUpdate(pb + slice.lowerBound, mb + slice.lowerBound, vb + slice.lowerBound,
+                                                  gradient: gb + slice.lowerBound, count: slice.count, constants) { return }
                             for i in slice {
                                 var g = grad[i]
                                 if decoupled { p[i] *= decay } else if coupled { g += wd * p[i] }

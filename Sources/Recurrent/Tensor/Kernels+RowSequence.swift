@@ -35,7 +35,8 @@ extension Kernels {
     /// just before the step reads them, as `inputProjection` forms them (the same bits), instead
     /// of by the caller for all steps first; where the AVX2 step runs (no AVX-512, more than one row,
     /// I <= 8, H > 2; H <= 256 or W_hhᵀ in place) it forms them in its epilogue and leaves `preInput` unwritten (nothing reads it
-    /// after the step). False (doing nothing) where no fast body applies:
+    /// after the step); for I > 8, W_ihᵀ is packed once per call and each step's rows are one product
+    /// (b_ih, then fma over I in order: the same chain). False (doing nothing) where no fast body applies:
     /// the caller runs its steps one by one.
     @inlinable
     public static func rnnForwardRows<T: NeuralScalar>(

@@ -109,7 +109,8 @@ extension Kernels {
     /// the step that reads it (RNN, LSTM, GRU, coRNN: `rnnForwardRows` and the unroller), or
     /// inside it (IndRNN: `indRNNForwardProjecting`, `indRNNGradients`): I fused multiply-adds
     /// per element and step instead of a pass of its own over a [T*B, G*H] buffer (beyond it, one
-    /// product for all steps is cheaper).
+    /// product for all steps is cheaper; the relu and tanh RNN's C loop forms a product of each
+    /// step's rows there instead: `RNNCell.projectsInputsInSequence`).
     public static let fusedInputLimit = 8
 
     /// True when the time loops form the input projection themselves for scalars `T` and input

@@ -197,6 +197,26 @@ public enum Kernels {
         NaiveKernels.columnSums(a, rows: rows, cols: cols, into: out, accumulate: accumulate)
     }
 
+    /// Adam's update of `count` elements (`Adam.update`'s loop: p *= decay when `decoupled`, or
+    /// g += wd p when `coupled`; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; p -= stepSize m /
+    /// (sqrt(v) / correction2 + eps)) in one C pass (`rk_adam_update`, AVX2 where present): the same
+    /// operations in the same order, so the same bits. False (doing nothing) where no fast body
+    /// applies: the caller runs its loop.
+    @inlinable
+    public static func adamUpdate<T: NeuralScalar>(
+        _ p: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>, _ v: UnsafeMutablePointer<T>,
+        gradient g: UnsafePointer<T>, count: Int,
+        _ c: (b1: T, b2: T, eps: T, stepSize: T, correction2: T, decay: T, wd: T, decoupled: Bool, coupled: Bool)
+    ) -> Bool {
+        guard T.self == Float.self && Compute.backend == .fast else { return false }
+        let f = { (x: T) in unsafeBitCast(x, to: Float.self) }
+        var a = rk_adam_t(b1: f(c.b1), omb1: 1 - f(c.b1), b2: f(c.b2), omb2: 1 - f(c.b2), correction2: f(c.correction2),
+                          eps: f(c.eps), step: f(c.stepSize), decay: f(c.decay), wd: f(c.wd),
+                          decoupled: c.decoupled ? 1 : 0, coupled: c.coupled ? 1 : 0)
+        rk_adam_update(count, floats(p), floats(m), floats(v), floats(g), &a)
+        return true
+    }
+
     /// The relu step backward: `dnet[i] = net[i] > 0 ? dh[i] : 0` for `i < n`. Returns
     /// false (doing nothing) when no fast body applies: the caller runs its loop.
     @inlinable
