@@ -20,6 +20,16 @@ $AFTER bench --cell relu --hidden 100 --input 2 --seq-len 150 --batch 50 --class
 stamp trainer
 CONFIGS="a b c d e f g e256 e1024" OUT=$O/sbs REPEATS=3 benchmarks/side_by_side.sh $AFTER > $O/sbs.out 2>&1
 stamp sbs
+# Where the time of the targets still short goes: perf shares of the whole process (b, e, e on two
+# threads, the row-FMNIST IRNN's trainer step on two threads and its forward-only evaluation pass)
+prof() { local name=$1; shift; perf record -q -o $O/perf-$name.data -- "$@" > /dev/null 2>&1
+         perf report -i $O/perf-$name.data --no-children --sort symbol 2>/dev/null | grep '%' | grep -v '^#' | head -25 | cut -c1-110 > $O/profile-$name.txt; }
+prof b $AFTER bench --cell relu --hidden 100 --input 1 --seq-len 784 --batch 128 --classes 10 --threads 1 --min-seconds 3
+prof e $AFTER bench --cell relu --hidden 512 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 1 --min-seconds 3
+prof e-2t $AFTER bench --cell relu --hidden 512 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 2 --min-seconds 3
+prof rowirnn-2t $AFTER bench --trainer --task rowmnist --cell irnn --hidden 128 --batch 64 --lr 1e-3 --threads 2 --steps 300
+prof rowirnn-eval $AFTER bench --inference --cell relu --hidden 128 --input 28 --seq-len 28 --batch 500 --classes 10 --threads 1 --min-seconds 3
+stamp profiles
 CONFIGS="rowfmnist-irnn" SEEDS="1 2 3" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh > $O/tts.out 2>&1
 stamp tts-rowfmnist-irnn
 PYTORCH_FLUSH=1 CONFIGS="rowfmnist-lstm" SEEDS="1" THREADS="1 2" OUT=$O/tts RECURRENT=$AFTER benchmarks/time_to_solve.sh >> $O/tts.out 2>&1
