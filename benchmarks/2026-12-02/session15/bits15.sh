@@ -1,6 +1,8 @@
 #!/bin/bash
-# final_loss of the start and the after binary on the same short runs: must be the same bits
-B=/tmp/s15/recurrent-start; A=/tmp/s15/after/recurrent
+# final_loss of the start (B) and the after (A) binary on the same short runs, then the whole
+# row-FMNIST training log (evaluations included, times removed) on 1 and 2 threads: must be the same bits.
+# Session 14's 15 shapes, then H = 256, H = 1024, an odd H above 256 and B = 127 (the last four lines).
+B=${B:-/tmp/s15/recurrent-start}; A=${A:-/tmp/s15/after/recurrent}
 run() { for bin in $B $A; do $bin "$@" --json 2>/dev/null | tail -1 | python3 -c "import sys,json; print(json.load(sys.stdin)['final_loss'])"; done | sort -u | wc -l; }
 while read -r line; do
   for th in 1 2; do
@@ -21,14 +23,6 @@ bench --cell relu --hidden 128 --input 28 --seq-len 28 --batch 64 --classes 10 -
 bench --cell tanh --hidden 300 --input 64 --seq-len 20 --batch 9 --classes 10 --steps 3 --warmup 1 --min-seconds 0 --lr 1e-3
 bench --cell relu --hidden 5 --input 12 --seq-len 20 --batch 3 --classes 10 --steps 3 --warmup 1 --min-seconds 0 --lr 1e-3
 bench --cell indrnn --hidden 100 --input 1 --seq-len 784 --batch 16 --classes 10 --steps 3 --warmup 1 --min-seconds 0 --lr 1e-4
-L
-# Session 15 additions: large layers (big15), H = 1024 and an odd H above 256, and whole training logs
-# with evaluations (tts15) on 1 and 2 threads
-while read -r line; do
-  for th in 1 2; do
-    n=$(run $line --threads $th); echo "$([ "$n" = 1 ] && echo same || echo DIFFER) threads=$th: $line"
-  done
-done <<'L'
 bench --cell relu --hidden 256 --input 64 --seq-len 100 --batch 64 --classes 10 --steps 2 --warmup 1 --min-seconds 0 --lr 1e-4
 bench --cell relu --hidden 1024 --input 64 --seq-len 30 --batch 64 --classes 10 --steps 2 --warmup 1 --min-seconds 0 --lr 1e-4
 bench --cell relu --hidden 300 --input 5 --seq-len 40 --batch 13 --classes 10 --steps 3 --warmup 1 --min-seconds 0 --lr 1e-3
@@ -36,7 +30,7 @@ bench --cell relu --hidden 100 --input 1 --seq-len 300 --batch 127 --classes 10 
 L
 for th in 1 2; do
   for bin in $B $A; do
-    d=$(mktemp -d); (cd $d && $bin train --task rowmnist --cell irnn --hidden 128 --batch 64 --lr 1e-3 --clip-norm 1 --steps 300 --eval-every 100 --data /usr/share/datasets/fashion-mnist --threads $th --seed 1 --log log.jsonl > /dev/null 2>&1; grep -v '"seconds"' log.jsonl > /dev/null; python3 -c "
+    d=$(mktemp -d); (cd $d && $bin train --task rowmnist --cell irnn --hidden 128 --batch 64 --lr 1e-3 --clip-norm 1 --steps 300 --eval-every 100 --data /usr/share/datasets/fashion-mnist --threads $th --seed 1 --log log.jsonl > /dev/null 2>&1; python3 -c "
 import json
 for l in open('log.jsonl'):
     r = json.loads(l); r.pop('seconds', None); r.pop('wall', None); print(json.dumps(r, sort_keys=True))" | md5sum); rm -rf $d
