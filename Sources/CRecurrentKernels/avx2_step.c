@@ -63,7 +63,7 @@ static RK_AVX2 void relu_dnet_any(int mr, int nr, long k, const float *a, const 
 
 /// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k], W [k, n] (row stride
 /// ldw) or, ldw = 0, rk_pack_b(0, k, n, W, ...)'s panels [k][16]; dout (may be NULL), net_prev and
-/// dnet_prev [rows, n] with row stride n. Tiles as gemm.c's tile_avx2 runs the product for
+/// dnet_prev [rows, n] with row stride n (net_prev may be h_prev = max(0, net_prev): the same selection). Tiles as gemm.c's tile_avx2 runs the product for
 /// rows <= n: 16 columns outer (their rows of W stay in L1), balanced row tiles of up to 6 inner.
 void RK_AVX2 rk_avx2_relu_dnet(long rows, long n, long k, const float *dnet, const float *w, long ldw,
                                const float *dout, const float *net_prev, float *dnet_prev) {

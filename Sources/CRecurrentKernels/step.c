@@ -19,6 +19,8 @@ typedef struct {
     // W_ihᵀ [ku, n] and b_ih [n], rk_avx2_input_projection's chain, so the bits of x stored and loaded.
     const float *u, *wih, *bih; long ku;
 } step_t;
+// net may be NULL where the caller keeps h only (step_avx2 and step_generic: the relu RNN's loop,
+// rk_rnn_forward_rows without gates); h is formed from the sums all the same.
 
 /// The epilogue's x, one tile: a [rows, n] block (x) or the projection's operands (u, wih, bih).
 typedef struct { const float *x, *u, *wih, *bih; long ku; } step_x_t;
@@ -32,7 +34,7 @@ static inline const float *step_panel(const step_t *s, long j, long *ld) {
 static void step_epilogue_scalar(const step_t *s, long i, long j, const float *acc, long w) {
     for (long q = 0; q < w; q++) {
         float v = s->x[i * s->n + j + q] + acc[q];
-        s->net[i * s->n + j + q] = v;
+        if (s->net) s->net[i * s->n + j + q] = v;
         if (s->act == 1) s->hout[i * s->n + j + q] = v < 0 ? 0.0f : v;   // = max_ps(0, v): NaN stays NaN
         else if (s->act == 2) s->hout[i * s->n + j + q] = tanhf(v);
     }
@@ -50,7 +52,7 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
     // The lines the epilogue writes (net and h: [T*B, H] streams, not in cache) arrive while the
     // product runs, as rk_avx2_relu_dnet's reads do: stores that miss stall the next tile's loads.
     for (int r = 0; r < MR; r++) {
-        __builtin_prefetch(net + r * ld, 1, 3); __builtin_prefetch(net + r * ld + 8 * NV - 1, 1, 3);
+        if (net) { __builtin_prefetch(net + r * ld, 1, 3); __builtin_prefetch(net + r * ld + 8 * NV - 1, 1, 3); }
         if (act) { __builtin_prefetch(hout + r * ld, 1, 3); __builtin_prefetch(hout + r * ld + 8 * NV - 1, 1, 3); }
     }
     for (int r = 0; r < MR; r++) { x0[r] = bias0; x1[r] = bias1; }
@@ -58,7 +60,7 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
     const __m256 zero = _mm256_setzero_ps();
     const step_x_t xs = *in;   // in registers: the stores below could alias *in
     for (int r = 0; r < MR; r++) {
-        float *nr_ = net + r * ld, *hr = hout + r * ld;
+        float *nr_ = net ? net + r * ld : NULL, *hr = hout + r * ld;
         for (int v = 0; v < NV; v++) {
             __m256i m = v == 0 ? m0 : m1;
             __m256 xv;
@@ -72,7 +74,7 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
                     xv = _mm256_fmadd_ps(_mm256_broadcast_ss(ur + q), masked ? _mm256_maskload_ps(wq, m) : _mm256_loadu_ps(wq), xv);
             }
             __m256 nv = _mm256_add_ps(xv, v == 0 ? x0[r] : x1[r]);
-            if (masked) _mm256_maskstore_ps(nr_ + 8 * v, m, nv); else _mm256_storeu_ps(nr_ + 8 * v, nv);
+            if (nr_) { if (masked) _mm256_maskstore_ps(nr_ + 8 * v, m, nv); else _mm256_storeu_ps(nr_ + 8 * v, nv); }
             if (act == 0) continue;
             // relu as max_ps(0, net): the second operand is returned for NaN (and for -0.0),
             // which is Activation.relu's `x < 0 ? 0 : x` exactly.
@@ -108,7 +110,7 @@ static RK_AVX2 void step_avx2(const step_t *s, long j0, long j1) {
             step_x_t in = s->x ? (step_x_t){ s->x + i * n + j, NULL, NULL, NULL, 0 }
                                : (step_x_t){ NULL, s->u + i * s->ku, s->wih + j, s->bih + j, s->ku };
             micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, panel, ldw, s->bias + j,
-                           &in, s->net + i * n + j, s->hout ? s->hout + i * n + j : NULL, n);
+                           &in, s->net ? s->net + i * n + j : NULL, s->hout ? s->hout + i * n + j : NULL, n);
         }
     }
 }
@@ -200,6 +202,16 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
                         float *pre_input, float *gates, float *hidden, int activation, int threads) {
     if (activation != 1 && activation != 2) return 0;
+    if (!gates && activation != 1) return 0;
+    // Without gates (relu: the backward reads h_t = max(0, net_t) instead) net is not stored: the
+    // AVX2 and portable steps skip its stores, the others write each step's into one [rows, h] spare.
+#ifdef RK_X86
+    const int direct = rows > 1 && !rk_uses_avx512() && h <= 256;
+#else
+    const int direct = rows > 1;
+#endif
+    float *spare = gates || direct ? NULL : (float *)malloc(sizeof(float) * (size_t)(rows * h));
+    if (!gates && !direct && !spare) abort();
     float *wih_t = inputs ? rk_input_projection_weight(h, in, w_ih) : NULL;   // W_ihᵀ once per pass
     float *panels = !packed && rows > 1 ? rnn_panels(h, h, wt, h) : NULL;      // W_hhᵀ's panels once per pass
     if (panels) { wt = panels; packed = 1; }
@@ -223,7 +235,7 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
         float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
         const float *hp = hidden + first * h;
-        float *net = gates + first * h, *hn = hidden + (first + batch) * h;
+        float *net = gates ? gates + first * h : spare, *hn = hidden + (first + batch) * h;   // [rows, h]
         if (fuse) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
             step_t proj = { .u = inputs + first * in, .wih = wih_t, .bih = bias_ih, .ku = in };
             run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, &proj);
@@ -240,12 +252,18 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
     free(wih_t);
     free(wih_p);
     free(panels);
+    free(spare);
     return 1;
 }
 
 void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
-                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads) {
+                               int packed, const float *hidden, const float *d_out, float *dh, float *dnet, int threads) {
     if (t0 < 0 || t1 > steps || t0 >= t1) return;
+    // relu'(net_t) from h_t = max(0, net_t) (hidden row (t+1)*batch): h_t <= 0 exactly where net_t <= 0
+    // (h = 0 for net < 0, h = net for net = ±0), and h = net is NaN where net is, so the selection
+    // (and the bits) of rk_relu_backward on net; net itself need not be kept (PyTorch's relu backward
+    // reads its output too: threshold_backward(grad, result, 0)).
+    const float *hs = hidden + batch * h;                       // h_t at row t*batch + b
     long n = rows * h;
     float *d = dh + row0 * h;                                   // dL/dh_t of these rows [rows, h]
 #ifdef RK_X86
@@ -261,12 +279,12 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
         long last = (t1 - 1) * batch + row0;
         if (t1 == steps) {
             if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[last * h + i];
-            rk_relu_backward(n, gates + last * h, d, dnet + last * h);
+            rk_relu_backward(n, hs + last * h, d, dnet + last * h);
         }
         for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
             (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
-                d_out ? d_out + prev * h : NULL, gates + prev * h, dnet + prev * h);
+                d_out ? d_out + prev * h : NULL, hs + prev * h, dnet + prev * h);
         }
         free(panels);
         if (t0 == 0) {   // dL/dh_{-1} = dnet_0 W_hh
@@ -279,7 +297,7 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
     for (long t = t1 - 1; t >= t0; t--) {                       // the unroller's loop around RNNCell.backwardStep
         long first = t * batch + row0;
         if (d_out) for (long i = 0; i < n; i++) d[i] += d_out[first * h + i];
-        rk_relu_backward(n, gates + first * h, d, dnet + first * h);
+        rk_relu_backward(n, hs + first * h, d, dnet + first * h);
         if (packed) rk_sgemm_packed_b(rows, h, h, dnet + first * h, h, w, d, h, 0, threads);
         else rk_sgemm(0, 0, rows, h, h, dnet + first * h, h, w, h, d, h, 0, threads);
     }

@@ -108,20 +108,21 @@ struct LargeLayerKernelTests {
     /// The relu RNN's backward loop on W_hh's panels (H > 256, one thread, AVX2: relu' in the epilogue
     /// of the k-blocked product, avx2_large.c) writes exactly what the loop on W_hh in place writes
     /// (rk_relu_backward after rk_sgemm), whole and in chunks (last first), on 1 and 2 threads; a NaN,
-    /// -0 and 0 among the pre-activations.
+    /// -0 and 0 among the pre-activations (the loops read h_t = relu(net_t)).
     @Test(arguments: [(1, 257), (7, 300), (64, 512), (7, 1024)])
     func packedReluBackwardEqualsUnpacked(_ batch: Int, _ h: Int) {
         let steps = 3
         let w = randomFloats(h * h, seed: 21), dOut = randomFloats(steps * batch * h, seed: 23)
         var gates = randomFloats(steps * batch * h, seed: 22)
         gates[1] = .nan; gates[2] = -0.0; gates[3] = 0
+        let states = randomFloats(batch * h, seed: 25) + gates.map { Activation.relu.value($0) }   // h_0, then h_t = relu(net_t)
         let panels = Self.packed(w, transposed: false, k: h, n: h, ld: h)
         func run(packed: Bool, threads: Int, chunks: [Range<Int>]) -> [UInt32] {
             var dHidden = randomFloats(batch * h, seed: 24), dPre = [Float](repeating: .nan, count: steps * batch * h)
             Compute.$threads.withValue(threads) {
                 for c in chunks {
                     #expect(Kernels.reluRNNBackwardRows(steps: steps, only: c, batch: batch, rows: 0..<batch, hidden: h,
-                                                        weight: packed ? panels : w, packed: packed, gates: gates,
+                                                        weight: packed ? panels : w, packed: packed, states: states,
                                                         outputGradient: dOut, dHidden: &dHidden, dPreInput: &dPre))
                 }
             }

@@ -16,14 +16,23 @@ struct RNNSequenceTests {
     static let sets = Compute.InstructionSet.allCases.filter { $0 <= Compute.availableInstructionSet }
 
     /// Everything a pass gives, as bit patterns: h_1 ... h_T, net, the four gradients, dL/dx and dL/dh_0.
-    static func pass(_ cell: RNNCell<Float>, _ c: Case, everyRowLive: Bool, seed: UInt64) -> [[UInt32]] {
+    /// `keepsNet` false: net is left out (`SequenceTrace.keepsNet`), its place in the result holds
+    /// the bits the trace's `gates` had before the pass (`gates`, written into a trace of this shape first).
+    static func pass(_ cell: RNNCell<Float>, _ c: Case, everyRowLive: Bool, seed: UInt64, keepsNet: Bool = true,
+                     gates: Float? = nil) -> [[UInt32]] {
         let rows = c.steps * c.batch
         var x = Matrix<Float>(rows: rows, cols: c.inputs, randomFloats(rows * c.inputs, seed: seed))
         if rows * c.inputs > 7 { x.storage[5] = .nan }                   // one sequence carries a NaN throughout
         let h0 = Matrix<Float>(rows: c.batch, cols: c.hidden, randomFloats(c.batch * c.hidden, seed: seed + 1))
         let initial = LayerState(hidden: h0, memory: Matrix(rows: 0, cols: c.hidden))
         let live = everyRowLive ? [Int](repeating: c.batch, count: c.steps) : nil   // forces the per-step loops
-        let trace = cell.forward(x, steps: c.steps, batch: c.batch, initial: initial, liveRows: live)
+        var cache: SequenceTrace<Float>?
+        if let gates {   // a trace of this shape whose gates hold `gates`, for the pass to write over
+            cache = cell.forward(x, steps: c.steps, batch: c.batch, initial: initial, liveRows: live)
+            cache!.gates.base.update(repeating: gates, count: cache!.gates.rows * cache!.gates.cols)
+        }
+        let trace = cell.forward(x, steps: c.steps, batch: c.batch, initial: initial, liveRows: live, keepsNet: keepsNet,
+                                 reusing: &cache)
         let dOut = Matrix<Float>(rows: rows, cols: c.hidden, randomFloats(rows * c.hidden, seed: seed + 2))
         let dFinal = LayerState(hidden: Matrix(rows: c.batch, cols: c.hidden, randomFloats(c.batch * c.hidden, seed: seed + 3)),
                                 memory: Matrix(rows: 0, cols: c.hidden))
@@ -72,6 +81,45 @@ struct RNNSequenceTests {
                             "\(c.testDescription) \(activation.name) \(set.name) threads=\(threads): \(differing) from \(String(describing: first))")
                 }
             }
+        }
+    }
+
+    /// The relu RNN without net in its trace (`keepsNet` false, as `RecurrentModel.forward` runs
+    /// it): h, dL/dx, dL/dh_0 and the four gradients have the bits of the per-step path that keeps
+    /// net (relu'(net) read off h = max(0, net)), with a NaN throughout one sequence, on every
+    /// instruction set and thread count; where the AVX2 or portable step runs the loop (no AVX-512,
+    /// B > 1, H <= 256) `gates` is not written at all.
+    @Test(arguments: [Case(batch: 128, hidden: 100, steps: 4, inputs: 1), Case(batch: 16, hidden: 100, steps: 40, inputs: 1),
+                      Case(batch: 5, hidden: 17, steps: 6, inputs: 3), Case(batch: 1, hidden: 9, steps: 4, inputs: 2),
+                      Case(batch: 3, hidden: 300, steps: 3, inputs: 2), Case(batch: 7, hidden: 33, steps: 50, inputs: 2),
+                      Case(batch: 9, hidden: 48, steps: 5, inputs: 9), Case(batch: 2, hidden: 1, steps: 7, inputs: 1)])
+    func reluWithoutNetEqualsThePerStepPath(_ c: Case) {
+        let cell = Self.cell(c, activation: .relu), sentinel = Float(bitPattern: 0x7fc0_1234)
+        for set in Self.sets {
+            let want = Compute.withInstructionSet(set) { Self.pass(cell, c, everyRowLive: true, seed: 60) }!
+            for threads in [1, 2] {
+                let got = Compute.withInstructionSet(set) {
+                    Compute.$threads.withValue(threads) {
+                        Self.pass(cell, c, everyRowLive: false, seed: 60, keepsNet: false, gates: sentinel)
+                    }
+                }!
+                let context = "\(c.testDescription) \(set.name) threads=\(threads)"
+                for k in want.indices where k != 1 { #expect(got[k] == want[k], "\(context): output \(k)") }
+                if c.batch > 1 && c.hidden <= 256 && set <= .avx2 {
+                    #expect(got[1].allSatisfy { $0 == sentinel.bitPattern }, "\(context): net left unwritten")
+                }
+            }
+        }
+    }
+
+    /// relu'(net) read off h = max(0, net) (`Activation.relu`: x < 0 ? 0 : x) selects as net does:
+    /// h <= 0 exactly where net <= 0, for both zeros, subnormals, infinities and NaN (h = net: not <= 0).
+    @Test func reluSelectionFromTheOutput() {
+        for net: Float in [-0.0, 0.0, -1, 1, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .infinity, -.infinity, .nan,
+                           -.nan, .greatestFiniteMagnitude] {
+            let h = Activation.relu.value(net)
+            #expect((h <= 0) == (net <= 0), "net \(net), h \(h)")
+            #expect(net.isNaN == h.isNaN)
         }
     }
 

@@ -214,14 +214,17 @@ int rk_flushes_denormals(void);
 /// instead of in a pass of their own before the loop; where the AVX2 step runs (no AVX-512,
 /// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256) it forms them in its epilogue instead, and pre_input is not written;
 /// for in > 8 (h > 2), W_ihᵀ is packed once per call (rk_pack_b) and each step's rows are b_ih then
-/// rk_sgemm_packed_b (the same chain). Returns 0, doing nothing, for another activation.
+/// rk_sgemm_packed_b (the same chain). gates may be NULL for relu (activation 1): net is then not
+/// kept (the backward, rk_relu_rnn_backward_rows, reads h only); h and every other value are the same.
+/// Returns 0, doing nothing, for another activation (or tanh without gates).
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
                         float *pre_input, float *gates, float *hidden, int activation, int threads);
 
 /// The relu RNN backward over t = steps-1 ... 0 for the same rows: dh [batch, h] holds dL/dh_T on
 /// entry; per step dh += d_out[t] (when d_out [steps*batch, h] is not null), dnet[t] =
-/// gates[t] <= 0 ? 0 : dh (rk_relu_backward), dh = dnet[t] W_hh (w = W_hh [h, h], or rk_pack_b's
+/// h_t <= 0 ? 0 : dh (rk_relu_backward on hidden [(steps+1)*batch, h]'s row block t+1, h_t =
+/// max(0, net_t): the selection net_t <= 0 gives, NaN included), dh = dnet[t] W_hh (w = W_hh [h, h], or rk_pack_b's
 /// panels of it when packed); dL/dh_0 is left in dh. The operations of the unroller's loop around
 /// RNNCell.backwardStep, so the same bits; with AVX-512 and one thread the selection runs in the
 /// epilogue of the previous step's product.
@@ -230,7 +233,7 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
 /// dnet_{t0-1} in its last product's epilogue, and the chunk before it (t1 < steps) starts from
 /// there; elsewhere dh carries dL/dh_{t0-1} to it. Either way the bits of one call over all steps.
 void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long row0, long rows, long h, const float *w,
-                               int packed, const float *gates, const float *d_out, float *dh, float *dnet, int threads);
+                               int packed, const float *hidden, const float *d_out, float *dh, float *dnet, int threads);
 
 // MARK: - IndRNN's time loop (indrnn.c)
 

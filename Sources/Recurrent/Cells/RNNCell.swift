@@ -107,14 +107,21 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
             if trace.batch == 1 {
                 return rows == 0..<1
                     && Kernels.rnnForwardRow(steps: steps, hidden: hiddenSize, transposedWeight: weight, packed: packed,
-                                             bias: bias.baseAddress!, x: trace.preInput.base, net: trace.gates.base,
+                                             bias: bias.baseAddress!, x: trace.preInput.base, net: keptNet(trace),
                                              states: trace.hidden.base, activation: fused)
             }
             return Kernels.rnnForwardRows(steps: steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
                                           transposedWeight: weight, packed: packed, bias: bias.baseAddress!,
-                                          preInput: trace.preInput.base, gates: trace.gates.base,
+                                          preInput: trace.preInput.base, gates: keptNet(trace),
                                           states: trace.hidden.base, activation: fused)
         }
+    }
+
+    /// Where the C time loops write net_t: `gates`, or nil (not written) for relu when the trace
+    /// does not keep it (`SequenceTrace.keepsNet`): relu's backward reads h_t alone.
+    func keptNet(_ trace: SequenceTrace<Scalar>) -> UnsafeMutablePointer<Scalar>? {
+        if case .relu = activation, !trace.keepsNet { return nil }
+        return trace.gates.base
     }
 
     /// True for relu and tanh in Float on the fast backend with I >= 1 and more than one sequence
@@ -142,7 +149,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
                                 steps: trace.steps, batch: trace.batch, rows: rows, hidden: hiddenSize, transposedWeight: weight,
                                 packed: packed, bias: bias.baseAddress!,
                                 projecting: (UnsafePointer(trace.inputs.base), inputSize, u.baseAddress!, bi.baseAddress!),
-                                preInput: trace.preInput.base, gates: trace.gates.base, states: trace.hidden.base,
+                                preInput: trace.preInput.base, gates: keptNet(trace), states: trace.hidden.base,
                                 activation: fused)
                         }
                     }
@@ -172,7 +179,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
             func run(_ dOut: UnsafePointer<Scalar>?) -> Bool {
                 Kernels.reluRNNBackwardRows(steps: trace.steps, only: steps, batch: trace.batch, rows: rows, hidden: hiddenSize,
                                             weight: packed.map { UnsafePointer($0.base) } ?? w.baseAddress!,
-                                            packed: packed != nil, gates: trace.gates.base, outputGradient: dOut,
+                                            packed: packed != nil, states: trace.hidden.base, outputGradient: dOut,
                                             dHidden: grad.dHidden.base, dPreInput: grad.dPreInput.base)
             }
             guard let outputGradient else { return run(nil) }
@@ -189,9 +196,9 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
         let dh = grad.dHidden.row(rows.lowerBound)             // [R, H]  dL/dh_t
         let dnet = grad.dPreInput.row(first)                   // [R, H]  = dPreHidden[t]
         let f = activation
-        if case .relu = f {
-            if !Kernels.reluBackward(count: n, net: net, dh: dh, into: dnet) {
-                for i in 0..<n { dnet[i] = net[i] <= 0 ? 0 : dh[i] }
+        if case .relu = f {   // relu'(net) from h = max(0, net): h <= 0 exactly where net <= 0, NaN where net is
+            if !Kernels.reluBackward(count: n, net: h, dh: dh, into: dnet) {
+                for i in 0..<n { dnet[i] = h[i] <= 0 ? 0 : dh[i] }
             }
         } else {
             for i in 0..<n { dnet[i] = dh[i] * f.derivative(input: net[i], output: h[i]) }

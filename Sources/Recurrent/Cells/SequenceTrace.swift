@@ -38,6 +38,12 @@ public final class SequenceTrace<Scalar: NeuralScalar>: @unchecked Sendable {
     /// in its rows t*B ..< (t+1)*B, which would cost a write and a read of [T*B, G*H] in memory.
     /// Nothing reads step t's projection after step t. Set by `forward(_:)`.
     public internal(set) var projectsInputsStepByStep = false
+    /// False: the relu RNN's C time loops leave `gates` (net_t) unwritten, since its backward reads
+    /// relu'(net_t) off h_t = max(0, net_t) (the same selection, NaN included): a [T*B, H] stream
+    /// less to write in the forward pass and to read back in the backward. `RecurrentModel.forward`
+    /// sets it, whose traces only `backward` reads; a layer's `forward` keeps net by default
+    /// (diagnostics read it). Other cells and activations write `gates` either way.
+    public internal(set) var keepsNet = true
     /// For large H (Float, fast kernels): W_hhᵀ and W_hh as 16-column panels (`Kernels.packPanels`),
     /// packed once per pass by `prepare(_:)` for the forward step and for dh_{t-1} = dnet W_hh;
     /// nil otherwise.

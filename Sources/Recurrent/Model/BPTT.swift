@@ -26,8 +26,9 @@ extension RecurrentCell {
     /// The same, but writes into `cache` when it holds a trace of the right shape that
     /// nothing else references (so no earlier result is overwritten); otherwise
     /// allocates a new trace and leaves it in `cache` for the next call.
+    /// `keepsNet` false: the trace need not keep what only diagnostics read (`SequenceTrace.keepsNet`).
     public func forward(_ inputs: Matrix<Scalar>, steps: Int, batch: Int, initial: LayerState<Scalar>,
-                        liveRows: [Int]? = nil, stateMask: Matrix<Scalar>? = nil,
+                        liveRows: [Int]? = nil, stateMask: Matrix<Scalar>? = nil, keepsNet: Bool = true,
                         reusing cache: inout SequenceTrace<Scalar>?) -> SequenceTrace<Scalar> {
         checkForwardArguments(inputs, steps: steps, batch: batch, initial: initial, liveRows: liveRows)
         if !(isKnownUniquelyReferenced(&cache) && cache!.matches(steps: steps, batch: batch, inputSize: inputSize,
@@ -38,6 +39,7 @@ extension RecurrentCell {
         }
         let trace = cache!
         trace.liveRows = liveRows
+        trace.keepsNet = keepsNet
         if let stateMask {
             precondition(stateMask.rows == batch && stateMask.cols == hiddenSize,
                          "\(Self.kind) layer expects a state dropout mask [B, H] = [\(batch), \(hiddenSize)], got \(stateMask.shape)")

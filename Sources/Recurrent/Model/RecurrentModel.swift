@@ -90,6 +90,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public struct ForwardPass: Sendable {
         public var batch: Int
         public var steps: Int
+        /// What `backward` reads (a relu RNN's keep no net_t: `SequenceTrace.keepsNet`).
         public var traces: [SequenceTrace<Scalar>]
         /// The head's input: h_T [B, H] or every h_t time-major [T*B, H].
         public var headInput: Matrix<Scalar>
@@ -134,7 +135,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
                                   initial: initial, dropoutMasks: dropoutMasks, variationalMasks: variationalMasks) {
             k, x, state, liveRows, stateMask, _ in
             let trace = layers[k].forward(x, steps: inputs.steps, batch: inputs.batch, initial: state, liveRows: liveRows,
-                                          stateMask: stateMask, reusing: &workspace.traces[k])
+                                          stateMask: stateMask, keepsNet: false, reusing: &workspace.traces[k])
             traces.append(trace)
             return trace
         }

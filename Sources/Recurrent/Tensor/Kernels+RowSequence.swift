@@ -36,27 +36,29 @@ extension Kernels {
     /// of by the caller for all steps first; where the AVX2 step runs (no AVX-512, more than one row,
     /// I <= 8, H > 2; H <= 256 or W_hhᵀ in place) it forms them in its epilogue and leaves `preInput` unwritten (nothing reads it
     /// after the step); for I > 8, W_ihᵀ is packed once per call and each step's rows are one product
-    /// (b_ih, then fma over I in order: the same chain). False (doing nothing) where no fast body applies:
+    /// (b_ih, then fma over I in order: the same chain). `gates` nil (relu only): net is not kept,
+    /// h is the same (`reluRNNBackwardRows` reads h). False (doing nothing) where no fast body applies:
     /// the caller runs its steps one by one.
     @inlinable
     public static func rnnForwardRows<T: NeuralScalar>(
         steps: Int, batch: Int, rows: Range<Int>, hidden h: Int, transposedWeight: UnsafePointer<T>, packed: Bool,
         bias: UnsafePointer<T>, projecting: (inputs: UnsafePointer<T>, inputSize: Int, weight: UnsafePointer<T>,
                                               bias: UnsafePointer<T>)? = nil,
-        preInput: UnsafeMutablePointer<T>, gates: UnsafeMutablePointer<T>,
+        preInput: UnsafeMutablePointer<T>, gates: UnsafeMutablePointer<T>?,
         states: UnsafeMutablePointer<T>, activation: StepActivation
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         return rk_rnn_forward_rows(steps, batch, rows.lowerBound, rows.count, h, floats(transposedWeight), packed ? 1 : 0,
                                    floats(bias), projecting?.inputSize ?? 0, projecting.map { floats($0.inputs) },
                                    projecting.map { floats($0.weight) }, projecting.map { floats($0.bias) },
-                                   floats(preInput), floats(gates), floats(states), activation.rawValue,
+                                   floats(preInput), gates.map { floats($0) }, floats(states), activation.rawValue,
                                    Int32(clamping: max(1, Compute.threads))) != 0
     }
 
     /// The relu RNN's backward loop for the batch rows `rows`, t = T-1 ... 0, in one C call
     /// (`rk_relu_rnn_backward_rows`): `dHidden` [B, H] holds dL/dh_T on entry; per step dh +=
-    /// `outputGradient[t]` (when given, [T*B, H]), `dPreInput[t] = gates[t] <= 0 ? 0 : dh` (a NaN
+    /// `outputGradient[t]` (when given, [T*B, H]), `dPreInput[t] = h_t <= 0 ? 0 : dh` with h_t =
+    /// `states[t+1]` = max(0, net_t) (states [(T+1)*B, H]; the selection net_t <= 0 gives: a NaN
     /// passes), dh = dPreInput[t] W_hh (W_hh [H, H], or the panels of `packPanels(transposed:
     /// false, ...)` when `packed`); dL/dh_0 is left in `dHidden`. The operations of the unroller's
     /// loop around `RNNCell.backwardStep`, so the same bits. False where no fast body applies.
@@ -65,14 +67,14 @@ extension Kernels {
     @inlinable
     public static func reluRNNBackwardRows<T: NeuralScalar>(
         steps: Int, only chunk: Range<Int>? = nil, batch: Int, rows: Range<Int>, hidden h: Int, weight: UnsafePointer<T>,
-        packed: Bool, gates: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
+        packed: Bool, states: UnsafePointer<T>, outputGradient: UnsafePointer<T>?, dHidden: UnsafeMutablePointer<T>,
         dPreInput: UnsafeMutablePointer<T>
     ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         let range = chunk ?? 0..<steps
         precondition(range.lowerBound >= 0 && range.upperBound <= steps, "steps \(range) outside 0 ..< \(steps)")
         rk_relu_rnn_backward_rows(steps, range.lowerBound, range.upperBound, batch, rows.lowerBound, rows.count, h,
-                                  floats(weight), packed ? 1 : 0, floats(gates),
+                                  floats(weight), packed ? 1 : 0, floats(states),
                                   outputGradient.map { floats($0) }, floats(dHidden), floats(dPreInput),
                                   Int32(clamping: max(1, Compute.threads)))
         return true
