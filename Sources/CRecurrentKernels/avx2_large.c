@@ -13,6 +13,15 @@
 // q = 0 ..< k in order, one loop), then the same epilogue (net = x + acc, h = f(net)) on whole
 // vectors. (The relu RNN's backward product in this order with relu' fused ran 0.80-0.91x the
 // unfused rk_sgemm_packed_b loop at H = 512: BENCHMARKS.md session 13, big13.)
+//
+// The relu RNN's backward product for k > 256 (rk_avx2_large_relu_dnet) runs in
+// rk_sgemm_packed_b's order instead (k blocks of LARGE_KC outer: a 16 x 256 block of a panel,
+// 16 KiB, stays in L1 while the row tiles pass; then panels, then balanced row tiles reading A in
+// place), with avx2_step.c's relu' epilogue in the last k block, so dL/dh_{t-1} is never stored
+// and read back by a pass of its own. Same bits as rk_sgemm_packed_b, then + dout, then
+// rk_relu_backward: each value starts at 0, takes fma(dnet(r, q), W(q, j), acc) over q in order
+// (stored into dnet_prev and reloaded exactly between k blocks), then d = acc (+ dout) and
+// dnet_prev = NLE_UQ(net_prev, 0) & d on whole vectors.
 #include "internal.h"
 // No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
 // builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
@@ -20,7 +29,10 @@
 
 #ifdef RK_X86
 
-enum { LARGE_GROUP = 4 };   // 16-column panels per group: 4 * k * 64 B, 128 KiB at k = 512 (L2: 512 KiB)
+enum {
+    LARGE_GROUP = 4,   // 16-column panels per group: 4 * k * 64 B, 128 KiB at k = 512 (L2: 512 KiB)
+    LARGE_KC = 256,    // the backward product's k block: 16 x 256 of a panel (16 KiB) stays in L1
+};
 
 /// One MR x (8*NV) tile: acc = bias + a [MR, kc] (rows lda apart) x b [kc][16], stored into c
 /// (rows ldc apart).
@@ -66,32 +78,124 @@ RK_INLINE_AVX2 void large_vector(const int masked, __m256i m, const float *x, fl
 #undef STORE
 }
 
-/// The epilogue of a finished tile [mr, nr] (row stride ld) on whole 8-lane vectors, masked only at
-/// the column edge (masked stores are slow on AMD), so a value never depends on its position.
-static RK_AVX2 void large_epilogue(int mr, int nr, long ld, const float *x, float *net, float *hout, int act) {
+/// The epilogue of a finished tile [mr, nr] (row stride ld; x's ldx) on whole 8-lane vectors, masked
+/// only at the column edge (masked stores are slow on AMD), so a value never depends on its position.
+static RK_AVX2 void large_epilogue(int mr, int nr, long ld, const float *x, long ldx, float *net, float *hout, int act) {
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nr; v += 8) {
             const long o = r * ld + v;
-            if (nr - v >= 8) large_vector(0, _mm256_set1_epi32(-1), x + o, net + o, hout ? hout + o : NULL, act);
-            else large_vector(1, lanes8(nr - v), x + o, net + o, hout ? hout + o : NULL, act);
+            if (nr - v >= 8) large_vector(0, _mm256_set1_epi32(-1), x + r * ldx + v, net + o, hout ? hout + o : NULL, act);
+            else large_vector(1, lanes8(nr - v), x + r * ldx + v, net + o, hout ? hout + o : NULL, act);
         }
 }
 
 /// rows [rows, n] (row stride ld) of the step: groups of LARGE_GROUP panels, balanced row tiles
 /// (8 rows: 4 + 4), the group's panels; the epilogue on each finished tile while it is in L1.
+/// With x NULL the epilogue forms x itself, tile by tile: x = b_ih + u W_ihᵀ (u [rows, ku], W_ihᵀ as
+/// rk_pack_b(1, ku, n, W_ih, ...)'s panels [ku][16] at column 0's), rk_sgemm_packed_b's chain from
+/// C = b_ih (start at b_ih, fma over q = 0 ..< ku in order), so the bits of x formed by a pass of
+/// its own, which is then neither written nor read back.
 void RK_AVX2 rk_avx2_large_step(long rows, long n, long k, const float *h_prev, const float *panels, const float *bias,
-                                const float *x, float *net, float *h_new, long ld, int act) {
+                                const float *x, const float *u, long ku, const float *wih, const float *bih,
+                                float *net, float *h_new, long ld, int act) {
     long ni = (rows + 5) / 6;
+    float xt[6 * 16];   // [6, 16] x of one tile, when formed here
     for (long g = 0; g < n; g += 16 * LARGE_GROUP)
         for (long ti = 0; ti < ni; ti++) {
             long i = rows * ti / ni, iEnd = rows * (ti + 1) / ni, gEnd = n - g < 16 * LARGE_GROUP ? n : g + 16 * LARGE_GROUP;
             for (long j = g; j < gEnd; j += 16) {
-                int nr = (int)(n - j < 16 ? n - j : 16);
+                int mr = (int)(iEnd - i), nr = (int)(n - j < 16 ? n - j : 16);
                 long o = i * ld + j;
-                large_tile_any((int)(iEnd - i), nr, k, h_prev + i * k, k, panels + j * k, bias + j, net + o, ld);
-                large_epilogue((int)(iEnd - i), nr, ld, x + o, net + o, h_new ? h_new + o : NULL, act);
+                large_tile_any(mr, nr, k, h_prev + i * k, k, panels + j * k, bias + j, net + o, ld);
+                if (x) large_epilogue(mr, nr, ld, x + o, ld, net + o, h_new ? h_new + o : NULL, act);
+                else {
+                    large_tile_any(mr, nr, ku, u + i * ku, ku, wih + j * ku, bih + j, xt, 16);
+                    large_epilogue(mr, nr, ld, xt, 16, net + o, h_new ? h_new + o : NULL, act);
+                }
             }
         }
+}
+
+
+/// One MR x (8*NV) tile of one k block of the relu RNN's backward product: acc = (first ? 0 : c) +
+/// a [MR, kc] (rows lda apart) x b [kc][16]; in the last block d = acc (+ dout) and c =
+/// NLE_UQ(net, 0) & d (a NaN net passes d, as rk_relu_backward), else c = acc. c, dout and net:
+/// rows ld apart.
+RK_INLINE_AVX2 void large_dnet_tile(const int MR, const int NV, const int masked, int nr, long kc, const float *a,
+                                    long lda, const float *b, int first, int last, const float *dout,
+                                    const float *net, float *c, long ld) {
+    __m256 x0[6], x1[6];
+    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+    if (masked) edge_masks(nr, &m0, &m1);
+#define LOAD(p, m) (masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p))
+    if (last)   // net_prev and dout ([T*B, H] streams, not in cache) arrive while the product runs
+        for (int r = 0; r < MR; r++) {
+            _mm_prefetch((const char *)(net + r * ld), _MM_HINT_T0);
+            _mm_prefetch((const char *)(net + r * ld + 8 * NV - 1), _MM_HINT_T0);
+            if (dout) {
+                _mm_prefetch((const char *)(dout + r * ld), _MM_HINT_T0);
+                _mm_prefetch((const char *)(dout + r * ld + 8 * NV - 1), _MM_HINT_T0);
+            }
+        }
+    if (first) {
+        for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
+    } else {
+        for (int r = 0; r < MR; r++) {
+            x0[r] = NV == 1 ? LOAD(c + r * ld, m0) : _mm256_loadu_ps(c + r * ld);
+            x1[r] = NV == 2 ? LOAD(c + r * ld + 8, m1) : _mm256_setzero_ps();
+        }
+    }
+    fma_tile(MR, NV, masked, 1, m0, m1, kc, a, lda, 1, b, 16, x0, x1);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) {
+            const __m256i m = v == 0 ? m0 : m1;
+            const int mv = masked && (NV == 1 || v == 1);   // a masked 16-wide tile's first 8 columns are whole
+            const long o = r * ld + 8 * v;
+            __m256 d = v == 0 ? x0[r] : x1[r];
+            if (last) {
+                if (dout) d = _mm256_add_ps(d, mv ? _mm256_maskload_ps(dout + o, m) : _mm256_loadu_ps(dout + o));
+                __m256 nv = mv ? _mm256_maskload_ps(net + o, m) : _mm256_loadu_ps(net + o);
+                d = _mm256_and_ps(_mm256_cmp_ps(nv, zero, _CMP_NLE_UQ), d);
+            }
+            if (mv) _mm256_maskstore_ps(c + o, m, d); else _mm256_storeu_ps(c + o, d);
+        }
+#undef LOAD
+}
+
+#define RK_DNET_CASE(MR, NV, MASK) \
+    case ((MR) * 2 + (NV) - 1) * 2 + (MASK): \
+        large_dnet_tile(MR, NV, MASK, nr, kc, a, lda, b, first, last, dout, net, c, ld); break;
+#define RK_DNET_ROW(MR) RK_DNET_CASE(MR, 1, 0) RK_DNET_CASE(MR, 1, 1) RK_DNET_CASE(MR, 2, 0) RK_DNET_CASE(MR, 2, 1)
+
+static RK_AVX2 void large_dnet_any(int mr, int nr, long kc, const float *a, long lda, const float *b, int first,
+                                   int last, const float *dout, const float *net, float *c, long ld) {
+    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
+    switch ((mr * 2 + nv - 1) * 2 + masked) {
+        RK_DNET_ROW(1) RK_DNET_ROW(2) RK_DNET_ROW(3) RK_DNET_ROW(4) RK_DNET_ROW(5) RK_DNET_ROW(6)
+        default: break;
+    }
+}
+
+/// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k] and W [k, n] as
+/// rk_pack_b(0, k, n, W, ...)'s panels [k][16]; dout (may be NULL), net_prev and dnet_prev [rows, n]
+/// with row stride n (dnet_prev holds the partial sums between k blocks: it must not be dnet).
+/// k blocks outer, panels, balanced row tiles (8 rows: 4 + 4), as rk_sgemm_packed_b.
+void RK_AVX2 rk_avx2_large_relu_dnet(long rows, long n, long k, const float *dnet, const float *panels,
+                                     const float *dout, const float *net_prev, float *dnet_prev) {
+    long ni = (rows + 5) / 6;
+    for (long q0 = 0; q0 < k; q0 += LARGE_KC) {
+        long kc = k - q0 < LARGE_KC ? k - q0 : LARGE_KC;
+        int first = q0 == 0, last = q0 + kc == k;
+        for (long j = 0; j < n; j += 16) {
+            int nr = (int)(n - j < 16 ? n - j : 16);
+            for (long ti = 0; ti < ni; ti++) {
+                long i = rows * ti / ni, iEnd = rows * (ti + 1) / ni, o = i * n + j;
+                large_dnet_any((int)(iEnd - i), nr, kc, dnet + i * k + q0, k, panels + j * k + q0 * 16, first, last,
+                               dout ? dout + o : NULL, net_prev + o, dnet_prev + o, n);
+            }
+        }
+    }
 }
 
 #endif

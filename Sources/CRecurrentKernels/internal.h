@@ -124,9 +124,16 @@ __attribute__((visibility("hidden"))) void rk_avx2_relu_dnet(long rows, long n, 
 // MARK: - AVX2 body of the large layers' recurrent step (avx2_large.c), k > 256, W_hhᵀ as panels
 
 /// step.c's step_avx2 on panels in another loop order (columns 0 ..< n, row stride ld, panels at
-/// column 0's; net is written before x is read: x must not be net): the same bits.
+/// column 0's; net is written before x is read: x must not be net): the same bits. With x NULL, x =
+/// b_ih + u W_ihᵀ is formed in the epilogue (u [rows, ku]; wih: rk_pack_b(1, ku, n, W_ih, ku, ·)'s
+/// panels at column 0's; bih [n]), rk_sgemm_packed_b's chain from C = b_ih: the same bits.
 __attribute__((visibility("hidden"))) void rk_avx2_large_step(long rows, long n, long k, const float *h_prev,
-    const float *panels, const float *bias, const float *x, float *net, float *h_new, long ld, int act);
+    const float *panels, const float *bias, const float *x, const float *u, long ku, const float *wih,
+    const float *bih, float *net, float *h_new, long ld, int act);
+/// rk_avx2_relu_dnet for W_hh as panels (ldw = 0) in rk_sgemm_packed_b's k blocks, for k > 256
+/// (dnet_prev holds the partial sums between k blocks: it must not be dnet): the same bits.
+__attribute__((visibility("hidden"))) void rk_avx2_large_relu_dnet(long rows, long n, long k, const float *dnet,
+    const float *panels, const float *dout, const float *net_prev, float *dnet_prev);
 
 // The gate kernels' 16-lane bodies (avx512_gates.c): one row's units 0 ..< 16*floor(h/16),
 // each with the operations of the AVX2 body in cells.c lane for lane (exp16, tanh16,

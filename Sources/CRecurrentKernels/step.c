@@ -143,9 +143,11 @@ static void step_task(void *ctx, int part, int parts) {
                        s->x + j0, s->net + j0, s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
     }
-    // avx2_large.c: row tiles over groups of panels, the same chains (x given, not the epilogue's projection)
-    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x && s->x != s->net) {
-        rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x + j0, s->net + j0,
+    // avx2_large.c: row tiles over groups of panels, the same chains (x given, or x NULL and the
+    // projection's W_ihᵀ as panels: rk_rnn_forward_rows' fuseLarge)
+    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net) {
+        rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x ? s->x + j0 : NULL,
+                           s->u, s->ku, s->x ? NULL : s->wih + j0 * s->ku, s->x ? NULL : s->bih + j0, s->net + j0,
                            s->hout ? s->hout + j0 : NULL, s->n, s->act);
         return;
     }
@@ -228,16 +230,18 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
 #ifdef RK_X86
     // step_avx2 runs every step (at h > 256 on panels avx2_large.c's body runs, which loads x)
     const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && (h <= 256 || !packed);
+    // at h > 256 on panels avx2_large.c's body forms x from W_ihᵀ's panels in its epilogue instead
+    const int fuseLarge = wih_p && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && h > 256 && packed;
 #else
-    const int fuse = 0;
+    const int fuse = 0, fuseLarge = 0;
 #endif
     for (long t = 0; t < steps; t++) {
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
         float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
         const float *hp = hidden + first * h;
         float *net = gates ? gates + first * h : spare, *hn = hidden + (first + batch) * h;   // [rows, h]
-        if (fuse) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
-            step_t proj = { .u = inputs + first * in, .wih = wih_t, .bih = bias_ih, .ku = in };
+        if (fuse || fuseLarge) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
+            step_t proj = { .u = inputs + first * in, .wih = fuse ? wih_t : wih_p, .bih = bias_ih, .ku = in };
             run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, &proj);
             continue;
         }
@@ -272,7 +276,9 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
     // t0 > 0 forms dnet_{t0-1} too, so the chunk before it starts there (t1 < steps). W_hh is read
     // as panels (rnn_panels, packed per call: h * h floats against t1 - t0 products of rows * h * h
     // multiply-adds) where the caller gives it in place.
-    if (rk_uses_avx2() && threads <= 1 && h <= 256) {
+    // At h > 256 (AVX2 without AVX-512, W_hh as panels) avx2_large.c's body runs the product in k blocks.
+    const int large = h > 256 && packed && !rk_uses_avx512();
+    if (rk_uses_avx2() && threads <= 1 && (h <= 256 || large)) {
         float *panels = packed || t1 - t0 <= 1 ? NULL : rnn_panels(h, h, w, h);
         const float *wp = packed ? w : panels ? panels : w;
         long ldw = packed || panels ? 0 : h;   // 0: panels (rk_avx512_relu_dnet)
@@ -283,7 +289,9 @@ void rk_relu_rnn_backward_rows(long steps, long t0, long t1, long batch, long ro
         }
         for (long t = t1 - 1; t > 0 && t >= t0; t--) {
             long first = t * batch + row0, prev = first - batch;
-            (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
+            if (large) rk_avx2_large_relu_dnet(rows, h, h, dnet + first * h, wp, d_out ? d_out + prev * h : NULL,
+                                               hs + prev * h, dnet + prev * h);
+            else (rk_uses_avx512() ? rk_avx512_relu_dnet : rk_avx2_relu_dnet)(rows, h, h, dnet + first * h, wp, ldw,
                 d_out ? d_out + prev * h : NULL, hs + prev * h, dnet + prev * h);
         }
         free(panels);

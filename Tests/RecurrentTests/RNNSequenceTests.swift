@@ -53,10 +53,11 @@ struct RNNSequenceTests {
     }
 
     /// a's shape (H = 100: 32 + 32 + 32 + 4 columns), odd tiles and slices, batch 1, and H > 256
-    /// (W_hh packed: the loops without the fused epilogue).
+    /// (W_hh packed; AVX2: avx2_large.c's step and, one thread, relu' in the k-blocked backward
+    /// product; I > 8: x = b_ih + u W_ihᵀ formed in the step's epilogue from W_ihᵀ's panels).
     @Test(arguments: [Case(batch: 16, hidden: 100, steps: 9, inputs: 1), Case(batch: 5, hidden: 17, steps: 6, inputs: 3),
                       Case(batch: 11, hidden: 40, steps: 5, inputs: 2), Case(batch: 1, hidden: 9, steps: 4, inputs: 2),
-                      Case(batch: 3, hidden: 300, steps: 3, inputs: 2),
+                      Case(batch: 3, hidden: 300, steps: 3, inputs: 2), Case(batch: 7, hidden: 300, steps: 3, inputs: 20),
                       // T*B past one chunk of the weight-gradient sums: the C loop run chunk by chunk
                       Case(batch: 16, hidden: 100, steps: 40, inputs: 1), Case(batch: 7, hidden: 33, steps: 50, inputs: 2),
                       // b's shape (AVX-512: W_hh's panels, chunks of 2 steps, the 64 + 36 column tiles) and

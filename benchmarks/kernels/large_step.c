@@ -8,7 +8,7 @@
 //       benchmarks/kernels/large_step.c -o /tmp/large_step $NP/libscipy_openblas64_-*.so -Wl,-rpath,$NP -lpthread -lm
 //   /tmp/large_step check                               # bits: 0 differ expected
 //   OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=1 /tmp/large_step rate 512 [reps]
-//   valgrind --tool=callgrind /tmp/large_step count 512 step|dnet   # one pass of T steps
+//   valgrind --tool=callgrind /tmp/large_step count 512 step|dnet|dnetk|old|projstep|stepproj   # one pass of T steps
 // ours = the library's entry (rk_recurrent_step_packed; rk_avx2_relu_dnet on panels, relu' fused,
 // full k), old = step_avx2 on W_hhᵀ in place and rk_sgemm_packed_b then dout and relu' (the H > 256
 // backward loop), blas = cblas_sgemm (NumPy's OpenBLAS: the product alone, no epilogue).
@@ -48,12 +48,28 @@ static int check(void) {
                 for (int act = g == 1 ? 1 : 0; act <= (g == 1 ? 2 : 0); act++) {
                     float *n0 = rnd(rows * n, 7), *h0 = rnd(rows * n, 8), *n1 = rnd(rows * n, 9), *h1 = rnd(rows * n, 10);
                     rk_recurrent_step(rows, n, k, hp, wt, bias, x, n0, h0, act, 1);
-                    rk_avx2_large_step(rows, n, k, hp, pk, bias, x, n1, h1, n, act);
+                    rk_avx2_large_step(rows, n, k, hp, pk, bias, x, NULL, 0, NULL, NULL, n1, h1, n, act);
                     cases++;
                     if (memcmp(n0, n1, rows * n * 4) || (act && memcmp(h0, h1, rows * n * 4))) {
                         bad++; printf("step differs: k %ld n %ld rows %ld act %d\n", k, n, rows, act);
                     }
                     free(n0); free(h0); free(n1); free(h1);
+                }
+                for (long ku = 9; g == 1 && ku <= 64; ku += 55) {   // x formed in the epilogue (W_ihᵀ panels)
+                    float *u = rnd(rows * ku, 18), *wih = rnd(n * ku, 19), *wihp = rnd(rk_packed_b_floats(ku, n), 20);
+                    float *bih = rnd(n, 21), *xs = rnd(rows * n, 22), *n0 = rnd(rows * n, 7), *h0 = rnd(rows * n, 8);
+                    float *n1 = rnd(rows * n, 9), *h1 = rnd(rows * n, 10);
+                    u[1] = NAN; bih[3] = -0.0f;
+                    rk_pack_b(1, ku, n, wih, ku, wihp);
+                    for (long r = 0; r < rows; r++) memcpy(xs + r * n, bih, n * 4);
+                    rk_sgemm_packed_b(rows, n, ku, u, ku, wihp, xs, n, 1, 1);
+                    rk_avx2_large_step(rows, n, k, hp, pk, bias, xs, NULL, 0, NULL, NULL, n0, h0, n, 1);
+                    rk_avx2_large_step(rows, n, k, hp, pk, bias, NULL, u, ku, wihp, bih, n1, h1, n, 1);
+                    cases++;
+                    if (memcmp(n0, n1, rows * n * 4) || memcmp(h0, h1, rows * n * 4)) {
+                        bad++; printf("step with projection differs: k %ld rows %ld ku %ld\n", k, rows, ku);
+                    }
+                    free(u); free(wih); free(wihp); free(bih); free(xs); free(n0); free(h0); free(n1); free(h1);
                 }
                 if (g == 1) {   // backward: W_hh [k, n] as op(B) panels
                     float *pb = rnd(rk_packed_b_floats(k, n), 11);
@@ -71,6 +87,11 @@ static int check(void) {
                         if (memcmp(want, fused, rows * n * 4)) {
                             bad++; printf("dnet differs: k %ld rows %ld dout %d\n", k, rows, o);
                         }
+                        rk_avx2_large_relu_dnet(rows, n, k, dn, pb, d_out, np, fused);
+                        cases++;
+                        if (memcmp(want, fused, rows * n * 4)) {
+                            bad++; printf("large dnet differs: k %ld rows %ld dout %d\n", k, rows, o);
+                        }
                         free(want); free(fused);
                     }
                     free(pb); free(dn); free(dout); free(np);
@@ -82,10 +103,12 @@ static int check(void) {
 }
 
 static long H;
-static float *W, *Wt, *Wpk, *Wtpk, *bias, *hs, *x, *net, *dnet, *dout, *dh;
+static float *W, *Wt, *Wpk, *Wtpk, *bias, *hs, *x, *net, *dnet, *dout, *dh, *u, *Wihpk;   // u [T*B, 64]
 
 /// One pass of T steps of a product: 0 step (ours), 1 step on W_hhᵀ in place (old body), 2 OpenBLAS
-/// NT; 3 backward, relu' fused (rk_avx2_relu_dnet), 4 rk_sgemm_packed_b + dout + relu' (old), 5 OpenBLAS NN.
+/// NT; 3 backward, relu' fused (rk_avx2_relu_dnet), 4 rk_sgemm_packed_b + dout + relu' (old), 5 OpenBLAS NN,
+/// 6 relu' fused in k blocks (rk_avx2_large_relu_dnet); 7 the input projection (I = 64) then the step,
+/// 8 the step forming x in its epilogue (both: the input projection's FLOPs not counted in GFLOP/s).
 static void pass(int who) {
     long B = 64, n = B * H;
     for (long t = 0; t < T; t++) {
@@ -99,6 +122,12 @@ static void pass(int who) {
         case 4: rk_sgemm_packed_b(B, H, H, dnet + (T - t) * n, H, Wpk, dh, H, 0, 1);
                 for (long i = 0; i < n; i++) dh[i] += dout[(T - 1 - t) * n + i];
                 rk_relu_backward(n, net + (T - 1 - t) * n, dh, dnet + (T - 1 - t) * n); break;
+        case 6: rk_avx2_large_relu_dnet(B, H, H, dnet + (T - t) * n, Wpk, dout + (T - 1 - t) * n, net + (T - 1 - t) * n,
+                                        dnet + (T - 1 - t) * n); break;
+        case 7: for (long r = 0; r < B; r++) memcpy(xt + r * H, bias, H * 4);
+                rk_sgemm_packed_b(B, H, 64, u + t * B * 64, 64, Wihpk, xt, H, 1, 1);
+                rk_recurrent_step_packed(B, H, H, hp, Wtpk, bias, xt, nt, hp + n, 1, 1); break;
+        case 8: rk_avx2_large_step(B, H, H, hp, Wtpk, bias, NULL, u + t * B * 64, 64, Wihpk, bias, nt, hp + n, H, 1); break;
         case 5: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1, dnet + (T - t) * n, H, W, H, 0,
                             dnet + (T - 1 - t) * n, H); break;
         }
@@ -116,26 +145,29 @@ int main(int argc, char **argv) {
     for (long r = 0; r < H; r++) for (long c = 0; c < H; c++) Wt[c * H + r] = W[r * H + c];
     Wpk = rnd(rk_packed_b_floats(H, H), 10); rk_pack_b(0, H, H, W, H, Wpk);
     Wtpk = rnd(rk_packed_b_floats(H, H), 11); rk_pack_b(1, H, H, W, H, Wtpk);
+    u = rnd(T * 64 * 64, 12); Wihpk = rnd(rk_packed_b_floats(64, H), 13); rk_pack_b(1, 64, H, W, 64, Wihpk);
     if (!strcmp(mode, "count")) {   // one pass of one product, for callgrind
         const char *what = argc > 3 ? argv[3] : "step";
-        pass(!strcmp(what, "step") ? 0 : !strcmp(what, "stepold") ? 1 : !strcmp(what, "dnet") ? 3 : 4);
+        pass(!strcmp(what, "step") ? 0 : !strcmp(what, "stepold") ? 1 : !strcmp(what, "dnet") ? 3 : !strcmp(what, "dnetk") ? 6 : !strcmp(what, "projstep") ? 7 : !strcmp(what, "stepproj") ? 8 : 4);
         return 0;
     }
     int reps = argc > 3 ? atoi(argv[3]) : 20;
     const char *names[] = { "step (ours)", "step, W_hhT in place (old body)", "step product, OpenBLAS sgemm NT",
-                            "dnet, rk_avx2_relu_dnet on panels (relu' fused, full k)", "dnet, rk_sgemm_packed_b + relu' (old)", "dh product, OpenBLAS sgemm NN" };
-    double best[6];
-    for (int w = 0; w < 6; w++) { best[w] = 1e30; pass(w); }
+                            "dnet, rk_avx2_relu_dnet on panels (relu' fused, full k)", "dnet, rk_sgemm_packed_b + relu' (old)", "dh product, OpenBLAS sgemm NN",
+                            "dnet, rk_avx2_large_relu_dnet (relu' fused, k blocks)",
+                            "x = b_ih + u W_ihT (I = 64, packed_b), then step (ours)", "step, x in its epilogue (I = 64)" };
+    double best[9];
+    for (int w = 0; w < 9; w++) { best[w] = 1e30; pass(w); }
     const char *only = getenv("ONLY");   // e.g. ONLY=0134: the products to time
     for (int r = 0; r < reps; r++)
-        for (int w0 = 0; w0 < 6; w0++) {
-            int w = (w0 + r) % 6;   // rotate the order
+        for (int w0 = 0; w0 < 9; w0++) {
+            int w = (w0 + r) % 9;   // rotate the order
             if (only && !strchr(only, (char)('0' + w))) continue;
             double t0 = now(); pass(w); double dt = now() - t0;
             if (dt < best[w]) best[w] = dt;
         }
     printf("H = %ld, B = 64, T = %d; min over %d repetitions of a pass\n| product | us per step | GFLOP/s |\n|---|---|---|\n", H, T, reps);
-    for (int w = 0; w < 6; w++)
-        printf("| %s | %.1f | %.1f |\n", names[w], best[w] / T * 1e6, 2.0 * 64 * H * H * T / best[w] / 1e9);
+    for (int w = 0; w < 9; w++)
+        if (best[w] < 1e30) printf("| %s | %.1f | %.1f |\n", names[w], best[w] / T * 1e6, 2.0 * 64 * H * H * T / best[w] / 1e9);
     return 0;
 }

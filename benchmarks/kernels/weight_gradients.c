@@ -28,7 +28,7 @@ static float *rnd(long n, unsigned seed) {
     for (long i = 0; i < n; i++) { seed = seed * 1664525u + 1013904223u; p[i] = (float)((int)(seed >> 9) % 20001 - 10000) / 7919.0f; }
     return p;
 }
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
 
 static int cmp(const void *p, const void *q) { double u = *(const double *)p, v = *(const double *)q; return (u > v) - (u < v); }
 

@@ -212,7 +212,7 @@ int rk_flushes_denormals(void);
 /// With `inputs` [steps*batch, in] (else NULL), W_ih [h, in] and bias_ih [h], step t's rows of
 /// pre_input are formed just before the step, as rk_input_projection forms them (the same bits),
 /// instead of in a pass of their own before the loop; where the AVX2 step runs (no AVX-512,
-/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256) it forms them in its epilogue instead, and pre_input is not written;
+/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256; or in > 8, h > 256 and W_hhᵀ as panels) it forms them in its epilogue instead, and pre_input is not written;
 /// for in > 8 (h > 2), W_ihᵀ is packed once per call (rk_pack_b) and each step's rows are b_ih then
 /// rk_sgemm_packed_b (the same chain). gates may be NULL for relu (activation 1): net is then not
 /// kept (the backward, rk_relu_rnn_backward_rows, reads h only); h and every other value are the same.

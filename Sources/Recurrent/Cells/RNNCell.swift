@@ -161,7 +161,7 @@ public struct RNNCell<Scalar: NeuralScalar>: RecurrentCell {
 
     /// The relu RNN's backward time loop for the batch rows `rows` in one C call
     /// (`Kernels.reluRNNBackwardRows`): per step dh += dOut[t], then `backwardStep`'s relu branch,
-    /// for t = T-1 ... 0, the same bits; with AVX-512 or AVX2, on one thread and H <= 256, the relu
+    /// for t = T-1 ... 0, the same bits; with AVX-512 or AVX2, on one thread and H <= 256 (AVX2: any H), the relu
     /// selection of step t-1 runs in the epilogue of step t's product dnet_t W_hh. Other activations: false, step by step.
     public func backwardSequence(_ trace: SequenceTrace<Scalar>, _ grad: BackwardBuffers<Scalar>,
                                  outputGradient: Matrix<Scalar>?, rows: Range<Int>) -> Bool {

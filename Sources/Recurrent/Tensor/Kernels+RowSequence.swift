@@ -36,8 +36,10 @@ extension Kernels {
     /// of by the caller for all steps first; where the AVX2 step runs (no AVX-512, more than one row,
     /// I <= 8, H > 2; H <= 256 or W_hhᵀ in place) it forms them in its epilogue and leaves `preInput` unwritten (nothing reads it
     /// after the step); for I > 8, W_ihᵀ is packed once per call and each step's rows are one product
-    /// (b_ih, then fma over I in order: the same chain). `gates` nil (relu only): net is not kept,
-    /// h is the same (`reluRNNBackwardRows` reads h). False (doing nothing) where no fast body applies:
+    /// (b_ih, then fma over I in order: the same chain), formed the same way in the epilogue of
+    /// avx2_large.c's step (AVX2 without AVX-512, more than one row, H > 256 on W_hhᵀ's panels).
+    /// `gates` nil (relu only): net is not kept, h is the same (`reluRNNBackwardRows` reads h).
+    /// False (doing nothing) where no fast body applies:
     /// the caller runs its steps one by one.
     @inlinable
     public static func rnnForwardRows<T: NeuralScalar>(
