@@ -127,5 +127,8 @@ import Testing
         #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 64, width: 512, bytes: 256 << 10) == [0..<64])
         #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 65, width: 512, bytes: 256 << 10).map(\.count) == [32, 33])
         #expect(Evaluator<LSTMCell<Float>>.passRows(batch: 40, width: 512, bytes: 1).map(\.count) == [13, 13, 14])
+        // The IRNN at H = 128 (gates [R, 128]): 256 rows by the budget, 64 at most (`maxPassRows`).
+        #expect(Evaluator<RNNCell<Float>>.passRows(batch: 500, width: 128, bytes: 256 << 10).map(\.count) == [62, 63, 62, 63, 62, 63, 62, 63])
+        #expect(Evaluator<RNNCell<Float>>.passRows(batch: 64, width: 128, bytes: Int.max / 2) == [0..<64])
     }
 }

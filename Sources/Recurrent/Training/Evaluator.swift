@@ -32,7 +32,14 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     }
 
     /// Loss and metric over one split, averaged over its targets (class ids of -1 do not
-    /// count); `step` is recorded as given.
+    /// count); `step` is recorded as given. Lays the split out as its passes first
+    /// (`passes(_:)`), then `evaluate(_ set:step:)`.
+    public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
+        try evaluate(passes(split), step: step)
+    }
+
+    /// `evaluate(_:step:)` over a split already laid out as its passes (`passes(_:)`: built
+    /// once, evaluated as often as the weights change; `Trainer.run` keeps them for the run).
     ///
     /// Batches are independent unless the task carries its state across them: then they run
     /// in order on the caller, each in one pass from the state the one before left. Otherwise
@@ -43,14 +50,14 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     /// way. Every pass's outputs are the same bits on any thread (rows are independent), and
     /// the sums below add the batches' scores in batch order, so the loss and metric are the
     /// same bits for any thread count. A forward pass of one pass is too little work per time
-    /// step to split across threads step by step (a 250-row pass of the IRNN at H = 128: a
-    /// fork and join every ~50 µs), so with fewer passes each is split by rows instead.
+    /// step to split across threads step by step (a 63-row pass of the IRNN at H = 128: a
+    /// fork and join every ~30 µs), so with fewer passes each is split by rows instead.
     @_specialize(where Cell == RNNCell<Float>)
     @_specialize(where Cell == LSTMCell<Float>)
     @_specialize(where Cell == GRUCell<Float>)
     @_specialize(where Cell == IndRNNCell<Float>)
-    public func evaluate(_ split: EvaluationSplit, step: Int = 0) throws -> EvaluationRecord {
-        let batches = try task.evaluationBatches(split, batchSize: batchSize)
+    public func evaluate(_ set: EvaluationPasses, step: Int = 0) throws -> EvaluationRecord {
+        let batches = set.batches
         var scores: [BatchScore] = []
         if task.carriesState {
             var state: RecurrentState<Float>?
@@ -59,32 +66,32 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
             // over instead of allocated (and page-faulted in) again.
             var workspaces: [Int: ModelWorkspace<Float>] = [:]
             for batch in batches {
-                let initial = !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.inputs.batch ? $0 : nil } : nil
-                let pass = forwardOnly(batch.inputs, rows: 0..<batch.inputs.batch, initial: initial, workspaces: &workspaces)
+                let initial = !batch.resetState ? state.flatMap { $0.layers.first?.hidden.rows == batch.batch ? $0 : nil } : nil
+                let pass = forwardOnly(batch.passes[0], steps: batch.steps, initial: initial, workspaces: &workspaces)
                 scores.append(try score(batch, outputs: pass.outputs))
                 state = pass.finalState
             }
         } else {
-            let ranges = batches.map { passRows(batch: $0.inputs.batch) }
-            let passes = ranges.indices.flatMap { i in ranges[i].map { (batch: i, rows: $0) } }
+            let passes = batches.indices.flatMap { i in batches[i].passes.indices.map { (batch: i, pass: $0) } }
             let threads = Compute.threads, byPass = threads > 1 && passes.count >= Self.passesPerThread * threads
             var outputs = [Matrix<Float>?](repeating: nil, count: passes.count)      // [R, O] or [T*R, O] a pass
             outputs.withUnsafeMutableBufferPointer { outputs in
                 Compute.forEachSlice(of: passes.count, parts: byPass ? threads : 1, threadsPerSlice: byPass ? 1 : threads) { run in
                     var workspaces: [Int: ModelWorkspace<Float>] = [:]
                     for p in run {
-                        outputs[p] = forwardOnly(batches[passes[p].batch].inputs, rows: passes[p].rows, initial: nil,
+                        let batch = batches[passes[p].batch]
+                        outputs[p] = forwardOnly(batch.passes[passes[p].pass], steps: batch.steps, initial: nil,
                                                  workspaces: &workspaces).outputs
                     }
                 }
             }
-            let first = ranges.reduce(into: [0]) { $0.append($0.last! + $1.count) }   // batch i's passes: first[i] ..< first[i + 1]
+            let first = batches.reduce(into: [0]) { $0.append($0.last! + $1.passes.count) }   // batch i's passes: first[i] ..< first[i + 1]
             var results = [Result<BatchScore, any Error>?](repeating: nil, count: batches.count)
             results.withUnsafeMutableBufferPointer { results in
                 Compute.forEachSlice(of: batches.count, parts: byPass ? threads : 1) { run in
                     for i in run {
                         let parts = (first[i]..<first[i + 1]).map { outputs[$0]! }
-                        results[i] = Result { try score(batches[i], outputs: joined(parts, ranges[i], batches[i].inputs)) }
+                        results[i] = Result { try score(batches[i], outputs: joined(parts, batches[i])) }
                     }
                 }
             }
@@ -98,7 +105,7 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
         }
         let loss = counted > 0 ? totalLoss / counted : .nan
         let accuracy = counted > 0 ? totalCorrect / counted : nil
-        return EvaluationRecord(step: step, split: split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
+        return EvaluationRecord(step: step, split: set.split, loss: loss, metric: task.metric(loss: loss, accuracy: accuracy),
                                 metricName: task.metricName, seconds: 0)
     }
 
@@ -114,9 +121,8 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     }
 
     /// Scores one batch from the model's `outputs` for it ([B, O] or [T*B, O]).
-    func score(_ batch: TaskBatch, outputs: Matrix<Float>) throws -> BatchScore {
-        let target = try batch.targets.lossTarget(batch: batch.inputs.batch, steps: batch.inputs.steps,
-                                                  lengths: batch.inputs.unevenLengths)
+    func score(_ batch: EvaluationPasses.Batch, outputs: Matrix<Float>) throws -> BatchScore {
+        let target = try batch.targets.lossTarget(batch: batch.batch, steps: batch.steps, lengths: batch.lengths)
         let (value, _) = try task.loss.evaluate(outputs, target)
         let n: Double
         switch target {
@@ -133,47 +139,81 @@ public struct Evaluator<Cell: RecurrentCell>: Sendable where Cell.Scalar == Floa
     /// step, which leaves the L2 cache, for 64 rows 256 KiB. Batch rows are independent (every
     /// output element is the same operations on the same values whichever rows run with it),
     /// so the outputs are bit for bit those of one pass over the batch; the loss and metric are
-    /// then computed over the whole batch, as before.
+    /// then computed over the whole batch, as before. Passes also keep to `maxPassRows` rows.
     /// (Tests set it to run one pass per batch, or many.)
     var passBytes = 256 << 10
 
+    /// The most rows of a pass. A pass's forward-only window holds as many steps as fit in
+    /// 1 MiB (`ForwardOnlyTrace.chunkSteps`) and moves its last state to its step 0 after each
+    /// window: a 250-row pass of the IRNN at H = 128 (gates [R, 128]) fits one step, so it
+    /// moved [250, 128] after every step, a 64-row pass fits 7. The relu RNN's evaluation at
+    /// H = 128, I = 28, T = 28 (benchmarks/kernels/eval_passes.c): 7.7% fewer instructions at
+    /// 64 rows than at 250, the same bits (rows are independent).
+    static var maxPassRows: Int { 64 }
+
     /// The balanced row ranges of a batch of `batch` rows, as few as keep each pass to
     /// `passBytes` of gates and input projection per step ([R, G*H] twice, 4-byte floats) or
-    /// to 16 rows, whichever is more (`passBytes` of at least 8 G H B: one range).
+    /// to 16 rows, whichever is more, and to `maxPassRows` rows (`passBytes` of at least
+    /// 8 G H B and B <= `maxPassRows`: one range).
     func passRows(batch: Int) -> [Range<Int>] {
         Self.passRows(batch: batch, width: Cell.gateCount * model.hiddenSize, bytes: passBytes)
     }
 
     /// `passRows(batch:)` for gates [R, `width`] and a budget of `bytes`.
     static func passRows(batch: Int, width: Int, bytes: Int) -> [Range<Int>] {
-        let rows = Swift.max(16, bytes / Swift.max(1, 8 * width))
+        let rows = Swift.max(16, Swift.min(maxPassRows, bytes / Swift.max(1, 8 * width)))
         let parts = Swift.max(1, (batch + rows - 1) / rows)
         return (0..<parts).map { (batch * $0 / parts)..<(batch * ($0 + 1) / parts) }
     }
 
-    /// The model's forward-only outputs ([R, O] or [T*R, O]) and final state for sequences
-    /// `rows` of `inputs`, from `initial` (nil: zeros), read time-major straight from the
-    /// batch (`SequenceBatch.timeMajorCopy`), in the workspace of its row count (the
-    /// forward-only traces of a pass of the same shape are written over, not allocated again).
-    func forwardOnly(_ inputs: SequenceBatch<Float>, rows: Range<Int>, initial: RecurrentState<Float>?,
-                     workspaces: inout [Int: ModelWorkspace<Float>]) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>) {
-        var workspace = workspaces.removeValue(forKey: rows.count) ?? ModelWorkspace<Float>(inputGradient: false)
-        defer { workspaces[rows.count] = workspace }
-        return model.forwardOnly(timeMajor: inputs.timeMajorCopy(rows), batch: rows.count, steps: inputs.steps,
-                                 lengths: inputs.lengths.map { Array($0[rows]) }, initial: initial, workspace: &workspace)
+    /// A split of the task laid out as `evaluate(_ set:step:)` reads it: its batches of
+    /// `batchSize` sequences (`TrainingTask.evaluationBatches`), each batch's inputs as the
+    /// time-major inputs of its passes (`passRows(batch:)`; one pass per batch when the task
+    /// carries its state), so that a pass reads its inputs where they lie. Each batch's
+    /// batch-first values are let go once its passes are laid out: the split is held about
+    /// once, not twice.
+    public func passes(_ split: EvaluationSplit) throws -> EvaluationPasses {
+        var batches = try task.evaluationBatches(split, batchSize: batchSize)
+        var laidOut: [EvaluationPasses.Batch] = []
+        laidOut.reserveCapacity(batches.count)
+        for i in batches.indices {
+            let inputs = batches[i].inputs, lengths = inputs.unevenLengths
+            let ranges = task.carriesState ? [0..<inputs.batch] : passRows(batch: inputs.batch)
+            laidOut.append(EvaluationPasses.Batch(
+                targets: batches[i].targets, batch: inputs.batch, steps: inputs.steps, lengths: lengths,
+                resetState: batches[i].resetState,
+                passes: ranges.map { rows in EvaluationPasses.Pass(rows: rows, inputs: inputs.timeMajorCopy(rows),
+                                                                   lengths: lengths.map { Array($0[rows]) }) }))
+            batches[i].inputs.values = []
+        }
+        return EvaluationPasses(split: split, batches: laidOut)
     }
 
-    /// A batch's outputs ([B, O] or [T*B, O]) from those of its passes over `ranges` (in
-    /// order, covering the batch): per-step outputs interleave, row t*R + i of a pass going
-    /// to row t*B + lower + i.
-    func joined(_ parts: [Matrix<Float>], _ ranges: [Range<Int>], _ inputs: SequenceBatch<Float>) -> Matrix<Float> {
+    /// The model's forward-only outputs ([R, O] or [T*R, O]) and final state for one pass of
+    /// sequences of `steps` steps, from `initial` (nil: zeros), in the workspace of its row
+    /// count (the forward-only traces of a pass of the same shape are written over, not
+    /// allocated again). The inputs are read where they lie.
+    func forwardOnly(_ pass: EvaluationPasses.Pass, steps: Int, initial: RecurrentState<Float>?,
+                     workspaces: inout [Int: ModelWorkspace<Float>]) -> (outputs: Matrix<Float>, finalState: RecurrentState<Float>) {
+        let rows = pass.rows.count
+        var workspace = workspaces.removeValue(forKey: rows) ?? ModelWorkspace<Float>(inputGradient: false)
+        defer { workspaces[rows] = workspace }
+        return model.forwardOnly(timeMajor: pass.inputs, batch: rows, steps: steps, lengths: pass.lengths, initial: initial,
+                                 workspace: &workspace)
+    }
+
+    /// A batch's outputs ([B, O] or [T*B, O]) from those of its passes (in order, covering
+    /// the batch): per-step outputs interleave, row t*R + i of a pass going to row
+    /// t*B + lower + i.
+    func joined(_ parts: [Matrix<Float>], _ batch: EvaluationPasses.Batch) -> Matrix<Float> {
         guard parts.count > 1 else { return parts[0] }
-        let b = inputs.batch, perStep = model.readout == .everyStep, o = model.outputSize
-        var outputs = Matrix<Float>(rows: perStep ? inputs.steps * b : b, cols: o)   // [B, O] or [T*B, O]
+        let b = batch.batch, perStep = model.readout == .everyStep, o = model.outputSize
+        var outputs = Matrix<Float>(rows: perStep ? batch.steps * b : b, cols: o)   // [B, O] or [T*B, O]
         outputs.storage.withUnsafeMutableBufferPointer { out in
-            for (part, range) in zip(parts, ranges) {
+            for (part, pass) in zip(parts, batch.passes) {
+                let range = pass.rows
                 part.storage.withUnsafeBufferPointer { p in                               // [R, O] or [T*R, O]
-                    for t in 0..<(perStep ? inputs.steps : 1) {
+                    for t in 0..<(perStep ? batch.steps : 1) {
                         (out.baseAddress! + (t * b + range.lowerBound) * o)
                             .update(from: p.baseAddress! + t * range.count * o, count: range.count * o)
                     }
@@ -207,4 +247,34 @@ struct EvaluationVisitor: ModelVisitor {
     func visit<Cell: RecurrentCell>(_ model: RecurrentModel<Cell>) throws -> [EvaluationRecord] where Cell.Scalar == Float {
         try Evaluator(model: model, task: task, batchSize: batchSize).evaluateAll(step: step)
     }
+}
+
+/// A split of a task's evaluation set laid out for the forward-only passes
+/// (`Evaluator.passes(_:)`): per batch its targets and shape, and per pass (a few of the
+/// batch's rows) the inputs time-major, [T*R, I] (row t*R + r: x_t of sequence
+/// `rows.lowerBound + r` of the batch). Built once, it serves every evaluation of a run.
+public struct EvaluationPasses: Sendable {
+    public var split: EvaluationSplit
+    var batches: [Batch]
+
+    struct Batch: Sendable {
+        var targets: Targets<Float>
+        var batch: Int
+        var steps: Int
+        /// [B] when some sequence is shorter than T (`SequenceBatch.unevenLengths`), else nil.
+        var lengths: [Int]?
+        var resetState: Bool
+        /// In row order, covering the batch.
+        var passes: [Pass]
+    }
+
+    struct Pass: Sendable {
+        var rows: Range<Int>
+        var inputs: Matrix<Float>                 // [T*R, I] time-major
+        /// [R]: the lengths of rows `rows` when the batch's are uneven, else nil.
+        var lengths: [Int]?
+    }
+
+    /// The bytes of the inputs held (what `MemoryEstimate` counts for them).
+    public var inputBytes: Int { batches.reduce(0) { $0 + $1.passes.reduce(0) { $0 + 4 * $1.inputs.count } } }
 }

@@ -33,6 +33,10 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     /// evaluation (for TensorBoard); off by default, since it costs an eigenvalue problem per
     /// layer (and per gate block). Not part of a checkpoint.
     public var reportsSpectralRadii = false
+    /// Every evaluation split laid out as its passes, built once by `run` for the run when
+    /// they fit in memory (`MemoryEstimate.keepsEvaluationSets`); empty otherwise, and then
+    /// each evaluation lays its split out again. Not part of a checkpoint.
+    var evaluationSets: [EvaluationPasses] = []
     /// Traces and backward buffers reused from step to step (not part of a checkpoint).
     var workspace = ModelWorkspace<Float>(inputGradient: false)   // dL/dx is never read here
     /// The state before the current step, to undo a step that diverges (Trainer+Finite.swift).
@@ -159,7 +163,20 @@ public struct Trainer<Cell: RecurrentCell>: Sendable where Cell.Scalar == Float 
     @_specialize(where Cell == GRUCell<Float>)
     @_specialize(where Cell == IndRNNCell<Float>)
     public func evaluate(_ split: EvaluationSplit) throws -> EvaluationRecord {
-        try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize).evaluate(split, step: step)
+        let evaluator = try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize)
+        guard let set = evaluationSets.first(where: { $0.split == split }) else { return try evaluator.evaluate(split, step: step) }
+        return try evaluator.evaluate(set, step: step)
+    }
+
+    /// Lays every evaluation split out once (`Evaluator.passes`), when the run's memory
+    /// estimate keeps them (`MemoryEstimate.keepsEvaluationSets`: they fit in
+    /// `MemoryLimit.current` with the rest of the run); the same values as laying each out
+    /// at every evaluation, so the same results.
+    mutating func keepEvaluationSets() throws {
+        guard evaluationSets.isEmpty,
+              MemoryEstimate.keepsEvaluationSets(configuration, task: task, options: options, optimizer: optimizer) else { return }
+        let evaluator = try Evaluator(model: model, task: task, batchSize: options.evaluationBatchSize)
+        evaluationSets = try task.evaluationSplits.map { try evaluator.passes($0) }
     }
 
     /// Feeds an evaluation to early stopping, the best checkpoint and a plateau schedule

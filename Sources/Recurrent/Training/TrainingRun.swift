@@ -117,6 +117,8 @@ extension Trainer {
             if let p = options.patience, progress.sinceBest >= p { return .earlyStopped }
             return nil
         }
+        try keepEvaluationSets()                         // for this run only
+        defer { evaluationSets = [] }
         for w in warnings(after: nil) { observer(.warning(w)) }
         if reportsSpectralRadii && step == 0 { observer(.spectralRadii(SpectralRadiusRecord(step: 0, layers: recurrentSpectralRadii()))) }
         var evaluatedAtEnd = false

@@ -45,6 +45,7 @@ public struct DatasetTask<Source: IndexedSequenceSource>: TrainingTask where Sou
     }
 
     public var evaluationSequences: Int { Swift.max(validation?.count ?? 0, test?.count ?? 0) }
+    public var allEvaluationSequences: Int { (validation?.count ?? 0) + (test?.count ?? 0) }
 
     /// The last partial batch is dropped when there is at least one full one.
     public func batchesPerEpoch(batchSize: Int) throws -> Int? { train.count >= batchSize ? train.count / batchSize : 1 }

@@ -47,6 +47,9 @@ public protocol TrainingTask: Sendable {
     /// Sequences in the largest evaluation split, which `evaluationBatches` builds all at
     /// once (charlm: the split's tokens / T); 0 when there is none. For memory estimates.
     var evaluationSequences: Int { get }
+    /// Sequences in all evaluation splits together (at most `evaluationSequences` times the
+    /// splits; the default): what keeping every split for a run holds. For memory estimates.
+    var allEvaluationSequences: Int { get }
 
     /// The next training batch.
     mutating func nextTrainingBatch(size: Int, using rng: inout SeededGenerator) throws -> TaskBatch
@@ -65,6 +68,7 @@ extension TrainingTask {
     public var position: [String: Int] { [:] }
     public mutating func restore(position: [String: Int]) throws {}
     public var evaluationSplits: [EvaluationSplit] { [.test] }
+    public var allEvaluationSequences: Int { evaluationSequences * evaluationSplits.count }
     public func batchesPerEpoch(batchSize: Int) throws -> Int? { nil }
 
     /// The task's metric from a loss value and an accuracy: MSE is the loss itself,

@@ -72,6 +72,7 @@ public struct TruncatedSequenceTask: TrainingTask {
     /// T of the whole sequences: evaluation runs them, and memory is estimated for them.
     public var sequenceLength: Int { base.sequenceLength }
     public var evaluationSequences: Int { base.evaluationSequences }
+    public var allEvaluationSequences: Int { base.allEvaluationSequences }
 
     /// Windows per batch of sequences of `steps` steps.
     public func windows(steps: Int) -> Int { (steps + bptt - 1) / bptt }
