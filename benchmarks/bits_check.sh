@@ -2,7 +2,8 @@
 # final_loss of the start (B) and the after (A) binary on the same short runs, then the whole
 # row-FMNIST training log (evaluations included, times removed) on 1 and 2 threads: must be the same bits.
 # Session 14's 15 shapes, then H = 256, H = 1024, an odd H above 256 and B = 127 (the last four lines).
-B=${B:-/tmp/s15/recurrent-start}; A=${A:-/tmp/s15/after/recurrent}
+# Usage: B=<start binary> A=<binary to check> benchmarks/bits_check.sh  (every line must say "same")
+B=${B:?set B, the start binary}; A=${A:?set A, the binary to check}
 run() { for bin in $B $A; do $bin "$@" --json 2>/dev/null | tail -1 | python3 -c "import sys,json; print(json.load(sys.stdin)['final_loss'])"; done | sort -u | wc -l; }
 while read -r line; do
   for th in 1 2; do
