@@ -9,12 +9,8 @@ extension MemoryEstimate {
     /// when they fit, `keepsEvaluationSets`). Check it with `check()` before building the model.
     public static func training(_ configuration: ModelConfiguration, task: any TrainingTask, options: TrainingOptions,
                                 optimizer: OptimizerChoice<Float>) -> MemoryEstimate {
-        let kept = trainingKeepingEvaluationSets(configuration, task: task, options: options, optimizer: optimizer)
-        guard kept.bytes > MemoryLimit.current else { return kept }
-        var e = model(configuration, steps: task.sequenceLength, batch: options.batchSize, training: true,
-                      optimizerBuffers: optimizer.buffersPerParameter)
-        e.parts += evaluationParts(configuration, task: task, batchSize: options.evaluationBatchSize)
-        return e
+        let (built, kept) = evaluationSetsIfTheyFit(configuration, task: task, options: options, optimizer: optimizer)
+        return kept.map { MemoryEstimate(parts: built.parts + [$0]) } ?? built
     }
 
     /// True when `Trainer.run` keeps every evaluation split laid out as its passes for the
@@ -23,22 +19,34 @@ extension MemoryEstimate {
     /// fit with them builds each split as before (and its estimate counts that instead).
     public static func keepsEvaluationSets(_ configuration: ModelConfiguration, task: any TrainingTask, options: TrainingOptions,
                                            optimizer: OptimizerChoice<Float>) -> Bool {
-        task.evaluationSequences > 0
-            && trainingKeepingEvaluationSets(configuration, task: task, options: options, optimizer: optimizer).bytes <= MemoryLimit.current
+        evaluationSetsIfTheyFit(configuration, task: task, options: options, optimizer: optimizer).kept != nil
     }
 
-    /// `training`'s parts with the evaluation sets kept for the run: every split's inputs
-    /// time-major (`EvaluationPasses`), on top of the split built at once.
-    static func trainingKeepingEvaluationSets(_ c: ModelConfiguration, task: any TrainingTask, options: TrainingOptions,
-                                              optimizer: OptimizerChoice<Float>) -> MemoryEstimate {
+    /// The run's estimate when each split is built at every evaluation, and the evaluation sets
+    /// kept for the run where the task has them and the two fit in `MemoryLimit.current` together.
+    static func evaluationSetsIfTheyFit(_ c: ModelConfiguration, task: any TrainingTask, options: TrainingOptions,
+                                        optimizer: OptimizerChoice<Float>) -> (built: MemoryEstimate, kept: Part?) {
+        let built = trainingBuildingEvaluationSets(c, task: task, options: options, optimizer: optimizer)
+        guard let kept = keptEvaluationSets(c, task: task), built.bytes + kept.bytes <= MemoryLimit.current else { return (built, nil) }
+        return (built, kept)
+    }
+
+    /// `training`'s parts when each split is built at every evaluation: weights, gradients,
+    /// optimizer state, the BPTT trace and batch, the split built at once and one pass over it.
+    static func trainingBuildingEvaluationSets(_ c: ModelConfiguration, task: any TrainingTask, options: TrainingOptions,
+                                               optimizer: OptimizerChoice<Float>) -> MemoryEstimate {
         var e = model(c, steps: task.sequenceLength, batch: options.batchSize, training: true, optimizerBuffers: optimizer.buffersPerParameter)
         e.parts += evaluationParts(c, task: task, batchSize: options.evaluationBatchSize)
-        let sequences = task.allEvaluationSequences, t = task.sequenceLength
-        if task.evaluationSequences > 0 {
-            e.add(.evaluation, elements: Double(sequences) * Double(t) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0)),
-                  "the evaluation sets kept for the run (\(sequences) sequences x \(t) steps x \(c.inputSize) inputs)")
-        }
         return e
+    }
+
+    /// Every split's inputs kept time-major for the run (`EvaluationPasses`), on top of what
+    /// `trainingBuildingEvaluationSets` counts; nil for a task without evaluation sets.
+    static func keptEvaluationSets(_ c: ModelConfiguration, task: any TrainingTask) -> Part? {
+        guard task.evaluationSequences > 0 else { return nil }
+        let sequences = task.allEvaluationSequences, t = task.sequenceLength
+        return Part(kind: .evaluation, bytes: 4 * Double(sequences) * Double(t) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0)),
+                    what: "the evaluation sets kept for the run (\(sequences) sequences x \(t) steps x \(c.inputSize) inputs)")
     }
 
     /// The memory evaluating `configuration` on every split of `task` needs, in batches of
