@@ -6,7 +6,8 @@
 # Sections in this order; each logs its end (time and load) in $O/log.txt:
 #   fma_peak (the yardstick), before_after.sh (BEFORE against AFTER), the trainer's marginal step
 #   against bench's, side_by_side.sh over CONFIGS, perf profiles (PROFILES, names below), and
-#   time_to_solve.sh for each entry of TTS ("config:seeds:threads", entries separated by ';').
+#   time_to_solve.sh for each entry of TTS ("config:seeds:threads[:ftz]", entries separated by ';';
+#   ftz: PyTorch with denormals flushed, PYTORCH_FLUSH=1, as the LSTM configs are compared).
 # SKIP lists sections to leave out (fma before-after trainer sbs profiles tts).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,7 +74,9 @@ fi
 if wanted tts && [ -n "$TTS" ]; then
   IFS=';' read -ra entries <<< "$TTS"
   for entry in "${entries[@]}"; do
-    IFS=':' read -r config seeds threads <<< "$entry"
+    IFS=':' read -r config seeds threads ftz <<< "$entry"
+    # time_to_solve.sh flushes PyTorch's denormals when PYTORCH_FLUSH is set at all, to any value
+    if [ "$ftz" = ftz ]; then export PYTORCH_FLUSH=1; else unset PYTORCH_FLUSH; fi
     CONFIGS="$config" SEEDS="$seeds" THREADS="$threads" OUT="$O/tts" RECURRENT="$AFTER" benchmarks/time_to_solve.sh >> "$O/tts.out" 2>&1
     stamp "tts-$config"
   done
