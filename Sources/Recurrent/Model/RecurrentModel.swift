@@ -90,7 +90,7 @@ public struct RecurrentModel<Cell: RecurrentCell>: Sendable {
     public struct ForwardPass: Sendable {
         public var batch: Int
         public var steps: Int
-        /// What `backward` reads (a relu RNN's keep no net_t: `SequenceTrace.keepsNet`).
+        /// What `backward` reads (a relu RNN's traces keep no net_t: `SequenceTrace.keepsNet`).
         public var traces: [SequenceTrace<Scalar>]
         /// The head's input: h_T [B, H] or every h_t time-major [T*B, H].
         public var headInput: Matrix<Scalar>
