@@ -179,7 +179,8 @@ static RK_AVX2 void large_dnet_any(int mr, int nr, long kc, const float *a, long
 
 /// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k] and W [k, n] as
 /// rk_pack_b(0, k, n, W, ...)'s panels [k][16]; dout (may be NULL), net_prev and dnet_prev [rows, n]
-/// with row stride n (dnet_prev holds the partial sums between k blocks: it must not be dnet).
+/// with row stride n (dnet_prev holds the partial sums between k blocks: it must not be dnet). net_prev
+/// may be h_prev = max(0, net_prev): h <= 0 exactly where net <= 0, NaN where net is, so the same selection.
 /// k blocks outer, panels, balanced row tiles (8 rows: 4 + 4), as rk_sgemm_packed_b.
 void RK_AVX2 rk_avx2_large_relu_dnet(long rows, long n, long k, const float *dnet, const float *panels,
                                      const float *dout, const float *net_prev, float *dnet_prev) {

@@ -131,7 +131,8 @@ __attribute__((visibility("hidden"))) void rk_avx2_large_step(long rows, long n,
     const float *panels, const float *bias, const float *x, const float *u, long ku, const float *wih,
     const float *bih, float *net, float *h_new, long ld, int act);
 /// rk_avx2_relu_dnet for W_hh as panels (ldw = 0) in rk_sgemm_packed_b's k blocks, for k > 256
-/// (dnet_prev holds the partial sums between k blocks: it must not be dnet): the same bits.
+/// (dnet_prev holds the partial sums between k blocks: it must not be dnet; net_prev may be h_prev =
+/// max(0, net_prev), the same selection): the same bits.
 __attribute__((visibility("hidden"))) void rk_avx2_large_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *panels, const float *dout, const float *net_prev, float *dnet_prev);
 

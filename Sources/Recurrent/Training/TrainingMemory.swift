@@ -45,7 +45,7 @@ extension MemoryEstimate {
     static func keptEvaluationSets(_ c: ModelConfiguration, task: any TrainingTask) -> Part? {
         guard task.evaluationSequences > 0 else { return nil }
         let sequences = task.allEvaluationSequences, t = task.sequenceLength
-        return Part(kind: .evaluation, bytes: 4 * Double(sequences) * Double(t) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0)),
+        return Part(kind: .evaluation, bytes: evaluationBytes(c, sequences: sequences, steps: t),
                     what: "the evaluation sets kept for the run (\(sequences) sequences x \(t) steps x \(c.inputSize) inputs)")
     }
 
@@ -55,12 +55,18 @@ extension MemoryEstimate {
         MemoryEstimate(parts: weightParts(configuration, training: false) + evaluationParts(configuration, task: task, batchSize: batchSize))
     }
 
+    /// The bytes of `sequences` evaluation sequences of `steps` steps: their inputs, and a
+    /// target per step when the readout is at every step (4-byte floats).
+    static func evaluationBytes(_ c: ModelConfiguration, sequences: Int, steps: Int) -> Double {
+        4 * Double(sequences) * Double(steps) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0))
+    }
+
     /// The fixed evaluation split (inputs built at once) and one forward-only pass over a batch of it.
     static func evaluationParts(_ c: ModelConfiguration, task: any TrainingTask, batchSize: Int) -> [Part] {
         let sequences = task.evaluationSequences
         guard sequences > 0 else { return [] }
         let t = task.sequenceLength
-        let set = Part(kind: .evaluation, bytes: 4 * Double(sequences) * Double(t) * Double(c.inputSize + (c.readout == .everyStep ? 1 : 0)),
+        let set = Part(kind: .evaluation, bytes: evaluationBytes(c, sequences: sequences, steps: t),
                        what: "the evaluation set (\(sequences) sequences x \(t) steps x \(c.inputSize) inputs)")
         return [set] + forwardOnlyParts(c, steps: t, batch: Swift.min(batchSize, sequences), label: "evaluation ")
     }
