@@ -56,8 +56,8 @@ RK_INLINE_AVX2 void large_tile(const int MR, const int NV, const int masked, int
     case ((MR) * 2 + (NV) - 1) * 2 + (MASK): large_tile(MR, NV, MASK, nr, kc, a, lda, b, bias, c, ldc); break;
 #define RK_LARGE_ROW(MR) RK_LARGE_CASE(MR, 1, 0) RK_LARGE_CASE(MR, 1, 1) RK_LARGE_CASE(MR, 2, 0) RK_LARGE_CASE(MR, 2, 1)
 
-static RK_AVX2 void large_tile_any(int mr, int nr, long kc, const float *a, long lda, const float *b, const float *bias,
-                                   float *c, long ldc) {
+void RK_AVX2 rk_avx2_bias_tile(int mr, int nr, long kc, const float *a, long lda, const float *b, const float *bias,
+                               float *c, long ldc) {
     int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
     switch ((mr * 2 + nv - 1) * 2 + masked) {
         RK_LARGE_ROW(1) RK_LARGE_ROW(2) RK_LARGE_ROW(3) RK_LARGE_ROW(4) RK_LARGE_ROW(5) RK_LARGE_ROW(6)
@@ -106,10 +106,10 @@ void RK_AVX2 rk_avx2_large_step(long rows, long n, long k, const float *h_prev, 
             for (long j = g; j < gEnd; j += 16) {
                 int mr = (int)(iEnd - i), nr = (int)(n - j < 16 ? n - j : 16);
                 long o = i * ld + j;
-                large_tile_any(mr, nr, k, h_prev + i * k, k, panels + j * k, bias + j, net + o, ld);
+                rk_avx2_bias_tile(mr, nr, k, h_prev + i * k, k, panels + j * k, bias + j, net + o, ld);
                 if (x) large_epilogue(mr, nr, ld, x + o, ld, net + o, h_new ? h_new + o : NULL, act);
                 else {
-                    large_tile_any(mr, nr, ku, u + i * ku, ku, wih + j * ku, bih + j, xt, 16);
+                    rk_avx2_bias_tile(mr, nr, ku, u + i * ku, ku, wih + j * ku, bih + j, xt, 16);
                     large_epilogue(mr, nr, ld, xt, 16, net + o, h_new ? h_new + o : NULL, act);
                 }
             }

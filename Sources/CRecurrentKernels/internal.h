@@ -130,6 +130,11 @@ __attribute__((visibility("hidden"))) void rk_avx2_relu_dnet(long rows, long n, 
 __attribute__((visibility("hidden"))) void rk_avx2_large_step(long rows, long n, long k, const float *h_prev,
     const float *panels, const float *bias, const float *x, const float *u, long ku, const float *wih,
     const float *bih, float *net, float *h_new, long ld, int act);
+/// One tile of a product from a bias (mr <= 6, nr <= 16): c [mr, nr] (row stride ldc) = bias [nr] +
+/// a [mr, kc] (rows lda apart) b, b one of rk_pack_b's panels [kc][16]; each value starts at the bias
+/// and takes fma over q = 0 ..< kc in order, rk_sgemm_packed_b's chain from C = bias.
+__attribute__((visibility("hidden"))) void rk_avx2_bias_tile(int mr, int nr, long kc, const float *a, long lda,
+    const float *b, const float *bias, float *c, long ldc);
 /// rk_avx2_relu_dnet for W_hh as panels (ldw = 0) in rk_sgemm_packed_b's k blocks, for k > 256
 /// (dnet_prev holds the partial sums between k blocks: it must not be dnet; net_prev may be h_prev =
 /// max(0, net_prev), the same selection): the same bits.

@@ -15,15 +15,19 @@
 typedef struct {
     long rows, n, k; const float *hp, *wt, *bias, *x; float *net, *hout; int act;
     int packed;   // wt is W_hhᵀ [k, n] row-major (0) or its panels from rk_pack_b (1)
-    // The input projection in the AVX2 epilogue (x NULL): x = b_ih + u W_ihᵀ, with u [rows, ku],
-    // W_ihᵀ [ku, n] and b_ih [n], rk_avx2_input_projection's chain, so the bits of x stored and loaded.
-    const float *u, *wih, *bih; long ku;
+    // The input projection in the AVX2 epilogue (x NULL): x = b_ih + u W_ihᵀ, with u [rows, ku] and
+    // b_ih [n]; W_ihᵀ [ku, n] row-major (wih_packed 0: each vector's own fma chain over ku, for ku <= 8,
+    // rk_avx2_input_projection's chain) or rk_pack_b(1, ku, n, W_ih, ku, ·)'s panels (wih_packed 1: a
+    // tile's x formed by rk_avx2_bias_tile, rk_sgemm_packed_b's chain from C = b_ih), so the bits of
+    // x stored by a pass of its own and loaded.
+    const float *u, *wih, *bih; long ku; int wih_packed;
 } step_t;
 // net may be NULL where the caller keeps h only (step_avx2 and step_generic: the relu RNN's loop,
 // rk_rnn_forward_rows without gates); h is formed from the sums all the same.
 
-/// The epilogue's x, one tile: a [rows, n] block (x) or the projection's operands (u, wih, bih).
-typedef struct { const float *x, *u, *wih, *bih; long ku; } step_x_t;
+/// The epilogue's x, one tile: a block (x, rows ldx apart) or the projection's operands (u, wih
+/// as W_ihᵀ [ku, n] in place, bih).
+typedef struct { const float *x; long ldx; const float *u, *wih, *bih; long ku; } step_x_t;
 
 /// Column j's (j a multiple of 16) first element of W_hhᵀ, and the stride between its rows.
 static inline const float *step_panel(const step_t *s, long j, long *ld) {
@@ -65,7 +69,7 @@ RK_INLINE_AVX2 void micro_step(const int MR, const int NV, const int masked, con
             __m256i m = v == 0 ? m0 : m1;
             __m256 xv;
             if (xs.x) {
-                const float *xr = xs.x + r * ld + 8 * v;
+                const float *xr = xs.x + r * xs.ldx + 8 * v;
                 xv = masked ? _mm256_maskload_ps(xr, m) : _mm256_loadu_ps(xr);
             } else {   // x = b_ih + u W_ihᵀ, fma over q in order
                 const float *ur = xs.u + r * xs.ku, *wq = xs.wih + 8 * v;
@@ -101,14 +105,19 @@ static RK_AVX2 void micro_step_any(int mr, int nr, int act, long k, const float 
 
 static RK_AVX2 void step_avx2(const step_t *s, long j0, long j1) {
     long n = s->n, k = s->k, ni = (s->rows + 5) / 6;
+    float xt[6 * 16];   // [6, 16] x of one tile, when formed from W_ihᵀ's panels
     for (long j = j0; j < j1; j += 16) {           // a 16-column panel of W_hhᵀ stays in cache
         int nr = (int)(j1 - j < 16 ? j1 - j : 16);
         long ldw;
         const float *panel = step_panel(s, j, &ldw);
         for (long ti = 0; ti < ni; ti++) {         // balanced row tiles (8 rows: 4 + 4)
             long i = s->rows * ti / ni, iEnd = s->rows * (ti + 1) / ni;
-            step_x_t in = s->x ? (step_x_t){ s->x + i * n + j, NULL, NULL, NULL, 0 }
-                               : (step_x_t){ NULL, s->u + i * s->ku, s->wih + j, s->bih + j, s->ku };
+            step_x_t in;
+            if (s->x) in = (step_x_t){ s->x + i * n + j, n, NULL, NULL, NULL, 0 };
+            else if (s->wih_packed) {   // the tile's x first (in L1 when the epilogue reads it)
+                rk_avx2_bias_tile((int)(iEnd - i), nr, s->ku, s->u + i * s->ku, s->ku, s->wih + j * s->ku, s->bih + j, xt, 16);
+                in = (step_x_t){ xt, 16, NULL, NULL, NULL, 0 };
+            } else in = (step_x_t){ NULL, 0, s->u + i * s->ku, s->wih + j, s->bih + j, s->ku };
             micro_step_any((int)(iEnd - i), nr, s->act, k, s->hp + i * k, k, panel, ldw, s->bias + j,
                            &in, s->net ? s->net + i * n + j : NULL, s->hout ? s->hout + i * n + j : NULL, n);
         }
@@ -144,8 +153,8 @@ static void step_task(void *ctx, int part, int parts) {
         return;
     }
     // avx2_large.c: row tiles over groups of panels, the same chains (x given, or x NULL and the
-    // projection's W_ihᵀ as panels: rk_rnn_forward_rows' fuseLarge)
-    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net) {
+    // projection's W_ihᵀ as panels: rk_rnn_forward_rows' fusePanels)
+    if (rk_uses_avx2() && s->packed && s->k > 256 && s->x != s->net && (s->x || s->wih_packed)) {
         rk_avx2_large_step(s->rows, j1 - j0, s->k, s->hp, s->wt + j0 * s->k, s->bias + j0, s->x ? s->x + j0 : NULL,
                            s->u, s->ku, s->x ? NULL : s->wih + j0 * s->ku, s->x ? NULL : s->bih + j0, s->net + j0,
                            s->hout ? s->hout + j0 : NULL, s->n, s->act);
@@ -160,8 +169,8 @@ static void run_step(long rows, long n, long k, const float *h_prev, const float
                      const float *x, float *net, float *h_new, int activation, int threads, const step_t *proj) {
     if (rows <= 0 || n <= 0) return;
     step_t s = { rows, n, k, h_prev, wt, bias, x, net, activation == 0 ? NULL : h_new, activation, packed,
-                 NULL, NULL, NULL, 0 };
-    if (proj) { s.x = NULL; s.u = proj->u; s.wih = proj->wih; s.bih = proj->bih; s.ku = proj->ku; }
+                 NULL, NULL, NULL, 0, 0 };
+    if (proj) { s.x = NULL; s.u = proj->u; s.wih = proj->wih; s.bih = proj->bih; s.ku = proj->ku; s.wih_packed = proj->wih_packed; }
     int parts = threads;
     if ((double)rows * (double)n * (double)k < 100000.0) parts = 1;
     if (parts > (n + 15) / 16) parts = (int)((n + 15) / 16);
@@ -183,16 +192,20 @@ void rk_recurrent_step_packed(long rows, long n, long k, const float *h_prev, co
 // MARK: - The simple RNN's time loop for a slice of the batch
 
 /// W [k, n] (row stride ld) as rk_pack_b(0, k, n, W, ld)'s 16-column panels in a 64-byte aligned
-/// malloc'd buffer (free it), for the AVX-512 loops over many rows (batch > 1): a 32-column tile
-/// then reads two aligned 64-byte lines per k, where in place a row of W starts 4 n bytes after
-/// the last (400 at H = 100), so most of its 64-byte loads straddle two lines. NULL where the
-/// loops keep W in place (no AVX-512, k > 256, or no memory: the same bits either way).
+/// malloc'd buffer (free it), for the AVX-512 and AVX2 loops over many rows (batch > 1). AVX-512:
+/// a 32-column tile then reads two aligned 64-byte lines per k, where in place a row of W starts
+/// 4 n bytes after the last (400 at H = 100), so most of its 64-byte loads straddle two lines.
+/// AVX2: at n = 256 the k rows of a 16-column slice in place are 1 KiB apart and fall into 4 of
+/// L1's 64 sets (32 lines), so the slice (k lines) is read from L2 by every row tile; a panel is
+/// contiguous (e256, one thread: 3% faster, BENCHMARKS.md session 17). NULL where the loops keep W
+/// in place (no AVX2, k > 256, or no memory: the same bits either way).
 static float *rnn_panels(long k, long n, const float *w, long ld) {
 #ifdef RK_X86
-    if (!rk_uses_avx512() || k > 256) return NULL;
+    if (!rk_uses_avx2() || k > 256) return NULL;
     size_t bytes = ((size_t)rk_packed_b_floats(k, n) * sizeof(float) + 63) / 64 * 64;
     float *panels = (float *)aligned_alloc(64, bytes);
-    if (panels) rk_avx512_pack_rows(k, n, w, ld, panels);
+    if (panels && rk_uses_avx512()) rk_avx512_pack_rows(k, n, w, ld, panels);
+    else if (panels) rk_pack_b(0, k, n, w, ld, panels);
     return panels;
 #else
     (void)k; (void)n; (void)w; (void)ld;
@@ -228,20 +241,22 @@ int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, co
         if (wih_p) rk_pack_b(1, in, h, w_ih, in, wih_p);
     }
 #ifdef RK_X86
-    // step_avx2 runs every step (at h > 256 on panels avx2_large.c's body runs, which loads x)
+    // The AVX2 step forms x in its epilogue: from W_ihᵀ in place where step_avx2 runs (at h > 256 on
+    // panels avx2_large.c's body runs, which does not take W_ihᵀ in place) ...
     const int fuse = wih_t && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && (h <= 256 || !packed);
-    // at h > 256 on panels avx2_large.c's body forms x from W_ihᵀ's panels in its epilogue instead
-    const int fuseLarge = wih_p && rows > 1 && rk_uses_avx2() && !rk_uses_avx512() && h > 256 && packed;
+    // ... or from W_ihᵀ's panels, tile by tile (step_avx2 and avx2_large.c's body alike)
+    const int fusePanels = wih_p && rows > 1 && rk_uses_avx2() && !rk_uses_avx512();
 #else
-    const int fuse = 0, fuseLarge = 0;
+    const int fuse = 0, fusePanels = 0;
 #endif
     for (long t = 0; t < steps; t++) {
         long first = t * batch + row0;                          // step t's rows in [T*B, h]
         float *x = pre_input + first * h;                       // [rows, h]  U x_t + b_ih
         const float *hp = hidden + first * h;
         float *net = gates ? gates + first * h : spare, *hn = hidden + (first + batch) * h;   // [rows, h]
-        if (fuse || fuseLarge) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
-            step_t proj = { .u = inputs + first * in, .wih = fuse ? wih_t : wih_p, .bih = bias_ih, .ku = in };
+        if (fuse || fusePanels) {   // the AVX2 step forms x in its epilogue: pre_input is not written (one stream less)
+            step_t proj = { .u = inputs + first * in, .wih = fuse ? wih_t : wih_p, .bih = bias_ih, .ku = in,
+                            .wih_packed = fusePanels };
             run_step(rows, h, h, hp, wt, packed, bias, x, net, hn, activation, threads, &proj);
             continue;
         }

@@ -172,6 +172,8 @@ struct LargeLayerKernelTests {
                     var workspace = ModelWorkspace<Float>()
                     let r = try model.gradients(x, y, loss: .crossEntropy, workspace: &workspace)
                     #expect((workspace.traces[0]?.packedRecurrentWeights != nil) == (backend == .fast), "packed weights only for the fast kernels")
+                    #expect((workspace.traces[0]?.transposedRecurrentWeight != nil) == (backend != .fast),
+                            "W_hhᵀ transposed only where no panels replace it")
                     return r
                 }
             }

@@ -16,12 +16,13 @@ struct ProjectedStepTests {
     enum Kind: String, CaseIterable { case relu, tanh, leakyRelu, lstm, gru, cornn }
 
     /// (B, T, H, I): H below, at and past a vector's width; I = 1 (pixels), 3, 8 (the limit)
-    /// and 9, 28 (past it: the one product, except in the relu and tanh RNN's loop); B = 1 (one
-    /// sequence: the one product too); H = 1, 2 (no packed W_ihᵀ in the RNN's loop), 128 with I = 28 (row-MNIST).
+    /// and 9, 28, 64 (past it: the one product, except in the relu and tanh RNN's loop, where the
+    /// AVX2 step forms x from W_ihᵀ's panels); B = 1 (one sequence: the one product too); H = 1, 2
+    /// (no packed W_ihᵀ in the RNN's loop), 128 with I = 28 (row-MNIST), 256 with I = 64 (config e256).
     static let shapes: [(Int, Int, Int, Int)] = [(5, 7, 13, 1), (4, 6, 100, 3), (3, 9, 37, 8), (4, 6, 17, 9),
                                                  (1, 5, 20, 2), (16, 12, 40, 1), (5, 4, 7, 2), (128, 3, 100, 1),
                                                  (16, 3, 256, 8), (5, 3, 1, 1), (16, 3, 128, 9), (64, 4, 128, 28),
-                                                 (7, 5, 1, 28), (6, 4, 2, 9), (3, 5, 300, 28)]
+                                                 (7, 5, 1, 28), (6, 4, 2, 9), (3, 5, 300, 28), (8, 3, 256, 64)]
 
     static let instructionSets = Compute.InstructionSet.allCases.filter { $0 <= Compute.availableInstructionSet }
 
@@ -102,9 +103,9 @@ struct ProjectedStepTests {
                         } else {
                             #expect(!trace.projectsInputsStepByStep)
                             // In the cell's loop the AVX2 step forms x_t W_ihᵀ + b_ih in its epilogue for
-                            // I <= 8, H > 2, and for I > 8 at H > 256 (avx2_large.c, W_ihᵀ's panels), and leaves
+                            // H > 2 (I <= 8: W_ihᵀ in place; I > 8: its panels, tile by tile), and leaves
                             // preInput unwritten (rk_rnn_forward_rows); nothing reads it after the step.
-                            let formedInEpilogue = set == .avx2 && (i <= Kernels.fusedInputLimit ? h > 2 : h > 256)
+                            let formedInEpilogue = set == .avx2 && h > 2
                             if expected == .allSteps || !formedInEpilogue {
                                 #expect(Self.difference(trace.preInput, reference.preInput) == nil, "\(context): preInput")
                             }

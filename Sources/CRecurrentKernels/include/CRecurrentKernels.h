@@ -211,10 +211,13 @@ int rk_flushes_denormals(void);
 /// panels (packed): the same bits, one C call per pass instead of one Swift call per step.
 /// With `inputs` [steps*batch, in] (else NULL), W_ih [h, in] and bias_ih [h], step t's rows of
 /// pre_input are formed just before the step, as rk_input_projection forms them (the same bits),
-/// instead of in a pass of their own before the loop; where the AVX2 step runs (no AVX-512,
-/// rows > 1, 1 <= in <= 8, h > 2, W_hhᵀ in place or h <= 256; or in > 8, h > 256 and W_hhᵀ as panels) it forms them in its epilogue instead, and pre_input is not written;
-/// for in > 8 (h > 2), W_ihᵀ is packed once per call (rk_pack_b) and each step's rows are b_ih then
-/// rk_sgemm_packed_b (the same chain). gates may be NULL for relu (activation 1): net is then not
+/// instead of in a pass of their own before the loop. For in > 8 (h > 2), W_ihᵀ is packed once per
+/// call (rk_pack_b) and x is rk_sgemm_packed_b's chain from b_ih. Where the AVX2 step runs (no
+/// AVX-512, rows > 1; for 1 <= in <= 8 and h > 2 also W_hhᵀ in place or h <= 256) the step forms
+/// x in its epilogue, tile by tile, and pre_input is not written; elsewhere each step's rows of
+/// pre_input are b_ih then rk_sgemm_packed_b (the same chain). With AVX2 or AVX-512, rows > 1 and
+/// h <= 256, W_hhᵀ given in place is packed into panels once per call (rnn_panels: a 16-column
+/// slice of it at h = 256 is 1 KiB-strided rows that collide in L1's sets); the same bits. gates may be NULL for relu (activation 1): net is then not
 /// kept (the backward, rk_relu_rnn_backward_rows, reads h only); h and every other value are the same.
 /// Returns 0, doing nothing, for another activation (or tanh without gates).
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,

@@ -116,7 +116,8 @@ public protocol RecurrentCell<Scalar>: Sendable {
 
     /// Once per forward pass, before the time loop: caches derived from the parameters.
     /// Default: W_hhᵀ [H, G*H] into `trace.transposedRecurrentWeight` when the cell has one
-    /// recurrent weight [G*H, H], so that the per-step product reads unit-stride rows.
+    /// recurrent weight [G*H, H], so that the per-step product reads unit-stride rows, or
+    /// (H > 256, Float, fast kernels) W_hhᵀ and W_hh as panels (`cachePackedRecurrentWeights`) instead.
     func prepare(_ trace: SequenceTrace<Scalar>)
 
     /// Step t for the batch rows `rows` (a slice of 0 ..< B): reads `preInput[t]`,
@@ -342,8 +343,12 @@ extension RecurrentCell {
     public func prepare(_ trace: SequenceTrace<Scalar>) {
         let recurrent = Self.tensors.enumerated().filter { $0.element.role == .recurrentWeight }
         guard recurrent.count == 1, recurrent[0].element.rows == .gates, recurrent[0].element.cols == .hidden else { return }
-        cacheTransposedRecurrentWeight(parameters[recurrent[0].offset], in: trace)
         cachePackedRecurrentWeights(parameters[recurrent[0].offset], in: trace)
+        // Every reader of W_hhᵀ (`recurrentProjection`, `fusedStepWeight`) takes the panels first:
+        // where they exist the transposition (a strided copy of G*H*H floats, 1% of config e1024's
+        // step on two threads) would not be read.
+        if trace.packedRecurrentWeights == nil { cacheTransposedRecurrentWeight(parameters[recurrent[0].offset], in: trace) }
+        else { trace.transposedRecurrentWeight = nil }
     }
 
     /// The default for one full recurrent weight W_hh [G*H, H] (tensor `recurrentWeight` role)
