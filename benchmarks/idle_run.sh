@@ -31,6 +31,7 @@ profile_command() {
     e-2t)         echo bench --cell relu --hidden 512 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 2 --min-seconds 3;;
     e256)         echo bench --cell relu --hidden 256 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 1 --min-seconds 3;;
     e1024)        echo bench --cell relu --hidden 1024 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 1 --min-seconds 3;;
+    e1024-2t)     echo bench --cell relu --hidden 1024 --input 64 --seq-len 100 --batch 64 --classes 10 --threads 2 --min-seconds 3;;
     rowirnn-1t)   echo bench --trainer --task rowmnist --cell irnn --hidden 128 --batch 64 --lr 1e-3 --threads 1 --steps 300 --data "$FMNIST";;
     rowirnn-2t)   echo bench --trainer --task rowmnist --cell irnn --hidden 128 --batch 64 --lr 1e-3 --threads 2 --steps 300 --data "$FMNIST";;
     rowirnn-eval) echo bench --inference --cell relu --hidden 128 --input 28 --seq-len 28 --batch 500 --classes 10 --threads 1 --min-seconds 3;;
