@@ -17,8 +17,8 @@
 // The relu RNN's backward product for k > 256 (rk_avx2_large_relu_dnet) runs in
 // rk_sgemm_packed_b's order instead (k blocks of LARGE_KC outer: a 16 x 256 block of a panel,
 // 16 KiB, stays in L1 while the row tiles pass; then panels, then balanced row tiles reading A in
-// place), with avx2_step.c's relu' epilogue in the last k block, so dL/dh_{t-1} is never stored
-// and read back by a pass of its own. Same bits as rk_sgemm_packed_b, then + dout, then
+// place), in avx2_step.c's tile (rk_avx2_relu_dnet_tile) with relu' in the last k block, so
+// dL/dh_{t-1} is never stored and read back by a pass of its own. Same bits as rk_sgemm_packed_b, then + dout, then
 // rk_relu_backward: each value starts at 0, takes fma(dnet(r, q), W(q, j), acc) over q in order
 // (stored into dnet_prev and reloaded exactly between k blocks), then d = acc (+ dout) and
 // dnet_prev = NLE_UQ(net_prev, 0) & d on whole vectors.
@@ -117,66 +117,6 @@ void RK_AVX2 rk_avx2_large_step(long rows, long n, long k, const float *h_prev, 
 }
 
 
-/// One MR x (8*NV) tile of one k block of the relu RNN's backward product: acc = (first ? 0 : c) +
-/// a [MR, kc] (rows lda apart) x b [kc][16]; in the last block d = acc (+ dout) and c =
-/// NLE_UQ(net, 0) & d (a NaN net passes d, as rk_relu_backward), else c = acc. c, dout and net:
-/// rows ld apart.
-RK_INLINE_AVX2 void large_dnet_tile(const int MR, const int NV, const int masked, int nr, long kc, const float *a,
-                                    long lda, const float *b, int first, int last, const float *dout,
-                                    const float *net, float *c, long ld) {
-    __m256 x0[6], x1[6];
-    __m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
-    if (masked) edge_masks(nr, &m0, &m1);
-#define LOAD(p, m) (masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p))
-    if (last)   // net_prev and dout ([T*B, H] streams, not in cache) arrive while the product runs
-        for (int r = 0; r < MR; r++) {
-            _mm_prefetch((const char *)(net + r * ld), _MM_HINT_T0);
-            _mm_prefetch((const char *)(net + r * ld + 8 * NV - 1), _MM_HINT_T0);
-            if (dout) {
-                _mm_prefetch((const char *)(dout + r * ld), _MM_HINT_T0);
-                _mm_prefetch((const char *)(dout + r * ld + 8 * NV - 1), _MM_HINT_T0);
-            }
-        }
-    if (first) {
-        for (int r = 0; r < MR; r++) { x0[r] = _mm256_setzero_ps(); x1[r] = x0[r]; }
-    } else {
-        for (int r = 0; r < MR; r++) {
-            x0[r] = NV == 1 ? LOAD(c + r * ld, m0) : _mm256_loadu_ps(c + r * ld);
-            x1[r] = NV == 2 ? LOAD(c + r * ld + 8, m1) : _mm256_setzero_ps();
-        }
-    }
-    fma_tile(MR, NV, masked, 1, m0, m1, kc, a, lda, 1, b, 16, x0, x1);
-    const __m256 zero = _mm256_setzero_ps();
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < NV; v++) {
-            const __m256i m = v == 0 ? m0 : m1;
-            const int mv = masked && (NV == 1 || v == 1);   // a masked 16-wide tile's first 8 columns are whole
-            const long o = r * ld + 8 * v;
-            __m256 d = v == 0 ? x0[r] : x1[r];
-            if (last) {
-                if (dout) d = _mm256_add_ps(d, mv ? _mm256_maskload_ps(dout + o, m) : _mm256_loadu_ps(dout + o));
-                __m256 nv = mv ? _mm256_maskload_ps(net + o, m) : _mm256_loadu_ps(net + o);
-                d = _mm256_and_ps(_mm256_cmp_ps(nv, zero, _CMP_NLE_UQ), d);
-            }
-            if (mv) _mm256_maskstore_ps(c + o, m, d); else _mm256_storeu_ps(c + o, d);
-        }
-#undef LOAD
-}
-
-#define RK_DNET_CASE(MR, NV, MASK) \
-    case ((MR) * 2 + (NV) - 1) * 2 + (MASK): \
-        large_dnet_tile(MR, NV, MASK, nr, kc, a, lda, b, first, last, dout, net, c, ld); break;
-#define RK_DNET_ROW(MR) RK_DNET_CASE(MR, 1, 0) RK_DNET_CASE(MR, 1, 1) RK_DNET_CASE(MR, 2, 0) RK_DNET_CASE(MR, 2, 1)
-
-static RK_AVX2 void large_dnet_any(int mr, int nr, long kc, const float *a, long lda, const float *b, int first,
-                                   int last, const float *dout, const float *net, float *c, long ld) {
-    int nv = nr > 8 ? 2 : 1, masked = nr != 8 * nv;
-    switch ((mr * 2 + nv - 1) * 2 + masked) {
-        RK_DNET_ROW(1) RK_DNET_ROW(2) RK_DNET_ROW(3) RK_DNET_ROW(4) RK_DNET_ROW(5) RK_DNET_ROW(6)
-        default: break;
-    }
-}
-
 /// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k] and W [k, n] as
 /// rk_pack_b(0, k, n, W, ...)'s panels [k][16]; dout (may be NULL), net_prev and dnet_prev [rows, n]
 /// with row stride n (dnet_prev holds the partial sums between k blocks: it must not be dnet). net_prev
@@ -192,8 +132,8 @@ void RK_AVX2 rk_avx2_large_relu_dnet(long rows, long n, long k, const float *dne
             int nr = (int)(n - j < 16 ? n - j : 16);
             for (long ti = 0; ti < ni; ti++) {
                 long i = rows * ti / ni, iEnd = rows * (ti + 1) / ni, o = i * n + j;
-                large_dnet_any((int)(iEnd - i), nr, kc, dnet + i * k + q0, k, panels + j * k + q0 * 16, first, last,
-                               dout ? dout + o : NULL, net_prev + o, dnet_prev + o, n);
+                rk_avx2_relu_dnet_tile((int)(iEnd - i), nr, kc, dnet + i * k + q0, k, panels + j * k + q0 * 16, 16, first,
+                                       last, dout ? dout + o : NULL, net_prev + o, dnet_prev + o, n);
             }
         }
     }

@@ -370,6 +370,10 @@ void rk_pack_b(int transB, long k, long n, const float *b, long ldb, float *pack
     for (long j0 = 0; j0 < n; j0 += 16) {
         float *dst = packed + j0 * k;                       // panel j0 / 16: [k][16]
         long w = n - j0 < 16 ? n - j0 : 16;
+        if (!transB && w == 16) {   // a whole panel of rows read in place: 16 floats at a time
+            for (long q = 0; q < k; q++) memcpy(dst + q * 16, b + q * ldb + j0, 16 * sizeof(float));
+            continue;
+        }
         for (long q = 0; q < k; q++) {
             for (long jj = 0; jj < w; jj++) dst[q * 16 + jj] = b[q * rb + (j0 + jj) * cb];
             for (long jj = w; jj < 16; jj++) dst[q * 16 + jj] = 0.0f;

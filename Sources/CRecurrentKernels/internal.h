@@ -120,6 +120,11 @@ __attribute__((visibility("hidden"))) void rk_avx2_tile_rows(int mr, int nr, lon
 /// rk_avx512_relu_dnet at 8 lanes in 6x16 tiles, any k: the same arguments, the same bits.
 __attribute__((visibility("hidden"))) void rk_avx2_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
+/// Its tile (mr <= 6, nr <= 16) over one k block, for it and avx2_large.c's k blocks: c [mr, nr] =
+/// (first ? 0 : c) + a [mr, kc] (rows lda apart) b [kc, nr] (rows rb apart); in the last block then
+/// d = c (+ dout) and c = relu'(net) ⊙ d (NLE_UQ(net, 0): a NaN net passes d). c, dout, net: rows ld apart.
+__attribute__((visibility("hidden"))) void rk_avx2_relu_dnet_tile(int mr, int nr, long kc, const float *a, long lda,
+    const float *b, long rb, int first, int last, const float *dout, const float *net, float *c, long ld);
 
 // MARK: - AVX2 body of the large layers' recurrent step (avx2_large.c), k > 256, W_hhᵀ as panels
 
