@@ -477,16 +477,10 @@ extension RecurrentCell {
         let (weight, packed) = w
         let first = t * trace.batch + rows.lowerBound
         return bias.storage.withUnsafeBufferPointer { bias in
-            if packed {
-                return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
-                                             hPrev: trace.hidden.row(first), packedTransposedWeight: weight,
-                                             bias: bias.baseAddress!, x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
-                                             hNew: hNew, activation: activation)
-            }
-            return Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
-                                         hPrev: trace.hidden.row(first), transposedWeight: weight, bias: bias.baseAddress!,
-                                         x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
-                                         hNew: hNew, activation: activation)
+            Kernels.recurrentStep(rows: rows.count, width: Self.gateCount * hiddenSize, hidden: hiddenSize,
+                                  hPrev: trace.hidden.row(first), weight: weight, packed: packed, bias: bias.baseAddress!,
+                                  x: trace.stepInput(t, row: rows.lowerBound), net: trace.gates.row(first),
+                                  hNew: hNew, activation: activation)
         }
     }
 

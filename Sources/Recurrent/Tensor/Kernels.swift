@@ -356,17 +356,8 @@ extension Kernels {
         bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
         hNew: UnsafeMutablePointer<T>? = nil, activation: StepActivation? = nil
     ) -> Bool {
-        guard T.self == Float.self && Compute.backend == .fast else { return false }
-        let code = activation?.rawValue ?? 0
-        guard code == 0 || hNew != nil else { return false }
-        if rows == 1 {                                   // batch 1: a matrix-vector product, the same bits
-            rk_recurrent_step_row(n, k, floats(hPrev), floats(transposedWeight), 0, floats(bias), floats(x), floats(net),
-                                  hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
-            return true
-        }
-        rk_recurrent_step(rows, n, k, floats(hPrev), floats(transposedWeight), floats(bias), floats(x), floats(net),
-                          hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
-        return true
+        recurrentStep(rows: rows, width: n, hidden: k, hPrev: hPrev, weight: transposedWeight, packed: false, bias: bias,
+                      x: x, net: net, hNew: hNew, activation: activation)
     }
 
     /// `recurrentStep` with W_hhᵀ as the panels of `packPanels(transposed: true, ...)` of W_hh:
@@ -378,16 +369,31 @@ extension Kernels {
         bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
         hNew: UnsafeMutablePointer<T>? = nil, activation: StepActivation? = nil
     ) -> Bool {
+        recurrentStep(rows: rows, width: n, hidden: k, hPrev: hPrev, weight: packedTransposedWeight, packed: true, bias: bias,
+                      x: x, net: net, hNew: hNew, activation: activation)
+    }
+
+    /// The two above: `weight` is W_hhᵀ [k, n] (`packed` false) or its panels (true).
+    @inlinable
+    static func recurrentStep<T: NeuralScalar>(
+        rows: Int, width n: Int, hidden k: Int, hPrev: UnsafePointer<T>, weight: UnsafePointer<T>, packed: Bool,
+        bias: UnsafePointer<T>, x: UnsafePointer<T>, net: UnsafeMutablePointer<T>,
+        hNew: UnsafeMutablePointer<T>?, activation: StepActivation?
+    ) -> Bool {
         guard T.self == Float.self && Compute.backend == .fast else { return false }
         let code = activation?.rawValue ?? 0
         guard code == 0 || hNew != nil else { return false }
+        let threads = Int32(clamping: max(1, Compute.threads))
         if rows == 1 {                                   // batch 1: a matrix-vector product, the same bits
-            rk_recurrent_step_row(n, k, floats(hPrev), floats(packedTransposedWeight), 1, floats(bias), floats(x), floats(net),
-                                  hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
-            return true
+            rk_recurrent_step_row(n, k, floats(hPrev), floats(weight), packed ? 1 : 0, floats(bias), floats(x), floats(net),
+                                  hNew.map { floats($0) }, code, threads)
+        } else if packed {
+            rk_recurrent_step_packed(rows, n, k, floats(hPrev), floats(weight), floats(bias), floats(x), floats(net),
+                                     hNew.map { floats($0) }, code, threads)
+        } else {
+            rk_recurrent_step(rows, n, k, floats(hPrev), floats(weight), floats(bias), floats(x), floats(net),
+                              hNew.map { floats($0) }, code, threads)
         }
-        rk_recurrent_step_packed(rows, n, k, floats(hPrev), floats(packedTransposedWeight), floats(bias), floats(x),
-                                 floats(net), hNew.map { floats($0) }, code, Int32(clamping: max(1, Compute.threads)))
         return true
     }
 
