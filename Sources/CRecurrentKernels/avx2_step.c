@@ -6,6 +6,8 @@
 // is rk_sgemm's chain, started at 0, then fma(dnet(r, q), W(q, j), acc) for q = 0 ..< k in order in
 // one loop (a k-block store and reload is exact), then d = acc (+ dout) and dnet_prev = net_prev <= 0
 // ? 0 : d on whole vectors, so dL/dh_{t-1} is never stored and read back by a pass of its own.
+// Its tile also runs avx2_large.c's k-blocked product for k > 256 (rk_avx2_relu_dnet_tile: the
+// sums stored and reloaded between k blocks, the epilogue in the last).
 #include "internal.h"
 // No implicit fused multiply-adds: a*b + c is rounded twice everywhere, so debug and release
 // builds (and machines with and without FMA) give the same bits; the kernels' FMAs are explicit.
