@@ -18,8 +18,8 @@
 // rk_sgemm_packed_b's order instead (k blocks of LARGE_KC outer: a 16 x 256 block of a panel,
 // 16 KiB, stays in L1 while the row tiles pass; then panels, then balanced row tiles reading A in
 // place), in avx2_step.c's tile (rk_avx2_relu_dnet_tile) with relu' in the last k block, so
-// dL/dh_{t-1} is never stored and read back by a pass of its own. Same bits as rk_sgemm_packed_b, then + dout, then
-// rk_relu_backward: each value starts at 0, takes fma(dnet(r, q), W(q, j), acc) over q in order
+// dL/dh_{t-1} is never stored and read back by a pass of its own. Same bits as rk_sgemm_packed_b,
+// then + dout, then rk_relu_backward: each value starts at 0, takes fma(dnet(r, q), W(q, j), acc) over q in order
 // (stored into dnet_prev and reloaded exactly between k blocks), then d = acc (+ dout) and
 // dnet_prev = NLE_UQ(net_prev, 0) & d on whole vectors.
 #include "internal.h"

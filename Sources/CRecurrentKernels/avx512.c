@@ -501,16 +501,6 @@ static RK_AVX512 void NAME(int mr, int nr, long k, const float *a, long lda, con
 RK5_DNET3_ANY(micro16_relu_dnet3_rows, 0)   // W_hh [k, ldw] read in place
 RK5_DNET3_ANY(micro16_relu_dnet3_pb, 1)     // W_hh as panels [k][16]
 
-/// rk_pack_b(0, k, n, b, ldb, panels)'s panels [k][16] (zeros past column n) from b [k, n] read in
-/// place: a masked 16-float load and an aligned store per row and panel; panels 64-byte aligned.
-void RK_AVX512 rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels) {
-    for (long j = 0; j < n; j += 16) {
-        __mmask16 m = lanes16(n - j);
-        float *dst = panels + j * k;
-        for (long q = 0; q < k; q++) _mm512_store_ps(dst + q * 16, _mm512_maskz_loadu_ps(m, b + q * ldb + j));
-    }
-}
-
 /// dnet_prev [rows, n] = relu'(net_prev) ⊙ (dnet W + dout) for dnet [rows, k], W [k, n] (row
 /// stride ldw), dout, net_prev, dnet_prev [rows, n] (row stride n; dout may be NULL); k <= KC5.
 /// Tiles as `tiles` runs the product (columns outer, balanced row tiles inner): each sum is

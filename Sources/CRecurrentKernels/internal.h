@@ -91,8 +91,6 @@ __attribute__((visibility("hidden"))) void rk_avx2_weight_gradients(long m, long
 /// row stride ldw, or (ldw = 0) the panels of rk_pack_b(0, k, n, W, ...): the same bits.
 __attribute__((visibility("hidden"))) void rk_avx512_relu_dnet(long rows, long n, long k, const float *dnet,
     const float *w, long ldw, const float *dout, const float *net_prev, float *dnet_prev);
-/// rk_pack_b(0, k, n, b, ldb, panels) at 512 bits (panels 64-byte aligned): the same floats.
-__attribute__((visibility("hidden"))) void rk_avx512_pack_rows(long k, long n, const float *b, long ldb, float *panels);
 /// rk_input_projection in two parts, for a caller that projects many row blocks with one W_ih:
 /// W_ihᵀ [k, n] where the one-pass AVX-512 or AVX2 body applies (malloc'd: free it), else NULL; then
 /// the rows with it (wt NULL: the portable product from w [n, k]). The bits of rk_input_projection.

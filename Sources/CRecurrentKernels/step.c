@@ -204,8 +204,7 @@ static float *rnn_panels(long k, long n, const float *w, long ld) {
     if (!rk_uses_avx2() || k > 256) return NULL;
     size_t bytes = ((size_t)rk_packed_b_floats(k, n) * sizeof(float) + 63) / 64 * 64;
     float *panels = (float *)aligned_alloc(64, bytes);
-    if (panels && rk_uses_avx512()) rk_avx512_pack_rows(k, n, w, ld, panels);
-    else if (panels) rk_pack_b(0, k, n, w, ld, panels);
+    if (panels) rk_pack_b(0, k, n, w, ld, panels);
     return panels;
 #else
     (void)k; (void)n; (void)w; (void)ld;

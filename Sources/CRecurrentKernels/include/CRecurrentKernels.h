@@ -217,8 +217,9 @@ int rk_flushes_denormals(void);
 /// x in its epilogue, tile by tile, and pre_input is not written; elsewhere each step's rows of
 /// pre_input are b_ih then rk_sgemm_packed_b (the same chain). With AVX2 or AVX-512, rows > 1 and
 /// h <= 256, W_hhᵀ given in place is packed into panels once per call (rnn_panels: a 16-column
-/// slice of it at h = 256 is 1 KiB-strided rows that collide in L1's sets); the same bits. gates may be NULL for relu (activation 1): net is then not
-/// kept (the backward, rk_relu_rnn_backward_rows, reads h only); h and every other value are the same.
+/// slice of it at h = 256 is 1 KiB-strided rows that collide in L1's sets); the same bits. gates
+/// may be NULL for relu (activation 1): net is then not kept (the backward,
+/// rk_relu_rnn_backward_rows, reads h only); h and every other value are the same.
 /// Returns 0, doing nothing, for another activation (or tanh without gates).
 int rk_rnn_forward_rows(long steps, long batch, long row0, long rows, long h, const float *wt, int packed,
                         const float *bias, long in, const float *inputs, const float *w_ih, const float *bias_ih,
